@@ -1,0 +1,159 @@
+package runtime
+
+import (
+	"math"
+
+	"github.com/llmap/llmap/quant"
+	"github.com/llmap/llmap/simd"
+	"github.com/viterin/vek/vek32"
+)
+
+// forwardLlama runs one position of the LLaMA architecture as llama2.c
+// defines it: RMSNorm, interleaved-pair RoPE, grouped-query attention,
+// SwiGLU feed-forward, residual connections, final norm and classifier.
+func (m *Model) forwardLlama(s *State, token, pos int) {
+	c, w, p := &m.Config, &m.Weights, m.pool
+	dim, kvDim, headSize := c.Dim, c.KVDim(), c.HeadSize()
+	kvMul := c.NHeads / c.NKVHeads // query heads per key/value head
+	x := s.x
+
+	// x (dim,) = row `token` of the embedding table (vocab, dim)
+	w.TokenEmbedding.Row(token, x)
+	ropeTable(s.rope, pos, headSize, c.RopeBase)
+
+	for l := range w.Layers {
+		lw := &w.Layers[l]
+		// xb = rmsnorm(x) * attn_norm
+		rmsNorm(s.xb, x, lw.AttnNorm, c.NormEps)
+
+		// q (dim,), k and v (kvDim,) of this position, written straight into the cache
+		kvOff := (l*s.ctx + pos) * kvDim
+		k := s.keyCache[kvOff : kvOff+kvDim]
+		v := s.valueCache[kvOff : kvOff+kvDim]
+		s.setInput(s.xb, lw.Wq.Type)
+		p.MatVec(s.q, lw.Wq, s.vec)
+		s.prepare(s.xb, lw.Wk.Type)
+		p.MatVec(k, lw.Wk, s.vec)
+		s.prepare(s.xb, lw.Wv.Type)
+		p.MatVec(v, lw.Wv, s.vec)
+
+		// rotate each (even, odd) pair of q and k by pos * freq(pair)
+		rope(s.q, s.rope)
+		rope(k, s.rope)
+
+		// multi-head attention over positions 0..pos
+		layerKeys := s.keyCache[l*s.ctx*kvDim:]
+		layerValues := s.valueCache[l*s.ctx*kvDim:]
+		scale := float32(1 / math.Sqrt(float64(headSize)))
+		for h := 0; h < c.NHeads; h++ {
+			q := s.q[h*headSize : (h+1)*headSize]
+			att := s.att[h*s.ctx : h*s.ctx+pos+1]
+			kvh := (h / kvMul) * headSize
+			// att[t] = q . k_t / sqrt(headSize)
+			for t := range att {
+				kt := layerKeys[t*kvDim+kvh : t*kvDim+kvh+headSize]
+				att[t] = simd.Dot(q, kt) * scale
+			}
+			simd.Softmax(att)
+			// xb_h (headSize,) = sum_t att[t] * v_t
+			xbh := s.xb[h*headSize : (h+1)*headSize]
+			clear(xbh)
+			for t, a := range att {
+				vt := layerValues[t*kvDim+kvh : t*kvDim+kvh+headSize]
+				axpy(xbh, a, vt)
+			}
+		}
+
+		// x += Wo (dim, dim) @ xb
+		s.setInput(s.xb, lw.Wo.Type)
+		p.MatVec(s.xb2, lw.Wo, s.vec)
+		vek32.Add_Inplace(x, s.xb2)
+
+		// xb = rmsnorm(x) * ffn_norm
+		rmsNorm(s.xb, x, lw.FFNNorm, c.NormEps)
+
+		// hb = silu(W1 @ xb) * (W3 @ xb); W1, W3 (hidden, dim)
+		s.setInput(s.xb, lw.W1.Type)
+		p.MatVec(s.hb, lw.W1, s.vec)
+		s.prepare(s.xb, lw.W3.Type)
+		p.MatVec(s.hb2, lw.W3, s.vec)
+		swiGLU(s.hb, s.hb2)
+
+		// x += W2 (dim, hidden) @ hb
+		s.setInput(s.hb, lw.W2.Type)
+		p.MatVec(s.xb, lw.W2, s.vec)
+		vek32.Add_Inplace(x, s.xb[:dim])
+	}
+
+	// logits (vocab,) = classifier (vocab, dim) @ rmsnorm(x) * output_norm
+	rmsNorm(x, x, w.FinalNorm, c.NormEps)
+	s.setInput(x, w.Classifier.Type)
+	p.MatVec(s.logits, w.Classifier, s.vec)
+}
+
+// setInput prepares x as the input of the next matrix-vector products, for
+// matrices of type t.
+func (s *State) setInput(x []float32, t quant.Type) {
+	s.vec.Set(x, t)
+	s.vecType = t
+}
+
+// prepare re-prepares the input set by setInput when the next matrix has a
+// different type than the one it was prepared for.
+func (s *State) prepare(x []float32, t quant.Type) {
+	if s.vecType != t {
+		s.setInput(x, t)
+	}
+}
+
+// axpy sets y += a*x.
+func axpy(y []float32, a float32, x []float32) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] += a * x[i]
+	}
+}
+
+// rmsNorm sets o = x / sqrt(mean(x²) + eps) * weight. o may alias x.
+func rmsNorm(o, x, weight []float32, eps float32) {
+	ss := simd.Dot(x, x)/float32(len(x)) + eps
+	inv := float32(1 / math.Sqrt(float64(ss)))
+	for i := range o {
+		o[i] = weight[i] * (inv * x[i])
+	}
+}
+
+// ropeTable fills table with (cos, sin) of pos*freq for each pair of a head,
+// freq = base^(-2i/headSize) for pair i.
+func ropeTable(table []float32, pos, headSize int, base float32) {
+	// llama2.c computes the exponent, frequency and angle in float32.
+	for i := 0; i < headSize; i += 2 {
+		exp := float32(i) / float32(headSize)
+		freq := 1 / float32(math.Pow(float64(base), float64(exp)))
+		angle := float64(float32(pos) * freq)
+		table[i] = float32(math.Cos(angle))
+		table[i+1] = float32(math.Sin(angle))
+	}
+}
+
+// rope rotates each pair (v[i], v[i+1]) of every head of v by the angles in
+// table (see ropeTable).
+func rope(v, table []float32) {
+	hs := len(table)
+	for h := 0; h < len(v); h += hs {
+		head := v[h : h+hs]
+		for i := 0; i < hs; i += 2 {
+			cos, sin := table[i], table[i+1]
+			v0, v1 := head[i], head[i+1]
+			head[i] = v0*cos - v1*sin
+			head[i+1] = v0*sin + v1*cos
+		}
+	}
+}
+
+// swiGLU sets hb[i] = silu(hb[i]) * hb2[i], silu(v) = v * sigmoid(v).
+func swiGLU(hb, hb2 []float32) {
+	for i, v := range hb {
+		hb[i] = v * float32(1/(1+math.Exp(float64(-v)))) * hb2[i]
+	}
+}

@@ -1,0 +1,124 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/llmap/llmap/format"
+)
+
+// Options control how a model is opened.
+type Options struct {
+	// Threads is the number of goroutines that share each matrix-vector
+	// product; <= 0 means runtime.GOMAXPROCS(0).
+	Threads int
+}
+
+// Model is an opened model: configuration, weights mapped from the file, a
+// tokenizer and a worker pool. A Model may serve several States, one
+// Forward call at a time.
+type Model struct {
+	Config    Config
+	Weights   Weights
+	Tokenizer Tokenizer
+
+	file *format.File
+	pool *Pool
+}
+
+// Open maps the .llmap file at path and prepares the model for running.
+// Nothing is copied or dequantised: weights are views into the mapping.
+func Open(path string, opts Options) (*Model, error) {
+	f, err := format.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := New(f, opts)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+// New prepares a model from an opened file. The model owns f: Close closes it.
+func New(f *format.File, opts Options) (*Model, error) {
+	c, err := configFrom(&f.Meta)
+	if err != nil {
+		return nil, err
+	}
+	w, err := loadWeights(f, &c)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := tokenizerFrom(&f.Meta, c.VocabSize)
+	if err != nil {
+		return nil, err
+	}
+	threads := opts.Threads
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	return &Model{Config: c, Weights: w, Tokenizer: tok, file: f, pool: NewPool(threads)}, nil
+}
+
+// File returns the model's file.
+func (m *Model) File() *format.File { return m.file }
+
+// Threads is the number of goroutines that share each product.
+func (m *Model) Threads() int { return m.pool.Threads() }
+
+// Close stops the workers and unmaps the file. The weights must not be used
+// afterwards.
+func (m *Model) Close() error {
+	m.pool.Close()
+	return m.file.Close()
+}
+
+// ErrFault is wrapped by the error Forward returns when reading the mapped
+// model file faulted: the file was truncated or replaced while in use.
+var ErrFault = errors.New("model file changed while in use (memory fault reading the mapping)")
+
+// Forward runs the model on token at position pos and returns the logits
+// (valid until the next call). Positions must be fed in order from 0.
+func (m *Model) Forward(s *State, token, pos int) (logits []float32, err error) {
+	if token < 0 || token >= m.Config.VocabSize {
+		return nil, fmt.Errorf("token %d is outside the vocabulary (0..%d)", token, m.Config.VocabSize-1)
+	}
+	if pos < 0 || pos >= s.ctx {
+		return nil, fmt.Errorf("position %d is outside the context of %d positions", pos, s.ctx)
+	}
+	// A fault on the mapping panics instead of killing the process;
+	// recoverFault turns it into an error.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer m.recoverFault(&err)
+	switch m.Config.Arch {
+	case ArchLlama:
+		m.forwardLlama(s, token, pos)
+	default:
+		return nil, fmt.Errorf("architecture %q has no forward pass", m.Config.Arch)
+	}
+	return s.logits, nil
+}
+
+// recoverFault turns a memory fault on the mapping (SIGBUS after the file
+// was truncated) into ErrFault. Other panics are not ours to hide.
+func (m *Model) recoverFault(err *error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if e, ok := r.(runtime.Error); ok && isFault(e) {
+		*err = fmt.Errorf("%s: %w", m.file.Path(), ErrFault)
+		return
+	}
+	panic(r)
+}
+
+// isFault reports whether e is the panic SetPanicOnFault produces.
+func isFault(e runtime.Error) bool {
+	_, ok := e.(interface{ Addr() uintptr })
+	return ok
+}

@@ -1,0 +1,136 @@
+package runtime
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/llmap/llmap/simd"
+)
+
+// RNG is llama2.c's xorshift64* generator, so that a seed reproduces the
+// reference implementation's samples.
+type RNG struct{ state uint64 }
+
+// NewRNG returns a generator seeded with seed, used as is (as llama2.c
+// does). A zero seed yields only zeros, so callers pick another.
+func NewRNG(seed uint64) *RNG { return &RNG{state: seed} }
+
+// Uint32 returns the next 32 random bits.
+func (r *RNG) Uint32() uint32 {
+	r.state ^= r.state >> 12
+	r.state ^= r.state << 25
+	r.state ^= r.state >> 27
+	return uint32((r.state * 0x2545F4914F6CDD1D) >> 32)
+}
+
+// Float32 returns a random float32 in [0, 1).
+func (r *RNG) Float32() float32 { return float32(r.Uint32()>>8) / 16777216 }
+
+// probIndex is a candidate token with its probability.
+type probIndex struct {
+	prob  float32
+	index int
+}
+
+// Sampler picks the next token from logits: argmax at temperature 0,
+// otherwise a sample from softmax(logits/temperature), restricted to the top
+// k tokens and/or the nucleus of probability TopP.
+type Sampler struct {
+	Temperature float32
+	TopP        float32 // nucleus sampling when in (0, 1)
+	TopK        int     // keep the k most likely tokens when > 0
+
+	rng        *RNG
+	candidates []probIndex // (vocab,) scratch
+}
+
+// NewSampler returns a sampler for a vocabulary of n tokens. The random
+// generator is passed in: nothing here is global.
+func NewSampler(n int, temperature, topP float32, topK int, rng *RNG) *Sampler {
+	return &Sampler{Temperature: temperature, TopP: topP, TopK: topK, rng: rng, candidates: make([]probIndex, n)}
+}
+
+// Sample returns the next token. It overwrites logits with probabilities
+// when the temperature is above 0.
+func (s *Sampler) Sample(logits []float32) int {
+	if s.Temperature == 0 {
+		return simd.Argmax(logits)
+	}
+	simd.SoftmaxTemp(logits, s.Temperature)
+	coin := s.rng.Float32()
+	switch {
+	case s.TopK > 0 && s.TopK < len(logits):
+		return s.sampleTopK(logits, coin)
+	case s.TopP > 0 && s.TopP < 1:
+		return s.sampleTopP(logits, coin)
+	default:
+		return sampleMult(logits, coin)
+	}
+}
+
+// sampleMult returns the first index whose cumulative probability exceeds coin.
+func sampleMult(probs []float32, coin float32) int {
+	var cdf float32
+	for i, p := range probs {
+		cdf += p
+		if coin < cdf {
+			return i
+		}
+	}
+	return len(probs) - 1 // rounding
+}
+
+// sampleTopP samples from the smallest set of most likely tokens whose
+// probabilities sum past TopP, exactly as llama2.c does: tokens below
+// (1-topP)/(n-1) cannot be in the set and are dropped before sorting.
+func (s *Sampler) sampleTopP(probs []float32, coin float32) int {
+	cutoff := (1 - s.TopP) / float32(len(probs)-1)
+	c := s.candidates[:0]
+	for i, p := range probs {
+		if p >= cutoff {
+			c = append(c, probIndex{p, i})
+		}
+	}
+	sortDescending(c)
+	return s.pickNucleus(c, coin)
+}
+
+// pickNucleus truncates sorted candidates where the cumulative probability
+// first exceeds TopP (all of them if TopP is not in (0, 1)) and samples
+// among them with coin scaled to the kept mass.
+func (s *Sampler) pickNucleus(c []probIndex, coin float32) int {
+	last := len(c) - 1
+	var cum float32
+	for i := range c {
+		cum += c[i].prob
+		if s.TopP > 0 && s.TopP < 1 && cum > s.TopP {
+			last = i
+			break
+		}
+	}
+	r := coin * cum
+	var cdf float32
+	for i := 0; i <= last; i++ {
+		cdf += c[i].prob
+		if r < cdf {
+			return c[i].index
+		}
+	}
+	return c[last].index // rounding
+}
+
+// sampleTopK keeps the TopK most likely tokens, then applies TopP to them.
+func (s *Sampler) sampleTopK(probs []float32, coin float32) int {
+	c := s.candidates[:len(probs)]
+	for i, p := range probs {
+		c[i] = probIndex{p, i}
+	}
+	sortDescending(c)
+	return s.pickNucleus(c[:s.TopK], coin)
+}
+
+// sortDescending sorts by probability, highest first; ties keep index order
+// (glibc's qsort, which llama2.c uses, is a stable merge sort here).
+func sortDescending(c []probIndex) {
+	slices.SortStableFunc(c, func(a, b probIndex) int { return cmp.Compare(b.prob, a.prob) })
+}
