@@ -9,7 +9,7 @@ import (
 
 // minParallelBytes is the matrix size below which a matrix-vector product
 // runs on the calling goroutine: waking workers costs more than it saves.
-const minParallelBytes = 128 << 10
+const minParallelBytes = 256 << 10
 
 // rowAlign keeps each worker's share of rows a multiple of this, so shares
 // start on cache-line boundaries for every tensor type.
