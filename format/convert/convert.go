@@ -10,9 +10,9 @@
 package convert
 
 import (
+	"bytes"
 	"fmt"
 	"io"
-	"bytes"
 
 	"github.com/llmap/llmap/format"
 	"github.com/llmap/llmap/quant"
