@@ -1,0 +1,370 @@
+package tokenizer
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// BPE is GPT-2's byte-level byte-pair-encoding tokenizer: text is split into
+// pre-tokens (see bpePretokenEnd), each pre-token's UTF-8 bytes become one
+// symbol per byte, and adjacent symbols are merged, lowest merge rank first,
+// until no listed merge applies. Encode adds no BOS or EOS, and
+// "<|endoftext|>" in the text is ordinary text (like tiktoken's
+// encode_ordinary), so Decode(Encode(s)) == s for every s whose bytes all have
+// tokens, including invalid UTF-8.
+//
+// A BPE is safe for concurrent use.
+type BPE struct {
+	tokens     []string            // id -> vocabulary string in GPT-2's byte alphabet
+	tokenBytes [][]byte            // id -> the bytes the token stands for
+	byteID     [256]int32          // byte -> id of its one-byte token, or -1
+	merges     map[uint64]bpeMerge // (left id, right id) -> merge
+	eot        int                 // id of "<|endoftext|>", or -1
+	unk        int                 // id of "<unk>", or -1; stands for bytes without a token
+
+	cacheMu sync.Mutex
+	cache   map[string][]int32 // pre-token -> ids, at most bpeCacheEntries entries
+}
+
+// bpeMerge is one merge rule: the rank orders merges (lower first), id is the
+// token the pair becomes.
+type bpeMerge struct {
+	rank int32
+	id   int32
+}
+
+const (
+	bpeCacheEntries  = 1 << 15 // the cache is cleared when it reaches this size
+	bpeCacheMaxBytes = 64      // longer pre-tokens are not cached
+	bpeShortWord     = 16      // pre-tokens of at most this many bytes use the plain scan
+	bpeEndOfText     = "<|endoftext|>"
+	bpeUnknown       = "<unk>"
+)
+
+// BPEError reports an invalid vocabulary or merge list.
+type BPEError struct {
+	What  string // "vocab" or "merges"
+	Index int    // token id or merge rank (0-based) the error is about; -1 if none
+	Item  string // the token or merge line, if any
+	Msg   string
+}
+
+func (e *BPEError) Error() string {
+	if e.Index < 0 {
+		return fmt.Sprintf("bpe: %s: %s", e.What, e.Msg)
+	}
+	kind := "token"
+	if e.What == "merges" {
+		kind = "merge"
+	}
+	return fmt.Sprintf("bpe: %s: %s %d %q: %s", e.What, kind, e.Index, e.Item, e.Msg)
+}
+
+// NewBPE builds a GPT-2 byte-level BPE tokenizer from its vocabulary (token
+// strings in GPT-2's byte-to-unicode alphabet, index = id) and its
+// rank-ordered merges ("a b" per entry, rank = index). Every merge's two parts
+// and their concatenation must be tokens. A vocabulary that lacks the token of
+// some byte must have "<unk>", which Encode emits for such bytes.
+func NewBPE(tokens []string, merges []string) (*BPE, error) {
+	if len(tokens) == 0 {
+		return nil, &BPEError{What: "vocab", Index: -1, Msg: "empty vocabulary"}
+	}
+	if len(tokens) > math.MaxInt32 {
+		return nil, &BPEError{What: "vocab", Index: -1, Msg: "too many tokens"}
+	}
+	t := &BPE{
+		tokens:     slices.Clone(tokens),
+		tokenBytes: make([][]byte, len(tokens)),
+		merges:     make(map[uint64]bpeMerge, len(merges)),
+		eot:        -1,
+		unk:        -1,
+		cache:      make(map[string][]int32),
+	}
+	ids := make(map[string]int32, len(tokens))
+	for id, tok := range tokens {
+		if prev, dup := ids[tok]; dup {
+			return nil, &BPEError{What: "vocab", Index: id, Item: tok, Msg: fmt.Sprintf("duplicate of token %d", prev)}
+		}
+		ids[tok] = int32(id)
+		if b, ok := bpeUnicodeToBytes(tok); ok {
+			t.tokenBytes[id] = b
+		} else {
+			// Added tokens outside the byte alphabet decode as their UTF-8.
+			t.tokenBytes[id] = []byte(tok)
+		}
+	}
+	for b, r := range bpeByteToRune {
+		t.byteID[b] = -1
+		if id, ok := ids[string(r)]; ok {
+			t.byteID[b] = id
+		}
+	}
+	if id, ok := ids[bpeEndOfText]; ok {
+		t.eot = int(id)
+	}
+	if id, ok := ids[bpeUnknown]; ok {
+		t.unk = int(id)
+	}
+	if t.unk < 0 {
+		for b, id := range t.byteID {
+			if id < 0 {
+				return nil, &BPEError{What: "vocab", Index: -1, Msg: fmt.Sprintf("no token for byte 0x%02x and no %s token", b, bpeUnknown)}
+			}
+		}
+	}
+	for rank, m := range merges {
+		left, right, ok := strings.Cut(m, " ")
+		if !ok || left == "" || right == "" || strings.Contains(right, " ") {
+			return nil, &BPEError{What: "merges", Index: rank, Item: m, Msg: `want two tokens separated by one space`}
+		}
+		lid, ok := ids[left]
+		if !ok {
+			return nil, &BPEError{What: "merges", Index: rank, Item: m, Msg: fmt.Sprintf("unknown token %q", left)}
+		}
+		rid, ok := ids[right]
+		if !ok {
+			return nil, &BPEError{What: "merges", Index: rank, Item: m, Msg: fmt.Sprintf("unknown token %q", right)}
+		}
+		mid, ok := ids[left+right]
+		if !ok {
+			return nil, &BPEError{What: "merges", Index: rank, Item: m, Msg: fmt.Sprintf("result %q is not a token", left+right)}
+		}
+		key := bpePairKey(lid, rid)
+		if prev, dup := t.merges[key]; dup {
+			return nil, &BPEError{What: "merges", Index: rank, Item: m, Msg: fmt.Sprintf("duplicate of merge %d", prev.rank)}
+		}
+		t.merges[key] = bpeMerge{rank: int32(rank), id: mid}
+	}
+	return t, nil
+}
+
+func bpePairKey(left, right int32) uint64 { return uint64(uint32(left))<<32 | uint64(uint32(right)) }
+
+// VocabSize returns the number of tokens.
+func (t *BPE) VocabSize() int { return len(t.tokens) }
+
+// Token returns the vocabulary string of id (in GPT-2's byte alphabet), or ""
+// if id is out of range.
+func (t *BPE) Token(id int) string {
+	if id < 0 || id >= len(t.tokens) {
+		return ""
+	}
+	return t.tokens[id]
+}
+
+// TokenBytes returns the bytes token id stands for, or nil if id is out of
+// range. The caller must not modify the result.
+func (t *BPE) TokenBytes(id int) []byte {
+	if id < 0 || id >= len(t.tokenBytes) {
+		return nil
+	}
+	return t.tokenBytes[id]
+}
+
+// EOT returns the id of "<|endoftext|>", or -1 if the vocabulary has none.
+func (t *BPE) EOT() int { return t.eot }
+
+// Decode returns the bytes of ids concatenated. Out-of-range ids contribute
+// nothing.
+func (t *BPE) Decode(ids []int) []byte {
+	n := 0
+	for _, id := range ids {
+		n += len(t.TokenBytes(id))
+	}
+	out := make([]byte, 0, n)
+	for _, id := range ids {
+		out = append(out, t.TokenBytes(id)...)
+	}
+	return out
+}
+
+// Encode returns the token ids of text.
+func (t *BPE) Encode(text string) []int {
+	ids := make([]int, 0, len(text)/4+1)
+	var scratch bpeScratch
+	for i := 0; i < len(text); {
+		end := bpePretokenEnd(text, i)
+		ids = t.appendPiece(ids, text[i:end], &scratch)
+		i = end
+	}
+	return ids
+}
+
+// bpeScratch holds the buffers one Encode call reuses across pre-tokens.
+type bpeScratch struct {
+	ids  []int32
+	syms []bpeSymbol
+	heap []bpeCandidate
+}
+
+// appendPiece appends the ids of one pre-token.
+func (t *BPE) appendPiece(out []int, piece string, s *bpeScratch) []int {
+	cacheable := len(piece) <= bpeCacheMaxBytes
+	if cacheable {
+		t.cacheMu.Lock()
+		ids, ok := t.cache[piece]
+		t.cacheMu.Unlock()
+		if ok {
+			for _, id := range ids {
+				out = append(out, int(id))
+			}
+			return out
+		}
+	}
+	ids := s.ids[:0]
+	for i := 0; i < len(piece); i++ {
+		ids = append(ids, t.byteID[piece[i]])
+	}
+	if len(ids) <= bpeShortWord {
+		ids = t.mergeScan(ids)
+	} else {
+		ids = t.mergeHeap(ids, s)
+	}
+	s.ids = ids
+	for i, id := range ids {
+		if id < 0 {
+			ids[i] = int32(t.unk)
+		}
+		out = append(out, int(ids[i]))
+	}
+	if cacheable {
+		t.cacheMu.Lock()
+		if len(t.cache) >= bpeCacheEntries {
+			clear(t.cache)
+		}
+		t.cache[strings.Clone(piece)] = append([]int32(nil), ids...)
+		t.cacheMu.Unlock()
+	}
+	return out
+}
+
+// mergeScan is the reference merge loop: while some adjacent pair has a
+// merge, replace the leftmost pair of lowest rank by its merged token.
+// Symbols with id -1 (bytes without a token) never merge. It is quadratic in
+// len(ids) and used for short pre-tokens.
+func (t *BPE) mergeScan(ids []int32) []int32 {
+	for len(ids) > 1 {
+		best, bestRank, bestID := -1, int32(math.MaxInt32), int32(0)
+		for i := 0; i+1 < len(ids); i++ {
+			if ids[i] < 0 || ids[i+1] < 0 {
+				continue
+			}
+			if m, ok := t.merges[bpePairKey(ids[i], ids[i+1])]; ok && m.rank < bestRank {
+				best, bestRank, bestID = i, m.rank, m.id
+			}
+		}
+		if best < 0 {
+			break
+		}
+		ids[best] = bestID
+		ids = append(ids[:best+1], ids[best+2:]...)
+	}
+	return ids
+}
+
+// bpeSymbol is one symbol of a pre-token in mergeHeap's linked list.
+type bpeSymbol struct {
+	id         int32 // token id, or -1 for a byte without a token
+	prev, next int32 // neighbouring symbol indices, -1 at the ends
+}
+
+// bpeCandidate is a possible merge of symbols pos and its next neighbour,
+// valid while their ids are still left and right.
+type bpeCandidate struct {
+	rank, pos   int32
+	left, right int32
+	id          int32 // merged token
+}
+
+func bpeLess(a, b bpeCandidate) bool {
+	return a.rank < b.rank || (a.rank == b.rank && a.pos < b.pos)
+}
+
+// mergeHeap computes the same result as mergeScan in O(n log n): candidate
+// merges wait in a min-heap ordered by (rank, position), symbols form a
+// doubly linked list, and candidates whose symbols have changed since they
+// were pushed are skipped when popped. Symbol positions keep their order, so
+// ties on rank go to the leftmost pair as in mergeScan.
+func (t *BPE) mergeHeap(ids []int32, s *bpeScratch) []int32 {
+	n := len(ids)
+	if n < 2 {
+		return ids
+	}
+	syms := s.syms[:0]
+	for i, id := range ids {
+		syms = append(syms, bpeSymbol{id: id, prev: int32(i - 1), next: int32(i + 1)})
+	}
+	syms[n-1].next = -1
+	h := s.heap[:0]
+	push := func(pos int32) {
+		next := syms[pos].next
+		if next < 0 {
+			return
+		}
+		l, r := syms[pos].id, syms[next].id
+		if l < 0 || r < 0 {
+			return
+		}
+		m, ok := t.merges[bpePairKey(l, r)]
+		if !ok {
+			return
+		}
+		h = append(h, bpeCandidate{rank: m.rank, pos: pos, left: l, right: r, id: m.id})
+		for i := len(h) - 1; i > 0; { // sift up
+			p := (i - 1) / 2
+			if !bpeLess(h[i], h[p]) {
+				break
+			}
+			h[i], h[p] = h[p], h[i]
+			i = p
+		}
+	}
+	for i := range n - 1 {
+		push(int32(i))
+	}
+	for len(h) > 0 {
+		c := h[0]
+		last := len(h) - 1
+		h[0] = h[last]
+		h = h[:last]
+		for i := 0; ; { // sift down
+			l, small := 2*i+1, i
+			if l < len(h) && bpeLess(h[l], h[small]) {
+				small = l
+			}
+			if r := l + 1; r < len(h) && bpeLess(h[r], h[small]) {
+				small = r
+			}
+			if small == i {
+				break
+			}
+			h[i], h[small] = h[small], h[i]
+			i = small
+		}
+		sym := &syms[c.pos]
+		if sym.id != c.left || sym.next < 0 || syms[sym.next].id != c.right {
+			continue // stale: a neighbour was merged away or changed
+		}
+		// Merge pos with its next symbol; the next symbol leaves the list.
+		gone := sym.next
+		sym.id = c.id
+		sym.next = syms[gone].next
+		if sym.next >= 0 {
+			syms[sym.next].prev = c.pos
+		}
+		syms[gone].id = -2 // dead; no candidate names -2
+		if sym.prev >= 0 {
+			push(sym.prev)
+		}
+		push(c.pos)
+	}
+	ids = ids[:0]
+	for i := int32(0); i >= 0; i = syms[i].next {
+		ids = append(ids, syms[i].id)
+	}
+	s.syms, s.heap = syms, h
+	return ids
+}
