@@ -65,3 +65,15 @@ type spmTokenizer struct{ *tokenizer.SentencePiece }
 func (t spmTokenizer) Encode(text string, addBOS bool) []int {
 	return t.SentencePiece.Encode(text, addBOS, false)
 }
+
+// Piece drops a lone ASCII control byte, as llama2.c's safe_printf does, so
+// a stray byte token cannot emit a terminal escape. Unlike llama2.c it keeps
+// lone bytes of 0x80 and above: they are parts of UTF-8 characters that
+// byte fallback spells out one token at a time.
+func (t spmTokenizer) Piece(prev, id int) []byte {
+	p := t.SentencePiece.Piece(prev, id)
+	if len(p) == 1 && p[0] < 0x80 && !(p[0] >= 0x20 && p[0] <= 0x7e || p[0] >= '\t' && p[0] <= '\r') {
+		return p[:0]
+	}
+	return p
+}
