@@ -9,6 +9,15 @@
 //	Q4_0: 32 weights per block, 18 bytes: fp16 scale d, then 16 bytes of nibbles;
 //	      byte j holds weight j in its low nibble and weight j+16 in its high
 //	      nibble; w = d*(nibble-8)
+//
+// Products with a matrix (MatVec) take an activation Vec prepared once per
+// product: float32 for F32/F16/BF16 weights, and for Q8_0/Q4_0 weights the
+// activations quantised to Q8_0 blocks (llama.cpp style, d = max|x|/127), so
+// that the inner loops are integer dot products. The kernels come in three
+// tiers: *Ref scalar references, *Generic portable Go, and AVX2/FMA/F16C
+// assembly selected at init (build with -tags noasm to leave it out, or call
+// DisableAsm in tests). Weight data may point into a read-only mapping; no
+// function here writes to it.
 package quant
 
 import (

@@ -1,0 +1,108 @@
+package quant
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// withPaths runs f once with the dispatched kernels (assembly when
+// available) and once with the portable Go tier forced by DisableAsm.
+func withPaths(t *testing.T, f func(t *testing.T)) {
+	t.Run("dispatch", f)
+	t.Run("generic", func(t *testing.T) {
+		restore := DisableAsm()
+		defer restore()
+		f(t)
+	})
+}
+
+// randFloats returns n values drawn from a mix of distributions: mostly
+// normal, with some zeros, large magnitudes and tiny values.
+func randFloats(rng *rand.Rand, n int, kind string) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		switch kind {
+		case "normal":
+			x[i] = float32(rng.NormFloat64())
+		case "zeros":
+			x[i] = 0
+		case "large": // near the fp16 maximum
+			x[i] = float32((rng.Float64()*2 - 1) * 65504)
+		case "tiny": // fp16 subnormal range
+			x[i] = float32((rng.Float64()*2 - 1) * 6e-5)
+		case "mixed":
+			switch rng.IntN(6) {
+			case 0:
+				x[i] = 0
+			case 1:
+				x[i] = float32(rng.NormFloat64() * 1000)
+			case 2:
+				x[i] = float32(rng.NormFloat64() * 1e-3)
+			default:
+				x[i] = float32(rng.NormFloat64())
+			}
+		}
+	}
+	return x
+}
+
+// encode quantises x with QuantizeRef and fails the test on error.
+func encode(t testing.TB, typ Type, x []float32) []byte {
+	t.Helper()
+	rb, err := typ.RowBytes(int64(len(x)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, rb)
+	if err := QuantizeRef(typ, b, x); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// decode dequantises with DequantizeRef.
+func decode(t testing.TB, typ Type, b []byte, n int) []float32 {
+	t.Helper()
+	x := make([]float32, n)
+	if err := DequantizeRef(typ, x, b); err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// dot64 returns the float64 dot product and the sum of |products|.
+func dot64(a, b []float32) (dot, mag float64) {
+	for i := range a {
+		p := float64(a[i]) * float64(b[i])
+		dot += p
+		mag += math.Abs(p)
+	}
+	return dot, mag
+}
+
+// placed copies b into a fresh buffer at byte offset off, surrounded by
+// guard bytes g, and returns the copy (with capacity ending at its length)
+// and a check function that fails if a guard byte changed.
+func placed(t *testing.T, b []byte, off int, g byte) ([]byte, func()) {
+	const guard = 64
+	buf := make([]byte, off+len(b)+guard+guard)
+	for i := range buf {
+		buf[i] = g
+	}
+	s := buf[guard+off : guard+off+len(b) : guard+off+len(b)]
+	copy(s, b)
+	return s, func() {
+		t.Helper()
+		for i := 0; i < guard+off; i++ {
+			if buf[i] != g {
+				t.Fatalf("guard byte %d before the slice changed", i)
+			}
+		}
+		for i := guard + off + len(b); i < len(buf); i++ {
+			if buf[i] != g {
+				t.Fatalf("guard byte %d after the slice changed", i)
+			}
+		}
+	}
+}

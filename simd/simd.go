@@ -1,0 +1,146 @@
+// Package simd provides float32 primitives on plain slices for the forward
+// pass. Where github.com/viterin/vek has a vectorised routine it is used
+// directly; the remaining helpers are short Go loops that the compiler keeps
+// tight. No function here allocates.
+//
+// Length mismatches between operands are programming errors and panic, as
+// with the built-in copy-style bounds checks.
+package simd
+
+import (
+	"math"
+
+	"github.com/viterin/vek/vek32"
+)
+
+// Dot returns sum(a[i]*b[i]). a and b must have the same length; the empty
+// dot product is 0.
+func Dot(a, b []float32) float32 {
+	if len(a) != len(b) {
+		panic("simd: Dot length mismatch")
+	}
+	if len(a) == 0 {
+		return 0
+	}
+	return vek32.Dot(a, b)
+}
+
+// Sum returns the sum of x (0 for empty x).
+func Sum(x []float32) float32 {
+	if len(x) == 0 {
+		return 0
+	}
+	return vek32.Sum(x)
+}
+
+// Max returns the largest element of x; it panics on empty x.
+func Max(x []float32) float32 {
+	return vek32.Max(x)
+}
+
+// Add adds x into dst element-wise: dst[i] += x[i].
+func Add(dst, x []float32) {
+	if len(dst) != len(x) {
+		panic("simd: Add length mismatch")
+	}
+	if len(x) == 0 {
+		return
+	}
+	vek32.Add_Inplace(dst, x)
+}
+
+// Mul multiplies dst by x element-wise: dst[i] *= x[i].
+func Mul(dst, x []float32) {
+	if len(dst) != len(x) {
+		panic("simd: Mul length mismatch")
+	}
+	if len(x) == 0 {
+		return
+	}
+	vek32.Mul_Inplace(dst, x)
+}
+
+// Scale multiplies every element of x by a: x[i] *= a.
+func Scale(x []float32, a float32) {
+	if len(x) == 0 {
+		return
+	}
+	vek32.MulNumber_Inplace(x, a)
+}
+
+// Axpy adds a times x into y: y[i] += a*x[i].
+func Axpy(y []float32, a float32, x []float32) {
+	if len(y) != len(x) {
+		panic("simd: Axpy length mismatch")
+	}
+	x = x[:len(y)]
+	i := 0
+	for ; i+4 <= len(y); i += 4 {
+		y[i] += a * x[i]
+		y[i+1] += a * x[i+1]
+		y[i+2] += a * x[i+2]
+		y[i+3] += a * x[i+3]
+	}
+	for ; i < len(y); i++ {
+		y[i] += a * x[i]
+	}
+}
+
+// SumSquares returns sum(x[i]*x[i]), the building block of RMSNorm.
+func SumSquares(x []float32) float32 {
+	return Dot(x, x)
+}
+
+// expMin is the smallest input Softmax passes to vek32.Exp.
+const expMin = -87
+
+// Softmax replaces x by exp(x[i]-max) / sum_j exp(x[j]-max) in place. The
+// maximum is subtracted first, so large logits do not overflow. Empty x is
+// left alone.
+func Softmax(x []float32) {
+	if len(x) == 0 {
+		return
+	}
+	m := vek32.Max(x)
+	vek32.AddNumber_Inplace(x, -m)
+	// vek32.Exp returns NaN or huge negative values below about -88 (it
+	// does not handle underflow). exp(-87) is 1.6e-38: clamping there
+	// changes no probability by more than that.
+	vek32.MaximumNumber_Inplace(x, expMin)
+	vek32.Exp_Inplace(x)
+	s := vek32.Sum(x)
+	vek32.MulNumber_Inplace(x, 1/s)
+}
+
+// SoftmaxTemp divides x by temp and then applies Softmax, as sampling with a
+// temperature does. temp must be > 0 (temperature 0 means Argmax and is
+// handled by the caller); it panics otherwise.
+func SoftmaxTemp(x []float32, temp float32) {
+	if !(temp > 0) || math.IsInf(float64(temp), 1) {
+		panic("simd: SoftmaxTemp needs a finite temperature > 0")
+	}
+	if len(x) == 0 {
+		return
+	}
+	vek32.MulNumber_Inplace(x, 1/temp)
+	Softmax(x)
+}
+
+// Argmax returns the index of the largest element of x; the first maximum
+// wins ties, as greedy decoding in llama2.c does. It returns -1 for empty x.
+// NaN elements are never selected unless every element is NaN (then 0).
+func Argmax(x []float32) int {
+	if len(x) == 0 {
+		return -1
+	}
+	// A plain loop: vek32.Max mishandles NaN, and one pass over the logits
+	// is cheap next to the classifier product that produced them.
+	best := 0
+	bv := x[0]
+	for i, v := range x {
+		if v > bv || (bv != bv && v == v) {
+			best, bv = i, v
+		}
+	}
+	return best
+}
