@@ -45,6 +45,7 @@ memory-mapped .llmap format, runs them, and shows what is inside them.`,
 		newInspectCmd(),
 		newVerifyCmd(),
 		newTokenizeCmd(),
+		newSynthCmd(),
 	)
 	return root
 }

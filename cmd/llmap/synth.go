@@ -1,0 +1,147 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/llmap/llmap/format/convert"
+	"github.com/llmap/llmap/format/llama2c"
+	"github.com/llmap/llmap/quant"
+	"github.com/spf13/cobra"
+)
+
+type synthFlags struct {
+	shape, output, quant, format string
+	seed                         uint64
+	dims                         convert.Shape
+}
+
+func newSynthCmd() *cobra.Command {
+	var f synthFlags
+	cmd := &cobra.Command{
+		Use:   "synth --shape NAME -o FILE [flags]",
+		Short: "Write a model of a given shape with random weights",
+		Long: `Write a LLaMA-style model with random weights (normal, standard deviation
+0.02; norm weights 1) for benchmarks and tests, streaming one row at a time so
+memory use does not grow with the model. The same seed gives the same weights
+whatever the output type. Named shapes: ` + strings.Join(convert.ShapeNames(), ", ") + `.
+--dim, --hidden, --layers, --heads, --kv-heads, --vocab and --ctx override
+the shape's values (or, without --shape, give them all).
+
+--format llama2c writes llama2.c's own checkpoint layout (fp32) instead, to
+run the same weights with llama2.c's run.c.`,
+		Example: `  llmap synth --shape stories110M --quant q8_0 -o s110m-q8.llmap
+  llmap synth --shape stories110M --format llama2c -o s110m.bin`,
+		Args: args(),
+		RunE: func(cmd *cobra.Command, _ []string) error { return runSynth(cmd, &f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.shape, "shape", "", "named shape: "+strings.Join(convert.ShapeNames(), ", "))
+	fl.StringVarP(&f.output, "output", "o", "", "output file (required)")
+	fl.StringVarP(&f.quant, "quant", "q", "f32", "type of the weight matrices: f32, f16, bf16, q8_0, q4_0")
+	fl.StringVar(&f.format, "format", "llmap", "output format: llmap or llama2c")
+	fl.Uint64Var(&f.seed, "seed", 1, "random seed")
+	fl.IntVar(&f.dims.Dim, "dim", 0, "model width")
+	fl.IntVar(&f.dims.HiddenDim, "hidden", 0, "feed-forward width")
+	fl.IntVar(&f.dims.NLayers, "layers", 0, "number of layers")
+	fl.IntVar(&f.dims.NHeads, "heads", 0, "attention heads")
+	fl.IntVar(&f.dims.NKVHeads, "kv-heads", 0, "key/value heads (default: --heads)")
+	fl.IntVar(&f.dims.VocabSize, "vocab", 0, "vocabulary size")
+	fl.IntVar(&f.dims.ContextLength, "ctx", 0, "context length")
+	return cmd
+}
+
+func runSynth(cmd *cobra.Command, f *synthFlags) error {
+	if f.output == "" {
+		return usagef("-o/--output is required")
+	}
+	s := convert.Shape{}
+	name := "custom"
+	if f.shape != "" {
+		var ok bool
+		if s, ok = convert.Shapes[f.shape]; !ok {
+			return usagef("--shape: unknown shape %q (want one of %s)", f.shape, strings.Join(convert.ShapeNames(), ", "))
+		}
+		name = f.shape
+	}
+	override := func(dst *int, v int) {
+		if v != 0 {
+			*dst = v
+		}
+	}
+	override(&s.Dim, f.dims.Dim)
+	override(&s.HiddenDim, f.dims.HiddenDim)
+	override(&s.NLayers, f.dims.NLayers)
+	override(&s.NHeads, f.dims.NHeads)
+	override(&s.NKVHeads, f.dims.NKVHeads)
+	override(&s.VocabSize, f.dims.VocabSize)
+	override(&s.ContextLength, f.dims.ContextLength)
+	if s.NKVHeads == 0 {
+		s.NKVHeads = s.NHeads
+	}
+	if s.ContextLength == 0 {
+		s.ContextLength = 2048
+	}
+	if err := s.Validate(); err != nil {
+		return usagef("%v", err)
+	}
+	typ, err := quant.ParseType(f.quant)
+	if err != nil {
+		return usagef("--quant: %v", err)
+	}
+	if fi, err := os.Stat(f.output); err == nil && fi.IsDir() {
+		return usagef("-o %s is a directory", f.output)
+	}
+	m, err := convert.Synth(name, s, f.seed)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	switch f.format {
+	case "llmap":
+		bar := newProgress("writing")
+		opts := convert.Options{Matrices: typ, Progress: bar.update,
+			Notice: func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "llmap synth: %s\n", msg) }}
+		if err := convert.Write(f.output, m, opts); err != nil {
+			return fmt.Errorf("%s: %w", f.output, err)
+		}
+	case "llama2c":
+		if typ != quant.F32 {
+			return usagef("--format llama2c writes fp32 only (got --quant %s)", typ)
+		}
+		if err := writeLlama2c(f.output, m, s); err != nil {
+			return fmt.Errorf("%s: %w", f.output, err)
+		}
+	default:
+		return usagef("--format: unknown format %q (want llmap or llama2c)", f.format)
+	}
+	return nil
+}
+
+// writeLlama2c writes m in llama2.c's legacy layout, atomically: a
+// temporary file beside the output, renamed into place when complete.
+func writeLlama2c(path string, m *convert.Model, s convert.Shape) error {
+	rows := map[string]*convert.Tensor{}
+	for i := range m.Tensors {
+		rows[m.Tensors[i].Name] = &m.Tensors[i]
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	c := llama2c.Config{Dim: s.Dim, HiddenDim: s.HiddenDim, NLayers: s.NLayers, NHeads: s.NHeads,
+		NKVHeads: s.NKVHeads, VocabSize: s.VocabSize, SeqLen: s.ContextLength}
+	err = llama2c.WriteLegacy(tmp, c, func(name string, r int, dst []float32) { rows[name].Row(r, dst) })
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
