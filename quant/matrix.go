@@ -144,3 +144,17 @@ func MatVec(out []float32, m Matrix, v *Vec, lo, hi int) {
 		rowsQ4_0Impl(out, data, rb, v.q8)
 	}
 }
+
+// DotRowsF32 computes out[r] = dot(w[r*stride : r*stride+len(x)], x) for
+// every r of out: strided float32 rows, such as one attention head's slice
+// of each position in a KV cache. It panics if the rows do not fit in w.
+//
+//	for r := range out {
+//		out[r] = simd.Dot(w[r*stride:r*stride+len(x)], x)
+//	}
+func DotRowsF32(out, w []float32, stride int, x []float32) {
+	if len(out) > 0 && (stride < len(x) || (len(out)-1)*stride+len(x) > len(w)) {
+		panic(fmt.Sprintf("quant: DotRowsF32: %d rows of %d, stride %d, do not fit in %d values", len(out), len(x), stride, len(w)))
+	}
+	rowsF32Impl(out, float32AsBytes(w), 4*stride, x)
+}

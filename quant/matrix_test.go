@@ -239,3 +239,35 @@ func TestQuantizedProductAccuracy(t *testing.T) {
 		}
 	}
 }
+
+func TestDotRowsF32(t *testing.T) {
+	for _, asm := range []bool{true, false} {
+		if !asm {
+			defer DisableAsm()()
+		}
+		for _, n := range []int{1, 7, 8, 9, 64, 65} {
+			for _, rows := range []int{1, 3, 17} {
+				stride := n + 5
+				w := make([]float32, (rows-1)*stride+n)
+				for i := range w {
+					w[i] = float32(i%13) - 6
+				}
+				x := make([]float32, n)
+				for i := range x {
+					x[i] = float32(i%7) * 0.5
+				}
+				out := make([]float32, rows)
+				DotRowsF32(out, w, stride, x)
+				for r := range out {
+					var want float64
+					for i := range x {
+						want += float64(w[r*stride+i]) * float64(x[i])
+					}
+					if math.Abs(float64(out[r])-want) > 1e-3 {
+						t.Fatalf("asm %v n %d rows %d: row %d = %v, want %v", asm, n, rows, r, out[r], want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -36,3 +36,11 @@ func bytesAsFloat32(b []byte) (v []float32, ok bool) {
 
 // dotFloat32 is simd.Dot; it lives here to keep the simd import in one place.
 func dotFloat32(a, b []float32) float32 { return simd.Dot(a, b) }
+
+// float32AsBytes views x as its little-endian bytes.
+func float32AsBytes(x []float32) []byte {
+	if len(x) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(x))), 4*len(x))
+}

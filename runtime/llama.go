@@ -14,7 +14,6 @@ import (
 func (m *Model) forwardLlama(s *State, token, pos int) {
 	c, w, p := &m.Config, &m.Weights, m.pool
 	dim, kvDim, headSize := c.Dim, c.KVDim(), c.HeadSize()
-	kvMul := c.NHeads / c.NKVHeads // query heads per key/value head
 	x := s.x
 
 	// x (dim,) = row `token` of the embedding table (vocab, dim)
@@ -26,43 +25,23 @@ func (m *Model) forwardLlama(s *State, token, pos int) {
 		// xb = rmsnorm(x) * attn_norm
 		rmsNorm(s.xb, x, lw.AttnNorm, c.NormEps)
 
-		// q (dim,), k and v (kvDim,) of this position, written straight into the cache
-		kvOff := (l*s.ctx + pos) * kvDim
-		k := s.keyCache[kvOff : kvOff+kvDim]
-		v := s.valueCache[kvOff : kvOff+kvDim]
+		// q (dim,), k and v (kvDim,) of this position; k goes straight into the cache
+		k := s.keyCache[(l*s.ctx+pos)*kvDim:][:kvDim]
 		s.setInput(s.xb, lw.Wq.Type)
 		p.MatVec(s.q, lw.Wq, s.vec)
 		s.prepare(s.xb, lw.Wk.Type)
 		p.MatVec(k, lw.Wk, s.vec)
 		s.prepare(s.xb, lw.Wv.Type)
-		p.MatVec(v, lw.Wv, s.vec)
+		p.MatVec(s.v, lw.Wv, s.vec)
 
 		// rotate each (even, odd) pair of q and k by pos * freq(pair)
 		rope(s.q, s.rope)
 		rope(k, s.rope)
+		s.storeValue(l, pos)
 
-		// multi-head attention over positions 0..pos
-		layerKeys := s.keyCache[l*s.ctx*kvDim:]
-		layerValues := s.valueCache[l*s.ctx*kvDim:]
-		scale := float32(1 / math.Sqrt(float64(headSize)))
-		for h := 0; h < c.NHeads; h++ {
-			q := s.q[h*headSize : (h+1)*headSize]
-			att := s.att[h*s.ctx : h*s.ctx+pos+1]
-			kvh := (h / kvMul) * headSize
-			// att[t] = q . k_t / sqrt(headSize)
-			for t := range att {
-				kt := layerKeys[t*kvDim+kvh : t*kvDim+kvh+headSize]
-				att[t] = simd.Dot(q, kt) * scale
-			}
-			simd.Softmax(att)
-			// xb_h (headSize,) = sum_t att[t] * v_t
-			xbh := s.xb[h*headSize : (h+1)*headSize]
-			clear(xbh)
-			for t, a := range att {
-				vt := layerValues[t*kvDim+kvh : t*kvDim+kvh+headSize]
-				axpy(xbh, a, vt)
-			}
-		}
+		// xb (dim,) = multi-head attention over positions 0..pos
+		s.attn.layer, s.attn.pos = l, pos
+		p.For(c.NHeads, &s.attn, c.NHeads*(pos+1)*headSize >= minParallelAttention)
 
 		// x += Wo (dim, dim) @ xb
 		s.setInput(s.xb, lw.Wo.Type)
@@ -91,6 +70,51 @@ func (m *Model) forwardLlama(s *State, token, pos int) {
 	p.MatVec(s.logits, w.Classifier, s.vec)
 }
 
+// minParallelAttention is the attention work (heads x positions x head
+// size) above which heads are split over the pool's workers.
+const minParallelAttention = 1 << 15
+
+// attention computes causal multi-head attention for one position: a task
+// over query heads, so the pool can split heads across workers.
+type attention struct {
+	s          *State
+	c          *Config
+	layer, pos int
+}
+
+// run computes heads [lo, hi) into s.xb.
+func (a *attention) run(lo, hi int) {
+	s, c, pos := a.s, a.c, a.pos
+	headSize, kvDim := c.HeadSize(), c.KVDim()
+	kvMul := c.NHeads / c.NKVHeads               // query heads per key/value head
+	keys := s.keyCache[a.layer*s.ctx*kvDim:]     // (ctx, kvDim)
+	values := s.valueCache[a.layer*kvDim*s.ctx:] // (kvDim, ctx): transposed
+	scale := float32(1 / math.Sqrt(float64(headSize)))
+	for h := lo; h < hi; h++ {
+		q := s.q[h*headSize : (h+1)*headSize]
+		att := s.att[h*s.ctx : h*s.ctx+pos+1]
+		kvh := (h / kvMul) * headSize // this head's offset in a key or value vector
+		// att[t] = q . k_t / sqrt(headSize), then softmax over t; the keys
+		// of this head are rows of headSize, kvDim apart
+		quant.DotRowsF32(att, keys[kvh:], kvDim, q)
+		simd.Scale(att, scale)
+		simd.Softmax(att)
+		// xb_h[i] = sum_t att[t] * v_t[i]: row i of the transposed cache . att
+		quant.DotRowsF32(s.xb[h*headSize:(h+1)*headSize], values[kvh*s.ctx:], s.ctx, att)
+	}
+}
+
+// storeValue copies s.v into the value cache of layer l at position pos.
+// The value cache is stored transposed, (layer, kvDim, ctx), so attention
+// reads each dimension's values over positions contiguously.
+func (s *State) storeValue(l, pos int) {
+	kvDim := len(s.v)
+	col := s.valueCache[l*kvDim*s.ctx+pos:]
+	for i, v := range s.v {
+		col[i*s.ctx] = v
+	}
+}
+
 // setInput prepares x as the input of the next matrix-vector products, for
 // matrices of type t.
 func (s *State) setInput(x []float32, t quant.Type) {
@@ -103,14 +127,6 @@ func (s *State) setInput(x []float32, t quant.Type) {
 func (s *State) prepare(x []float32, t quant.Type) {
 	if s.vecType != t {
 		s.setInput(x, t)
-	}
-}
-
-// axpy sets y += a*x.
-func axpy(y []float32, a float32, x []float32) {
-	x = x[:len(y)]
-	for i := range y {
-		y[i] += a * x[i]
 	}
 }
 
@@ -155,5 +171,13 @@ func rope(v, table []float32) {
 func swiGLU(hb, hb2 []float32) {
 	for i, v := range hb {
 		hb[i] = v * float32(1/(1+math.Exp(float64(-v)))) * hb2[i]
+	}
+}
+
+// axpy sets y += a*x.
+func axpy(y []float32, a float32, x []float32) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] += a * x[i]
 	}
 }

@@ -15,20 +15,37 @@ const minParallelBytes = 256 << 10
 // start on cache-line boundaries for every tensor type.
 const rowAlign = 16
 
-// matVecJob is one worker's share of a matrix-vector product.
-type matVecJob struct {
-	out    []float32
+// task is work that splits into independent index ranges, such as the
+// heads of attention. Implementations are long-lived values, so handing one
+// to the pool allocates nothing.
+type task interface {
+	run(lo, hi int)
+}
+
+// job is one worker's share: rows [lo, hi) of a matrix-vector product, or
+// indices [lo, hi) of a task.
+type job struct {
+	out    []float32 // product output for rows [lo, hi)
 	m      quant.Matrix
 	v      *quant.Vec
+	t      task // if set, run t instead of a product
 	lo, hi int
 }
 
-// Pool runs matrix-vector products split by rows over long-lived worker
-// goroutines. Calls do not start goroutines or allocate. A Pool is used by
-// one goroutine at a time.
+func (j *job) do() {
+	if j.t != nil {
+		j.t.run(j.lo, j.hi)
+		return
+	}
+	quant.MatVec(j.out, j.m, j.v, j.lo, j.hi)
+}
+
+// Pool splits matrix-vector products (by rows) and tasks (by index) over
+// long-lived worker goroutines. Calls do not start goroutines or allocate.
+// A Pool is used by one goroutine at a time.
 type Pool struct {
 	threads int
-	jobs    []chan matVecJob // one per worker; the caller is worker 0
+	jobs    []chan job // one per worker; the caller is worker 0
 	wg      sync.WaitGroup
 	panics  []any // a worker's recovered panic (a fault on the mapping), re-raised by the caller
 	closed  bool
@@ -37,14 +54,15 @@ type Pool struct {
 // NewPool starts threads-1 workers (the calling goroutine does a share too).
 // threads < 1 is treated as 1.
 func NewPool(threads int) *Pool {
-	if threads < 1 {
-		threads = 1
-	}
-	p := &Pool{threads: threads, jobs: make([]chan matVecJob, threads), panics: make([]any, threads)}
+	threads = max(threads, 1)
+	p := &Pool{threads: threads, jobs: make([]chan job, threads), panics: make([]any, threads)}
 	for i := 1; i < threads; i++ {
-		ch := make(chan matVecJob, 1)
+		ch := make(chan job, 1)
 		p.jobs[i] = ch
 		go func() {
+			// Weights are read from a file mapping: a fault there
+			// (the file was truncated) must become a panic that
+			// run recovers, not a crash.
 			debug.SetPanicOnFault(true)
 			for j := range ch {
 				p.run(i, j)
@@ -52,17 +70,6 @@ func NewPool(threads int) *Pool {
 		}()
 	}
 	return p
-}
-
-// run does one job on worker i, keeping a panic for the caller to re-raise.
-func (p *Pool) run(i int, j matVecJob) {
-	defer func() {
-		if r := recover(); r != nil {
-			p.panics[i] = r
-		}
-		p.wg.Done()
-	}()
-	quant.MatVec(j.out, j.m, j.v, j.lo, j.hi)
 }
 
 // Threads is the number of goroutines that share each product.
@@ -79,25 +86,54 @@ func (p *Pool) Close() {
 	}
 }
 
+// run does one job on worker i, keeping a panic for the caller to re-raise.
+func (p *Pool) run(i int, j job) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.panics[i] = r
+		}
+		p.wg.Done()
+	}()
+	j.do()
+}
+
 // MatVec computes out = m @ v, where v has been prepared for m.Type:
 // W (rows, cols) @ x (cols,) -> out (rows,).
 func (p *Pool) MatVec(out []float32, m quant.Matrix, v *quant.Vec) {
-	n := p.threads
-	if n == 1 || len(m.Data) < minParallelBytes || m.Rows < n*rowAlign {
+	if p.threads == 1 || len(m.Data) < minParallelBytes || m.Rows < p.threads*rowAlign {
 		quant.MatVec(out, m, v, 0, m.Rows)
 		return
 	}
-	share := (m.Rows + n - 1) / n
+	share := (m.Rows + p.threads - 1) / p.threads
 	share = (share + rowAlign - 1) / rowAlign * rowAlign
-	lo := share // worker 0 (this goroutine) takes [0, share)
-	for i := 1; i < n && lo < m.Rows; i++ {
-		hi := min(lo+share, m.Rows)
+	p.split(m.Rows, share, func(lo, hi int) job {
+		return job{out: out[lo:hi], m: m, v: v, lo: lo, hi: hi}
+	})
+}
+
+// For runs t over [0, n), split into one contiguous range per thread. With
+// parallel false it runs on the calling goroutine.
+func (p *Pool) For(n int, t task, parallel bool) {
+	if p.threads == 1 || !parallel || n < 2 {
+		t.run(0, n)
+		return
+	}
+	share := (n + p.threads - 1) / p.threads
+	p.split(n, share, func(lo, hi int) job { return job{t: t, lo: lo, hi: hi} })
+}
+
+// split hands [share, n) to the workers in ranges of share, does [0, share)
+// itself, waits, and re-raises a worker's panic on the caller.
+func (p *Pool) split(n, share int, mk func(lo, hi int) job) {
+	lo := share
+	for i := 1; i < p.threads && lo < n; i++ {
+		hi := min(lo+share, n)
 		p.wg.Add(1)
-		p.jobs[i] <- matVecJob{out: out[lo:hi], m: m, v: v, lo: lo, hi: hi}
+		p.jobs[i] <- mk(lo, hi)
 		lo = hi
 	}
 	p.wg.Add(1)
-	p.run(0, matVecJob{out: out[:min(share, m.Rows)], m: m, v: v, lo: 0, hi: min(share, m.Rows)})
+	p.run(0, mk(0, min(share, n)))
 	p.wg.Wait()
 	for i, r := range p.panics {
 		if r != nil {

@@ -17,13 +17,16 @@ type State struct {
 	hb     []float32 // (hidden,) feed-forward
 	hb2    []float32 // (hidden,) feed-forward
 	q      []float32 // (nHeads*headSize,) query of the current position
+	v      []float32 // (kvDim,) value of the current position
 	qkv    []float32 // (3*dim,) GPT-2's fused projection output
 	att    []float32 // (nHeads, ctx) attention scores
 	logits []float32 // (vocab,)
 	rope   []float32 // (headSize,) cos, sin pairs for the current position
 
 	keyCache   []float32 // (layer, ctx, kvDim)
-	valueCache []float32 // (layer, ctx, kvDim)
+	valueCache []float32 // (layer, kvDim, ctx): transposed, see storeValue
+
+	attn attention // the attention task of the current layer
 
 	vec     *quant.Vec // the current input vector, prepared for vecType matrices
 	vecType quant.Type
@@ -50,6 +53,7 @@ func (m *Model) NewState(ctx int) (*State, error) {
 		hb:         make([]float32, c.HiddenDim),
 		hb2:        make([]float32, c.HiddenDim),
 		q:          make([]float32, c.Dim),
+		v:          make([]float32, c.KVDim()),
 		att:        make([]float32, c.NHeads*ctx),
 		logits:     make([]float32, c.VocabSize),
 		rope:       make([]float32, c.HeadSize()),
@@ -60,6 +64,7 @@ func (m *Model) NewState(ctx int) (*State, error) {
 	if c.Arch == ArchGPT2 {
 		s.qkv = make([]float32, 3*c.Dim)
 	}
+	s.attn = attention{s: s, c: c}
 	return s, nil
 }
 

@@ -19,6 +19,7 @@ type runFlags struct {
 	seed    uint64
 	ctx     int
 	threads int
+	prof    profileFlags
 }
 
 func newRunCmd() *cobra.Command {
@@ -33,7 +34,7 @@ model ends the text. stdout carries only the text; stderr the statistics.`,
   llmap run model.llmap -p "Once upon a time" --top-p 0.9 --seed 42`,
 		Args: args("MODEL"),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			return runRun(cmd, a[0], f)
+			return f.prof.run(func() error { return runRun(cmd, a[0], f) })
 		},
 	}
 	fl := cmd.Flags()
@@ -45,6 +46,7 @@ model ends the text. stdout carries only the text; stderr the statistics.`,
 	fl.Uint64VarP(&f.seed, "seed", "s", 0, "random seed; 0 = from the clock")
 	fl.IntVar(&f.ctx, "ctx", runtime.DefaultContext, "context length in positions (capped at the model's own)")
 	fl.IntVar(&f.threads, "threads", 0, "threads for matrix products; 0 = one per CPU")
+	f.prof.register(fl)
 	return cmd
 }
 
