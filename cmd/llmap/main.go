@@ -45,7 +45,9 @@ memory-mapped .llmap format, runs them, and shows what is inside them.`,
 		newInspectCmd(),
 		newVerifyCmd(),
 		newTokenizeCmd(),
+		newEmbedCmd(), newNextCmd(),
 		newSynthCmd(),
+		newPerplexityCmd(),
 	)
 	return root
 }
