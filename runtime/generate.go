@@ -21,29 +21,40 @@ type GenerateStats struct {
 	Positions    int           // positions run through the model
 	Sampled      int           // tokens chosen by the sampler
 	ContextFull  bool          // stopped at the end of the context before Steps
+	Prefill      time.Duration // running the prompt through the model (batched)
 	FirstToken   time.Duration // from the start until the first sampled token
-	Elapsed      time.Duration // from the end of the first position to the end, as llama2.c times it
+	Decode       time.Duration // from the first sampled token to the end
 }
 
-// TokensPerSecond is llama2.c's figure: positions after the first, over the
-// time since the first finished.
-func (g GenerateStats) TokensPerSecond() float64 {
-	if g.Positions < 2 || g.Elapsed <= 0 {
+// PromptPerSecond is the prompt processing speed.
+func (g GenerateStats) PromptPerSecond() float64 {
+	n := min(g.PromptTokens, g.Positions)
+	if n == 0 || g.Prefill <= 0 {
 		return 0
 	}
-	return float64(g.Positions-1) / g.Elapsed.Seconds()
+	return float64(n) / g.Prefill.Seconds()
+}
+
+// TokensPerSecond is the generation speed: positions run after the prompt
+// over the time they took.
+func (g GenerateStats) TokensPerSecond() float64 {
+	n := g.Positions - min(g.PromptTokens, g.Positions)
+	if n <= 0 || g.Decode <= 0 {
+		return 0
+	}
+	return float64(n) / g.Decode.Seconds()
 }
 
 // ErrEmptyPrompt is returned when a prompt encodes to no tokens and the
 // tokenizer has no BOS to start from.
 var ErrEmptyPrompt = errors.New("the prompt encodes to no tokens")
 
-// Generate feeds the prompt through the model, then samples until Steps
-// positions have run, the context is full, or the model emits BOS or EOS.
-// emit receives the text of every token after the first, prompt included,
-// exactly as llama2.c prints it; it may stop the run by returning an error.
-func (m *Model) Generate(s *State, g Generation, emit func(piece []byte) error) (GenerateStats, error) {
-	var st GenerateStats
+// Generate feeds the prompt through the model in batches (Prefill), then
+// samples until Steps positions have run, the context is full, or the model
+// emits BOS or EOS. emit receives the text of every token after the first,
+// prompt included, exactly as llama2.c prints it; it may stop the run by
+// returning an error.
+func (m *Model) Generate(s *State, g Generation, emit func(piece []byte) error) (st GenerateStats, err error) {
 	start := time.Now()
 	tok := m.Tokenizer
 	tokens := tok.Encode(g.Prompt, true)
@@ -56,26 +67,42 @@ func (m *Model) Generate(s *State, g Generation, emit func(piece []byte) error) 
 		steps = s.ctx
 	}
 	stoppedByToken := false
+	defer func() {
+		st.ContextFull = !stoppedByToken && st.Positions == s.ctx &&
+			(g.Steps <= 0 || g.Steps > s.ctx || len(tokens) > s.ctx)
+	}()
 
-	token := tokens[0]
-	var first time.Time
-	for pos := 0; pos < steps; {
-		logits, err := m.Forward(s, token, pos)
-		if err != nil {
+	// The prompt: every position of it in one batched pass, then its
+	// tokens after the first are printed as if each had been generated.
+	fed := min(len(tokens), steps)
+	logits, err := m.Prefill(s, tokens[:fed], 0)
+	if err != nil {
+		return st, err
+	}
+	st.Positions = fed
+	st.Prefill = time.Since(start)
+	for i := 1; i < len(tokens) && i <= fed; i++ {
+		if tokens[i] == tok.BOS() || tokens[i] == tok.EOS() {
+			stoppedByToken = true
+			return st, nil
+		}
+		if err := emit(tok.Piece(tokens[i-1], tokens[i])); err != nil {
 			return st, err
 		}
-		var next int
-		if pos < len(tokens)-1 {
-			next = tokens[pos+1] // still in the prompt: force its next token
-		} else {
-			next = g.Sampler.Sample(logits)
-			st.Sampled++
-			if st.Sampled == 1 {
-				st.FirstToken = time.Since(start)
-			}
+	}
+	if fed < len(tokens) {
+		return st, nil // the prompt alone filled the steps
+	}
+
+	// Generation: sample, print, feed back.
+	token := tokens[fed-1]
+	decodeStart := time.Now()
+	for pos := fed; ; pos++ {
+		next := g.Sampler.Sample(logits)
+		st.Sampled++
+		if st.Sampled == 1 {
+			st.FirstToken = time.Since(start)
 		}
-		pos++
-		st.Positions = pos
 		if next == tok.BOS() || next == tok.EOS() {
 			stoppedByToken = true
 			break
@@ -84,20 +111,20 @@ func (m *Model) Generate(s *State, g Generation, emit func(piece []byte) error) 
 			return st, err
 		}
 		token = next
-		if first.IsZero() {
-			first = time.Now()
+		if pos >= steps {
+			break
 		}
+		if logits, err = m.Forward(s, token, pos); err != nil {
+			return st, err
+		}
+		st.Positions = pos + 1
 	}
-	if !first.IsZero() {
-		st.Elapsed = time.Since(first)
-	}
-	st.ContextFull = !stoppedByToken && st.Positions == s.ctx &&
-		(g.Steps <= 0 || g.Steps > s.ctx || len(tokens) > s.ctx)
+	st.Decode = time.Since(decodeStart)
 	return st, nil
 }
 
 // String summarises the statistics for stderr.
 func (g GenerateStats) String() string {
-	return fmt.Sprintf("%d positions (%d prompt tokens, %d sampled), %.2f tokens/s, first token after %v",
-		g.Positions, g.PromptTokens, g.Sampled, g.TokensPerSecond(), g.FirstToken.Round(time.Microsecond))
+	return fmt.Sprintf("%d positions: prompt %d tokens at %.1f tokens/s, generated %d at %.2f tokens/s; first token after %v",
+		g.Positions, g.PromptTokens, g.PromptPerSecond(), g.Sampled, g.TokensPerSecond(), g.FirstToken.Round(time.Microsecond))
 }

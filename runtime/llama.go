@@ -37,7 +37,7 @@ func (m *Model) forwardLlama(s *State, token, pos int) {
 		// rotate each (even, odd) pair of q and k by pos * freq(pair)
 		rope(s.q, s.rope)
 		rope(k, s.rope)
-		s.storeValue(l, pos)
+		s.storeValue(l, pos, s.v)
 
 		// xb (dim,) = multi-head attention over positions 0..pos
 		s.attn.layer, s.attn.pos = l, pos
@@ -46,7 +46,7 @@ func (m *Model) forwardLlama(s *State, token, pos int) {
 		// x += Wo (dim, dim) @ xb
 		s.setInput(s.xb, lw.Wo.Type)
 		p.MatVec(s.xb2, lw.Wo, s.vec)
-		vek32.Add_Inplace(x, s.xb2)
+		addInPlace(x, s.xb2)
 
 		// xb = rmsnorm(x) * ffn_norm
 		rmsNorm(s.xb, x, lw.FFNNorm, c.NormEps)
@@ -61,7 +61,7 @@ func (m *Model) forwardLlama(s *State, token, pos int) {
 		// x += W2 (dim, hidden) @ hb
 		s.setInput(s.hb, lw.W2.Type)
 		p.MatVec(s.xb, lw.W2, s.vec)
-		vek32.Add_Inplace(x, s.xb[:dim])
+		addInPlace(x, s.xb[:dim])
 	}
 
 	// logits (vocab,) = classifier (vocab, dim) @ rmsnorm(x) * output_norm
@@ -82,36 +82,39 @@ type attention struct {
 	layer, pos int
 }
 
-// run computes heads [lo, hi) into s.xb.
+// run computes heads [lo, hi) of s.q into s.xb.
 func (a *attention) run(lo, hi int) {
-	s, c, pos := a.s, a.c, a.pos
-	headSize, kvDim := c.HeadSize(), c.KVDim()
-	kvMul := c.NHeads / c.NKVHeads               // query heads per key/value head
-	keys := s.keyCache[a.layer*s.ctx*kvDim:]     // (ctx, kvDim)
-	values := s.valueCache[a.layer*kvDim*s.ctx:] // (kvDim, ctx): transposed
-	scale := float32(1 / math.Sqrt(float64(headSize)))
+	hs := a.c.HeadSize()
 	for h := lo; h < hi; h++ {
-		q := s.q[h*headSize : (h+1)*headSize]
-		att := s.att[h*s.ctx : h*s.ctx+pos+1]
-		kvh := (h / kvMul) * headSize // this head's offset in a key or value vector
-		// att[t] = q . k_t / sqrt(headSize), then softmax over t; the keys
-		// of this head are rows of headSize, kvDim apart
-		quant.DotRowsF32(att, keys[kvh:], kvDim, q)
-		simd.Scale(att, scale)
-		simd.Softmax(att)
-		// xb_h[i] = sum_t att[t] * v_t[i]: row i of the transposed cache . att
-		quant.DotRowsF32(s.xb[h*headSize:(h+1)*headSize], values[kvh*s.ctx:], s.ctx, att)
+		a.s.attendHead(a.c, a.layer, a.pos, h, a.s.q[h*hs:(h+1)*hs], a.s.xb[h*hs:(h+1)*hs], a.s.att[h*a.s.ctx:])
 	}
 }
 
-// storeValue copies s.v into the value cache of layer l at position pos.
-// The value cache is stored transposed, (layer, kvDim, ctx), so attention
-// reads each dimension's values over positions contiguously.
-func (s *State) storeValue(l, pos int) {
-	kvDim := len(s.v)
-	col := s.valueCache[l*kvDim*s.ctx+pos:]
-	for i, v := range s.v {
-		col[i*s.ctx] = v
+// attendHead computes head h of the attention of query q (headSize,) at
+// position pos over the cached keys and values of positions 0..pos, into
+// out (headSize,), using att (at least pos+1) as scratch for the weights.
+func (s *State) attendHead(c *Config, layer, pos, h int, q, out, att []float32) {
+	headSize, kvDim := c.HeadSize(), c.KVDim()
+	kvh := (h / (c.NHeads / c.NKVHeads)) * headSize // this head's offset in a key or value vector
+	keys := s.keyCache[layer*s.ctx*kvDim:]          // (ctx, kvDim)
+	values := s.valueCache[layer*kvDim*s.ctx:]      // (kvDim, ctx): transposed
+	att = att[:pos+1]
+	// att[t] = q . k_t / sqrt(headSize), then softmax over t; the keys of
+	// this head are rows of headSize, kvDim apart
+	quant.DotRowsF32(att, keys[kvh:], kvDim, q)
+	simd.Scale(att, float32(1/math.Sqrt(float64(headSize))))
+	simd.Softmax(att)
+	// out[i] = sum_t att[t] * v_t[i]: row i of the transposed cache . att
+	quant.DotRowsF32(out, values[kvh*s.ctx:], s.ctx, att)
+}
+
+// storeValue copies v (kvDim,) into the value cache of layer l at position
+// pos. The value cache is stored transposed, (layer, kvDim, ctx), so
+// attention reads each dimension's values over positions contiguously.
+func (s *State) storeValue(l, pos int, v []float32) {
+	col := s.valueCache[l*len(v)*s.ctx+pos:]
+	for i, x := range v {
+		col[i*s.ctx] = x
 	}
 }
 
@@ -129,6 +132,9 @@ func (s *State) prepare(x []float32, t quant.Type) {
 		s.setInput(x, t)
 	}
 }
+
+// addInPlace sets x += y (the residual connection).
+func addInPlace(x, y []float32) { vek32.Add_Inplace(x, y) }
 
 // rmsNorm sets o = x / sqrt(mean(x²) + eps) * weight. o may alias x.
 func rmsNorm(o, x, weight []float32, eps float32) {

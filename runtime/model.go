@@ -97,6 +97,8 @@ func (m *Model) Forward(s *State, token, pos int) (logits []float32, err error) 
 	switch m.Config.Arch {
 	case ArchLlama:
 		m.forwardLlama(s, token, pos)
+	case ArchGPT2:
+		m.forwardGPT2(s, token, pos)
 	default:
 		return nil, fmt.Errorf("architecture %q has no forward pass", m.Config.Arch)
 	}

@@ -29,15 +29,32 @@ type job struct {
 	m      quant.Matrix
 	v      *quant.Vec
 	t      task // if set, run t instead of a product
+
+	outs [][]float32  // if set, a matrix-matrix product: outs[b] = m @ vs[b]
+	vs   []*quant.Vec // for rows [lo, hi)
+
 	lo, hi int
 }
 
+// tileBytes is the size of the block of weight rows a matrix-matrix product
+// multiplies with every vector of the batch while it is in the L2 cache.
+const tileBytes = 64 << 10
+
 func (j *job) do() {
-	if j.t != nil {
+	switch {
+	case j.t != nil:
 		j.t.run(j.lo, j.hi)
-		return
+	case j.outs != nil:
+		tile := max(1, tileBytes/j.m.RowBytes())
+		for lo := j.lo; lo < j.hi; lo += tile {
+			hi := min(lo+tile, j.hi)
+			for b, v := range j.vs {
+				quant.MatVec(j.outs[b][lo:hi], j.m, v, lo, hi)
+			}
+		}
+	default:
+		quant.MatVec(j.out, j.m, j.v, j.lo, j.hi)
 	}
-	quant.MatVec(j.out, j.m, j.v, j.lo, j.hi)
 }
 
 // Pool splits matrix-vector products (by rows) and tasks (by index) over
@@ -108,6 +125,21 @@ func (p *Pool) MatVec(out []float32, m quant.Matrix, v *quant.Vec) {
 	share = (share + rowAlign - 1) / rowAlign * rowAlign
 	p.split(m.Rows, share, func(lo, hi int) job {
 		return job{out: out[lo:hi], m: m, v: v, lo: lo, hi: hi}
+	})
+}
+
+// MatMat computes outs[b] = m @ vs[b] for every vector of a batch, reading
+// the weights once for the whole batch: W (rows, cols) @ X^T (cols, n) ->
+// (n, rows), each vector prepared for m.Type.
+func (p *Pool) MatMat(outs [][]float32, m quant.Matrix, vs []*quant.Vec) {
+	if p.threads == 1 || m.Rows < p.threads*rowAlign {
+		(&job{m: m, outs: outs, vs: vs, lo: 0, hi: m.Rows}).do()
+		return
+	}
+	share := (m.Rows + p.threads - 1) / p.threads
+	share = (share + rowAlign - 1) / rowAlign * rowAlign
+	p.split(m.Rows, share, func(lo, hi int) job {
+		return job{m: m, outs: outs, vs: vs, lo: lo, hi: hi}
 	})
 }
 

@@ -26,7 +26,8 @@ type State struct {
 	keyCache   []float32 // (layer, ctx, kvDim)
 	valueCache []float32 // (layer, kvDim, ctx): transposed, see storeValue
 
-	attn attention // the attention task of the current layer
+	attn  attention   // the attention task of the current layer
+	batch *batchState // Prefill's activations, allocated on first use
 
 	vec     *quant.Vec // the current input vector, prepared for vecType matrices
 	vecType quant.Type

@@ -1,0 +1,87 @@
+package runtime
+
+import (
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/llmap/llmap/format/convert"
+	"github.com/llmap/llmap/quant"
+)
+
+// TestPrefillMatchesForward: the batched prompt pass gives the logits that
+// feeding the tokens one at a time gives, for batches longer than MaxBatch,
+// every tensor type and 1 or 2 threads.
+func TestPrefillMatchesForward(t *testing.T) {
+	src, err := convert.Synth("prefill", convert.Shape{Dim: 64, HiddenDim: 96, NLayers: 2, NHeads: 4, NKVHeads: 2, VocabSize: 300, ContextLength: 128}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := make([]int, MaxBatch*2+5)
+	for i := range tokens {
+		tokens[i] = (i*37 + 11) % 300
+	}
+	for _, typ := range quant.Types() {
+		path := filepath.Join(t.TempDir(), typ.String()+".llmap")
+		if err := convert.Write(path, src, convert.Options{Matrices: typ}); err != nil {
+			t.Fatal(err)
+		}
+		for _, threads := range []int{1, 2} {
+			m, err := Open(path, Options{Threads: threads})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s1, _ := m.NewState(0)
+			var want []float32
+			for pos, tok := range tokens {
+				if want, err = m.Forward(s1, tok, pos); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want = append([]float32(nil), want...)
+			s2, _ := m.NewState(0)
+			// Two calls, the second continuing at a later position.
+			if _, err := m.Prefill(s2, tokens[:7], 0); err != nil {
+				t.Fatal(err)
+			}
+			got, err := m.Prefill(s2, tokens[7:], 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var maxDiff float64
+			for i := range want {
+				maxDiff = math.Max(maxDiff, math.Abs(float64(got[i]-want[i])))
+			}
+			if maxDiff > 1e-4 {
+				t.Errorf("%s, %d threads: prefill logits differ from Forward by %g", typ, threads, maxDiff)
+			}
+			// The next position continues from the prefilled cache.
+			a, _ := m.Forward(s1, 5, len(tokens))
+			a = append([]float32(nil), a...)
+			b, _ := m.Forward(s2, 5, len(tokens))
+			for i := range a {
+				if math.Abs(float64(a[i]-b[i])) > 1e-4 {
+					t.Fatalf("%s: the position after prefill differs", typ)
+				}
+			}
+			m.Close()
+		}
+	}
+}
+
+func TestPrefillRejectsBadArguments(t *testing.T) {
+	m, err := Open(convertStories(t), Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	s, _ := m.NewState(16)
+	for _, c := range []struct {
+		tokens []int
+		pos0   int
+	}{{nil, 0}, {[]int{1, 2}, 15}, {[]int{1, 600}, 0}, {[]int{1}, -1}} {
+		if _, err := m.Prefill(s, c.tokens, c.pos0); err == nil {
+			t.Errorf("Prefill(%v, %d) succeeded", c.tokens, c.pos0)
+		}
+	}
+}
