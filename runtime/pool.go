@@ -25,10 +25,10 @@ type task interface {
 // job is one worker's share: rows [lo, hi) of a matrix-vector product, or
 // indices [lo, hi) of a task.
 type job struct {
-	out    []float32 // product output for rows [lo, hi)
-	m      quant.Matrix
-	v      *quant.Vec
-	t      task // if set, run t instead of a product
+	out []float32 // product output for rows [lo, hi)
+	m   quant.Matrix
+	v   *quant.Vec
+	t   task // if set, run t instead of a product
 
 	outs [][]float32  // if set, a matrix-matrix product: outs[b] = m @ vs[b]
 	vs   []*quant.Vec // for rows [lo, hi)
