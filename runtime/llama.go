@@ -21,6 +21,7 @@ func (m *Model) forwardLlama(s *State, token, pos int) {
 	ropeTable(s.rope, pos, headSize, c.RopeBase)
 
 	for l := range w.Layers {
+		m.paging.enterLayer(l)
 		lw := &w.Layers[l]
 		// xb = rmsnorm(x) * attn_norm
 		rmsNorm(s.xb, x, lw.AttnNorm, c.NormEps)
@@ -65,8 +66,10 @@ func (m *Model) forwardLlama(s *State, token, pos int) {
 	}
 
 	// logits (vocab,) = classifier (vocab, dim) @ rmsnorm(x) * output_norm
-	rmsNorm(x, x, w.FinalNorm, c.NormEps)
-	s.setInput(x, w.Classifier.Type)
+	m.paging.enterOutput()
+	// (x stays the residual stream after the last block: State.Hidden)
+	rmsNorm(s.xb, x, w.FinalNorm, c.NormEps)
+	s.setInput(s.xb, w.Classifier.Type)
 	p.MatVec(s.logits, w.Classifier, s.vec)
 }
 

@@ -130,6 +130,7 @@ func (m *Model) prefillLlama(s *State, tokens []int, pos0 int, last bool) {
 		w.TokenEmbedding.Row(t, x[i])
 	}
 	for l := range w.Layers {
+		m.paging.enterLayer(l)
 		lw := &w.Layers[l]
 		// xb = rmsnorm(x) * attn_norm, row by row
 		for i := range x {
@@ -183,8 +184,9 @@ func (m *Model) prefillLlama(s *State, tokens []int, pos0 int, last bool) {
 		return
 	}
 	// logits of the last position only
+	m.paging.enterOutput()
 	copy(s.x, x[n-1])
-	rmsNorm(s.x, s.x, w.FinalNorm, c.NormEps)
-	s.setInput(s.x, w.Classifier.Type)
+	rmsNorm(s.xb, s.x, w.FinalNorm, c.NormEps)
+	s.setInput(s.xb, w.Classifier.Type)
 	p.MatVec(s.logits, w.Classifier, s.vec)
 }

@@ -75,8 +75,8 @@ func (s *State) Context() int { return s.ctx }
 // Logits returns the logits computed by the last Forward call.
 func (s *State) Logits() []float32 { return s.logits }
 
-// Hidden returns the residual stream after the last Forward call: the
-// hidden state of that position after the final norm.
+// Hidden returns the hidden state of the last position run: the residual
+// stream after the last block, before the final norm.
 func (s *State) Hidden() []float32 { return s.x }
 
 // StateBytes is the memory a State for ctx positions needs, so it can be
