@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/edsrzf/mmap-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/llmap/llmap/quant"
 )
@@ -46,6 +47,7 @@ type File struct {
 	path    string         // "" for NewFile
 	index   map[string]int // tensor name -> position in Tensors
 	mapping mmap.MMap      // non-nil while mapped by Open
+	heap    []byte         // anonymous memory holding the file (OpenInMemory); unmapped by Close
 }
 
 // Open maps the file at path read-only and parses its header with NewFile.
@@ -98,6 +100,12 @@ func (f *File) Close() error {
 	if f.mapping != nil {
 		err = f.mapping.Unmap()
 		f.mapping = nil
+	}
+	if f.heap != nil {
+		if e := unix.Munmap(f.heap); err == nil {
+			err = e
+		}
+		f.heap = nil
 	}
 	f.data = nil
 	return err

@@ -182,11 +182,3 @@ func swiGLU(hb, hb2 []float32) {
 		hb[i] = v * float32(1/(1+math.Exp(float64(-v)))) * hb2[i]
 	}
 }
-
-// axpy sets y += a*x.
-func axpy(y []float32, a float32, x []float32) {
-	x = x[:len(y)]
-	for i := range y {
-		y[i] += a * x[i]
-	}
-}

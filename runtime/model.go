@@ -14,6 +14,22 @@ type Options struct {
 	// Threads is the number of goroutines that share each matrix-vector
 	// product; <= 0 means runtime.GOMAXPROCS(0).
 	Threads int
+
+	// MemBudget, if > 0, keeps the bytes of the model file this process
+	// has mapped under about this many: layers already used in a token
+	// are released (MADV_DONTNEED) when the next would pass it. It does
+	// not count the run state (see Config.StateBytes); a budget below
+	// Model.BudgetFloor cannot be kept. 0 leaves residency to the kernel.
+	MemBudget int64
+	// NoPrefetch turns off reading the next layer ahead (MADV_WILLNEED)
+	// while one computes. Prefetch is on by default.
+	NoPrefetch bool
+	// Mlock pins the whole model in memory at open (mlock); it fails,
+	// with the RLIMIT_MEMLOCK limit in the error, if the kernel refuses.
+	Mlock bool
+	// NoMmap reads the weights into anonymous memory instead of mapping
+	// the file (see format.OpenInMemory). Paging options then do nothing.
+	NoMmap bool
 }
 
 // Model is an opened model: configuration, weights mapped from the file, a
@@ -24,16 +40,27 @@ type Model struct {
 	Weights   Weights
 	Tokenizer Tokenizer
 
-	file *format.File
-	pool *Pool
+	file   *format.File
+	pool   *Pool
+	paging *pager // nil when there is no paging policy to apply
 }
 
 // Open maps the .llmap file at path and prepares the model for running.
 // Nothing is copied or dequantised: weights are views into the mapping.
 func Open(path string, opts Options) (*Model, error) {
-	f, err := format.Open(path)
+	open := format.Open
+	if opts.NoMmap {
+		open = format.OpenInMemory
+	}
+	f, err := open(path)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Mlock {
+		if err := f.Mlock(); err != nil {
+			f.Close()
+			return nil, err
+		}
 	}
 	m, err := New(f, opts)
 	if err != nil {
@@ -61,8 +88,25 @@ func New(f *format.File, opts Options) (*Model, error) {
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	return &Model{Config: c, Weights: w, Tokenizer: tok, file: f, pool: NewPool(threads)}, nil
+	if opts.MemBudget < 0 {
+		return nil, fmt.Errorf("memory budget %d is negative", opts.MemBudget)
+	}
+	paging := newPager(f, &c, !opts.NoPrefetch, opts.MemBudget)
+	return &Model{Config: c, Weights: w, Tokenizer: tok, file: f, pool: NewPool(threads), paging: paging}, nil
 }
+
+// BudgetFloor is the smallest Options.MemBudget the model can keep: its
+// largest layer plus one embedding row. It is 0 when the model was opened
+// without a budget or without a mapping.
+func (m *Model) BudgetFloor() int64 {
+	if m.paging == nil || m.paging.budget <= 0 {
+		return 0
+	}
+	return m.paging.budgetFloor()
+}
+
+// PagingStats reports what the paging policy has done since Open.
+func (m *Model) PagingStats() PagingStats { return m.paging.stats() }
 
 // File returns the model's file.
 func (m *Model) File() *format.File { return m.file }
@@ -74,6 +118,7 @@ func (m *Model) Threads() int { return m.pool.Threads() }
 // afterwards.
 func (m *Model) Close() error {
 	m.pool.Close()
+	m.paging.close()
 	return m.file.Close()
 }
 

@@ -85,5 +85,8 @@ func (c *Config) StateBytes(ctx int) (kvCache, activations int64) {
 	ctx = min(max(ctx, 1), c.ContextLength)
 	kvCache = 2 * int64(c.NLayers) * int64(ctx) * int64(c.KVDim()) * 4
 	activations = 4 * (5*int64(c.Dim) + 2*int64(c.HiddenDim) + int64(c.NHeads)*int64(ctx) + int64(c.VocabSize) + int64(c.HeadSize()))
+	if c.Arch == ArchGPT2 {
+		activations += 4 * 3 * int64(c.Dim) // the fused qkv buffer
+	}
 	return kvCache, activations
 }

@@ -46,9 +46,32 @@ func tokenizerFrom(meta *format.Metadata, vocabSize int) (Tokenizer, error) {
 			return nil, err
 		}
 		return spmTokenizer{sp}, nil
+	case "gpt2":
+		merges, err := meta.Strings(format.KeyTokenizerMerges)
+		if err != nil {
+			return nil, err
+		}
+		bpe, err := tokenizer.NewBPE(tokens, merges)
+		if err != nil {
+			return nil, err
+		}
+		if eos < 0 || eos >= len(tokens) {
+			eos = bpe.EOT()
+		}
+		return bpeTokenizer{BPE: bpe, eos: eos}, nil
 	default:
 		return nil, fmt.Errorf("unknown tokenizer kind %q", kind)
 	}
+}
+
+// TokenizerFromMetadata builds a tokenizer from the tokenizer.* keys of meta
+// alone, for tokenising without a model (llmap tokenize --tokenizer).
+func TokenizerFromMetadata(meta *format.Metadata) (Tokenizer, error) {
+	tokens, err := meta.Strings(format.KeyTokenizerTokens)
+	if err != nil {
+		return nil, err
+	}
+	return tokenizerFrom(meta, len(tokens))
 }
 
 func optionalID(meta *format.Metadata, key string) int {
@@ -77,3 +100,28 @@ func (t spmTokenizer) Piece(prev, id int) []byte {
 	}
 	return p
 }
+
+// bpeTokenizer adapts GPT-2's byte-level BPE to Tokenizer. GPT-2 has no BOS
+// token: BOS() is -1 and EOS() is "<|endoftext|>". Encode with addBOS
+// prepends "<|endoftext|>", the token GPT-2 saw between documents, so that
+// generation starts from a document boundary (as GPT-2's sampling scripts
+// do) and an empty prompt still has a first token. Callers that print ids
+// (llmap tokenize) pass addBOS only when BOS() >= 0, so they print none.
+type bpeTokenizer struct {
+	*tokenizer.BPE
+	eos int
+}
+
+func (t bpeTokenizer) Encode(text string, addBOS bool) []int {
+	ids := t.BPE.Encode(text)
+	if addBOS && t.EOT() >= 0 {
+		ids = append([]int{t.EOT()}, ids...)
+	}
+	return ids
+}
+
+// Piece returns the bytes of id; byte-level BPE has no context rules.
+func (t bpeTokenizer) Piece(prev, id int) []byte { return t.TokenBytes(id) }
+
+func (t bpeTokenizer) BOS() int { return -1 }
+func (t bpeTokenizer) EOS() int { return t.eos }

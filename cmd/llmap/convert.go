@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/llmap/llmap/format"
 	"github.com/llmap/llmap/format/convert"
+	"github.com/llmap/llmap/format/gguf"
 	"github.com/llmap/llmap/format/llama2c"
 	"github.com/llmap/llmap/quant"
 	"github.com/spf13/cobra"
@@ -20,6 +22,7 @@ type convertFlags struct {
 	tokenizer string
 	output    string
 	quant     string
+	prof      profileFlags
 }
 
 func newConvertCmd() *cobra.Command {
@@ -31,19 +34,34 @@ func newConvertCmd() *cobra.Command {
 'llmap run OUTPUT' needs no other file. The output appears only when the
 conversion has finished; a failed conversion leaves nothing behind.
 
-Input formats: llama2.c checkpoints (legacy version 0, and version 1 fp32 /
-version 2 int8 exports) with their tokenizer.bin.`,
-		Example: `  llmap convert --tokenizer tok512.bin -o stories260K.llmap stories260K.bin`,
-		Args:    args("INPUT"),
+Input formats (--from auto detects them):
+  llama2c  llama2.c checkpoints (legacy version 0, and version 1 fp32 /
+           version 2 int8 exports) with their tokenizer.bin
+  gguf     GGUF v3 files of the llama and gpt2 architectures; f32, f16,
+           bf16, q8_0 and q4_0 tensors are copied without requantising
+  hf       Hugging Face model directories (config.json, model.safetensors
+           or shards with model.safetensors.index.json, tokenizer files):
+           GPT2LMHeadModel, GPT2Model and LlamaForCausalLM, F32/F16/BF16
+
+Without --quant, tensors keep their stored type; tensors that must be
+rearranged on import (GPT-2's transposed Conv1D weights, LLaMA's RoPE-permuted
+q/k) are written in the checkpoint's own dtype. For hf inputs, --tokenizer
+replaces the directory's tokenizer (any file 'llmap tokenize --tokenizer'
+accepts, e.g. a llama2.c tokenizer.bin).`,
+		Example: `  llmap convert --tokenizer tok512.bin -o stories260K.llmap stories260K.bin
+  llmap convert -o tiny.llmap llama-2-tiny-random.gguf
+  llmap convert -o gpt2.llmap ./gpt2/          # a Hugging Face directory`,
+		Args: args("INPUT"),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			return runConvert(cmd, a[0], f)
+			return f.prof.run(func() error { return runConvert(cmd, a[0], f) })
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.from, "from", "auto", "input format: auto, llama2c")
-	fl.StringVarP(&f.tokenizer, "tokenizer", "z", "", "tokenizer file (llama2.c: tokenizer.bin; default: tokenizer.bin beside INPUT)")
+	fl.StringVar(&f.from, "from", "auto", "input format: auto, llama2c, gguf, hf")
+	fl.StringVarP(&f.tokenizer, "tokenizer", "z", "", "tokenizer file (llama2.c: tokenizer.bin, default: tokenizer.bin beside INPUT; hf: replaces the directory's tokenizer)")
 	fl.StringVarP(&f.output, "output", "o", "", "output .llmap file (required)")
 	fl.StringVarP(&f.quant, "quant", "q", "", "type of the weight matrices: f32, f16, bf16, q8_0, q4_0 (default: as stored)")
+	f.prof.register(fl)
 	return cmd
 }
 
@@ -77,8 +95,12 @@ func runConvert(cmd *cobra.Command, input string, f convertFlags) error {
 	switch from {
 	case "llama2c":
 		return convertLlama2c(input, f, opts)
+	case "gguf":
+		return convertGGUF(input, f, opts)
+	case "hf":
+		return convertHF(input, f, opts, opts.Keep)
 	default:
-		return usagef("--from: unknown input format %q (want auto or llama2c)", from)
+		return usagef("--from: unknown input format %q (want auto, llama2c, gguf or hf)", from)
 	}
 }
 
@@ -107,8 +129,15 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-// detectFormat recognises an input file by its first bytes.
+// detectFormat recognises an input: a directory is a Hugging Face model,
+// a file is recognised by its first bytes.
 func detectFormat(path string) (string, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		if _, err := os.Stat(filepath.Join(path, "config.json")); err != nil {
+			return "", fmt.Errorf("%s: a directory without config.json is not a Hugging Face model", path)
+		}
+		return "hf", nil
+	}
 	fh, err := os.Open(path)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", path, unwrapPathError(err))
@@ -118,9 +147,9 @@ func detectFormat(path string) (string, error) {
 	n, _ := io.ReadFull(fh, head)
 	head = head[:n]
 	switch {
-	case bytes.HasPrefix(head, []byte("GGUF")):
-		return "", fmt.Errorf("%s: GGUF input is not supported yet", path)
-	case bytes.HasPrefix(head, []byte("LLMAP")):
+	case bytes.HasPrefix(head, []byte(gguf.Magic)):
+		return "gguf", nil
+	case bytes.HasPrefix(head, []byte(format.Magic[:6])):
 		return "", fmt.Errorf("%s: already a .llmap file", path)
 	}
 	if n >= 4 && uint32(head[0])|uint32(head[1])<<8|uint32(head[2])<<16|uint32(head[3])<<24 == llama2c.Magic {
@@ -165,4 +194,58 @@ func convertLlama2c(input string, f convertFlags, opts convert.Options) error {
 		return fmt.Errorf("%s: %w", f.output, err)
 	}
 	return nil
+}
+
+func convertGGUF(input string, f convertFlags, opts convert.Options) error {
+	if f.tokenizer != "" {
+		return usagef("--tokenizer: GGUF files carry their own tokenizer")
+	}
+	g, err := gguf.Open(input)
+	if err != nil {
+		return describeOpenError(input, err)
+	}
+	defer g.Close()
+	m, err := convert.FromGGUF(g, input)
+	if err != nil {
+		return err
+	}
+	if err := convert.Write(f.output, m, opts); err != nil {
+		return fmt.Errorf("%s: %w", f.output, err)
+	}
+	return nil
+}
+
+// convertHF imports a Hugging Face directory. keepTypes (no --quant) writes
+// the tensors that must be rearranged in the checkpoint's dtype.
+func convertHF(input string, f convertFlags, opts convert.Options, keepTypes bool) error {
+	var hopts convert.HFOptions
+	if f.tokenizer != "" {
+		tok, err := convert.LoadTokenizer(f.tokenizer)
+		if err != nil {
+			return fmt.Errorf("--tokenizer %s: %w", f.tokenizer, trimPathError(err, f.tokenizer))
+		}
+		hopts.Tokenizer = tok
+	}
+	h, err := convert.OpenHF(input, hopts)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	if keepTypes {
+		opts.Matrices = h.DType
+	}
+	if err := convert.Write(f.output, h.Model, opts); err != nil {
+		return fmt.Errorf("%s: %w", f.output, err)
+	}
+	return nil
+}
+
+// trimPathError drops a repeated "PATH: " prefix and the "open PATH:" of an
+// *os.PathError, since the caller names the file.
+func trimPathError(err error, path string) error {
+	err = unwrapPathError(err)
+	if msg := err.Error(); strings.HasPrefix(msg, path+": ") {
+		return errors.New(strings.TrimPrefix(msg, path+": "))
+	}
+	return err
 }

@@ -20,6 +20,7 @@ type runFlags struct {
 	ctx     int
 	threads int
 	prof    profileFlags
+	mem     memoryFlags
 }
 
 func newRunCmd() *cobra.Command {
@@ -47,6 +48,7 @@ model ends the text. stdout carries only the text; stderr the statistics.`,
 	fl.IntVar(&f.ctx, "ctx", runtime.DefaultContext, "context length in positions (capped at the model's own)")
 	fl.IntVar(&f.threads, "threads", 0, "threads for matrix products; 0 = one per CPU")
 	f.prof.register(fl)
+	f.mem.register(fl)
 	return cmd
 }
 
@@ -65,7 +67,7 @@ func (f *runFlags) check() error {
 	case f.threads < 0:
 		return usagef("--threads must be 0 or more, got %d", f.threads)
 	}
-	return nil
+	return f.mem.check()
 }
 
 func runRun(cmd *cobra.Command, path string, f runFlags) error {
@@ -73,8 +75,22 @@ func runRun(cmd *cobra.Command, path string, f runFlags) error {
 		return err
 	}
 	stderr := cmd.ErrOrStderr()
+	var sampler0 *runtime.MemSampler // follows the run's memory figures for --stats
+	if f.mem.stats {
+		var err error
+		if sampler0, err = runtime.StartMemSampler(0); err != nil {
+			return fmt.Errorf("--stats: %w", err)
+		}
+		defer func() {
+			if sampler0 != nil {
+				sampler0.Stop()
+			}
+		}()
+	}
 	t0 := time.Now()
-	m, err := runtime.Open(path, runtime.Options{Threads: f.threads})
+	opts := runtime.Options{Threads: f.threads}
+	f.mem.options(&opts)
+	m, err := runtime.Open(path, opts)
 	if err != nil {
 		return describeOpenError(path, err)
 	}
@@ -89,6 +105,10 @@ func runRun(cmd *cobra.Command, path string, f runFlags) error {
 	fmt.Fprintf(stderr, "llmap: %s: %s, %d layers, dim %d, vocab %d; context %d positions (KV cache %s, activations %s); opened in %v\n",
 		path, m.Config.Arch, m.Config.NLayers, m.Config.Dim, m.Config.VocabSize, s.Context(),
 		humanBytes(kv), humanBytes(act), openTime.Round(time.Microsecond))
+	if floor := m.BudgetFloor(); floor > f.mem.budgetN {
+		fmt.Fprintf(stderr, "llmap: warning: --mem-budget %s is below the largest layer plus an embedding row (%s): mapped weights will reach about %s\n",
+			humanBytes(f.mem.budgetN), humanBytes(floor), humanBytes(floor))
+	}
 
 	seed := f.seed
 	if seed == 0 {
@@ -116,5 +136,13 @@ func runRun(cmd *cobra.Command, path string, f runFlags) error {
 			s.Context(), m.Config.ContextLength)
 	}
 	fmt.Fprintf(stderr, "llmap: %v\n", st)
+	if sampler0 != nil {
+		ms, err := sampler0.Stop()
+		sampler0 = nil
+		if err != nil {
+			return fmt.Errorf("--stats: %w", err)
+		}
+		printMemStats(stderr, ms, m.PagingStats())
+	}
 	return nil
 }

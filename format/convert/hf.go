@@ -1,0 +1,962 @@
+package convert
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/llmap/llmap/format"
+	"github.com/llmap/llmap/format/safetensors"
+	"github.com/llmap/llmap/quant"
+)
+
+// HF is a Hugging Face model directory opened for conversion: config.json,
+// model.safetensors (or shards with model.safetensors.index.json) and the
+// tokenizer files. Its tensors alias the safetensors mappings: keep it open
+// until Write returns.
+type HF struct {
+	Model *Model
+	// DType is the type most of the checkpoint's matrices are stored in
+	// (F32, F16 or BF16). Tensors that have to be rearranged (GPT-2's
+	// transposed Conv1D weights, LLaMA's permuted q/k) carry no raw bytes;
+	// a converter that keeps the source types writes them as DType.
+	DType quant.Type
+
+	set *safetensors.Set
+}
+
+// Close unmaps the safetensors files.
+func (h *HF) Close() error { return h.set.Close() }
+
+// HFOptions adjust an import.
+type HFOptions struct {
+	// Tokenizer, if set, replaces the directory's tokenizer: metadata with
+	// the tokenizer.* keys, as returned by LoadTokenizer.
+	Tokenizer *format.Metadata
+	Name      string // general.name; default: the directory's name
+}
+
+// hfConfig is the part of config.json that llmap reads.
+type hfConfig struct {
+	Architectures []string `json:"architectures"`
+	ModelType     string   `json:"model_type"`
+	VocabSize     int      `json:"vocab_size"`
+
+	// GPT-2
+	NEmbd                 int             `json:"n_embd"`
+	NHead                 int             `json:"n_head"`
+	NLayer                int             `json:"n_layer"`
+	NPositions            int             `json:"n_positions"`
+	NInner                *int            `json:"n_inner"`
+	LayerNormEpsilon      float64         `json:"layer_norm_epsilon"`
+	ActivationFunction    string          `json:"activation_function"`
+	ScaleAttnWeights      *bool           `json:"scale_attn_weights"`
+	ScaleAttnByLayerIdx   bool            `json:"scale_attn_by_inverse_layer_idx"`
+	ReorderAndUpcastAttn  bool            `json:"reorder_and_upcast_attn"`
+	TieWordEmbeddings     *bool           `json:"tie_word_embeddings"`
+	HiddenSize            int             `json:"hidden_size"`
+	IntermediateSize      int             `json:"intermediate_size"`
+	NumHiddenLayers       int             `json:"num_hidden_layers"`
+	NumAttentionHeads     int             `json:"num_attention_heads"`
+	NumKeyValueHeads      int             `json:"num_key_value_heads"`
+	MaxPositionEmbeddings int             `json:"max_position_embeddings"`
+	RMSNormEps            float64         `json:"rms_norm_eps"`
+	RopeTheta             float64         `json:"rope_theta"`
+	HeadDim               int             `json:"head_dim"`
+	HiddenAct             string          `json:"hidden_act"`
+	AttentionBias         bool            `json:"attention_bias"`
+	MLPBias               bool            `json:"mlp_bias"`
+	RopeScaling           json.RawMessage `json:"rope_scaling"`
+	BOSTokenID            json.RawMessage `json:"bos_token_id"`
+	EOSTokenID            json.RawMessage `json:"eos_token_id"`
+}
+
+// HF architectures llmap imports.
+const (
+	hfGPT2LMHead = "GPT2LMHeadModel"
+	hfGPT2Model  = "GPT2Model"
+	hfLlama      = "LlamaForCausalLM"
+)
+
+// OpenHF opens the Hugging Face model directory dir (GPT2LMHeadModel,
+// GPT2Model or LlamaForCausalLM) and describes it as a source model.
+//
+// GPT-2's Conv1D weights are stored [in, out]; their rows are read
+// transposed. LLaMA's q_proj and k_proj rows are in Hugging Face's
+// rotate-half order (within a head of size hs, row j pairs with row j+hs/2);
+// they are reordered so that pairs are adjacent, as llmap's RoPE expects:
+// llmap row 2i of a head is HF row i, row 2i+1 is HF row i+hs/2.
+func OpenHF(dir string, opts HFOptions) (*HF, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	var c hfConfig
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
+	}
+	arch, err := c.arch()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
+	}
+	set, err := safetensors.OpenDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	h := &HF{set: set}
+	name := opts.Name
+	if name == "" {
+		name = filepath.Base(filepath.Clean(dir))
+	}
+	var meta *format.Metadata
+	switch arch {
+	case hfLlama:
+		meta, err = h.llama(dir, &c)
+	default:
+		meta, err = h.gpt2(dir, &c)
+	}
+	if err == nil {
+		tok := opts.Tokenizer
+		if tok == nil {
+			tok, err = loadHFTokenizer(dir, &c)
+		}
+		if err == nil {
+			err = mergeTokenizer(meta, tok)
+		}
+	}
+	if err != nil {
+		set.Close()
+		return nil, err
+	}
+	h.Model.Meta = withName(meta, name, "Hugging Face "+arch+" ("+filepath.Base(filepath.Clean(dir))+")")
+	if err := CheckModel(h.Model); err != nil {
+		set.Close()
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return h, nil
+}
+
+// arch returns the architecture named by config.json.
+func (c *hfConfig) arch() (string, error) {
+	for _, a := range c.Architectures {
+		switch a {
+		case hfGPT2LMHead, hfGPT2Model, hfLlama:
+			return a, nil
+		}
+	}
+	if len(c.Architectures) == 0 {
+		switch c.ModelType {
+		case "gpt2":
+			return hfGPT2LMHead, nil
+		case "llama":
+			return hfLlama, nil
+		}
+	}
+	return "", fmt.Errorf("unknown architecture %v (model_type %q): llmap imports %s, %s and %s",
+		c.Architectures, c.ModelType, hfGPT2LMHead, hfGPT2Model, hfLlama)
+}
+
+// hfTensor is one source tensor: its info, bytes and element type.
+type hfTensor struct {
+	info *safetensors.TensorInfo
+	data []byte
+	typ  quant.Type
+}
+
+// lookup finds the first of names in the set and checks that its shape is
+// want (outermost first).
+func (h *HF) lookup(dir string, want []int64, names ...string) (hfTensor, error) {
+	for _, n := range names {
+		t, ok := h.set.Tensor(n)
+		if !ok {
+			continue
+		}
+		if !slices.Equal(t.Shape, want) {
+			return hfTensor{}, fmt.Errorf("%s: tensor %s: shape %v, want %v", dir, n, t.Shape, want)
+		}
+		typ, err := t.Type()
+		if err != nil {
+			return hfTensor{}, fmt.Errorf("%s: %w", dir, err)
+		}
+		data, err := h.set.TensorData(t)
+		if err != nil {
+			return hfTensor{}, fmt.Errorf("%s: %w", dir, err)
+		}
+		return hfTensor{info: t, data: data, typ: typ}, nil
+	}
+	return hfTensor{}, fmt.Errorf("%s: tensor %s: missing", dir, names[0])
+}
+
+// add appends src as tensor name unchanged (raw copy possible).
+func (h *HF) add(name string, src hfTensor) {
+	shape := slices.Clone(src.info.Shape)
+	h.Model.Tensors = append(h.Model.Tensors, Tensor{
+		Name: name, Shape: shape, Raw: src.data, RawType: src.typ,
+		Row: rowDecoder(src.data, src.typ, int(shape[len(shape)-1])),
+	})
+}
+
+// addTransposed appends the [in, out] Conv1D weight src as the [out, in]
+// tensor name, transposing row by row.
+func (h *HF) addTransposed(name string, src hfTensor) {
+	in, out := int(src.info.Shape[0]), int(src.info.Shape[1])
+	data, typ := src.data, src.typ
+	h.Model.Tensors = append(h.Model.Tensors, Tensor{
+		Name: name, Shape: []int64{int64(out), int64(in)},
+		// row r of W is column r of the Conv1D weight: dst[j] = src[j, r]
+		Row: func(r int, dst []float32) {
+			for j := range dst[:in] {
+				dst[j] = element(data, typ, j*out+r)
+			}
+		},
+	})
+}
+
+// addRoPEPermuted appends the q_proj or k_proj weight src (rows in HF's
+// rotate-half order, heads of headSize rows) as tensor name with the rows
+// of each head interleaved: row 2i <- i, row 2i+1 <- i+headSize/2.
+func (h *HF) addRoPEPermuted(name string, src hfTensor, headSize int) {
+	cols := int(src.info.Shape[1])
+	data, typ := src.data, src.typ
+	decode := rowDecoder(data, typ, cols)
+	h.Model.Tensors = append(h.Model.Tensors, Tensor{
+		Name: name, Shape: slices.Clone(src.info.Shape),
+		Row: func(r int, dst []float32) {
+			decode(hfRoPERow(r, headSize), dst)
+		},
+	})
+}
+
+// hfRoPERow is the HF row that llmap row r of a q/k projection comes from.
+func hfRoPERow(r, headSize int) int {
+	head, j := r/headSize, r%headSize
+	src := j / 2
+	if j%2 == 1 {
+		src += headSize / 2
+	}
+	return head*headSize + src
+}
+
+// element decodes element i of data stored as typ (F32, F16 or BF16).
+func element(data []byte, typ quant.Type, i int) float32 {
+	switch typ {
+	case quant.F16:
+		return quant.FP16ToFP32(binary.LittleEndian.Uint16(data[2*i:]))
+	case quant.BF16:
+		return quant.BF16ToFP32(binary.LittleEndian.Uint16(data[2*i:]))
+	}
+	return math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
+}
+
+// rowDecoder returns a Row function for row-major data of type typ with
+// rows of cols elements.
+func rowDecoder(data []byte, typ quant.Type, cols int) func(int, []float32) {
+	rowBytes, _ := typ.RowBytes(int64(cols))
+	return func(r int, dst []float32) {
+		b := data[int64(r)*rowBytes : int64(r+1)*rowBytes]
+		if err := quant.DequantizeRef(typ, dst[:cols], b); err != nil {
+			panic(err) // sizes were checked when the tensor was described
+		}
+	}
+}
+
+// gpt2 describes a GPT2LMHeadModel or GPT2Model checkpoint. Names may carry
+// GPT2LMHeadModel's "transformer." prefix or not (GPT2Model).
+func (h *HF) gpt2(dir string, c *hfConfig) (*format.Metadata, error) {
+	d, nl, nh, ctx, vocab := c.NEmbd, c.NLayer, c.NHead, c.NPositions, c.VocabSize
+	hidden := 4 * d
+	if c.NInner != nil && *c.NInner > 0 {
+		hidden = *c.NInner
+	}
+	eps := c.LayerNormEpsilon
+	if eps == 0 {
+		eps = 1e-5
+	}
+	switch {
+	case d <= 0 || nl <= 0 || nh <= 0 || ctx <= 0 || vocab <= 0:
+		return nil, fmt.Errorf("%s: config.json: n_embd %d, n_layer %d, n_head %d, n_positions %d, vocab_size %d must be positive",
+			dir, d, nl, nh, ctx, vocab)
+	case c.ActivationFunction != "gelu_new" && c.ActivationFunction != "gelu_pytorch_tanh" && c.ActivationFunction != "":
+		return nil, fmt.Errorf("%s: config.json: activation_function %q is not supported (llmap's GPT-2 uses the tanh GELU, gelu_new)", dir, c.ActivationFunction)
+	case c.ScaleAttnWeights != nil && !*c.ScaleAttnWeights, c.ScaleAttnByLayerIdx:
+		return nil, fmt.Errorf("%s: config.json: only the standard 1/sqrt(head_size) attention scaling is supported", dir)
+	}
+	h.Model = &Model{}
+	d64, h64 := int64(d), int64(hidden)
+	var err error
+	get := func(want []int64, name string) hfTensor {
+		if err != nil {
+			return hfTensor{}
+		}
+		var t hfTensor
+		t, err = h.lookup(dir, want, "transformer."+name, name)
+		return t
+	}
+	vec := func(dst, src string, n int64) {
+		if t := get([]int64{n}, src); err == nil {
+			h.add(dst, t)
+		}
+	}
+	conv := func(dst, src string, in, out int64) {
+		if t := get([]int64{in, out}, src); err == nil {
+			h.addTransposed(dst, t)
+		}
+	}
+	if t := get([]int64{int64(vocab), d64}, "wte.weight"); err == nil {
+		h.add(format.TensorTokenEmbd, t)
+		h.DType = t.typ
+	}
+	if t := get([]int64{int64(ctx), d64}, "wpe.weight"); err == nil {
+		h.add(format.TensorPositionEmbd, t)
+	}
+	for l := 0; l < nl; l++ {
+		p := "h." + strconv.Itoa(l) + "."
+		b := func(s string) string { return format.BlockTensor(l, s) }
+		vec(b("attn_norm.weight"), p+"ln_1.weight", d64)
+		vec(b("attn_norm.bias"), p+"ln_1.bias", d64)
+		conv(b("attn_qkv.weight"), p+"attn.c_attn.weight", d64, 3*d64)
+		vec(b("attn_qkv.bias"), p+"attn.c_attn.bias", 3*d64)
+		conv(b("attn_output.weight"), p+"attn.c_proj.weight", d64, d64)
+		vec(b("attn_output.bias"), p+"attn.c_proj.bias", d64)
+		vec(b("ffn_norm.weight"), p+"ln_2.weight", d64)
+		vec(b("ffn_norm.bias"), p+"ln_2.bias", d64)
+		conv(b("ffn_up.weight"), p+"mlp.c_fc.weight", d64, h64)
+		vec(b("ffn_up.bias"), p+"mlp.c_fc.bias", h64)
+		conv(b("ffn_down.weight"), p+"mlp.c_proj.weight", h64, d64)
+		vec(b("ffn_down.bias"), p+"mlp.c_proj.bias", d64)
+	}
+	vec(format.TensorOutputNorm, "ln_f.weight", d64)
+	vec("output_norm.bias", "ln_f.bias", d64)
+	if err != nil {
+		return nil, err
+	}
+	// GPT-2 ties the classifier to wte unless tie_word_embeddings is false.
+	shared := c.TieWordEmbeddings == nil || *c.TieWordEmbeddings
+	if _, ok := h.set.Tensor("lm_head.weight"); ok && !shared {
+		t, err := h.lookup(dir, []int64{int64(vocab), d64}, "lm_head.weight")
+		if err != nil {
+			return nil, err
+		}
+		h.add(format.TensorOutput, t)
+	} else if !shared {
+		return nil, fmt.Errorf("%s: tensor lm_head.weight: missing (tie_word_embeddings is false)", dir)
+	}
+
+	meta := &format.Metadata{}
+	meta.Set(format.KeyArchitecture, format.String(format.ArchGPT2))
+	meta.Set(format.KeyDim, format.U32(uint32(d)))
+	meta.Set(format.KeyHiddenDim, format.U32(uint32(hidden)))
+	meta.Set(format.KeyNLayers, format.U32(uint32(nl)))
+	meta.Set(format.KeyNHeads, format.U32(uint32(nh)))
+	meta.Set(format.KeyNKVHeads, format.U32(uint32(nh)))
+	meta.Set(format.KeyVocabSize, format.U32(uint32(vocab)))
+	meta.Set(format.KeyContextLength, format.U32(uint32(ctx)))
+	meta.Set(format.KeyNormEps, format.F32(float32(eps)))
+	meta.Set(format.KeySharedClassifier, format.Bool(shared))
+	return meta, nil
+}
+
+// llama describes a LlamaForCausalLM checkpoint.
+func (h *HF) llama(dir string, c *hfConfig) (*format.Metadata, error) {
+	d, hidden, nl, nh, vocab := c.HiddenSize, c.IntermediateSize, c.NumHiddenLayers, c.NumAttentionHeads, c.VocabSize
+	nkv := c.NumKeyValueHeads
+	if nkv == 0 {
+		nkv = nh
+	}
+	ctx := c.MaxPositionEmbeddings
+	eps, theta := c.RMSNormEps, c.RopeTheta
+	if eps == 0 {
+		eps = 1e-6
+	}
+	if theta == 0 {
+		theta = 10000
+	}
+	cfg := filepath.Join(dir, "config.json")
+	switch {
+	case d <= 0 || hidden <= 0 || nl <= 0 || nh <= 0 || vocab <= 0 || ctx <= 0:
+		return nil, fmt.Errorf("%s: hidden_size %d, intermediate_size %d, num_hidden_layers %d, num_attention_heads %d, vocab_size %d, max_position_embeddings %d must be positive",
+			cfg, d, hidden, nl, nh, vocab, ctx)
+	case d%nh != 0 || nh%nkv != 0 || (d/nh)%2 != 0:
+		return nil, fmt.Errorf("%s: hidden_size %d, num_attention_heads %d and num_key_value_heads %d do not give an even head size shared by whole groups", cfg, d, nh, nkv)
+	case c.HeadDim != 0 && c.HeadDim != d/nh:
+		return nil, fmt.Errorf("%s: head_dim %d is not hidden_size/num_attention_heads = %d", cfg, c.HeadDim, d/nh)
+	case c.HiddenAct != "" && c.HiddenAct != "silu":
+		return nil, fmt.Errorf("%s: hidden_act %q is not supported (want silu)", cfg, c.HiddenAct)
+	case c.AttentionBias || c.MLPBias:
+		return nil, fmt.Errorf("%s: attention_bias/mlp_bias are not supported", cfg)
+	case len(c.RopeScaling) > 0 && string(c.RopeScaling) != "null":
+		return nil, fmt.Errorf("%s: rope_scaling %s is not supported", cfg, c.RopeScaling)
+	}
+	hs := d / nh
+	kvDim := int64(hs * nkv)
+	d64, h64 := int64(d), int64(hidden)
+	h.Model = &Model{}
+	var err error
+	get := func(want []int64, name string) hfTensor {
+		if err != nil {
+			return hfTensor{}
+		}
+		var t hfTensor
+		t, err = h.lookup(dir, want, name)
+		return t
+	}
+	plain := func(dst, src string, shape ...int64) {
+		if t := get(shape, src); err == nil {
+			h.add(dst, t)
+		}
+	}
+	rope := func(dst, src string, shape ...int64) {
+		if t := get(shape, src); err == nil {
+			h.addRoPEPermuted(dst, t, hs)
+		}
+	}
+	if t := get([]int64{int64(vocab), d64}, "model.embed_tokens.weight"); err == nil {
+		h.add(format.TensorTokenEmbd, t)
+		h.DType = t.typ
+	}
+	for l := 0; l < nl; l++ {
+		p := "model.layers." + strconv.Itoa(l) + "."
+		b := func(s string) string { return format.BlockTensor(l, s) }
+		plain(b("attn_norm.weight"), p+"input_layernorm.weight", d64)
+		rope(b("attn_q.weight"), p+"self_attn.q_proj.weight", d64, d64)
+		rope(b("attn_k.weight"), p+"self_attn.k_proj.weight", kvDim, d64)
+		plain(b("attn_v.weight"), p+"self_attn.v_proj.weight", kvDim, d64)
+		plain(b("attn_output.weight"), p+"self_attn.o_proj.weight", d64, d64)
+		plain(b("ffn_norm.weight"), p+"post_attention_layernorm.weight", d64)
+		plain(b("ffn_gate.weight"), p+"mlp.gate_proj.weight", h64, d64)
+		plain(b("ffn_down.weight"), p+"mlp.down_proj.weight", d64, h64)
+		plain(b("ffn_up.weight"), p+"mlp.up_proj.weight", h64, d64)
+	}
+	plain(format.TensorOutputNorm, "model.norm.weight", d64)
+	if err != nil {
+		return nil, err
+	}
+	// The classifier is lm_head.weight unless the embeddings are tied
+	// (tie_word_embeddings, false by default for LLaMA) or it is absent.
+	tied := c.TieWordEmbeddings != nil && *c.TieWordEmbeddings
+	_, hasHead := h.set.Tensor("lm_head.weight")
+	shared := tied || !hasHead
+	if !shared {
+		t, err := h.lookup(dir, []int64{int64(vocab), d64}, "lm_head.weight")
+		if err != nil {
+			return nil, err
+		}
+		h.add(format.TensorOutput, t)
+	}
+	meta := &format.Metadata{}
+	meta.Set(format.KeyArchitecture, format.String(format.ArchLlama))
+	meta.Set(format.KeyDim, format.U32(uint32(d)))
+	meta.Set(format.KeyHiddenDim, format.U32(uint32(hidden)))
+	meta.Set(format.KeyNLayers, format.U32(uint32(nl)))
+	meta.Set(format.KeyNHeads, format.U32(uint32(nh)))
+	meta.Set(format.KeyNKVHeads, format.U32(uint32(nkv)))
+	meta.Set(format.KeyVocabSize, format.U32(uint32(vocab)))
+	meta.Set(format.KeyContextLength, format.U32(uint32(ctx)))
+	meta.Set(format.KeyNormEps, format.F32(float32(eps)))
+	meta.Set(format.KeyRopeBase, format.F32(float32(theta)))
+	meta.Set(format.KeySharedClassifier, format.Bool(shared))
+	return meta, nil
+}
+
+// withName returns meta with general.name and general.source set right
+// after general.architecture, the order llmap's own files use.
+func withName(meta *format.Metadata, name, source string) *format.Metadata {
+	out := &format.Metadata{}
+	if v, ok := meta.Get(format.KeyArchitecture); ok {
+		out.Set(format.KeyArchitecture, v)
+	}
+	out.Set(format.KeyName, format.String(name))
+	out.Set(format.KeySource, format.String(source))
+	for _, k := range meta.Keys() {
+		if v, _ := meta.Get(k); k != format.KeyArchitecture && k != format.KeyName && k != format.KeySource {
+			out.Set(k, v)
+		}
+	}
+	return out
+}
+
+// mergeTokenizer copies the tokenizer.* keys of tok into meta and checks
+// the vocabulary size against the model's.
+func mergeTokenizer(meta, tok *format.Metadata) error {
+	for _, k := range tok.Keys() {
+		if strings.HasPrefix(k, "tokenizer.") {
+			v, _ := tok.Get(k)
+			meta.Set(k, v)
+		}
+	}
+	tokens, err := meta.Strings(format.KeyTokenizerTokens)
+	if err != nil {
+		return err
+	}
+	vocab, err := meta.U32(format.KeyVocabSize)
+	if err != nil {
+		return err
+	}
+	if len(tokens) != int(vocab) {
+		// HF checkpoints often pad the embedding past the tokenizer
+		// (vocab_size 32000 vs. added tokens); llmap requires one token
+		// per embedding row, so padding rows get placeholder pieces.
+		if len(tokens) > int(vocab) {
+			return fmt.Errorf("tokenizer has %d tokens, more than the model's vocab_size %d", len(tokens), vocab)
+		}
+		tokens = padTokens(tokens, int(vocab))
+		meta.Set(format.KeyTokenizerTokens, format.Strings(tokens))
+		if scores, err := meta.F32s(format.KeyTokenizerScores); err == nil {
+			for len(scores) < int(vocab) {
+				scores = append(scores, -1e10)
+			}
+			meta.Set(format.KeyTokenizerScores, format.F32s(scores))
+		}
+		if types, err := meta.I32s(format.KeyTokenizerTokenTypes); err == nil {
+			for len(types) < int(vocab) {
+				types = append(types, format.TokenTypeUnused)
+			}
+			meta.Set(format.KeyTokenizerTokenTypes, format.I32s(types))
+		}
+	}
+	return nil
+}
+
+// padTokens extends tokens to n entries with unique placeholder pieces.
+func padTokens(tokens []string, n int) []string {
+	seen := make(map[string]bool, len(tokens))
+	for _, t := range tokens {
+		seen[t] = true
+	}
+	out := slices.Clone(tokens)
+	for i := len(tokens); i < n; i++ {
+		p := fmt.Sprintf("<|llmap_pad_%d|>", i)
+		for seen[p] {
+			p += "_"
+		}
+		seen[p] = true
+		out = append(out, p)
+	}
+	return out
+}
+
+// LoadHFTokenizer reads the tokenizer of a Hugging Face directory and
+// returns it as tokenizer.* metadata. It looks for, in order:
+//
+//   - vocab.json + merges.txt: a GPT-2 byte-level BPE;
+//   - tokenizer.model: a SentencePiece model (LLaMA), whose pieces and
+//     scores are used as they are;
+//   - tokenizer.json with "model": {"type": "BPE", "vocab", "merges"}: a
+//     GPT-2 tokenizer if its vocabulary is in GPT-2's byte alphabet, else a
+//     SentencePiece-style one ("▁" for spaces, "<0xNN>" byte fallback),
+//     whose scores are minus the rank of the first merge that produces each
+//     token (tokens no merge produces score 0), so that llmap's
+//     score-driven merging applies the merges in rank order.
+//
+// BOS and EOS ids come from config.json (bos_token_id, eos_token_id) if
+// it exists (default 1 and 2). GPT-2 tokenizers get no BOS and
+// "<|endoftext|>" as EOS.
+func LoadHFTokenizer(dir string) (*format.Metadata, error) {
+	cfg := &hfConfig{}
+	if raw, err := os.ReadFile(filepath.Join(dir, "config.json")); err == nil {
+		if err := json.Unmarshal(raw, cfg); err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
+		}
+	}
+	return loadHFTokenizer(dir, cfg)
+}
+
+func loadHFTokenizer(dir string, cfg *hfConfig) (*format.Metadata, error) {
+	vocabPath, mergesPath := filepath.Join(dir, "vocab.json"), filepath.Join(dir, "merges.txt")
+	if exists(vocabPath) && exists(mergesPath) {
+		return LoadGPT2Tokenizer(vocabPath, mergesPath)
+	}
+	if p := filepath.Join(dir, "tokenizer.model"); exists(p) {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		pieces, scores, types, err := parseSentencePieceModel(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		return llamaTokenizerMeta(pieces, scores, types, cfg.tokenID(cfg.BOSTokenID, 1), cfg.tokenID(cfg.EOSTokenID, 2)), nil
+	}
+	if p := filepath.Join(dir, "tokenizer.json"); exists(p) {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		return tokenizerJSON(p, data, cfg)
+	}
+	return nil, fmt.Errorf("%s: no tokenizer (want vocab.json + merges.txt, tokenizer.model or tokenizer.json; or pass --tokenizer)", dir)
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// tokenID reads a bos/eos id from config.json: a number, or the first of a
+// list; def if absent.
+func (c *hfConfig) tokenID(raw json.RawMessage, def int) int {
+	var n int
+	if json.Unmarshal(raw, &n) == nil && len(raw) > 0 && string(raw) != "null" {
+		return n
+	}
+	var l []int
+	if json.Unmarshal(raw, &l) == nil && len(l) > 0 {
+		return l[0]
+	}
+	return def
+}
+
+// LoadGPT2Tokenizer reads a GPT-2 byte-level BPE from a token-to-id JSON
+// object (HF vocab.json or OpenAI encoder.json) and a merges file (HF
+// merges.txt or OpenAI vocab.bpe; a first line starting with "#version" is
+// skipped).
+func LoadGPT2Tokenizer(vocabPath, mergesPath string) (*format.Metadata, error) {
+	vj, err := os.ReadFile(vocabPath)
+	if err != nil {
+		return nil, err
+	}
+	mt, err := os.ReadFile(mergesPath)
+	if err != nil {
+		return nil, err
+	}
+	var vocab map[string]int
+	if err := json.Unmarshal(vj, &vocab); err != nil {
+		return nil, fmt.Errorf("%s: %w", vocabPath, err)
+	}
+	tokens, err := denseVocab(vocab)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", vocabPath, err)
+	}
+	var merges []string
+	text := strings.TrimSuffix(string(mt), "\n")
+	if text != "" {
+		lines := strings.Split(text, "\n")
+		if strings.HasPrefix(lines[0], "#version") {
+			lines = lines[1:]
+		}
+		for _, l := range lines {
+			merges = append(merges, strings.TrimSuffix(l, "\r"))
+		}
+	}
+	return gpt2TokenizerMeta(tokens, merges), nil
+}
+
+// denseVocab turns a token-to-id map into tokens indexed by id; the ids
+// must be exactly 0..n-1.
+func denseVocab(vocab map[string]int) ([]string, error) {
+	if len(vocab) == 0 {
+		return nil, errors.New("empty vocabulary")
+	}
+	tokens := make([]string, len(vocab))
+	seen := make([]bool, len(vocab))
+	for tok, id := range vocab {
+		if id < 0 || id >= len(vocab) || seen[id] {
+			return nil, fmt.Errorf("token %q: id %d is out of range or repeated (ids must be 0..%d, each once)", tok, id, len(vocab)-1)
+		}
+		seen[id] = true
+		tokens[id] = tok
+	}
+	return tokens, nil
+}
+
+// gpt2TokenizerMeta is the tokenizer.* metadata of a GPT-2 byte-level BPE:
+// no BOS (prompts start from "<|endoftext|>", see runtime), EOS
+// "<|endoftext|>" if the vocabulary has it.
+func gpt2TokenizerMeta(tokens, merges []string) *format.Metadata {
+	eos := int32(slices.Index(tokens, "<|endoftext|>"))
+	meta := &format.Metadata{}
+	meta.Set(format.KeyTokenizerKind, format.String(format.TokenizerGPT2))
+	meta.Set(format.KeyTokenizerTokens, format.Strings(tokens))
+	meta.Set(format.KeyTokenizerMerges, format.Strings(merges))
+	meta.Set(format.KeyTokenizerBOSID, format.I32(-1))
+	meta.Set(format.KeyTokenizerEOSID, format.I32(eos))
+	meta.Set(format.KeyTokenizerAddBOS, format.Bool(false))
+	return meta
+}
+
+// llamaTokenizerMeta is the tokenizer.* metadata of a SentencePiece-style
+// vocabulary; "▁" in pieces becomes " ", as llama2.c's tokenizer.bin has it.
+func llamaTokenizerMeta(pieces []string, scores []float32, types []int32, bos, eos int) *format.Metadata {
+	out := make([]string, len(pieces))
+	for i, p := range pieces {
+		out[i] = strings.ReplaceAll(p, "▁", " ")
+	}
+	meta := &format.Metadata{}
+	meta.Set(format.KeyTokenizerKind, format.String(format.TokenizerLlama))
+	meta.Set(format.KeyTokenizerTokens, format.Strings(out))
+	meta.Set(format.KeyTokenizerScores, format.F32s(scores))
+	if types != nil {
+		meta.Set(format.KeyTokenizerTokenTypes, format.I32s(types))
+	}
+	meta.Set(format.KeyTokenizerBOSID, format.I32(int32(bos)))
+	meta.Set(format.KeyTokenizerEOSID, format.I32(int32(eos)))
+	meta.Set(format.KeyTokenizerAddBOS, format.Bool(bos >= 0))
+	return meta
+}
+
+// tokenizerJSON reads a Hugging Face tokenizer.json with a BPE model.
+func tokenizerJSON(path string, data []byte, cfg *hfConfig) (*format.Metadata, error) {
+	var tj struct {
+		Model struct {
+			Type   string          `json:"type"`
+			Vocab  map[string]int  `json:"vocab"`
+			Merges json.RawMessage `json:"merges"`
+		} `json:"model"`
+		AddedTokens []struct {
+			ID      int    `json:"id"`
+			Content string `json:"content"`
+		} `json:"added_tokens"`
+	}
+	if err := json.Unmarshal(data, &tj); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if tj.Model.Type != "BPE" {
+		return nil, fmt.Errorf("%s: tokenizer model type %q is not supported (want BPE)", path, tj.Model.Type)
+	}
+	vocab := tj.Model.Vocab
+	for _, a := range tj.AddedTokens {
+		if _, ok := vocab[a.Content]; !ok {
+			vocab[a.Content] = a.ID
+		}
+	}
+	tokens, err := denseVocab(vocab)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	// merges are "a b" strings or, in newer files, ["a", "b"] pairs.
+	var merges []string
+	if len(tj.Model.Merges) > 0 {
+		if err := json.Unmarshal(tj.Model.Merges, &merges); err != nil {
+			var pairs [][2]string
+			if err := json.Unmarshal(tj.Model.Merges, &pairs); err != nil {
+				return nil, fmt.Errorf("%s: merges: %w", path, err)
+			}
+			merges = make([]string, len(pairs))
+			for i, p := range pairs {
+				merges[i] = p[0] + " " + p[1]
+			}
+		}
+	}
+	if _, ok := vocab["<0x00>"]; !ok && !hasSentencePieceSpace(tokens) {
+		return gpt2TokenizerMeta(tokens, merges), nil
+	}
+	// SentencePiece-style BPE: score = -(rank of the first merge giving the token).
+	ids := make(map[string]int, len(tokens))
+	for i, t := range tokens {
+		ids[t] = i
+	}
+	scores := make([]float32, len(tokens))
+	done := make([]bool, len(tokens))
+	for rank, m := range merges {
+		l, r, ok := strings.Cut(m, " ")
+		if !ok {
+			return nil, fmt.Errorf("%s: merge %d %q: want two tokens separated by a space", path, rank, m)
+		}
+		if id, ok := ids[l+r]; ok && !done[id] {
+			scores[id], done[id] = -float32(rank), true
+		}
+	}
+	return llamaTokenizerMeta(tokens, scores, nil, cfg.tokenID(cfg.BOSTokenID, 1), cfg.tokenID(cfg.EOSTokenID, 2)), nil
+}
+
+func hasSentencePieceSpace(tokens []string) bool {
+	for _, t := range tokens {
+		if strings.HasPrefix(t, "▁") {
+			return true
+		}
+	}
+	return false
+}
+
+// parseSentencePieceModel reads the pieces of a SentencePiece ModelProto
+// (tokenizer.model): repeated field 1 of messages with piece (1, string),
+// score (2, float) and type (3, enum, GGUF's numbering). Other fields are
+// skipped.
+func parseSentencePieceModel(data []byte) (pieces []string, scores []float32, types []int32, err error) {
+	for len(data) > 0 {
+		field, wire, body, rest, err := protoField(data)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		data = rest
+		if field != 1 || wire != 2 {
+			continue
+		}
+		piece, score, typ := "", float32(0), int32(1)
+		for len(body) > 0 {
+			f, w, b, r, err := protoField(body)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			body = r
+			switch {
+			case f == 1 && w == 2:
+				piece = string(b)
+			case f == 2 && w == 5:
+				score = math.Float32frombits(binary.LittleEndian.Uint32(b))
+			case f == 3 && w == 0:
+				typ = int32(binary.LittleEndian.Uint64(append(b, make([]byte, 8-len(b))...)))
+			}
+		}
+		pieces = append(pieces, piece)
+		scores = append(scores, score)
+		types = append(types, typ)
+	}
+	if len(pieces) == 0 {
+		return nil, nil, nil, errors.New("SentencePiece model has no pieces")
+	}
+	return pieces, scores, types, nil
+}
+
+// protoField splits one protobuf field off data. For varints body holds the
+// value as 8 little-endian bytes; for fixed32/fixed64 the raw bytes; for
+// length-delimited fields the payload.
+func protoField(data []byte) (field, wire int, body, rest []byte, err error) {
+	key, n := binary.Uvarint(data)
+	if n <= 0 {
+		return 0, 0, nil, nil, errors.New("SentencePiece model: bad protobuf field key")
+	}
+	data = data[n:]
+	field, wire = int(key>>3), int(key&7)
+	switch wire {
+	case 0:
+		v, n := binary.Uvarint(data)
+		if n <= 0 {
+			return 0, 0, nil, nil, errors.New("SentencePiece model: bad varint")
+		}
+		body = binary.LittleEndian.AppendUint64(nil, v)
+		return field, wire, body, data[n:], nil
+	case 1, 5:
+		size := 8
+		if wire == 5 {
+			size = 4
+		}
+		if len(data) < size {
+			return 0, 0, nil, nil, errors.New("SentencePiece model: truncated")
+		}
+		return field, wire, data[:size], data[size:], nil
+	case 2:
+		l, n := binary.Uvarint(data)
+		if n <= 0 || l > uint64(len(data)-n) {
+			return 0, 0, nil, nil, errors.New("SentencePiece model: truncated")
+		}
+		data = data[n:]
+		return field, wire, data[:l], data[l:], nil
+	}
+	return 0, 0, nil, nil, fmt.Errorf("SentencePiece model: unsupported protobuf wire type %d", wire)
+}
+
+// CheckModel checks that m has exactly the tensors its architecture needs,
+// with the shapes its metadata implies, and that every tensor with raw
+// bytes has as many as its type and shape require.
+func CheckModel(m *Model) error {
+	want, err := wantShapes(m.Meta)
+	if err != nil {
+		return err
+	}
+	seen := make(map[string]bool, len(m.Tensors))
+	for i := range m.Tensors {
+		t := &m.Tensors[i]
+		w, ok := want[t.Name]
+		if !ok {
+			return fmt.Errorf("tensor %s: not part of the %s architecture", t.Name, archOf(m.Meta))
+		}
+		if !slices.Equal(t.Shape, w) {
+			return fmt.Errorf("tensor %s: shape %v, want %v", t.Name, t.Shape, w)
+		}
+		if t.Raw != nil {
+			n, err := t.RawType.RowBytes(int64(t.Rows()) * int64(t.Cols()))
+			if err != nil || n != int64(len(t.Raw)) {
+				return fmt.Errorf("tensor %s: %d bytes of %s data, want %d", t.Name, len(t.Raw), t.RawType, n)
+			}
+		}
+		seen[t.Name] = true
+	}
+	shared, _ := m.Meta.Bool(format.KeySharedClassifier)
+	names := make([]string, 0, len(want))
+	for n := range want {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if !seen[n] && !(n == format.TensorOutput && shared) {
+			return fmt.Errorf("tensor %s: missing", n)
+		}
+	}
+	return nil
+}
+
+func archOf(meta *format.Metadata) string {
+	a, _ := meta.String(format.KeyArchitecture)
+	return a
+}
+
+// wantShapes lists the tensors of the architecture in meta with their
+// shapes, outermost first (format/SPEC.md, "Tensor names").
+func wantShapes(meta *format.Metadata) (map[string][]int64, error) {
+	arch, err := meta.String(format.KeyArchitecture)
+	if err != nil {
+		return nil, err
+	}
+	get := func(k string) int64 {
+		v, e := meta.U32(k)
+		if e != nil && err == nil {
+			err = e
+		}
+		return int64(v)
+	}
+	d, h, nl, nh, nkv, vocab, ctx := get(format.KeyDim), get(format.KeyHiddenDim), get(format.KeyNLayers),
+		get(format.KeyNHeads), get(format.KeyNKVHeads), get(format.KeyVocabSize), get(format.KeyContextLength)
+	if err != nil {
+		return nil, err
+	}
+	if nh == 0 || nkv == 0 || d%nh != 0 || nl > 1<<16 {
+		return nil, fmt.Errorf("metadata: dim %d, n_heads %d, n_kv_heads %d, n_layers %d are inconsistent", d, nh, nkv, nl)
+	}
+	kv := d / nh * nkv
+	w := map[string][]int64{
+		format.TensorTokenEmbd:  {vocab, d},
+		format.TensorOutputNorm: {d},
+		format.TensorOutput:     {vocab, d},
+	}
+	for l := 0; l < int(nl); l++ {
+		b := func(s string, shape ...int64) { w[format.BlockTensor(l, s)] = shape }
+		b("attn_norm.weight", d)
+		b("attn_output.weight", d, d)
+		b("ffn_norm.weight", d)
+		b("ffn_up.weight", h, d)
+		b("ffn_down.weight", d, h)
+		switch arch {
+		case format.ArchLlama:
+			b("attn_q.weight", d, d)
+			b("attn_k.weight", kv, d)
+			b("attn_v.weight", kv, d)
+			b("ffn_gate.weight", h, d)
+		case format.ArchGPT2:
+			b("attn_norm.bias", d)
+			b("attn_qkv.weight", 3*d, d)
+			b("attn_qkv.bias", 3*d)
+			b("attn_output.bias", d)
+			b("ffn_norm.bias", d)
+			b("ffn_up.bias", h)
+			b("ffn_down.bias", d)
+		}
+	}
+	switch arch {
+	case format.ArchLlama:
+	case format.ArchGPT2:
+		w[format.TensorPositionEmbd] = []int64{ctx, d}
+		w["output_norm.bias"] = []int64{d}
+	default:
+		return nil, fmt.Errorf("unknown architecture %q (llmap runs %q and %q)", arch, format.ArchLlama, format.ArchGPT2)
+	}
+	return w, nil
+}

@@ -1,0 +1,54 @@
+package format
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// OpenInMemory reads the whole file at path into anonymous memory and
+// parses it with NewFile: the weights no longer depend on the file (it may
+// be changed or deleted afterwards) and cost their full size in RSS, as
+// llama.cpp's --no-mmap does. The memory is page aligned, like a mapping,
+// so zero-copy float32 views work; Close releases it. Data is not a file
+// mapping: the paging helpers (WillNeed, DontNeed, Resident) return
+// ErrNotMapped.
+func OpenInMemory(path string) (*File, error) {
+	fd, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fd.Close()
+	st, err := fd.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := st.Size()
+	if size < FixedHeaderSize {
+		return Open(path) // reports the short file exactly as Open does
+	}
+	if size > math.MaxInt {
+		return nil, fmt.Errorf("%s: file of %d bytes is too large to read into memory", path, size)
+	}
+	// An anonymous private mapping is page aligned and is returned to the
+	// kernel on Close, not left to the garbage collector.
+	buf, err := unix.Mmap(-1, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return nil, fmt.Errorf("%s: allocating %d bytes: %w", path, size, err)
+	}
+	if _, err := io.ReadFull(fd, buf); err != nil {
+		_ = unix.Munmap(buf)
+		return nil, fmt.Errorf("%s: reading into memory: %w", path, err)
+	}
+	f, err := NewFile(buf)
+	if err != nil {
+		_ = unix.Munmap(buf)
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	f.path = path
+	f.heap = buf
+	return f, nil
+}
