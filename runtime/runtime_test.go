@@ -1,9 +1,11 @@
 package runtime
 
 import (
+	"cmp"
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/llmap/llmap/format/convert"
@@ -178,5 +180,30 @@ func TestSamplerTopKAndTopP(t *testing.T) {
 	}
 	if !(counts[1] > counts[4] && counts[4] > counts[2] && counts[2] > counts[0] && counts[0] > counts[3] && counts[3] > 0) {
 		t.Errorf("sample counts %v not ordered like the logits", counts)
+	}
+}
+
+func TestSortDescendingIsStable(t *testing.T) {
+	c := []probIndex{{0.1, 0}, {0.3, 1}, {0.1, 2}, {0.3, 3}, {0.5, 4}, {0.1, 5}, {0, 6}, {1e-30, 7}}
+	sortDescending(c, make([]probIndex, len(c)))
+	want := []int{4, 1, 3, 0, 2, 5, 7, 6}
+	for i, p := range c {
+		if p.index != want[i] {
+			t.Fatalf("order %v, want indices %v", c, want)
+		}
+	}
+	// Against a stable comparison sort on random probabilities with ties.
+	rng := NewRNG(5)
+	for n := 1; n < 3000; n = n*3 + 1 {
+		c := make([]probIndex, n)
+		for i := range c {
+			c[i] = probIndex{float32(rng.Uint32()%50) / 49 * rng.Float32(), i}
+		}
+		want := slices.Clone(c)
+		slices.SortStableFunc(want, func(a, b probIndex) int { return cmp.Compare(b.prob, a.prob) })
+		sortDescending(c, make([]probIndex, n))
+		if !slices.Equal(c, want) {
+			t.Fatalf("n %d: radix order differs from a stable sort", n)
+		}
 	}
 }
