@@ -12,7 +12,7 @@ RACE_PKGS   := ./runtime/... ./quant/... ./simd/...
 
 export LLMAP_MODELS ?= $(abspath ../shared/models)
 
-.PHONY: help build demo test test-unit test-noasm test-race fuzz lint bench bench-compare clean
+.PHONY: help build demo test test-unit test-noasm test-race fuzz lint bench bench-compare bench-llama2c clean golden
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -51,16 +51,28 @@ lint: ## gofmt, go vet and staticcheck must be clean
 	$(GO) vet -tags noasm ./...
 	$(GO) run $(STATICCHECK) ./...
 
-bench: ## run the benchmark suites into bench.txt (benchstat format)
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./bench/... ./quant/... ./simd/... | tee bench.txt
+# Benchmarks: BENCH selects (a -bench regexp), COUNT repeats (benchstat wants
+# at least 6 to judge a difference), BENCHTIME is per benchmark. The default
+# run (COUNT=6) takes about 8 minutes; LLMAP_BENCH_LARGE=1 adds the 1.1B and 7B shapes.
+BENCH       ?= .
+BENCH_PKGS  ?= ./bench/
+COUNT       ?= 6
+BENCHTIME   ?= 0.5s
+BENCH_OUT   ?= bench.txt
 
-bench-compare: ## compare benchmarks of REF (a git ref) with the working tree
-	@test -n "$(REF)" || { echo "usage: make bench-compare REF=<git ref>"; exit 2; }
-	rm -rf $(OUT)/ref && git worktree add --detach $(OUT)/ref $(REF)
-	cd $(OUT)/ref && $(GO) test -run '^$$' -bench . -count 5 ./bench/... ./quant/... ./simd/... > ../../bench-ref.txt || true
-	git worktree remove --force $(OUT)/ref
-	$(GO) test -run '^$$' -bench . -count 5 ./bench/... ./quant/... ./simd/... > bench-new.txt
-	$(GO) run $(BENCHSTAT) bench-ref.txt bench-new.txt
+bench: ## run the benchmark suites into $(BENCH_OUT) (benchstat's input format); BENCH=regexp COUNT=n
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(COUNT) -benchtime $(BENCHTIME) -timeout 2h $(BENCH_PKGS) | tee $(BENCH_OUT)
+
+bench-compare: ## benchmark git ref REF and the working tree alike, interleaved; print benchstat's comparison
+	@test -n "$(REF)" || { echo "usage: make bench-compare REF=<git ref> [BENCH=regexp] [COUNT=n]"; exit 2; }
+	GO=$(GO) BENCH='$(BENCH)' BENCH_PKGS='$(BENCH_PKGS)' COUNT=$(COUNT) BENCHTIME=$(BENCHTIME) \
+		BENCHSTAT=$(BENCHSTAT) sh bench/compare.sh $(REF)
+
+bench-llama2c: build ## generation speed on a stories110M-shaped model (LLAMA2C_RUN=path/to/run also times llama2.c's run)
+	GO=$(GO) LLMAP=$(BIN) LLAMA2C_RUN='$(LLAMA2C_RUN)' sh bench/llama2c.sh $(OUT)/llama2c
+
+bench-paging: ## llama2-7b Q8_0 under a 1 GiB cgroup, cold and warm cache (root; writes 7 GB; LLMAP_BENCH_MODELS=DIR keeps it)
+	LLMAP_BENCH_PAGING=1 $(GO) test -count=1 -run '^TestPagingLlama7B$$' -v -timeout 60m ./bench/
 
 clean: ## remove build outputs
 	rm -rf bin $(OUT) bench.txt bench-ref.txt bench-new.txt

@@ -47,6 +47,7 @@ memory-mapped .llmap format, runs them, and shows what is inside them.`,
 		newTokenizeCmd(),
 		newEmbedCmd(), newNextCmd(),
 		newSynthCmd(),
+		newBenchCmd(),
 		newPerplexityCmd(),
 	)
 	return root

@@ -1,0 +1,389 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/llmap/llmap/format"
+	"github.com/llmap/llmap/quant"
+	"github.com/llmap/llmap/runtime"
+)
+
+// Options choose what Run measures.
+type Options struct {
+	Prompt  []int // prompt lengths to time as pp N; each > 0
+	Gen     []int // generation lengths to time as tg N; each > 0
+	Reps    int   // timed repetitions of each test, after one warm-up
+	Threads []int // thread counts; the model is opened once for each
+
+	// ReadBytes is the buffer of the read-bandwidth measurement;
+	// 0 means DefaultReadBytes.
+	ReadBytes int64
+
+	// Progress, if set, receives a line before each test.
+	Progress func(msg string)
+
+	// SampleMemory, if set, starts following the process's memory before
+	// the first open; Run calls the function it returns after the last
+	// test, before the bandwidth measurement allocates its buffer, and
+	// puts the result in Report.Memory. (cmd/llmap passes one built on
+	// runtime.MemSampler; the suites here need none.)
+	SampleMemory func() (stop func() Memory)
+}
+
+// Memory is the process's memory over the tests, in bytes.
+type Memory struct {
+	PeakRSS     int64  `json:"peak_rss"`     // the kernel's high-water mark (VmHWM)
+	PeakAnon    int64  `json:"peak_anon"`    // largest sampled anonymous RSS: heap, KV cache
+	PeakFile    int64  `json:"peak_file"`    // largest sampled file-backed RSS: the mapped weights
+	MajorFaults uint64 `json:"major_faults"` // page faults that read the disk
+	MinorFaults uint64 `json:"minor_faults"` // page faults served from memory
+}
+
+// Check reports the first invalid option.
+func (o *Options) Check() error {
+	switch {
+	case len(o.Prompt) == 0 && len(o.Gen) == 0:
+		return errors.New("nothing to measure: give -p and/or -n")
+	case o.Reps < 1:
+		return fmt.Errorf("repetitions must be at least 1, got %d", o.Reps)
+	case len(o.Threads) == 0:
+		return errors.New("no thread counts")
+	}
+	for _, n := range append(slices.Clone(o.Prompt), o.Gen...) {
+		if n < 1 {
+			return fmt.Errorf("token counts must be at least 1, got %d", n)
+		}
+	}
+	for _, t := range o.Threads {
+		if t < 1 || t > 1024 {
+			return fmt.Errorf("thread counts must be between 1 and 1024, got %d", t)
+		}
+	}
+	return nil
+}
+
+// ModelInfo describes the model file.
+type ModelInfo struct {
+	Path      string         `json:"path"`
+	Name      string         `json:"name"`
+	Arch      string         `json:"arch"`
+	FileBytes int64          `json:"file_bytes"`
+	Params    int64          `json:"params"`
+	Types     map[string]int `json:"tensor_types"` // tensor type -> number of tensors
+	Context   int            `json:"context"`
+}
+
+// TypesString lists the tensor types, most frequent first: "q8_0 x85, f32 x25".
+func (mi ModelInfo) TypesString() string {
+	names := make([]string, 0, len(mi.Types))
+	for n := range mi.Types {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		a, b := mi.Types[names[i]], mi.Types[names[j]]
+		return a > b || a == b && names[i] < names[j]
+	})
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s x%d", n, mi.Types[n])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Result is one test (pp N or tg N) on one thread count.
+type Result struct {
+	Test    string `json:"test"` // "pp512", "tg128"
+	Tokens  int    `json:"tokens"`
+	Threads int    `json:"threads"`
+
+	TokensPerSec float64   `json:"tokens_per_sec"` // mean over the repetitions
+	StdDev       float64   `json:"stddev"`         // sample standard deviation of the same
+	Samples      []float64 `json:"samples"`        // tokens/s of each repetition
+
+	// FirstToken is the mean time from the start of the test to the first
+	// sampled token: the whole prompt for pp, one position for tg.
+	FirstToken time.Duration `json:"first_token_ns"`
+
+	// WeightsGBs is the weight bytes read per second (tokens/s times
+	// Report.WeightBytesPerToken) and Fraction its share of the read
+	// bandwidth on the same number of threads. Only tg has them: a
+	// batched prefill reads each weight once per batch, not per token.
+	WeightsGBs float64 `json:"weights_gb_per_sec"`
+	Fraction   float64 `json:"bandwidth_fraction"`
+}
+
+// Report is everything Run measured.
+type Report struct {
+	Model ModelInfo `json:"model"`
+
+	// OpenTime is the first runtime.Open; FirstTokenCold the time from
+	// the start of that Open to the first sampled token of a one-token
+	// prompt, page faults on the weights included.
+	OpenTime       time.Duration `json:"open_ns"`
+	FirstTokenCold time.Duration `json:"first_token_cold_ns"`
+
+	// WeightBytesPerToken is what one position reads from the file: every
+	// layer tensor, the final norm and the classifier, and one row of
+	// each embedding table.
+	WeightBytesPerToken int64 `json:"weight_bytes_per_token"`
+
+	// ReadBandwidth[i] is ReadBandwidth's figure for Threads[i], in GB/s.
+	Threads       []int     `json:"threads"`
+	ReadBandwidth []float64 `json:"read_bandwidth_gb_per_sec"`
+
+	// Memory covers the opens and tests, not the bandwidth measurement;
+	// zero without Options.SampleMemory.
+	Memory Memory `json:"memory"`
+
+	Results []Result `json:"results"`
+}
+
+// Run opens the model at path once per thread count and times each test.
+func Run(path string, opts Options) (*Report, error) {
+	if err := opts.Check(); err != nil {
+		return nil, err
+	}
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	r := &Report{Threads: slices.Clone(opts.Threads)}
+	var stopMemory func() Memory
+	if opts.SampleMemory != nil {
+		stopMemory = opts.SampleMemory()
+		defer func() {
+			if stopMemory != nil {
+				stopMemory()
+			}
+		}()
+	}
+	for ti, threads := range opts.Threads {
+		t0 := time.Now()
+		m, err := runtime.Open(path, runtime.Options{Threads: threads})
+		if err != nil {
+			return nil, err
+		}
+		openTime := time.Since(t0)
+		err = runThreads(r, m, path, threads, ti == 0, t0, openTime, opts, progress)
+		m.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	if stopMemory != nil {
+		r.Memory = stopMemory()
+		stopMemory = nil
+	}
+	bytes := opts.ReadBytes
+	if bytes <= 0 {
+		bytes = DefaultReadBytes
+	}
+	progress("measuring the memory read bandwidth")
+	bw := ReadBandwidth(bytes, opts.Threads, 500*time.Millisecond)
+	r.ReadBandwidth = make([]float64, len(bw))
+	for i, b := range bw {
+		r.ReadBandwidth[i] = b / 1e9
+	}
+	for i := range r.Results {
+		res := &r.Results[i]
+		if !strings.HasPrefix(res.Test, "tg") {
+			continue
+		}
+		res.WeightsGBs = res.TokensPerSec * float64(r.WeightBytesPerToken) / 1e9
+		if k := slices.Index(r.Threads, res.Threads); k >= 0 && r.ReadBandwidth[k] > 0 {
+			res.Fraction = res.WeightsGBs / r.ReadBandwidth[k]
+		}
+	}
+	return r, nil
+}
+
+// runThreads runs every test on a model opened with the given threads.
+func runThreads(r *Report, m *runtime.Model, path string, threads int, first bool, t0 time.Time,
+	openTime time.Duration, opts Options, progress func(string)) error {
+	c := &m.Config
+	longest := slices.Max(append(slices.Clone(opts.Prompt), opts.Gen...))
+	if longest > c.ContextLength {
+		return fmt.Errorf("%s: %d tokens do not fit the model's context of %d positions", path, longest, c.ContextLength)
+	}
+	s, err := m.NewState(longest)
+	if err != nil {
+		return err
+	}
+	sampler := runtime.NewSampler(c.VocabSize, 0, 0, 0, runtime.NewRNG(1))
+	if first {
+		r.Model = modelInfo(m, path)
+		r.OpenTime = openTime
+		r.WeightBytesPerToken = WeightBytesPerToken(m)
+		logits, err := prefill(m, s, []int{max(m.Tokenizer.BOS(), 0)})
+		if err != nil {
+			return err
+		}
+		sampler.Sample(logits)
+		r.FirstTokenCold = time.Since(t0)
+	}
+	rng := rand.New(rand.NewPCG(uint64(threads), 42))
+	tokens := make([]int, longest)
+	for i := range tokens {
+		tokens[i] = rng.IntN(c.VocabSize)
+	}
+	type test struct {
+		kind string
+		n    int
+	}
+	var tests []test
+	for _, n := range opts.Prompt {
+		tests = append(tests, test{"pp", n})
+	}
+	for _, n := range opts.Gen {
+		tests = append(tests, test{"tg", n})
+	}
+	for _, tc := range tests {
+		res := Result{Test: fmt.Sprintf("%s%d", tc.kind, tc.n), Tokens: tc.n, Threads: threads}
+		progress(fmt.Sprintf("%s, %d threads: warm-up and %d repetitions", res.Test, threads, opts.Reps))
+		var firstSum time.Duration
+		// Label the test's samples in a CPU profile (--cpuprofile):
+		// go tool pprof -tagfocus phase=prefill separates pp from tg.
+		phase := "decode"
+		if tc.kind == "pp" {
+			phase = "prefill"
+		}
+		pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels("phase", phase, "test", res.Test)))
+		for rep := -1; rep < opts.Reps; rep++ {
+			var elapsed, firstTok time.Duration
+			var err error
+			if tc.kind == "pp" {
+				elapsed, firstTok, err = timePrompt(m, s, sampler, tokens[:tc.n])
+			} else {
+				elapsed, firstTok, err = timeGeneration(m, s, sampler, tokens[0], tc.n)
+			}
+			if err != nil {
+				return err
+			}
+			if rep < 0 {
+				continue // warm-up
+			}
+			res.Samples = append(res.Samples, float64(tc.n)/elapsed.Seconds())
+			firstSum += firstTok
+		}
+		pprof.SetGoroutineLabels(context.Background())
+		res.TokensPerSec, res.StdDev = meanStdDev(res.Samples)
+		res.FirstToken = firstSum / time.Duration(opts.Reps)
+		r.Results = append(r.Results, res)
+	}
+	return nil
+}
+
+// prefill runs the prompt tokens through the model from position 0 and
+// returns the logits after the last: the one place prompt processing
+// happens, so that pp always measures the runtime's own entry point.
+func prefill(m *runtime.Model, s *runtime.State, tokens []int) ([]float32, error) {
+	return m.Prefill(s, tokens, 0)
+}
+
+// timePrompt times prefill of tokens followed by sampling one token: the
+// elapsed time is the prompt's; the first-token time adds the sampling.
+func timePrompt(m *runtime.Model, s *runtime.State, sampler *runtime.Sampler, tokens []int) (elapsed, first time.Duration, err error) {
+	t0 := time.Now()
+	logits, err := prefill(m, s, tokens)
+	if err != nil {
+		return 0, 0, err
+	}
+	elapsed = time.Since(t0)
+	sampler.Sample(logits)
+	return elapsed, time.Since(t0), nil
+}
+
+// timeGeneration generates n tokens from start at position 0: each position
+// runs the model and samples (greedily) the token fed to the next.
+func timeGeneration(m *runtime.Model, s *runtime.State, sampler *runtime.Sampler, start, n int) (elapsed, first time.Duration, err error) {
+	t0 := time.Now()
+	tok := start
+	for pos := range n {
+		logits, err := m.Forward(s, tok, pos)
+		if err != nil {
+			return 0, 0, err
+		}
+		tok = sampler.Sample(logits)
+		if pos == 0 {
+			first = time.Since(t0)
+		}
+	}
+	return time.Since(t0), first, nil
+}
+
+// meanStdDev returns the mean and the sample standard deviation (0 for one value).
+func meanStdDev(x []float64) (mean, sd float64) {
+	if len(x) == 0 {
+		return 0, 0
+	}
+	for _, v := range x {
+		mean += v
+	}
+	mean /= float64(len(x))
+	if len(x) < 2 {
+		return mean, 0
+	}
+	var ss float64
+	for _, v := range x {
+		ss += (v - mean) * (v - mean)
+	}
+	return mean, math.Sqrt(ss / float64(len(x)-1))
+}
+
+// modelInfo collects the model's name, size and tensor types.
+func modelInfo(m *runtime.Model, path string) ModelInfo {
+	f := m.File()
+	mi := ModelInfo{Path: path, Arch: m.Config.Arch, FileBytes: f.Size(), Types: map[string]int{},
+		Context: m.Config.ContextLength}
+	if name, err := f.Meta.String(format.KeyName); err == nil && name != "" {
+		mi.Name = name
+	} else {
+		mi.Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	}
+	for i := range f.Tensors {
+		t := &f.Tensors[i]
+		mi.Types[t.Type.String()]++
+		mi.Params += t.NumElements()
+	}
+	return mi
+}
+
+// WeightBytesPerToken is the number of bytes of weights one forward
+// position reads: all tensors of every layer, the final norm, the
+// classifier, and one row of the token (and, for GPT-2, position)
+// embedding. A shared classifier is the embedding table, read in full.
+func WeightBytesPerToken(m *runtime.Model) int64 {
+	w := &m.Weights
+	var n int64
+	mat := func(q quant.Matrix) { n += int64(len(q.Data)) }
+	vec := func(v []float32) { n += 4 * int64(len(v)) }
+	for i := range w.Layers {
+		l := &w.Layers[i]
+		for _, q := range []quant.Matrix{l.Wq, l.Wk, l.Wv, l.Wqkv, l.Wo, l.W1, l.W2, l.W3} {
+			mat(q)
+		}
+		for _, v := range [][]float32{l.AttnNorm, l.AttnNormBias, l.BiasQKV, l.BiasO, l.FFNNorm, l.FFNNormBias, l.Bias1, l.Bias2} {
+			vec(v)
+		}
+	}
+	vec(w.FinalNorm)
+	vec(w.FinalNormBias)
+	mat(w.Classifier)
+	if w.TokenEmbedding.Rows > 0 {
+		n += int64(w.TokenEmbedding.RowBytes())
+	}
+	if w.PositionEmbedding.Rows > 0 {
+		n += int64(w.PositionEmbedding.RowBytes())
+	}
+	return n
+}
