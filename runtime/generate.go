@@ -1,26 +1,10 @@
 package runtime
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"runtime/pprof"
 	"time"
 )
-
-// Profiler labels of Generate's phases, made once: switching the calling
-// goroutine between them allocates nothing, so a token costs no allocation.
-// In a CPU profile, go tool pprof -tagfocus phase=decode keeps one phase.
-var (
-	labelTokenize = phaseLabels("tokenize")
-	labelPrefill  = phaseLabels("prefill")
-	labelDecode   = phaseLabels("decode")
-	labelSample   = phaseLabels("sample")
-)
-
-func phaseLabels(phase string) context.Context {
-	return pprof.WithLabels(context.Background(), pprof.Labels("phase", phase))
-}
 
 // Generation describes one generation run.
 type Generation struct {
@@ -71,14 +55,15 @@ var ErrEmptyPrompt = errors.New("the prompt encodes to no tokens")
 // prompt included, exactly as llama2.c prints it; it may stop the run by
 // returning an error.
 //
-// The calling goroutine carries the profiler label phase=tokenize, prefill,
-// decode or sample while Generate runs; labels it had before are replaced,
-// and cleared when Generate returns. The pool's workers are not labelled.
+// The calling goroutine and the pool's workers carry the profiler label
+// phase=tokenize, prefill, decode or sample while Generate runs (labels.go);
+// labels the caller had before are replaced, and cleared when Generate
+// returns.
 func (m *Model) Generate(s *State, g Generation, emit func(piece []byte) error) (st GenerateStats, err error) {
-	defer pprof.SetGoroutineLabels(context.Background())
+	defer m.setPhase(phaseNone)
 	start := time.Now()
 	tok := m.Tokenizer
-	pprof.SetGoroutineLabels(labelTokenize)
+	m.setPhase(phaseTokenize)
 	tokens := tok.Encode(g.Prompt, true)
 	if len(tokens) == 0 {
 		return st, ErrEmptyPrompt
@@ -97,7 +82,7 @@ func (m *Model) Generate(s *State, g Generation, emit func(piece []byte) error) 
 	// The prompt: every position of it in one batched pass, then its
 	// tokens after the first are printed as if each had been generated.
 	fed := min(len(tokens), steps)
-	pprof.SetGoroutineLabels(labelPrefill)
+	m.setPhase(phasePrefill)
 	logits, err := m.Prefill(s, tokens[:fed], 0)
 	if err != nil {
 		return st, err
@@ -121,7 +106,7 @@ func (m *Model) Generate(s *State, g Generation, emit func(piece []byte) error) 
 	token := tokens[fed-1]
 	decodeStart := time.Now()
 	for pos := fed; ; pos++ {
-		pprof.SetGoroutineLabels(labelSample)
+		m.setPhase(phaseSample)
 		next := g.Sampler.Sample(logits)
 		st.Sampled++
 		if st.Sampled == 1 {
@@ -138,7 +123,7 @@ func (m *Model) Generate(s *State, g Generation, emit func(piece []byte) error) 
 		if pos >= steps {
 			break
 		}
-		pprof.SetGoroutineLabels(labelDecode)
+		m.setPhase(phaseDecode)
 		if logits, err = m.Forward(s, token, pos); err != nil {
 			return st, err
 		}

@@ -1,7 +1,9 @@
 package runtime
 
 import (
+	"context"
 	"runtime/debug"
+	"runtime/pprof"
 	"sync"
 
 	"github.com/llmap/llmap/quant"
@@ -34,6 +36,8 @@ type job struct {
 	vs   []*quant.Vec // for rows [lo, hi)
 
 	lo, hi int
+
+	label context.Context // profiler labels: phase and kernel
 }
 
 // tileBytes is the size of the block of weight rows a matrix-matrix product
@@ -66,6 +70,7 @@ type Pool struct {
 	wg      sync.WaitGroup
 	panics  []any // a worker's recovered panic (a fault on the mapping), re-raised by the caller
 	closed  bool
+	phase   phase // Generate's phase, for the profiler labels of jobs
 }
 
 // NewPool starts threads-1 workers (the calling goroutine does a share too).
@@ -81,7 +86,12 @@ func NewPool(threads int) *Pool {
 			// (the file was truncated) must become a panic that
 			// run recovers, not a crash.
 			debug.SetPanicOnFault(true)
+			var label context.Context
 			for j := range ch {
+				if j.label != label {
+					label = j.label
+					pprof.SetGoroutineLabels(label)
+				}
 				p.run(i, j)
 			}
 		}()
@@ -117,14 +127,15 @@ func (p *Pool) run(i int, j job) {
 // MatVec computes out = m @ v, where v has been prepared for m.Type:
 // W (rows, cols) @ x (cols,) -> out (rows,).
 func (p *Pool) MatVec(out []float32, m quant.Matrix, v *quant.Vec) {
+	label := kernelLabel(p.phase, int(m.Type))
 	if p.threads == 1 || len(m.Data) < minParallelBytes || m.Rows < p.threads*rowAlign {
-		quant.MatVec(out, m, v, 0, m.Rows)
+		p.labelled(label, func() { quant.MatVec(out, m, v, 0, m.Rows) })
 		return
 	}
 	share := (m.Rows + p.threads - 1) / p.threads
 	share = (share + rowAlign - 1) / rowAlign * rowAlign
 	p.split(m.Rows, share, func(lo, hi int) job {
-		return job{out: out[lo:hi], m: m, v: v, lo: lo, hi: hi}
+		return job{out: out[lo:hi], m: m, v: v, lo: lo, hi: hi, label: label}
 	})
 }
 
@@ -132,26 +143,36 @@ func (p *Pool) MatVec(out []float32, m quant.Matrix, v *quant.Vec) {
 // the weights once for the whole batch: W (rows, cols) @ X^T (cols, n) ->
 // (n, rows), each vector prepared for m.Type.
 func (p *Pool) MatMat(outs [][]float32, m quant.Matrix, vs []*quant.Vec) {
+	label := kernelLabel(p.phase, int(m.Type))
 	if p.threads == 1 || m.Rows < p.threads*rowAlign {
-		(&job{m: m, outs: outs, vs: vs, lo: 0, hi: m.Rows}).do()
+		p.labelled(label, (&job{m: m, outs: outs, vs: vs, lo: 0, hi: m.Rows}).do)
 		return
 	}
 	share := (m.Rows + p.threads - 1) / p.threads
 	share = (share + rowAlign - 1) / rowAlign * rowAlign
 	p.split(m.Rows, share, func(lo, hi int) job {
-		return job{m: m, outs: outs, vs: vs, lo: lo, hi: hi}
+		return job{m: m, outs: outs, vs: vs, lo: lo, hi: hi, label: label}
 	})
 }
 
 // For runs t over [0, n), split into one contiguous range per thread. With
 // parallel false it runs on the calling goroutine.
 func (p *Pool) For(n int, t task, parallel bool) {
+	label := kernelLabel(p.phase, kernelAttention)
 	if p.threads == 1 || !parallel || n < 2 {
-		t.run(0, n)
+		p.labelled(label, func() { t.run(0, n) })
 		return
 	}
 	share := (n + p.threads - 1) / p.threads
-	p.split(n, share, func(lo, hi int) job { return job{t: t, lo: lo, hi: hi} })
+	p.split(n, share, func(lo, hi int) job { return job{t: t, lo: lo, hi: hi, label: label} })
+}
+
+// labelled runs f on the calling goroutine with the kernel label set,
+// then goes back to the phase's label.
+func (p *Pool) labelled(label context.Context, f func()) {
+	pprof.SetGoroutineLabels(label)
+	f()
+	pprof.SetGoroutineLabels(labels[p.phase][0])
 }
 
 // split hands [share, n) to the workers in ranges of share, does [0, share)
@@ -165,7 +186,10 @@ func (p *Pool) split(n, share int, mk func(lo, hi int) job) {
 		lo = hi
 	}
 	p.wg.Add(1)
-	p.run(0, mk(0, min(share, n)))
+	j := mk(0, min(share, n))
+	pprof.SetGoroutineLabels(j.label)
+	p.run(0, j)
+	pprof.SetGoroutineLabels(labels[p.phase][0])
 	p.wg.Wait()
 	for i, r := range p.panics {
 		if r != nil {
