@@ -107,7 +107,7 @@ var memRead = struct {
 // once per process, in bytes per second.
 func memReadBandwidth(threads int) float64 {
 	memRead.once.Do(func() {
-		bw := ReadBandwidth(DefaultReadBytes, benchThreads, 300e6)
+		bw := ReadBandwidth(memReadBytes, benchThreads, 300e6)
 		memRead.bw = map[int]float64{}
 		for i, t := range benchThreads {
 			memRead.bw[t] = bw[i]
@@ -130,10 +130,14 @@ func reportWeights(b *testing.B, bytesPerOp int64, threads int) {
 	}
 }
 
+// memReadBytes is the buffer of BenchmarkMemRead and of the bandwidth the
+// other figures are a fraction of: 1 GiB, far beyond any cache.
+const memReadBytes = 1 << 30
+
 // BenchmarkMemRead is the ceiling the other figures are set against: a
-// 256 MiB buffer read by one and two goroutines.
+// 1 GiB buffer read by one and two goroutines.
 func BenchmarkMemRead(b *testing.B) {
-	buf := make([]uint64, DefaultReadBytes/8)
+	buf := make([]uint64, memReadBytes/8)
 	for i := range buf {
 		buf[i] = uint64(i)
 	}
@@ -177,16 +181,23 @@ func benchMatrix(b *testing.B, typ quant.Type, rows, cols int) quant.Matrix {
 }
 
 // BenchmarkMatVec times one matrix-vector product through the runtime's
-// worker pool: a 2048x768 matrix (stories110M's feed-forward, which fits
-// in the last-level cache) and a 32000x768 one (its classifier, which does
-// not at any type but q4_0).
+// worker pool at LLaMA-7B's attention (4096x4096) and feed-forward
+// (11008x4096) shapes, GPT-2's classifier (50257x768), and a 4096-column
+// matrix of at least 256 MiB in every type, far larger than the last-level
+// cache, which is the figure to hold against the memory-read bandwidth.
 func BenchmarkMatVec(b *testing.B) {
 	for _, typ := range quant.Types() {
-		for _, sh := range [][2]int{{2048, 768}, {32000, 768}} {
+		rb, _ := typ.RowBytes(4096)
+		bigRows := int((256<<20 + rb - 1) / rb)
+		for _, sh := range [][2]int{{4096, 4096}, {11008, 4096}, {50257, 768}, {bigRows, 4096}} {
 			rows, cols := sh[0], sh[1]
+			name := fmt.Sprintf("%s/%dx%d", typ, rows, cols)
+			if rows == bigRows {
+				name = fmt.Sprintf("%s/256MiB", typ)
+			}
+			m := benchMatrix(b, typ, rows, cols)
 			for _, threads := range benchThreads {
-				b.Run(fmt.Sprintf("%s/%dx%d/threads=%d", typ, rows, cols, threads), func(b *testing.B) {
-					m := benchMatrix(b, typ, rows, cols)
+				b.Run(fmt.Sprintf("%s/threads=%d", name, threads), func(b *testing.B) {
 					x := make([]float32, cols)
 					for i := range x {
 						x[i] = float32(i%7) - 3
@@ -201,6 +212,7 @@ func BenchmarkMatVec(b *testing.B) {
 						p.MatVec(out, m, v)
 					}
 					reportWeights(b, int64(len(m.Data)), threads)
+					b.ReportMetric(2*float64(rows)*float64(cols)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 				})
 			}
 		}
