@@ -2,9 +2,10 @@ package runtime
 
 import (
 	"context"
+	goruntime "runtime"
 	"runtime/debug"
 	"runtime/pprof"
-	"sync"
+	"sync/atomic"
 
 	"github.com/llmap/llmap/quant"
 )
@@ -64,39 +65,91 @@ func (j *job) do() {
 // Pool splits matrix-vector products (by rows) and tasks (by index) over
 // long-lived worker goroutines. Calls do not start goroutines or allocate.
 // A Pool is used by one goroutine at a time.
+//
+// A token makes about ten products per layer, each a few tens of
+// microseconds on a small model, so the hand-off must cost far less than
+// that: waking a parked goroutine (a futex) costs several microseconds. The
+// workers therefore spin on an atomic sequence number for a while after each
+// job and park only when none comes; the caller spins on a counter for the
+// workers to finish.
 type Pool struct {
 	threads int
-	jobs    []chan job // one per worker; the caller is worker 0
-	wg      sync.WaitGroup
+	workers []*worker // index 0 is unused: the caller does share 0
+	pending atomic.Int32
 	panics  []any // a worker's recovered panic (a fault on the mapping), re-raised by the caller
 	closed  bool
 	phase   phase // Generate's phase, for the profiler labels of jobs
 }
 
+// worker is the hand-off slot of one worker goroutine.
+type worker struct {
+	job      job           // written by the caller before seq is advanced
+	seq      atomic.Uint64 // advanced by the caller to publish a job
+	sleeping atomic.Bool   // the worker is parked on wake
+	wake     chan struct{} // buffered; a token for a parked worker
+	quit     atomic.Bool
+	_        [64]byte // keep workers' hot fields on separate cache lines
+}
+
+// spinRounds is how many times a worker or the caller polls before
+// parking or yielding: on the order of 50 microseconds.
+const spinRounds = 20000
+
 // NewPool starts threads-1 workers (the calling goroutine does a share too).
 // threads < 1 is treated as 1.
 func NewPool(threads int) *Pool {
 	threads = max(threads, 1)
-	p := &Pool{threads: threads, jobs: make([]chan job, threads), panics: make([]any, threads)}
+	p := &Pool{threads: threads, workers: make([]*worker, threads), panics: make([]any, threads)}
 	for i := 1; i < threads; i++ {
-		ch := make(chan job, 1)
-		p.jobs[i] = ch
-		go func() {
-			// Weights are read from a file mapping: a fault there
-			// (the file was truncated) must become a panic that
-			// run recovers, not a crash.
-			debug.SetPanicOnFault(true)
-			var label context.Context
-			for j := range ch {
-				if j.label != label {
-					label = j.label
-					pprof.SetGoroutineLabels(label)
-				}
-				p.run(i, j)
-			}
-		}()
+		w := &worker{wake: make(chan struct{}, 1)}
+		p.workers[i] = w
+		go p.work(i, w)
 	}
 	return p
+}
+
+// work is the loop of worker goroutine i.
+func (p *Pool) work(i int, w *worker) {
+	// Weights are read from a file mapping: a fault there (the file was
+	// truncated) must become a panic that run recovers, not a crash.
+	debug.SetPanicOnFault(true)
+	var label context.Context
+	var seen uint64
+	for {
+		for spins := 0; w.seq.Load() == seen; spins++ {
+			if w.quit.Load() {
+				return
+			}
+			if spins < spinRounds {
+				continue
+			}
+			w.sleeping.Store(true)
+			if w.seq.Load() == seen && !w.quit.Load() {
+				<-w.wake
+			}
+			w.sleeping.Store(false)
+			spins = 0
+		}
+		seen = w.seq.Load()
+		if w.job.label != label {
+			label = w.job.label
+			pprof.SetGoroutineLabels(label)
+		}
+		p.run(i, w.job)
+	}
+}
+
+// publish hands j to worker i and wakes it if it is parked.
+func (p *Pool) publish(i int, j job) {
+	w := p.workers[i]
+	w.job = j
+	w.seq.Add(1)
+	if w.sleeping.Load() {
+		select {
+		case w.wake <- struct{}{}:
+		default: // a token is already there
+		}
+	}
 }
 
 // Threads is the number of goroutines that share each product.
@@ -108,8 +161,12 @@ func (p *Pool) Close() {
 		return
 	}
 	p.closed = true
-	for _, ch := range p.jobs[1:] {
-		close(ch)
+	for _, w := range p.workers[1:] {
+		w.quit.Store(true)
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -119,7 +176,9 @@ func (p *Pool) run(i int, j job) {
 		if r := recover(); r != nil {
 			p.panics[i] = r
 		}
-		p.wg.Done()
+		if i != 0 {
+			p.pending.Add(-1)
+		}
 	}()
 	j.do()
 }
@@ -181,16 +240,19 @@ func (p *Pool) split(n, share int, mk func(lo, hi int) job) {
 	lo := share
 	for i := 1; i < p.threads && lo < n; i++ {
 		hi := min(lo+share, n)
-		p.wg.Add(1)
-		p.jobs[i] <- mk(lo, hi)
+		p.pending.Add(1)
+		p.publish(i, mk(lo, hi))
 		lo = hi
 	}
-	p.wg.Add(1)
 	j := mk(0, min(share, n))
 	pprof.SetGoroutineLabels(j.label)
 	p.run(0, j)
 	pprof.SetGoroutineLabels(labels[p.phase][0])
-	p.wg.Wait()
+	for spins := 0; p.pending.Load() != 0; spins++ {
+		if spins >= spinRounds {
+			goruntime.Gosched()
+		}
+	}
 	for i, r := range p.panics {
 		if r != nil {
 			p.panics[i] = nil
