@@ -29,11 +29,17 @@ func (m *Model) forwardLlama(s *State, token, pos int) {
 		// q (dim,), k and v (kvDim,) of this position; k goes straight into the cache
 		k := s.keyCache[(l*s.ctx+pos)*kvDim:][:kvDim]
 		s.setInput(s.xb, lw.Wq.Type)
-		p.MatVec(s.q, lw.Wq, s.vec)
-		s.prepare(s.xb, lw.Wk.Type)
-		p.MatVec(k, lw.Wk, s.vec)
-		s.prepare(s.xb, lw.Wv.Type)
-		p.MatVec(s.v, lw.Wv, s.vec)
+		if lw.Wk.Type == lw.Wq.Type && lw.Wv.Type == lw.Wq.Type {
+			// one hand-off to the workers for the three projections
+			s.group = matGroup{n: 3, ms: [3]quant.Matrix{lw.Wq, lw.Wk, lw.Wv}, outs: [3][]float32{s.q, k, s.v}}
+			p.MatVecGroup(&s.group, s.vec)
+		} else {
+			p.MatVec(s.q, lw.Wq, s.vec)
+			s.prepare(s.xb, lw.Wk.Type)
+			p.MatVec(k, lw.Wk, s.vec)
+			s.prepare(s.xb, lw.Wv.Type)
+			p.MatVec(s.v, lw.Wv, s.vec)
+		}
 
 		// rotate each (even, odd) pair of q and k by pos * freq(pair)
 		rope(s.q, s.rope)
@@ -54,9 +60,14 @@ func (m *Model) forwardLlama(s *State, token, pos int) {
 
 		// hb = silu(W1 @ xb) * (W3 @ xb); W1, W3 (hidden, dim)
 		s.setInput(s.xb, lw.W1.Type)
-		p.MatVec(s.hb, lw.W1, s.vec)
-		s.prepare(s.xb, lw.W3.Type)
-		p.MatVec(s.hb2, lw.W3, s.vec)
+		if lw.W3.Type == lw.W1.Type {
+			s.group = matGroup{n: 2, ms: [3]quant.Matrix{lw.W1, lw.W3}, outs: [3][]float32{s.hb, s.hb2}}
+			p.MatVecGroup(&s.group, s.vec)
+		} else {
+			p.MatVec(s.hb, lw.W1, s.vec)
+			s.prepare(s.xb, lw.W3.Type)
+			p.MatVec(s.hb2, lw.W3, s.vec)
+		}
 		swiGLU(s.hb, s.hb2)
 
 		// x += W2 (dim, hidden) @ hb

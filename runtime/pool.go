@@ -36,6 +36,10 @@ type job struct {
 	outs [][]float32  // if set, a matrix-matrix product: outs[b] = m @ vs[b]
 	vs   []*quant.Vec // for rows [lo, hi)
 
+	// If group is set, rows [lo, hi) of the matrices of group stacked
+	// on top of each other, all multiplied with v.
+	group *matGroup
+
 	lo, hi int
 
 	label context.Context // profiler labels: phase and kernel
@@ -49,6 +53,15 @@ func (j *job) do() {
 	switch {
 	case j.t != nil:
 		j.t.run(j.lo, j.hi)
+	case j.group != nil:
+		base := 0
+		for i, m := range j.group.ms[:j.group.n] {
+			lo, hi := max(j.lo-base, 0), min(j.hi-base, m.Rows)
+			if lo < hi {
+				quant.MatVec(j.group.outs[i][lo:hi], m, j.v, lo, hi)
+			}
+			base += m.Rows
+		}
 	case j.outs != nil:
 		tile := max(1, tileBytes/j.m.RowBytes())
 		for lo := j.lo; lo < j.hi; lo += tile {
@@ -181,6 +194,35 @@ func (p *Pool) run(i int, j job) {
 		}
 	}()
 	j.do()
+}
+
+// matGroup is up to three matrices of one type and width that multiply the
+// same vector (LLaMA's q, k, v projections; the gate and up projections).
+type matGroup struct {
+	n    int
+	ms   [3]quant.Matrix
+	outs [3][]float32
+}
+
+// MatVecGroup computes outs[i] = ms[i] @ v for up to three matrices of the
+// same type and width as one product over their stacked rows: one hand-off
+// to the workers instead of one per matrix. g is scratch owned by the
+// caller (so nothing is allocated).
+func (p *Pool) MatVecGroup(g *matGroup, v *quant.Vec) {
+	rows := 0
+	for _, m := range g.ms[:g.n] {
+		rows += m.Rows
+	}
+	label := kernelLabel(p.phase, int(g.ms[0].Type))
+	if p.threads == 1 || rows < p.threads*rowAlign {
+		p.labelled(label, (&job{group: g, v: v, lo: 0, hi: rows}).do)
+		return
+	}
+	share := (rows + p.threads - 1) / p.threads
+	share = (share + rowAlign - 1) / rowAlign * rowAlign
+	p.split(rows, share, func(lo, hi int) job {
+		return job{group: g, v: v, lo: lo, hi: hi, label: label}
+	})
 }
 
 // MatVec computes out = m @ v, where v has been prepared for m.Type:

@@ -27,6 +27,7 @@ type State struct {
 	valueCache []float32 // (layer, kvDim, ctx): transposed, see storeValue
 
 	attn  attention   // the attention task of the current layer
+	group matGroup    // the products that share an input, for Pool.MatVecGroup
 	batch *batchState // Prefill's activations, allocated on first use
 
 	vec     *quant.Vec // the current input vector, prepared for vecType matrices
