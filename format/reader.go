@@ -4,12 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"math"
-	"os"
 	"unicode/utf8"
 
-	"github.com/edsrzf/mmap-go"
+	"github.com/llmap/llmap/internal/mmapfile"
 	"golang.org/x/sys/unix"
 
 	"github.com/llmap/llmap/quant"
@@ -43,48 +41,24 @@ type File struct {
 	Meta    Metadata
 	Tensors []TensorInfo // in directory order, which is also file order
 
-	data    []byte         // the whole file
-	path    string         // "" for NewFile
-	index   map[string]int // tensor name -> position in Tensors
-	mapping mmap.MMap      // non-nil while mapped by Open
-	heap    []byte         // anonymous memory holding the file (OpenInMemory); unmapped by Close
+	data    []byte            // the whole file
+	path    string            // "" for NewFile
+	index   map[string]int    // tensor name -> position in Tensors
+	mapping *mmapfile.Mapping // non-nil while mapped by Open
+	heap    []byte            // anonymous memory holding the file (OpenInMemory); unmapped by Close
 }
 
 // Open maps the file at path read-only and parses its header with NewFile.
 // Only the header pages are read; tensor data is neither read nor checked
 // (see Verify). The mapping is released if any step fails.
 func Open(path string) (*File, error) {
-	fd, err := os.Open(path)
+	m, err := mmapfile.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	defer fd.Close()
-	st, err := fd.Stat()
+	f, err := NewFile(m.Bytes())
 	if err != nil {
-		return nil, err
-	}
-	if st.Size() < FixedHeaderSize {
-		// Too small to map usefully (and mapping 0 bytes fails): parse what
-		// is there, which reports bad magic or truncation.
-		b, err := io.ReadAll(io.LimitReader(fd, FixedHeaderSize))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		if _, err := NewFile(b); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		return nil, fmt.Errorf("%s: file shrank while opening", path) // unreachable for a stable file
-	}
-	if st.Size() > math.MaxInt {
-		return nil, fmt.Errorf("%s: file of %d bytes is too large to map", path, st.Size())
-	}
-	m, err := mmap.Map(fd, mmap.RDONLY, 0)
-	if err != nil {
-		return nil, fmt.Errorf("mmap %s: %w", path, err)
-	}
-	f, err := NewFile(m)
-	if err != nil {
-		_ = m.Unmap()
+		_ = m.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	f.path = path
@@ -98,7 +72,7 @@ func Open(path string) (*File, error) {
 func (f *File) Close() error {
 	var err error
 	if f.mapping != nil {
-		err = f.mapping.Unmap()
+		err = f.mapping.Close()
 		f.mapping = nil
 	}
 	if f.heap != nil {

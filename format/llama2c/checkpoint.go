@@ -5,9 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 
-	mmap "github.com/edsrzf/mmap-go"
+	"github.com/llmap/llmap/internal/mmapfile"
 )
 
 // Magic is the first u32 of version 1 and 2 checkpoints ("ak42" read as a
@@ -110,30 +109,18 @@ func (t *Tensor) Row(r int, dst []float32) {
 type Checkpoint struct {
 	Config  Config
 	Tensors []*Tensor
-	mapping mmap.MMap
+	mapping *mmapfile.Mapping
 }
 
 // Open maps the checkpoint at path read-only and parses it.
 func Open(path string) (*Checkpoint, error) {
-	f, err := os.Open(path)
+	m, err := mmapfile.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	st, err := f.Stat()
+	ck, err := Parse(m.Bytes())
 	if err != nil {
-		return nil, err
-	}
-	if st.Size() < headerV0 {
-		return nil, fmt.Errorf("%s: %w: %d bytes is too short for a header", path, ErrFormat, st.Size())
-	}
-	m, err := mmap.Map(f, mmap.RDONLY, 0)
-	if err != nil {
-		return nil, fmt.Errorf("%s: map: %w", path, err)
-	}
-	ck, err := Parse(m)
-	if err != nil {
-		_ = m.Unmap()
+		_ = m.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	ck.mapping = m
@@ -143,10 +130,7 @@ func Open(path string) (*Checkpoint, error) {
 // Close unmaps a checkpoint returned by Open. Tensor data must not be used
 // afterwards.
 func (c *Checkpoint) Close() error {
-	if c.mapping == nil {
-		return nil
-	}
-	err := c.mapping.Unmap()
+	err := c.mapping.Close()
 	c.mapping = nil
 	return err
 }
