@@ -477,19 +477,8 @@ func TestConvertBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, stderr, code := llmap(t, "convert", "-o", out, c.input)
-			if code == 0 {
-				t.Fatal("convert succeeded")
-			}
+			stderr := expectUserError(t, []string{"convert", "-o", out, c.input}, c.want...)
 			t.Log(strings.TrimSpace(stderr))
-			for _, w := range c.want {
-				if !strings.Contains(stderr, w) {
-					t.Errorf("stderr %q does not contain %q", stderr, w)
-				}
-			}
-			if n := strings.Count(stderr, "\n"); n != 1 {
-				t.Errorf("stderr has %d lines: %q", n, stderr)
-			}
 			if _, err := os.Stat(out); err == nil {
 				t.Fatal("a failed conversion left a file at the output path")
 			}

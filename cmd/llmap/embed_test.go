@@ -362,21 +362,7 @@ func TestEmbedNextBadInput(t *testing.T) {
 		{"next bad output", []string{"next", model, "-p", "Once", "-o", "yaml"}, "text or json"},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			stdout, stderr, code := llmap(t, c.args...)
-			if code == 0 {
-				t.Fatalf("exit 0, stdout %q", stdout)
-			}
-			if !strings.Contains(stderr, c.want) {
-				t.Errorf("stderr %q does not contain %q", stderr, c.want)
-			}
-			if n := strings.Count(stderr, "\n"); n != 1 {
-				t.Errorf("stderr has %d lines, want 1: %q", n, stderr)
-			}
-			if stdout != "" {
-				t.Errorf("stdout %q after an error", stdout)
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { expectUserError(t, c.args, c.want) })
 	}
 }
 

@@ -172,6 +172,32 @@ func TestVerifyFindsCorruption(t *testing.T) {
 	}
 }
 
+// expectUserError runs the CLI with args and checks what a user mistake
+// must give: a non-zero exit, nothing on stdout, and one line on stderr that
+// contains each of want, with no stack trace. It returns stderr.
+func expectUserError(t *testing.T, args []string, want ...string) string {
+	t.Helper()
+	stdout, stderr, code := llmap(t, args...)
+	if code == 0 {
+		t.Fatalf("exit 0, stdout %q", stdout)
+	}
+	for _, w := range want {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr %q does not contain %q", stderr, w)
+		}
+	}
+	if n := strings.Count(stderr, "\n"); n != 1 {
+		t.Errorf("stderr has %d lines, want 1: %q", n, stderr)
+	}
+	if strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "panic") {
+		t.Errorf("stack trace on stderr: %q", stderr)
+	}
+	if stdout != "" {
+		t.Errorf("stdout %q after an error", stdout)
+	}
+	return stderr
+}
+
 // TestBadInput checks that every user mistake gets one line on stderr that
 // names the problem, a non-zero exit and no stack trace.
 func TestBadInput(t *testing.T) {
@@ -209,21 +235,7 @@ func TestBadInput(t *testing.T) {
 		{"inspect missing", []string{"inspect", filepath.Join(dir, "nope.llmap")}, "no such file"},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			stdout, stderr, code := llmap(t, c.args...)
-			if code == 0 {
-				t.Fatalf("exit 0, stdout %q", stdout)
-			}
-			if !strings.Contains(stderr, c.want) {
-				t.Errorf("stderr %q does not contain %q", stderr, c.want)
-			}
-			if n := strings.Count(stderr, "\n"); n != 1 {
-				t.Errorf("stderr has %d lines, want 1: %q", n, stderr)
-			}
-			if strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "panic") {
-				t.Errorf("stack trace on stderr: %q", stderr)
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { expectUserError(t, c.args, c.want) })
 	}
 	if _, err := os.Stat(filepath.Join(dir, "x.llmap")); err == nil {
 		t.Error("a failed conversion left a file at the output path")
