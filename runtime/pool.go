@@ -209,12 +209,13 @@ type matGroup struct {
 // to the workers instead of one per matrix. g is scratch owned by the
 // caller (so nothing is allocated).
 func (p *Pool) MatVecGroup(g *matGroup, v *quant.Vec) {
-	rows := 0
+	rows, size := 0, 0
 	for _, m := range g.ms[:g.n] {
 		rows += m.Rows
+		size += len(m.Data)
 	}
 	label := kernelLabel(p.phase, int(g.ms[0].Type))
-	if p.threads == 1 || rows < p.threads*rowAlign {
+	if p.threads == 1 || size < minParallelBytes || rows < p.threads*rowAlign {
 		p.labelled(label, (&job{group: g, v: v, lo: 0, hi: rows}).do)
 		return
 	}
