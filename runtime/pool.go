@@ -246,7 +246,7 @@ func (p *Pool) MatVec(out []float32, m quant.Matrix, v *quant.Vec) {
 // (n, rows), each vector prepared for m.Type.
 func (p *Pool) MatMat(outs [][]float32, m quant.Matrix, vs []*quant.Vec) {
 	label := kernelLabel(p.phase, int(m.Type))
-	if p.threads == 1 || m.Rows < p.threads*rowAlign {
+	if p.threads == 1 || len(m.Data)*len(vs) < 4*minParallelBytes || m.Rows < p.threads*rowAlign {
 		p.labelled(label, (&job{m: m, outs: outs, vs: vs, lo: 0, hi: m.Rows}).do)
 		return
 	}
@@ -271,7 +271,13 @@ func (p *Pool) For(n int, t task, parallel bool) {
 
 // labelled runs f on the calling goroutine with the kernel label set,
 // then goes back to the phase's label.
+// Outside Generate (phase none) the caller's own labels are left alone, so
+// a caller such as llmap bench can label its goroutine itself.
 func (p *Pool) labelled(label context.Context, f func()) {
+	if p.phase == phaseNone {
+		f()
+		return
+	}
 	pprof.SetGoroutineLabels(label)
 	f()
 	pprof.SetGoroutineLabels(labels[p.phase][0])
@@ -288,9 +294,7 @@ func (p *Pool) split(n, share int, mk func(lo, hi int) job) {
 		lo = hi
 	}
 	j := mk(0, min(share, n))
-	pprof.SetGoroutineLabels(j.label)
-	p.run(0, j)
-	pprof.SetGoroutineLabels(labels[p.phase][0])
+	p.labelled(j.label, func() { p.run(0, j) })
 	for spins := 0; p.pending.Load() != 0; spins++ {
 		if spins >= spinRounds {
 			goruntime.Gosched()

@@ -155,7 +155,7 @@ func (m *Model) prefillLlama(s *State, tokens []int, pos0 int, last bool) {
 
 		// xb (n, dim) = causal attention of each position over 0..its own
 		b.attn.layer, b.attn.pos0 = l, pos0
-		p.For(n*c.NHeads, &b.attn, true)
+		p.For(n*c.NHeads, &b.attn, n*c.NHeads*(pos0+n)*headSize >= minParallelAttention)
 
 		// x += xb @ Wo^T
 		b.setInputs(b.xb, n, lw.Wo.Type, true)
