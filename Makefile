@@ -8,7 +8,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 FUZZTIME    ?= 2000x
 # Packages with goroutines: run under the race detector.
-RACE_PKGS   := ./runtime/... ./quant/... ./simd/...
+RACE_PKGS   := ./runtime/... ./quant/... ./simd/... ./bench/... ./internal/...
 
 export LLMAP_MODELS ?= $(abspath ../shared/models)
 
