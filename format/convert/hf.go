@@ -350,18 +350,10 @@ func (h *HF) gpt2(dir string, c *hfConfig) (*format.Metadata, error) {
 		return nil, fmt.Errorf("%s: tensor lm_head.weight: missing (tie_word_embeddings is false)", dir)
 	}
 
-	meta := &format.Metadata{}
-	meta.Set(format.KeyArchitecture, format.String(format.ArchGPT2))
-	meta.Set(format.KeyDim, format.U32(uint32(d)))
-	meta.Set(format.KeyHiddenDim, format.U32(uint32(hidden)))
-	meta.Set(format.KeyNLayers, format.U32(uint32(nl)))
-	meta.Set(format.KeyNHeads, format.U32(uint32(nh)))
-	meta.Set(format.KeyNKVHeads, format.U32(uint32(nh)))
-	meta.Set(format.KeyVocabSize, format.U32(uint32(vocab)))
-	meta.Set(format.KeyContextLength, format.U32(uint32(ctx)))
-	meta.Set(format.KeyNormEps, format.F32(float32(eps)))
-	meta.Set(format.KeySharedClassifier, format.Bool(shared))
-	return meta, nil
+	return Hyperparameters{
+		Arch: format.ArchGPT2, Dim: d, HiddenDim: hidden, NLayers: nl, NHeads: nh, NKVHeads: nh,
+		VocabSize: vocab, ContextLength: ctx, NormEps: float32(eps), SharedClassifier: shared,
+	}.Metadata("", ""), nil
 }
 
 // llama describes a LlamaForCausalLM checkpoint.
@@ -451,19 +443,11 @@ func (h *HF) llama(dir string, c *hfConfig) (*format.Metadata, error) {
 		}
 		h.add(format.TensorOutput, t)
 	}
-	meta := &format.Metadata{}
-	meta.Set(format.KeyArchitecture, format.String(format.ArchLlama))
-	meta.Set(format.KeyDim, format.U32(uint32(d)))
-	meta.Set(format.KeyHiddenDim, format.U32(uint32(hidden)))
-	meta.Set(format.KeyNLayers, format.U32(uint32(nl)))
-	meta.Set(format.KeyNHeads, format.U32(uint32(nh)))
-	meta.Set(format.KeyNKVHeads, format.U32(uint32(nkv)))
-	meta.Set(format.KeyVocabSize, format.U32(uint32(vocab)))
-	meta.Set(format.KeyContextLength, format.U32(uint32(ctx)))
-	meta.Set(format.KeyNormEps, format.F32(float32(eps)))
-	meta.Set(format.KeyRopeBase, format.F32(float32(theta)))
-	meta.Set(format.KeySharedClassifier, format.Bool(shared))
-	return meta, nil
+	return Hyperparameters{
+		Arch: format.ArchLlama, Dim: d, HiddenDim: hidden, NLayers: nl, NHeads: nh, NKVHeads: nkv,
+		VocabSize: vocab, ContextLength: ctx, NormEps: float32(eps), RopeBase: float32(theta),
+		SharedClassifier: shared,
+	}.Metadata("", ""), nil
 }
 
 // withName returns meta with general.name and general.source set right

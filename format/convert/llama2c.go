@@ -11,20 +11,11 @@ import (
 // Write returns.
 func FromLlama2c(ck *llama2c.Checkpoint, tok *llama2c.Tokenizer, name string) *Model {
 	c := ck.Config
-	meta := &format.Metadata{}
-	meta.Set(format.KeyArchitecture, format.String("llama"))
-	meta.Set(format.KeyName, format.String(name))
-	meta.Set(format.KeySource, format.String(sourceName(c.Version)))
-	meta.Set(format.KeyDim, format.U32(uint32(c.Dim)))
-	meta.Set(format.KeyHiddenDim, format.U32(uint32(c.HiddenDim)))
-	meta.Set(format.KeyNLayers, format.U32(uint32(c.NLayers)))
-	meta.Set(format.KeyNHeads, format.U32(uint32(c.NHeads)))
-	meta.Set(format.KeyNKVHeads, format.U32(uint32(c.NKVHeads)))
-	meta.Set(format.KeyVocabSize, format.U32(uint32(c.VocabSize)))
-	meta.Set(format.KeyContextLength, format.U32(uint32(c.SeqLen)))
-	meta.Set(format.KeyNormEps, format.F32(1e-5))
-	meta.Set(format.KeyRopeBase, format.F32(10000))
-	meta.Set(format.KeySharedClassifier, format.Bool(c.SharedClassifier))
+	meta := Hyperparameters{
+		Arch: format.ArchLlama, Dim: c.Dim, HiddenDim: c.HiddenDim, NLayers: c.NLayers,
+		NHeads: c.NHeads, NKVHeads: c.NKVHeads, VocabSize: c.VocabSize, ContextLength: c.SeqLen,
+		NormEps: 1e-5, RopeBase: 10000, SharedClassifier: c.SharedClassifier,
+	}.Metadata(name, sourceName(c.Version))
 	meta.Set(format.KeyTokenizerKind, format.String("llama"))
 	meta.Set(format.KeyTokenizerTokens, format.Strings(tok.Pieces))
 	meta.Set(format.KeyTokenizerScores, format.F32s(tok.Scores))

@@ -70,21 +70,11 @@ func Synth(name string, s Shape, seed uint64) (*Model, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	meta := &format.Metadata{}
-	meta.Set(format.KeyArchitecture, format.String(format.ArchLlama))
-	meta.Set(format.KeyName, format.String(name))
-	meta.Set(format.KeySource, format.String(fmt.Sprintf("llmap synth, seed %d: random weights, not a trained model", seed)))
-	for _, kv := range []struct {
-		key string
-		v   int
-	}{{format.KeyDim, s.Dim}, {format.KeyHiddenDim, s.HiddenDim}, {format.KeyNLayers, s.NLayers},
-		{format.KeyNHeads, s.NHeads}, {format.KeyNKVHeads, s.NKVHeads}, {format.KeyVocabSize, s.VocabSize},
-		{format.KeyContextLength, s.ContextLength}} {
-		meta.Set(kv.key, format.U32(uint32(kv.v)))
-	}
-	meta.Set(format.KeyNormEps, format.F32(1e-5))
-	meta.Set(format.KeyRopeBase, format.F32(10000))
-	meta.Set(format.KeySharedClassifier, format.Bool(false))
+	meta := Hyperparameters{
+		Arch: format.ArchLlama, Dim: s.Dim, HiddenDim: s.HiddenDim, NLayers: s.NLayers,
+		NHeads: s.NHeads, NKVHeads: s.NKVHeads, VocabSize: s.VocabSize, ContextLength: s.ContextLength,
+		NormEps: 1e-5, RopeBase: 10000,
+	}.Metadata(name, fmt.Sprintf("llmap synth, seed %d: random weights, not a trained model", seed))
 	tokens, scores := synthVocab(s.VocabSize)
 	meta.Set(format.KeyTokenizerKind, format.String(format.TokenizerLlama))
 	meta.Set(format.KeyTokenizerTokens, format.Strings(tokens))
