@@ -1,0 +1,190 @@
+package chat
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ardanlabs/jinja"
+)
+
+// Bounds on the values a template sees.
+const (
+	// MaxRange bounds the number of items range() may produce in one
+	// render, all calls together (Jinja's own sandbox allows 100000 per
+	// call).
+	MaxRange = 1 << 20
+	// MaxJSONDepth bounds the nesting of tool definitions, tool call
+	// arguments and variables.
+	MaxJSONDepth = 64
+)
+
+// messageValue converts a message to the mapping templates expect:
+// role and content always, the other fields only when set (templates test
+// "message.tool_calls" or "reasoning_content is defined").
+func messageValue(m Message) (jinja.Value, error) {
+	v := jinja.NewDict()
+	d := v.AsDict()
+	d.Set("role", jinja.NewString(m.Role))
+	d.Set("content", jinja.NewString(m.Content))
+	if m.ReasoningContent != "" {
+		d.Set("reasoning_content", jinja.NewString(m.ReasoningContent))
+	}
+	if len(m.ToolCalls) > 0 {
+		calls := make([]jinja.Value, len(m.ToolCalls))
+		for i, c := range m.ToolCalls {
+			args := jinja.NewString(c.Arguments)
+			if strings.HasPrefix(strings.TrimSpace(c.Arguments), "{") {
+				a, err := jsonValue(c.Arguments)
+				if err != nil {
+					return jinja.Value{}, fmt.Errorf("tool call %d (%s): arguments: %w", i, c.Name, err)
+				}
+				args = a
+			}
+			fn := jinja.NewDict()
+			fn.AsDict().Set("name", jinja.NewString(c.Name))
+			fn.AsDict().Set("arguments", args)
+			call := jinja.NewDict()
+			if c.ID != "" {
+				call.AsDict().Set("id", jinja.NewString(c.ID))
+			}
+			call.AsDict().Set("type", jinja.NewString("function"))
+			call.AsDict().Set("function", fn)
+			calls[i] = call
+		}
+		d.Set("tool_calls", jinja.NewList(calls))
+	}
+	if m.ToolCallID != "" {
+		d.Set("tool_call_id", jinja.NewString(m.ToolCallID))
+	}
+	if m.Name != "" {
+		d.Set("name", jinja.NewString(m.Name))
+	}
+	return v, nil
+}
+
+// jsonValue decodes one JSON value, keeping the order of object keys (which
+// tojson reproduces) and integers as integers.
+func jsonValue(s string) (jinja.Value, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	v, err := decodeJSON(dec, 0)
+	if err != nil {
+		return jinja.Value{}, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return jinja.Value{}, errors.New("invalid JSON: text after the value")
+	}
+	return v, nil
+}
+
+func decodeJSON(dec *json.Decoder, depth int) (jinja.Value, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return jinja.Value{}, fmt.Errorf("invalid JSON: %w", err)
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		if depth >= MaxJSONDepth {
+			return jinja.Value{}, fmt.Errorf("JSON nests more than %d deep", MaxJSONDepth)
+		}
+		if t == '{' {
+			v := jinja.NewDict()
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return jinja.Value{}, fmt.Errorf("invalid JSON: %w", err)
+				}
+				item, err := decodeJSON(dec, depth+1)
+				if err != nil {
+					return jinja.Value{}, err
+				}
+				v.AsDict().Set(k.(string), item)
+			}
+			_, err := dec.Token() // '}'
+			return v, err
+		}
+		items := []jinja.Value{}
+		for dec.More() {
+			item, err := decodeJSON(dec, depth+1)
+			if err != nil {
+				return jinja.Value{}, err
+			}
+			items = append(items, item)
+		}
+		_, err := dec.Token() // ']'
+		return jinja.NewList(items), err
+	case json.Number:
+		return jinja.FromGoValue(t), nil
+	case string:
+		return jinja.NewString(t), nil
+	case bool:
+		return jinja.NewBool(t), nil
+	default: // nil
+		return jinja.None(), nil
+	}
+}
+
+// newRange returns a range() for one render that produces at most MaxRange
+// items over all its calls.
+func newRange() jinja.Value {
+	left := int64(MaxRange)
+	return jinja.NewCallable("range", func(args []jinja.Value, _ map[string]jinja.Value) (jinja.Value, error) {
+		if len(args) < 1 || len(args) > 3 {
+			return jinja.Undefined(), fmt.Errorf("range: expected 1 to 3 arguments, got %d", len(args))
+		}
+		for i, a := range args {
+			if !a.IsInt() {
+				return jinja.Undefined(), fmt.Errorf("range: argument %d is not an integer", i+1)
+			}
+		}
+		start, stop, step := int64(0), args[0].AsInt(), int64(1)
+		if len(args) >= 2 {
+			start, stop = args[0].AsInt(), args[1].AsInt()
+		}
+		if len(args) == 3 {
+			step = args[2].AsInt()
+		}
+		if step == 0 {
+			return jinja.Undefined(), errors.New("range: step must not be zero")
+		}
+		// count = ceil(|stop-start| / |step|) in uint64, which holds every
+		// difference of two int64s.
+		var diff, stride uint64
+		if step > 0 && stop > start {
+			diff, stride = uint64(stop)-uint64(start), uint64(step)
+		} else if step < 0 && start > stop {
+			diff, stride = uint64(start)-uint64(stop), 0-uint64(step)
+		}
+		var count uint64
+		if stride != 0 {
+			count = diff / stride
+			if diff%stride != 0 {
+				count++
+			}
+		}
+		if count > uint64(left) {
+			return jinja.Undefined(), fmt.Errorf("range: more than %d items in one render", MaxRange)
+		}
+		left -= int64(count)
+		items := make([]jinja.Value, count)
+		for i := range items {
+			items[i] = jinja.NewInt(start + int64(i)*step)
+		}
+		return jinja.NewList(items), nil
+	})
+}
+
+// raiseError is the error of the template's raise_exception(message).
+type raiseError struct{ msg string }
+
+func (e *raiseError) Error() string { return e.msg }
+
+func raiseException(args []jinja.Value, _ map[string]jinja.Value) (jinja.Value, error) {
+	if len(args) == 0 {
+		return jinja.Undefined(), &raiseError{"raise_exception called without a message"}
+	}
+	return jinja.Undefined(), &raiseError{args[0].String()}
+}
