@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/ardanlabs/jinja"
@@ -106,11 +107,11 @@ type Template struct {
 // checking it against the limits of this package. Errors are *Error values
 // naming the problem and, where known, its line and column.
 func New(source string, special SpecialTokens) (*Template, error) {
-	compiled, err := checkSource(source)
+	compiled, lines, err := prepare(source)
 	if err != nil {
 		return nil, err
 	}
-	tmpl, err := compile(compiled)
+	tmpl, err := compile(compiled, lines)
 	if err != nil {
 		return nil, err
 	}
@@ -120,8 +121,8 @@ func New(source string, special SpecialTokens) (*Template, error) {
 }
 
 // compile runs the Jinja parser, turning a panic on malformed input into an
-// error.
-func compile(source string) (tmpl *jinja.Template, err error) {
+// error whose line numbers are those of the original source.
+func compile(source string, lines func(int) int) (tmpl *jinja.Template, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = &Error{Kind: ErrSyntax, Msg: fmt.Sprintf("the parser failed: %v", r)}
@@ -129,10 +130,18 @@ func compile(source string) (tmpl *jinja.Template, err error) {
 	}()
 	tmpl, err = jinja.Compile(source)
 	if err != nil {
-		return nil, &Error{Kind: ErrSyntax, Msg: strings.TrimPrefix(strings.TrimPrefix(err.Error(), "jinja scan: "), "jinja parse: ")}
+		msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "jinja scan: "), "jinja parse: ")
+		msg = lineRE.ReplaceAllStringFunc(msg, func(m string) string {
+			n, _ := strconv.Atoi(m[len("line "):])
+			return "line " + strconv.Itoa(lines(n))
+		})
+		return nil, &Error{Kind: ErrSyntax, Msg: msg}
 	}
 	return tmpl, nil
 }
+
+// lineRE finds the line numbers in the engine's messages.
+var lineRE = regexp.MustCompile(`line [0-9]+`)
 
 // Source returns the template source.
 func (t *Template) Source() string { return t.source }
@@ -144,7 +153,7 @@ func (t *Template) Render(messages []Message, addGenerationPrompt bool) (string,
 }
 
 // MaxOutputBytes bounds the length of a rendered prompt.
-const MaxOutputBytes = 16 << 20
+const MaxOutputBytes = 4 << 20
 
 // RenderWith renders a conversation with tools and extra variables.
 func (t *Template) RenderWith(messages []Message, opts Options) (out string, err error) {
@@ -172,11 +181,12 @@ func (t *Template) RenderWith(messages []Message, opts Options) (out string, err
 }
 
 // reserved are the variable names Render sets itself.
-var reserved = []string{"messages", "tools", "add_generation_prompt", "bos_token", "eos_token", "range", "raise_exception", tojsonName}
+var reserved = []string{"messages", "tools", "add_generation_prompt", "bos_token", "eos_token", "range", "raise_exception", tojsonName, iterName, valueName, outName, callName}
 
 // data builds the template variables. Besides the inputs it shadows two
 // globals of the engine: range, bounded (see [MaxRange]), and
-// raise_exception, whose error Render recognises; and it holds our tojson.
+// raise_exception, whose error Render recognises; and it holds our tojson
+// and the functions of a fresh budget.
 func (t *Template) data(messages []Message, opts Options) (map[string]jinja.Value, error) {
 	msgs := make([]jinja.Value, len(messages))
 	for i, m := range messages {
@@ -207,6 +217,9 @@ func (t *Template) data(messages []Message, opts Options) (map[string]jinja.Valu
 		"range":                 newRange(),
 		"raise_exception":       jinja.NewCallable("raise_exception", raiseException),
 		tojsonName:              tojsonFilter,
+	}
+	for k, v := range newBudget().functions() {
+		data[k] = v
 	}
 	for k, v := range opts.Vars {
 		for _, r := range reserved {

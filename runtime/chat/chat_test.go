@@ -30,6 +30,7 @@ type hfMessage struct {
 // hfCase is one rendering by Hugging Face's Jinja.
 type hfCase struct {
 	Template            string            `json:"template"`
+	Source              string            `json:"source"` // for template "inline"
 	Name                string            `json:"name"`
 	Messages            []hfMessage       `json:"messages"`
 	Tools               []json.RawMessage `json:"tools"`
@@ -147,14 +148,18 @@ func TestHFCases(t *testing.T) {
 	for _, c := range file.Cases {
 		seen[c.Template]++
 		t.Run(c.Template+"/"+c.Name, func(t *testing.T) {
-			got, err := templates[c.Template].RenderWith(c.messages(), c.options())
+			tmpl := templates[c.Template]
+			if c.Template == "inline" {
+				tmpl = mustTemplate(t, c.Source, SpecialTokens{})
+			}
+			got, err := tmpl.RenderWith(c.messages(), c.options())
 			if err != nil {
 				t.Fatal(err)
 			}
 			checkText(t, got, c.Text)
 		})
 	}
-	if len(seen) != 3 || seen["qwen3"] < 10 {
+	if len(seen) != 4 || seen["qwen3"] < 10 || seen["inline"] < 10 {
 		t.Fatalf("cases per template: %v", seen)
 	}
 }
@@ -294,14 +299,16 @@ func TestBadTemplates(t *testing.T) {
 	}{
 		{"unclosed-for", "{% for m in messages %}{{ m }}", ErrSyntax, "unclosed for", 0},
 		{"unknown-statement", "{% frobnicate %}", ErrSyntax, "frobnicate", 0},
+		{"line-after-adjacent-tags", "{{ a }}{{ b }}{% if x %}{% endif %}\n{{ c }}{{ d }}\n{% frobnicate %}", ErrSyntax, "line 3: unknown statement", 0},
 		{"unclosed-tag", "hello\n{{ messages", ErrSyntax, "not closed", 2},
 		{"unclosed-string", "{{ 'abc }}", ErrSyntax, "string is not closed", 1},
 		{"unclosed-comment", "{# note", ErrSyntax, "comment is not closed", 1},
 		{"too-large", strings.Repeat("x", MaxSourceBytes+1), ErrUnsafe, "bytes, more than", 0},
 		{"deep-blocks", strings.Repeat("{% if true %}", MaxNesting+1), ErrUnsafe, "blocks nest", 1},
 		{"deep-brackets", "{{ " + strings.Repeat("(", MaxNesting+1) + "1" + strings.Repeat(")", MaxNesting+1) + " }}", ErrUnsafe, "brackets nest", 1},
-		{"self-recursion", "{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}", ErrUnsafe, `macro "f"`, 1},
-		{"mutual-recursion", "{% macro f() %}{{ g() }}{% endmacro %}\n{% macro g() %}{{ f() }}{% endmacro %}", ErrUnsafe, `macro "g" is called`, 1},
+		{"macro-extra-argument", "{% macro f() %}{{ f(1) }}{% endmacro %}", ErrUnsafe, `macro "f" takes 0 arguments, called with 1`, 1},
+		{"macro-extra-arguments", "{% macro f(a, b=2) %}{% endmacro %}\n{{ f(1, 2, x=3, y=[4, 5]) }}{{ f(1, 2, (3, 4)) }}", ErrUnsafe, `takes 2 arguments, called with 3`, 2},
+		{"macro-no-parameters", "{% macro f %}{% endmacro %}", ErrSyntax, "parameter list", 1},
 		{"macro-as-value", "{% macro f(g) %}{{ g(g) }}{% endmacro %}{{ f(f) }}", ErrUnsafe, "only be called", 1},
 		{"macro-twice", "{% macro f() %}{% endmacro %}{% macro f() %}{% endmacro %}", ErrUnsafe, "defined twice", 1},
 		{"recursive-loop", "{% for m in messages recursive %}{{ loop(m) }}{% endfor %}", ErrUnsafe, "recursive for", 1},
@@ -313,6 +320,13 @@ func TestBadTemplates(t *testing.T) {
 		{"indent", "\n{{ x | indent(1000000000) }}", ErrUnsafe, "indent width", 2},
 		{"tojson-indent", "{{ x | tojson(indent=n) }}", ErrUnsafe, "tojson indent", 1},
 		{"replace-empty", "{{ x.replace('', 'yyyy') }}", ErrUnsafe, "non-empty literal", 1},
+		{"replace-variable", "{{ x | replace('a', y) }}", ErrUnsafe, "non-empty literal", 1},
+		{"join-variable", "{{ x | join(y) }}", ErrUnsafe, "separator must be a literal", 1},
+		{"slice-step", "{{ messages[0:100000000000000:2] }}", ErrUnsafe, "slice with a step", 1},
+		{"slice-step-variable", "{{ messages[n::-1] }}", ErrUnsafe, "slice with a step", 1},
+		{"growth", "{{ " + strings.Repeat("a ~ ", MaxGrowth) + "a }}", ErrUnsafe, "times larger", 1},
+		{"growth-filters", "{{ x | indent(8) | indent(8) | indent(8) }}", ErrUnsafe, "times larger", 1},
+		{"reserved-name", "{{ llmap_out(1) }}", ErrUnsafe, "reserved", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := New(tc.src, SpecialTokens{})
@@ -331,9 +345,13 @@ func TestBadTemplates(t *testing.T) {
 	// Harmless uses of the same words are admitted.
 	for _, src := range []string{
 		"{% macro a() %}A{% endmacro %}{% macro b() %}{{ a() }}{{ a() }}{% endmacro %}{{ b() }}",
+		"{% macro a(x, y=1) %}{{ x }}{% endmacro %}{{ a(1) }}{{ a(1, 2) }}{{ a(x=1, y=2) }}{{ a('(,)') }}{{ a([1, 2], {'k': (3, 4)}) }}",
 		"{{ 'x * y' }}{{ '{{ loop(1) }}' }}{# {% include 'x' %} #}",
 		"{{ messages | tojson(indent=2) }}{{ 'a'.replace('a', 'b') }}{{ 'a' | indent(4) }}",
 		"{% set x %}{{ messages | length }}{% endset %}{{ x }}",
+		"{{ messages[::-1] }}{{ messages[1:] }}{{ messages[-3:-1:1] }}{{ messages[:n] }}{{ 'a b'.split(' ')[-1] }}",
+		"{% raw %}{{ x * y }}{% endraw %}",
+		"{% for a, b in messages[0].items() if a != 'role' %}{{ a ~ '=' ~ b }}{% endfor %}",
 	} {
 		if _, err := New(src, SpecialTokens{}); err != nil {
 			t.Errorf("%q: %v", src, err)
@@ -355,7 +373,13 @@ func TestRenderErrors(t *testing.T) {
 		{"raise-in-loop", "{% for m in messages %}{% if m.role == 'user' %}{{ raise_exception('no ' ~ m.role) }}{% endif %}{% endfor %}", Options{}, "no user", true, ErrRender},
 		{"huge-range", "{% for i in range(1000000000000) %}{% endfor %}", Options{}, "range: more than", false, ErrRender},
 		{"range-budget", "{% for i in range(1000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", Options{}, "range: more than", false, ErrRender},
-		{"huge-slice", "{{ messages[0:100000000000000:2] }}", Options{}, "engine failed", false, ErrRender},
+		{"doubling", "{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}", Options{}, "stored value is larger", false, ErrRender},
+		{"stored-total", "{% set ns = namespace(l=[]) %}{% for i in range(100000) %}{% set ns.l = ns.l + [i] %}{% endfor %}", Options{}, "stored values total", false, ErrRender},
+		{"nested-loops", "{% set s = '" + strings.Repeat("x", 1000) + "' %}{% for a in s %}{% for b in s %}{% for c in s %}{% endfor %}{% endfor %}{% endfor %}", Options{}, "iterations", false, ErrRender},
+		{"output", "{% set s = 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' %}{% for i in range(100000) %}{{ s }}{% endfor %}", Options{}, "output is larger", false, ErrRender},
+		{"self-recursion", "{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}", Options{}, "macro calls", false, ErrRender},
+		{"mutual-recursion", "{% macro f() %}{{ g() }}{% endmacro %}{% macro g(x=f()) %}{{ f() }}{% endmacro %}{{ g() }}", Options{}, "macro calls", false, ErrRender},
+		{"macro-fanout", "{% macro a() %}{{ 'x' }}{% endmacro %}{% macro b() %}{{a()}}{{a()}}{{a()}}{{a()}}{{a()}}{{a()}}{{a()}}{{a()}}{% endmacro %}{% macro c() %}{{b()}}{{b()}}{{b()}}{{b()}}{{b()}}{{b()}}{{b()}}{{b()}}{% endmacro %}{% macro d() %}{{c()}}{{c()}}{{c()}}{{c()}}{{c()}}{{c()}}{{c()}}{{c()}}{% endmacro %}{% macro e() %}{{d()}}{{d()}}{{d()}}{{d()}}{{d()}}{{d()}}{{d()}}{{d()}}{% endmacro %}{% macro f() %}{{e()}}{{e()}}{{e()}}{{e()}}{{e()}}{{e()}}{{e()}}{{e()}}{% endmacro %}{% macro g() %}{{f()}}{{f()}}{{f()}}{{f()}}{{f()}}{{f()}}{{f()}}{{f()}}{% endmacro %}{% macro h() %}{{g()}}{{g()}}{{g()}}{{g()}}{{g()}}{{g()}}{{g()}}{{g()}}{% endmacro %}{{ h() }}", Options{}, "macro calls", false, ErrRender},
 		{"bad-filter", "{{ messages | nosuch }}", Options{}, "nosuch", false, ErrRender},
 		{"bad-tool", "{{ tools }}", Options{Tools: []string{`{"a": 1`}}, "tool 0", false, ErrInput},
 		{"deep-tool", "{{ tools }}", Options{Tools: []string{strings.Repeat("[", MaxJSONDepth+1) + strings.Repeat("]", MaxJSONDepth+1)}}, "nests more than", false, ErrInput},

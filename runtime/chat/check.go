@@ -2,13 +2,15 @@ package chat
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 )
 
 // Limits on template sources, checked by [New] before the Jinja engine sees
 // the source. Real chat templates are at most a few tens of KiB with a
-// handful of nested blocks; these bounds leave a wide margin.
+// handful of nested blocks and a few operators per tag; these bounds leave
+// a wide margin.
 const (
 	// MaxSourceBytes bounds the size of a template source.
 	MaxSourceBytes = 256 << 10
@@ -16,16 +18,37 @@ const (
 	// {% for %} ...) and of brackets inside one tag, so that neither the
 	// parser nor the evaluator can recurse deeply.
 	MaxNesting = 64
+	// MaxGrowth bounds how many times larger than its largest input the
+	// value of one tag's expression can be: each + or ~ adds one, and
+	// indent, replace and join multiply by their own bound (see
+	// checkCall). With [MaxValueBytes] it bounds the memory one
+	// expression can take.
+	MaxGrowth = 256
 	// MaxIndent bounds the width given to the indent filter and to
 	// tojson(indent=...).
-	MaxIndent = 64
+	MaxIndent = 8
+	// maxLiteral bounds the join separators and replace texts (bytes).
+	maxLiteral = 16
+	// maxSliceBound bounds the literal start and stop of a slice with a
+	// step.
+	maxSliceBound = 1 << 20
+)
+
+// The functions New weaves into a template so that the engine reports to
+// the render's budget (see budget in values.go), and our tojson.
+const (
+	iterName  = "llmap_iter"  // for x in llmap_iter((...)): counts iterations
+	valueName = "llmap_value" // set x = llmap_value((...)): bounds stored values
+	outName   = "llmap_out"   // {{ llmap_out((...)) }}: bounds the output
+	callName  = "llmap_call"  // macro f(a, llmap_calls=llmap_call()): counts calls
+	callParam = "llmap_calls"
 )
 
 // token is one lexical token of the inside of a tag.
 type token struct {
-	kind tokenKind
-	text string // for strings: the text between the quotes, escapes kept
-	off  int    // byte offset in the source
+	kind     tokenKind
+	text     string // for strings: the text between the quotes, escapes kept
+	off, end int    // byte offsets in the source: [off, end)
 }
 
 type tokenKind int
@@ -37,17 +60,21 @@ const (
 	tokOp
 )
 
-// tag is one {{ ... }} or {% ... %} of a template.
+// tag is one {{ ... }}, {% ... %} or {# ... #} of a template.
 type tag struct {
-	stmt   bool // {% ... %} rather than {{ ... }}
-	off    int  // offset of the opening delimiter
-	tokens []token
+	stmt     bool // {% ... %}
+	comment  bool // {# ... #}, which has no tokens
+	off, end int  // offsets of the opening delimiter and just past the closing one
+	tokens   []token
 }
 
-// scanTags splits a template source into its tags, skipping text and
-// comments. It finds tag ends the way the Jinja lexer does (quoted strings
+// trimsRight reports whether the tag ends in -}}, -%} or -#}.
+func (t tag) trimsRight(src string) bool { return src[t.end-3] == '-' }
+
+// scanTags splits a template source into its tags, skipping text. It finds
+// tag ends the way the Jinja lexer does (quoted strings
 // inside a tag may contain the closing delimiter) and reports an unclosed
-// tag or string, so that no construct can hide from [checkSource].
+// tag or string, so that no construct can hide from [prepare].
 func scanTags(src string) ([]tag, error) {
 	var tags []tag
 	for i := 0; i < len(src); {
@@ -74,6 +101,7 @@ func scanTags(src string) ([]tag, error) {
 				return nil, errorAt(src, start, ErrSyntax, "comment is not closed")
 			}
 			i = start + 2 + end + 2
+			tags = append(tags, tag{comment: true, off: start, end: i})
 			continue
 		}
 		t := tag{stmt: closer == "%}", off: start}
@@ -81,6 +109,7 @@ func scanTags(src string) ([]tag, error) {
 		if err != nil {
 			return nil, err
 		}
+		t.end = end
 		tags = append(tags, t)
 		i = end
 	}
@@ -114,21 +143,21 @@ func lexTag(src string, off int, closer string, t *tag) (int, error) {
 			if j >= len(src) {
 				return 0, errorAt(src, i, ErrSyntax, "string is not closed")
 			}
-			t.tokens = append(t.tokens, token{tokString, src[i+1 : j], i})
+			t.tokens = append(t.tokens, token{tokString, src[i+1 : j], i, j + 1})
 			i = j + 1
 		case isNameStart(c):
 			j := i + 1
 			for j < len(src) && (isNameStart(src[j]) || isDigit(src[j])) {
 				j++
 			}
-			t.tokens = append(t.tokens, token{tokName, src[i:j], i})
+			t.tokens = append(t.tokens, token{tokName, src[i:j], i, j})
 			i = j
 		case isDigit(c):
 			j := i + 1
 			for j < len(src) && (isDigit(src[j]) || src[j] == '.' || src[j] == '_') {
 				j++
 			}
-			t.tokens = append(t.tokens, token{tokNumber, src[i:j], i})
+			t.tokens = append(t.tokens, token{tokNumber, src[i:j], i, j})
 			i = j
 		default:
 			n := 1
@@ -138,7 +167,7 @@ func lexTag(src string, off int, closer string, t *tag) (int, error) {
 					n = 2
 				}
 			}
-			t.tokens = append(t.tokens, token{tokOp, src[i : i+n], i})
+			t.tokens = append(t.tokens, token{tokOp, src[i : i+n], i, i + n})
 			i += n
 		}
 	}
@@ -164,114 +193,229 @@ var forbidden = map[string]string{
 	"extends": "templates may not extend other files",
 }
 
-// checkSource admits a template source only if the Jinja engine can render
-// it without unbounded recursion and without the constructs that allocate
-// without limit in one step. It is a conservative lexical check: it may
-// reject a harmless template, never the other way round for the rules it
-// states (see the package documentation for what it does not bound).
+// edit is a change prepare makes to a source: replace src[off:end] by text.
+type edit struct {
+	off, end int
+	text     string
+}
+
+// prepare admits a template source only if the Jinja engine can render it
+// within the budgets of this package, and returns the source to compile.
 //
-// It returns the source to compile: src with every "| tojson" filter
-// renamed to our own (see tojsonFilter).
-func checkSource(src string) (string, error) {
+// The check is lexical and conservative (it may reject a harmless template):
+// size and nesting limits; no include, import, extends or call blocks; no
+// recursion through macros or loops; no * or ** (repetition); small literal
+// arguments for the filters that multiply sizes; a bounded growth per tag.
+//
+// The returned source has the budget functions woven in: every for loop
+// iterates over llmap_iter((...)), every set stores llmap_value((...)),
+// every {{ ... }} prints llmap_out((...)), and "| tojson" is our own filter.
+// Each returns its argument unchanged after charging it to the render's
+// budget, so the output is the same as the original's.
+//
+// The newlines prepare adds shift the lines of the compiled source; the
+// returned lines maps a line of it back to the line of src.
+func prepare(src string) (compiled string, lines func(int) int, err error) {
 	if len(src) > MaxSourceBytes {
-		return "", &Error{Kind: ErrUnsafe, Msg: fmt.Sprintf("template is %d bytes, more than the %d allowed", len(src), MaxSourceBytes)}
+		return "", nil, &Error{Kind: ErrUnsafe, Msg: fmt.Sprintf("template is %d bytes, more than the %d allowed", len(src), MaxSourceBytes)}
 	}
 	tags, err := scanTags(src)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 
-	// Pass 1: the macros, in order of definition.
-	macroIndex := map[string]int{}
+	// Pass 1: the macros and their parameter counts. Each gets one more
+	// parameter whose default, evaluated on every call, charges the call
+	// to the budget: so recursion, which chat templates use to print
+	// nested JSON schemas, ends when the budget does.
+	var edits []edit
+	macros := map[string]int{} // name -> number of parameters
 	for _, t := range tags {
-		if t.stmt && len(t.tokens) >= 2 && t.tokens[0].text == "macro" {
-			name := t.tokens[1]
-			if _, dup := macroIndex[name.text]; dup {
-				return "", errorAt(src, name.off, ErrUnsafe, "macro %q is defined twice", name.text)
-			}
-			macroIndex[name.text] = len(macroIndex)
+		if !t.stmt || len(t.tokens) == 0 || t.tokens[0].text != "macro" {
+			continue
 		}
+		toks := t.tokens
+		if len(toks) < 3 || toks[1].kind != tokName || toks[2].text != "(" {
+			return "", nil, errorAt(src, toks[0].off, ErrSyntax, "macro without a name and parameter list")
+		}
+		name := toks[1]
+		if _, dup := macros[name.text]; dup {
+			return "", nil, errorAt(src, name.off, ErrUnsafe, "macro %q is defined twice", name.text)
+		}
+		params, closing := countArgs(toks[2:])
+		if closing < 0 {
+			return "", nil, errorAt(src, toks[2].off, ErrSyntax, "macro %q: parameter list is not closed", name.text)
+		}
+		macros[name.text] = params
+		extra := callParam + "=" + callName + "()"
+		if params > 0 {
+			extra = ", " + extra
+		}
+		at := toks[2+closing].off
+		edits = append(edits, edit{at, at, extra})
 	}
 
 	// Pass 2: nesting, statements, macro calls, operators and filters.
 	var blocks []string // open block keywords
-	outerMacro := -1    // index of the outermost macro being defined, -1 outside
-	macroDepth := 0
-	for _, t := range tags {
+	inRaw := false
+	for ti, t := range tags {
+		if !inRaw && ti > 0 && tags[ti-1].end == t.off {
+			edits = append(edits, separate(src, tags[ti-1])...)
+		}
 		toks := t.tokens
 		if len(toks) == 0 {
 			continue
 		}
-		skip := -1 // index of the defining name in a macro header
+		kw := ""
 		if t.stmt && toks[0].kind == tokName {
-			kw := toks[0].text
-			if msg, bad := forbidden[kw]; bad {
-				return "", errorAt(src, toks[0].off, ErrUnsafe, "%s", msg)
-			}
-			switch {
-			case blockOpeners[kw] || kw == "set" && isBlockSet(toks):
-				if len(blocks) >= MaxNesting {
-					return "", errorAt(src, toks[0].off, ErrUnsafe, "blocks nest more than %d deep", MaxNesting)
-				}
-				blocks = append(blocks, kw)
-				if kw == "macro" {
-					if macroDepth == 0 && len(toks) >= 2 {
-						outerMacro = macroIndex[toks[1].text]
-					}
-					macroDepth++
-					skip = 1
-				}
-				if kw == "for" && toks[len(toks)-1].text == "recursive" {
-					return "", errorAt(src, toks[len(toks)-1].off, ErrUnsafe, "recursive for loops are not allowed")
-				}
-			case strings.HasPrefix(kw, "end") && blockOpeners[kw[3:]] || kw == "endset":
-				if len(blocks) > 0 {
-					blocks = blocks[:len(blocks)-1]
-				}
-				if kw == "endmacro" && macroDepth > 0 {
-					macroDepth--
-					if macroDepth == 0 {
-						outerMacro = -1
-					}
-				}
-			}
+			kw = toks[0].text
 		}
-		if err := checkTokens(src, toks, skip, macroIndex, outerMacro); err != nil {
-			return "", err
+		if inRaw {
+			// Raw text: neither checked nor rewritten.
+			if kw == "endraw" {
+				inRaw = false
+				blocks = blocks[:len(blocks)-1]
+			}
+			continue
+		}
+		skip := -1 // index of the defining name in a macro header
+		if msg, bad := forbidden[kw]; bad {
+			return "", nil, errorAt(src, toks[0].off, ErrUnsafe, "%s", msg)
+		}
+		switch {
+		case blockOpeners[kw] || kw == "set" && findTop(toks, "=") < 0:
+			if len(blocks) >= MaxNesting {
+				return "", nil, errorAt(src, toks[0].off, ErrUnsafe, "blocks nest more than %d deep", MaxNesting)
+			}
+			blocks = append(blocks, kw)
+			switch kw {
+			case "raw":
+				inRaw = true
+			case "macro":
+				skip = 1
+			case "for":
+				if toks[len(toks)-1].text == "recursive" {
+					return "", nil, errorAt(src, toks[len(toks)-1].off, ErrUnsafe, "recursive for loops are not allowed")
+				}
+				in := findTop(toks, "in")
+				if in < 0 || in+1 >= len(toks) {
+					return "", nil, errorAt(src, toks[0].off, ErrSyntax, "for loop without \"in\"")
+				}
+				end := len(toks)
+				if k := findTop(toks[in+1:], "if"); k >= 0 {
+					end = in + 1 + k
+				}
+				if end == in+1 {
+					return "", nil, errorAt(src, toks[in].off, ErrSyntax, "for loop without a sequence")
+				}
+				edits = append(edits, wrap(toks[in+1:end], iterName)...)
+			}
+		case strings.HasPrefix(kw, "end") && blockOpeners[kw[3:]] || kw == "endset":
+			if len(blocks) > 0 {
+				blocks = blocks[:len(blocks)-1]
+			}
+		case kw == "set":
+			eq := findTop(toks, "=")
+			if eq+1 >= len(toks) {
+				return "", nil, errorAt(src, toks[eq].off, ErrSyntax, "set without a value")
+			}
+			edits = append(edits, wrap(toks[eq+1:], valueName)...)
+		case !t.stmt:
+			edits = append(edits, wrap(toks, outName)...)
+		}
+		if err := checkTokens(src, toks, skip, macros); err != nil {
+			return "", nil, err
+		}
+		for i, tk := range toks {
+			if tk.kind == tokName && tk.text == "tojson" && i > 0 && toks[i-1].text == "|" {
+				edits = append(edits, edit{tk.off, tk.end, tojsonName})
+			}
 		}
 	}
 
+	sort.SliceStable(edits, func(i, j int) bool { return edits[i].off < edits[j].off })
 	var b strings.Builder
-	last := 0
-	for _, t := range tags {
-		for i, tk := range t.tokens {
-			if tk.kind == tokName && tk.text == "tojson" && i > 0 && t.tokens[i-1].text == "|" {
-				b.WriteString(src[last:tk.off])
-				b.WriteString(tojsonName)
-				last = tk.off + len(tk.text)
-			}
+	var added []int // compiled line of each newline added, ascending
+	last, line := 0, 1
+	for _, e := range edits {
+		line += strings.Count(src[last:e.off], "\n")
+		b.WriteString(src[last:e.off])
+		b.WriteString(e.text)
+		if e.text == "\n" {
+			added = append(added, line)
+			line++
 		}
+		last = e.end
 	}
 	b.WriteString(src[last:])
-	return b.String(), nil
+	lines = func(l int) int {
+		return l - sort.Search(len(added), func(i int) bool { return added[i] >= l })
+	}
+	return b.String(), lines, nil
 }
 
-// isBlockSet reports whether a set statement is the block form
-// {% set name %}...{% endset %}, which has no "=".
-func isBlockSet(toks []token) bool {
-	for _, tk := range toks {
-		if tk.kind == tokOp && tk.text == "=" {
-			return false
+// separate returns the edits that put a newline between the tag prev and
+// the tag right after it, and make prev strip it again.
+//
+// ardanlabs/jinja v1.8.0 applies a tag's whitespace control (-, and
+// lstrip_blocks and trim_blocks) to the nearest text even when other tags
+// stand in between: in "{% for %}{{ m }}\n{% endfor %}" the newline after
+// {{ m }} is removed as if it followed the for tag. With a newline between
+// two adjacent tags, every such search stops at it, and prev removes it:
+// a statement or comment by trim_blocks, an expression by the "-" added to
+// it. The output is then the one Jinja gives for the original source.
+func separate(src string, prev tag) []edit {
+	edits := []edit{{prev.end, prev.end, "\n"}}
+	if !prev.stmt && !prev.comment && !prev.trimsRight(src) {
+		at := prev.end - 2
+		edits = append([]edit{{at, at, "-"}}, edits...)
+	}
+	return edits
+}
+
+// wrap returns the edits that turn the expression toks into fn((toks)).
+func wrap(toks []token, fn string) []edit {
+	first, last := toks[0], toks[len(toks)-1]
+	return []edit{{first.off, first.off, fn + "(("}, {last.end, last.end, "))"}}
+}
+
+// findTop returns the index of the first token with the given text outside
+// brackets, or -1.
+func findTop(toks []token, text string) int {
+	depth := 0
+	for i, tk := range toks {
+		if tk.kind == tokString {
+			continue
+		}
+		switch tk.text {
+		case "(", "[", "{":
+			depth++
+		case ")", "]", "}":
+			depth--
+		case text:
+			if depth == 0 {
+				return i
+			}
 		}
 	}
-	return true
+	return -1
 }
 
 // checkTokens applies the per-token rules to one tag. skip is the index of a
-// macro's defining name (not a use), or -1; outerMacro is the definition
-// index of the outermost macro whose body the tag is in, or -1.
-func checkTokens(src string, toks []token, skip int, macroIndex map[string]int, outerMacro int) error {
+// macro's defining name (not a use), or -1; macros maps the names of the
+// template's macros to their numbers of parameters.
+func checkTokens(src string, toks []token, skip int, macros map[string]int) error {
 	depth := 0
+	adds, mult := 0, 1
+	grow := func(tk token, add, factor int) error {
+		adds += add
+		mult *= factor
+		if (adds+1)*mult > MaxGrowth {
+			return errorAt(src, tk.off, ErrUnsafe, "this tag can make a value more than %d times larger than its inputs (too many +, ~, indent, replace or join)", MaxGrowth)
+		}
+		return nil
+	}
+	var brackets []int // index of each open [
 	for i, tk := range toks {
 		next := func(k int) token {
 			if i+k < len(toks) {
@@ -287,13 +431,34 @@ func checkTokens(src string, toks []token, skip int, macroIndex map[string]int, 
 				if depth > MaxNesting {
 					return errorAt(src, tk.off, ErrUnsafe, "brackets nest more than %d deep", MaxNesting)
 				}
+				if tk.text == "[" {
+					brackets = append(brackets, i)
+				}
 			case ")", "]", "}":
 				depth--
+				if tk.text == "]" && len(brackets) > 0 {
+					open := brackets[len(brackets)-1]
+					brackets = brackets[:len(brackets)-1]
+					if err := checkSlice(src, toks[open+1:i]); err != nil {
+						return err
+					}
+				}
 			case "*", "**":
 				return errorAt(src, tk.off, ErrUnsafe, "the %s operator is not allowed (string and list repetition have no size bound)", tk.text)
+			case "+", "~":
+				// n of these make a value at most n+1 times the largest
+				// operand.
+				if err := grow(tk, 1, 1); err != nil {
+					return err
+				}
 			}
 		case tokName:
 			if i > 0 && toks[i-1].kind == tokOp && toks[i-1].text == "." {
+				if next(1).text == "(" {
+					if err := checkCall(src, tk, toks[i+2:], grow); err != nil {
+						return err
+					}
+				}
 				break // an attribute or method name, not a variable
 			}
 			call := next(1).text == "("
@@ -304,35 +469,157 @@ func checkTokens(src string, toks []token, skip int, macroIndex map[string]int, 
 				}
 			case "caller":
 				return errorAt(src, tk.off, ErrUnsafe, "caller() is not supported")
+			case iterName, valueName, outName, tojsonName, callName, callParam:
+				return errorAt(src, tk.off, ErrUnsafe, "the name %s is reserved", tk.text)
 			}
-			if idx, isMacro := macroIndex[tk.text]; isMacro && i != skip {
+			if i > 0 && toks[i-1].text == "|" {
+				var args []token
+				if call {
+					args = toks[i+2:]
+				}
+				if err := checkCall(src, tk, args, grow); err != nil {
+					return err
+				}
+			}
+			if params, isMacro := macros[tk.text]; isMacro && i != skip {
+				// A macro is only ever called by its name, with at most its
+				// parameters: an extra positional argument would fill the
+				// parameter that charges the call.
 				if !call {
 					return errorAt(src, tk.off, ErrUnsafe, "macro %q may only be called, not used as a value", tk.text)
 				}
-				if outerMacro >= 0 && idx >= outerMacro {
-					return errorAt(src, tk.off, ErrUnsafe, "macro %q is called from a macro defined before it or from itself (recursion is not allowed)", tk.text)
+				if n := countPositional(toks[i+1:]); n > params {
+					return errorAt(src, tk.off, ErrUnsafe, "macro %q takes %d arguments, called with %d", tk.text, params, n)
 				}
-			}
-		}
-		if tk.kind == tokName && next(1).text == "(" && (i == 0 || toks[i-1].text == "|" || toks[i-1].text == ".") {
-			if err := checkFilterArgs(src, tk, toks[i+2:]); err != nil {
-				return err
 			}
 		}
 	}
 	return nil
 }
 
-// checkFilterArgs bounds the arguments of the filters and methods that can
-// multiply the size of their input: indent and tojson widths must be small
-// integer literals, and replace must replace a non-empty literal string
-// (replacing "" inserts the new text between every two characters).
-func checkFilterArgs(src string, name token, args []token) error {
+// countArgs counts the comma-separated items inside the parentheses that
+// open toks, and returns the index of the closing parenthesis (-1 if
+// missing).
+func countArgs(toks []token) (n, closing int) {
+	depth := 0
+	for i, tk := range toks {
+		if tk.kind == tokString {
+			continue
+		}
+		switch tk.text {
+		case "(", "[", "{":
+			depth++
+		case ")", "]", "}":
+			depth--
+			if depth == 0 {
+				if i > 1 && (toks[i-1].text != "," || toks[i-1].kind == tokString) {
+					n++
+				}
+				return n, i
+			}
+		case ",":
+			if depth == 1 {
+				n++
+			}
+		}
+	}
+	return n, -1
+}
+
+// countPositional counts the positional arguments of the call whose
+// parenthesised arguments open toks (keyword arguments are name=value).
+func countPositional(toks []token) int {
+	n, depth, start := 0, 0, 1
+	for i, tk := range toks {
+		if tk.kind == tokString {
+			continue
+		}
+		switch tk.text {
+		case "(", "[", "{":
+			depth++
+			continue
+		case ")", "]", "}":
+			depth--
+			if depth > 0 {
+				continue
+			}
+		case ",":
+			if depth != 1 {
+				continue
+			}
+		default:
+			continue
+		}
+		// An argument ends at toks[i]: toks[start:i].
+		if i > start && !(i-start >= 2 && toks[start].kind == tokName && toks[start+1].text == "=") {
+			n++
+		}
+		start = i + 1
+		if depth == 0 {
+			return n
+		}
+	}
+	return n
+}
+
+// checkSlice bounds a subscript x[start:stop:step]: with a step the engine
+// allocates for the whole range before clamping it to the sequence, so
+// start and stop must then be absent or small integer literals.
+func checkSlice(src string, inner []token) error {
+	var parts [][]token
+	depth, from := 0, 0
+	for i, tk := range inner {
+		switch tk.text {
+		case "(", "[", "{":
+			depth++
+		case ")", "]", "}":
+			depth--
+		case ":":
+			if depth == 0 && tk.kind == tokOp {
+				parts = append(parts, inner[from:i])
+				from = i + 1
+			}
+		}
+	}
+	parts = append(parts, inner[from:])
+	if len(parts) < 3 || len(parts[2]) == 0 {
+		return nil
+	}
+	for _, p := range parts[:2] {
+		if len(p) > 0 && p[0].text == "-" {
+			p = p[1:]
+		}
+		if len(p) == 0 {
+			continue
+		}
+		n, err := strconv.Atoi(p[0].text)
+		if len(p) != 1 || p[0].kind != tokNumber || err != nil || n > maxSliceBound {
+			return errorAt(src, inner[0].off, ErrUnsafe, "a slice with a step must have no start and stop, or integer literals of at most %d", maxSliceBound)
+		}
+	}
+	return nil
+}
+
+// checkCall bounds the arguments of the filters and methods that can
+// multiply the size of their input, and charges their growth to the tag:
+// indent widths and tojson indents are integer literals of at most
+// MaxIndent, replace replaces a non-empty literal by a literal at most
+// maxLiteral long, and join's separator is a literal at most maxLiteral
+// long. Each multiplies the tag's growth by 1 + its width, length ratio or
+// separator length (join puts a separator after at most every item, and
+// the size of a list counts one byte per item). args are the tokens after
+// the opening parenthesis, if any.
+func checkCall(src string, name token, args []token, grow func(token, int, int) error) error {
 	switch name.text {
 	case "indent":
 		if len(args) > 0 && args[0].text != ")" && !smallInt(args[0]) {
 			return errorAt(src, name.off, ErrUnsafe, "indent width must be an integer literal of at most %d", MaxIndent)
 		}
+		width := 4 // the default
+		if len(args) > 0 && args[0].kind == tokNumber {
+			width, _ = strconv.Atoi(args[0].text)
+		}
+		return grow(name, 0, 1+width)
 	case "tojson":
 		for k := 0; k+2 < len(args) && args[k].text != ")"; k++ {
 			if args[k].text == "indent" && args[k+1].text == "=" && !smallInt(args[k+2]) {
@@ -340,9 +627,20 @@ func checkFilterArgs(src string, name token, args []token) error {
 			}
 		}
 	case "replace":
-		if len(args) == 0 || args[0].kind != tokString || args[0].text == "" {
-			return errorAt(src, name.off, ErrUnsafe, "replace must replace a non-empty literal string")
+		if len(args) < 3 || args[0].kind != tokString || args[0].text == "" || args[1].text != "," ||
+			args[2].kind != tokString || len(args[2].text) > maxLiteral {
+			return errorAt(src, name.off, ErrUnsafe, "replace must replace a non-empty literal string by a literal of at most %d bytes", maxLiteral)
 		}
+		return grow(name, 0, 1+(len(args[2].text)+len(args[0].text)-1)/len(args[0].text))
+	case "join":
+		if len(args) > 0 && args[0].text != ")" && (args[0].kind != tokString || len(args[0].text) > maxLiteral) {
+			return errorAt(src, name.off, ErrUnsafe, "join's separator must be a literal of at most %d bytes", maxLiteral)
+		}
+		sep := 0
+		if len(args) > 0 && args[0].kind == tokString {
+			sep = len(args[0].text)
+		}
+		return grow(name, 0, 1+sep)
 	}
 	return nil
 }

@@ -81,6 +81,9 @@ func (e *jsonEncoder) encode(v jinja.Value, depth int) error {
 	if depth > MaxJSONDepth {
 		return fmt.Errorf("tojson: value nests more than %d deep", MaxJSONDepth)
 	}
+	if e.b.Len() > MaxValueBytes {
+		return fmt.Errorf("tojson: more than %d bytes", MaxValueBytes)
+	}
 	switch {
 	case v.IsNone() || v.IsUndefined():
 		e.b.WriteString("null")

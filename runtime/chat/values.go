@@ -10,12 +10,25 @@ import (
 	"github.com/ardanlabs/jinja"
 )
 
-// Bounds on the values a template sees.
+// Budgets of one render: exceeding one fails the render with ErrRender.
 const (
 	// MaxRange bounds the number of items range() may produce in one
 	// render, all calls together (Jinja's own sandbox allows 100000 per
 	// call).
 	MaxRange = 1 << 20
+	// MaxIterations bounds the iterations of all for loops of a render
+	// together.
+	MaxIterations = 1 << 20
+	// MaxValueBytes bounds the size of one value a template stores with
+	// set or prints (strings count their bytes, lists and mappings the
+	// sizes of their items plus one per item).
+	MaxValueBytes = 1 << 20
+	// MaxStoredBytes bounds the sizes of all the values a render stores
+	// with set, together.
+	MaxStoredBytes = 64 << 20
+	// MaxMacroCalls bounds the macro calls of a render, which also bounds
+	// the depth of recursion.
+	MaxMacroCalls = 10000
 	// MaxJSONDepth bounds the nesting of tool definitions, tool call
 	// arguments and variables.
 	MaxJSONDepth = 64
@@ -187,4 +200,86 @@ func raiseException(args []jinja.Value, _ map[string]jinja.Value) (jinja.Value, 
 		return jinja.Undefined(), &raiseError{"raise_exception called without a message"}
 	}
 	return jinja.Undefined(), &raiseError{args[0].String()}
+}
+
+// budget is what one render may still spend. New weaves calls to its
+// functions into the template (see prepare).
+type budget struct {
+	iterations, stored, output, calls int64
+}
+
+func newBudget() *budget {
+	return &budget{iterations: MaxIterations, stored: MaxStoredBytes, output: MaxOutputBytes, calls: MaxMacroCalls}
+}
+
+// functions returns the template functions that charge b.
+func (b *budget) functions() map[string]jinja.Value {
+	return map[string]jinja.Value{
+		iterName: jinja.NewCallable(iterName, func(args []jinja.Value, _ map[string]jinja.Value) (jinja.Value, error) {
+			v := args[0]
+			var n int
+			switch {
+			case v.IsList():
+				n = v.AsList().Len()
+			case v.IsDict():
+				n = v.AsDict().Len()
+			case v.IsString():
+				n = len(v.AsString())
+			}
+			if b.iterations -= int64(n); b.iterations < 0 {
+				return jinja.Undefined(), fmt.Errorf("loops ran more than %d iterations", MaxIterations)
+			}
+			return v, nil
+		}),
+		valueName: jinja.NewCallable(valueName, func(args []jinja.Value, _ map[string]jinja.Value) (jinja.Value, error) {
+			n := valueSize(args[0], MaxValueBytes)
+			if n > MaxValueBytes {
+				return jinja.Undefined(), fmt.Errorf("a stored value is larger than %d bytes", MaxValueBytes)
+			}
+			if b.stored -= n; b.stored < 0 {
+				return jinja.Undefined(), fmt.Errorf("stored values total more than %d bytes", MaxStoredBytes)
+			}
+			return args[0], nil
+		}),
+		callName: jinja.NewCallable(callName, func([]jinja.Value, map[string]jinja.Value) (jinja.Value, error) {
+			if b.calls--; b.calls < 0 {
+				return jinja.Undefined(), fmt.Errorf("more than %d macro calls", MaxMacroCalls)
+			}
+			return jinja.None(), nil
+		}),
+		outName: jinja.NewCallable(outName, func(args []jinja.Value, _ map[string]jinja.Value) (jinja.Value, error) {
+			if b.output -= valueSize(args[0], b.output); b.output < 0 {
+				return jinja.Undefined(), fmt.Errorf("output is larger than %d bytes", MaxOutputBytes)
+			}
+			return args[0], nil
+		}),
+	}
+}
+
+// valueSize measures v as the budget counts it, stopping once the size is
+// past limit.
+func valueSize(v jinja.Value, limit int64) int64 {
+	switch {
+	case v.IsString():
+		return int64(len(v.AsString()))
+	case v.IsList():
+		var n int64
+		for _, item := range v.AsList().Items {
+			if n += 1 + valueSize(item, limit-n); n > limit {
+				break
+			}
+		}
+		return n
+	case v.IsDict():
+		d := v.AsDict()
+		var n int64
+		for _, k := range d.Keys {
+			item, _ := d.Get(k)
+			if n += 1 + int64(len(k)) + valueSize(item, limit-n); n > limit {
+				break
+			}
+		}
+		return n
+	}
+	return 8
 }

@@ -45,7 +45,28 @@ const cases = [
   {name: "tools-no-system", messages: [{role: "user", content: "Weather?"}], tools: [weather, noop], add_generation_prompt: true},
 ];
 
+// Small templates for whitespace control: "-", and the trim_blocks and
+// lstrip_blocks that Hugging Face turns on, next to adjacent tags.
+const inline = [
+  "{% for m in messages %}{{ m.content }}\n{% endfor %}",
+  "a\n  {{ x }}{% if true %}b{% endif %}",
+  "{%- if true -%}a: {{ x }}{%- endif -%}",
+  "a  {{ x }}{%- if true %}b{% endif %}",
+  "{% if true %}{{ x }}\n{% endif %}",
+  "{% if true -%}{{ x }}  b{% endif %}",
+  "  {% if true %}\n  {{ x }}\n  {% endif %}\n",
+  "{{ x }}  {#- c #}  y",
+  "{% if true %}{# c #}\nz{% endif %}",
+  "{{ x }}{{ x }}\n{{ x -}}\n{{ x }} {# c #}{# d #}\n{%- for m in messages -%}\n  {{ m.role }}{% if loop.last %}!{% endif %}\n{% endfor %}",
+  "<|s|>\n{% for m in messages %}\n    {% if m.role == 'user' %}\n{{ m.content }}{% else %}  [{{ m.content }}]\n    {% endif %}\n{% endfor %}\n{% if add_generation_prompt %}>{% endif %}",
+];
+
 const out = {cases: []};
+for (const [i, source] of inline.entries()) {
+  const messages = [{role: "user", content: "Hi"}, {role: "assistant", content: "Yo"}];
+  const text = new Template(source).render({messages, add_generation_prompt: true, x: "X", bos_token: "", eos_token: "", tools: null});
+  out.cases.push({template: "inline", name: "whitespace-" + i, source, messages, add_generation_prompt: true, vars: {x: "X"}, text});
+}
 for (const [name, cfg] of Object.entries(templates)) {
   const t = new Template(cfg.chat_template);
   for (const c of cases) {
