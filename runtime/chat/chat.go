@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -152,12 +153,9 @@ func (t *Template) Render(messages []Message, addGenerationPrompt bool) (string,
 	return t.RenderWith(messages, Options{AddGenerationPrompt: addGenerationPrompt})
 }
 
-// MaxOutputBytes bounds the length of a rendered prompt.
-const MaxOutputBytes = 4 << 20
-
 // RenderWith renders a conversation with tools and extra variables.
 func (t *Template) RenderWith(messages []Message, opts Options) (out string, err error) {
-	data, err := t.data(messages, opts)
+	data, limits, err := t.data(messages, opts)
 	if err != nil {
 		return "", err
 	}
@@ -174,25 +172,25 @@ func (t *Template) RenderWith(messages []Message, opts Options) (out string, err
 		}
 		return "", &Error{Kind: ErrRender, Msg: err.Error()}
 	}
-	if len(out) > MaxOutputBytes {
-		return "", &Error{Kind: ErrRender, Msg: fmt.Sprintf("rendered %d bytes, more than the %d allowed", len(out), MaxOutputBytes)}
+	if int64(len(out)) > limits.Output {
+		return "", &Error{Kind: ErrRender, Msg: fmt.Sprintf("rendered %d bytes, more than the %d allowed", len(out), limits.Output)}
 	}
 	return out, nil
 }
 
 // reserved are the variable names Render sets itself.
-var reserved = []string{"messages", "tools", "add_generation_prompt", "bos_token", "eos_token", "range", "raise_exception", tojsonName, iterName, valueName, outName, callName}
+var reserved = []string{"messages", "tools", "add_generation_prompt", "bos_token", "eos_token", "range", "raise_exception", tojsonName, iterName, valueName, outName, testName, callName, argName}
 
 // data builds the template variables. Besides the inputs it shadows two
 // globals of the engine: range, bounded (see [MaxRange]), and
 // raise_exception, whose error Render recognises; and it holds our tojson
 // and the functions of a fresh budget.
-func (t *Template) data(messages []Message, opts Options) (map[string]jinja.Value, error) {
+func (t *Template) data(messages []Message, opts Options) (map[string]jinja.Value, Limits, error) {
 	msgs := make([]jinja.Value, len(messages))
 	for i, m := range messages {
 		v, err := messageValue(m)
 		if err != nil {
-			return nil, &Error{Kind: ErrInput, Msg: fmt.Sprintf("message %d: %v", i, err)}
+			return nil, Limits{}, &Error{Kind: ErrInput, Msg: fmt.Sprintf("message %d: %v", i, err)}
 		}
 		msgs[i] = v
 	}
@@ -202,7 +200,7 @@ func (t *Template) data(messages []Message, opts Options) (map[string]jinja.Valu
 		for i, s := range opts.Tools {
 			v, err := jsonValue(s)
 			if err != nil {
-				return nil, &Error{Kind: ErrInput, Msg: fmt.Sprintf("tool %d: %v", i, err)}
+				return nil, Limits{}, &Error{Kind: ErrInput, Msg: fmt.Sprintf("tool %d: %v", i, err)}
 			}
 			items[i] = v
 		}
@@ -216,28 +214,31 @@ func (t *Template) data(messages []Message, opts Options) (map[string]jinja.Valu
 		"eos_token":             jinja.NewString(t.special.EOS),
 		"range":                 newRange(),
 		"raise_exception":       jinja.NewCallable("raise_exception", raiseException),
-		tojsonName:              tojsonFilter,
 	}
-	for k, v := range newBudget().functions() {
-		data[k] = v
-	}
+	var input int64
 	for k, v := range opts.Vars {
 		for _, r := range reserved {
 			if k == r {
-				return nil, &Error{Kind: ErrInput, Msg: fmt.Sprintf("variable %q is set by Render itself", k)}
+				return nil, Limits{}, &Error{Kind: ErrInput, Msg: fmt.Sprintf("variable %q is set by Render itself", k)}
 			}
 		}
 		b, err := json.Marshal(v)
 		if err != nil {
-			return nil, &Error{Kind: ErrInput, Msg: fmt.Sprintf("variable %q: %v", k, err)}
+			return nil, Limits{}, &Error{Kind: ErrInput, Msg: fmt.Sprintf("variable %q: %v", k, err)}
 		}
 		jv, err := jsonValue(string(b))
 		if err != nil {
-			return nil, &Error{Kind: ErrInput, Msg: fmt.Sprintf("variable %q: %v", k, err)}
+			return nil, Limits{}, &Error{Kind: ErrInput, Msg: fmt.Sprintf("variable %q: %v", k, err)}
 		}
 		data[k] = jv
+		input += valueSize(jv, math.MaxInt64)
 	}
-	return data, nil
+	input += valueSize(data["messages"], math.MaxInt64) + valueSize(tools, math.MaxInt64)
+	limits := LimitsFor(input)
+	for k, v := range newBudget(limits).functions() {
+		data[k] = v
+	}
+	return data, limits, nil
 }
 
 // Stops returns the text of the template's end-of-turn markers, the strings
@@ -249,8 +250,11 @@ func (t *Template) data(messages []Message, opts Options) (map[string]jinja.Valu
 // plain text to look for in the reply.
 func (t *Template) Stops() []string { return append([]string(nil), t.stops...) }
 
-// knownEndOfTurn are end-of-turn tokens of common model families.
-var knownEndOfTurn = []string{"<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|end_of_turn|>"}
+// knownEndOfTurn are end-of-turn tokens of common model families that a
+// template may write in other places than after an assistant message (LLaMA
+// 3.1 ends a tool call with <|eom_id|>). Not <|end|>: Phi-3 ends turns with
+// it, which the probe finds, but gpt-oss ends only a channel's message.
+var knownEndOfTurn = []string{"<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<end_of_turn>"}
 
 // markerRE matches a token-shaped marker: <|name|>, <name> or </name>.
 var markerRE = regexp.MustCompile(`^<[|/]?[A-Za-z_][A-Za-z0-9_.:-]{0,40}\|?>`)

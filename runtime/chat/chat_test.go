@@ -372,7 +372,12 @@ func TestRenderErrors(t *testing.T) {
 		{"raise", "{{ raise_exception('Conversation roles must alternate') }}", Options{}, "Conversation roles must alternate", true, ErrRender},
 		{"raise-in-loop", "{% for m in messages %}{% if m.role == 'user' %}{{ raise_exception('no ' ~ m.role) }}{% endif %}{% endfor %}", Options{}, "no user", true, ErrRender},
 		{"huge-range", "{% for i in range(1000000000000) %}{% endfor %}", Options{}, "range: more than", false, ErrRender},
-		{"range-budget", "{% for i in range(1000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", Options{}, "range: more than", false, ErrRender},
+		{"range-budget", "{{ range(600000) | length }}{{ range(600000) | length }}", Options{}, "range: more than", false, ErrRender},
+		{"iterations", "{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}", Options{}, "iterations", false, ErrRender},
+		{"work", "{% set ns = namespace(s='" + strings.Repeat("x", 1024) + "') %}{% for i in range(9) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{% for i in range(100000) %}{% if (ns.s ~ ns.s ~ ns.s ~ ns.s) | length == 0 %}{% endif %}{% endfor %}", Options{}, "bytes of work", false, ErrRender},
+		{"loop-text", "{% for i in range(100000) %}" + strings.Repeat("x", 1000) + "{% endfor %}", Options{}, "output is larger", false, ErrRender},
+		{"macro-text", "{% macro f() %}" + strings.Repeat("x", 1000) + "{% endmacro %}{% for i in range(10000) %}{{ f() }}{% endfor %}", Options{}, "output is larger", false, ErrRender},
+		{"growing-recursion", "{% macro f(a, n) %}{{ f(a, n ~ '" + strings.Repeat("x", 100) + "') }}{% endmacro %}{{ f(1, '') }}", Options{}, "macro arguments total", false, ErrRender},
 		{"doubling", "{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}", Options{}, "stored value is larger", false, ErrRender},
 		{"stored-total", "{% set ns = namespace(l=[]) %}{% for i in range(100000) %}{% set ns.l = ns.l + [i] %}{% endfor %}", Options{}, "stored values total", false, ErrRender},
 		{"nested-loops", "{% set s = '" + strings.Repeat("x", 1000) + "' %}{% for a in s %}{% for b in s %}{% for c in s %}{% endfor %}{% endfor %}{% endfor %}", Options{}, "iterations", false, ErrRender},
@@ -466,4 +471,23 @@ func BenchmarkRender(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestLongConversation renders Qwen 3's template for a long conversation
+// within the budgets (its loops read messages|length per message).
+func TestLongConversation(t *testing.T) {
+	cfg := hfConfig(t, "qwen3")
+	tmpl := mustTemplate(t, cfg.ChatTemplate, cfg.Special)
+	msgs := make([]Message, 3999) // ending with a user turn
+	var want strings.Builder
+	for i := range msgs {
+		msgs[i] = Message{Role: []string{"user", "assistant"}[i%2], Content: strings.Repeat("word ", 50)}
+		want.WriteString("<|im_start|>" + msgs[i].Role + "\n" + msgs[i].Content + "<|im_end|>\n")
+	}
+	want.WriteString("<|im_start|>assistant\n")
+	out, err := tmpl.Render(msgs, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkText(t, out, want.String())
 }

@@ -21,9 +21,9 @@ const (
 	// MaxGrowth bounds how many times larger than its largest input the
 	// value of one tag's expression can be: each + or ~ adds one, and
 	// indent, replace and join multiply by their own bound (see
-	// checkCall). With [MaxValueBytes] it bounds the memory one
+	// checkCall). With [Limits].Value it bounds the memory one
 	// expression can take.
-	MaxGrowth = 256
+	MaxGrowth = 32
 	// MaxIndent bounds the width given to the indent filter and to
 	// tojson(indent=...).
 	MaxIndent = 8
@@ -40,8 +40,11 @@ const (
 	iterName  = "llmap_iter"  // for x in llmap_iter((...)): counts iterations
 	valueName = "llmap_value" // set x = llmap_value((...)): bounds stored values
 	outName   = "llmap_out"   // {{ llmap_out((...)) }}: bounds the output
-	callName  = "llmap_call"  // macro f(a, llmap_calls=llmap_call()): counts calls
+	testName  = "llmap_test"  // if llmap_test((...)): charges the work of a condition
+	callName  = "llmap_call"  // macro f(a, llmap_calls=llmap_call(a)): counts calls
+	argName   = "llmap_arg"   // ... ~ llmap_arg(b): charges the other arguments
 	callParam = "llmap_calls"
+	textBytes = "\x00" // placeholder for the bytes of text of a block's body
 )
 
 // token is one lexical token of the inside of a tag.
@@ -229,7 +232,8 @@ func prepare(src string) (compiled string, lines func(int) int, err error) {
 	// to the budget: so recursion, which chat templates use to print
 	// nested JSON schemas, ends when the budget does.
 	var edits []edit
-	macros := map[string]int{} // name -> number of parameters
+	macros := map[string]int{}    // name -> number of parameters
+	macroEdit := map[string]int{} // name -> index in edits of its header's edit
 	for _, t := range tags {
 		if !t.stmt || len(t.tokens) == 0 || t.tokens[0].text != "macro" {
 			continue
@@ -242,21 +246,52 @@ func prepare(src string) (compiled string, lines func(int) int, err error) {
 		if _, dup := macros[name.text]; dup {
 			return "", nil, errorAt(src, name.off, ErrUnsafe, "macro %q is defined twice", name.text)
 		}
-		params, closing := countArgs(toks[2:])
+		params, closing := splitArgs(toks[2:])
 		if closing < 0 {
 			return "", nil, errorAt(src, toks[2].off, ErrSyntax, "macro %q: parameter list is not closed", name.text)
 		}
-		macros[name.text] = params
-		extra := callParam + "=" + callName + "()"
-		if params > 0 {
+		macros[name.text] = len(params)
+		var names []string
+		for _, p := range params {
+			if len(p) == 0 || p[0].kind != tokName {
+				return "", nil, errorAt(src, toks[2].off, ErrSyntax, "macro %q: a parameter is not a name", name.text)
+			}
+			names = append(names, p[0].text)
+		}
+		// The call's arguments are charged too: a recursion can keep
+		// growing values alive in its frames without storing them.
+		// (The engine splits a macro header at every comma, so each
+		// argument gets its own call.)
+		// llmap_call's argument, the bytes of text in the macro's body,
+		// is filled in at endmacro.
+		extra := callParam + "=" + callName + "(" + textBytes + ")"
+		for _, n := range names {
+			extra += " ~ " + argName + "(" + n + ")"
+		}
+		if len(names) > 0 {
 			extra = ", " + extra
 		}
 		at := toks[2+closing].off
+		macroEdit[name.text] = len(edits)
 		edits = append(edits, edit{at, at, extra})
 	}
 
 	// Pass 2: nesting, statements, macro calls, operators and filters.
-	var blocks []string // open block keywords
+	// textBefore[i] is the number of bytes of text before tags[i].
+	textBefore := make([]int, len(tags)+1)
+	for i, t := range tags {
+		prevEnd := 0
+		if i > 0 {
+			prevEnd = tags[i-1].end
+		}
+		textBefore[i+1] = textBefore[i] + t.off - prevEnd
+	}
+	type block struct {
+		kw   string
+		tag  int // index in tags of the opening tag
+		edit int // index in edits of the edit that wants the body's text bytes, or -1
+	}
+	var blocks []block // open blocks
 	inRaw := false
 	for ti, t := range tags {
 		if !inRaw && ti > 0 && tags[ti-1].end == t.off {
@@ -278,21 +313,31 @@ func prepare(src string) (compiled string, lines func(int) int, err error) {
 			}
 			continue
 		}
-		skip := -1 // index of the defining name in a macro header
 		if msg, bad := forbidden[kw]; bad {
 			return "", nil, errorAt(src, toks[0].off, ErrUnsafe, "%s", msg)
+		}
+		skip := -1 // index of the defining name in a macro header
+		if kw == "macro" {
+			skip = 1
+		}
+		growth, err := checkTokens(src, toks, skip, macros)
+		if err != nil {
+			return "", nil, err
 		}
 		switch {
 		case blockOpeners[kw] || kw == "set" && findTop(toks, "=") < 0:
 			if len(blocks) >= MaxNesting {
 				return "", nil, errorAt(src, toks[0].off, ErrUnsafe, "blocks nest more than %d deep", MaxNesting)
 			}
-			blocks = append(blocks, kw)
+			blocks = append(blocks, block{kw, ti, -1})
 			switch kw {
 			case "raw":
 				inRaw = true
-			case "macro":
-				skip = 1
+			case "if":
+				if len(toks) < 2 {
+					return "", nil, errorAt(src, toks[0].off, ErrSyntax, "if without a condition")
+				}
+				edits = append(edits, wrap(toks[1:], testName, growth)...)
 			case "for":
 				if toks[len(toks)-1].text == "recursive" {
 					return "", nil, errorAt(src, toks[len(toks)-1].off, ErrUnsafe, "recursive for loops are not allowed")
@@ -304,27 +349,39 @@ func prepare(src string) (compiled string, lines func(int) int, err error) {
 				end := len(toks)
 				if k := findTop(toks[in+1:], "if"); k >= 0 {
 					end = in + 1 + k
+					if end+1 >= len(toks) {
+						return "", nil, errorAt(src, toks[end].off, ErrSyntax, "for loop filter without a condition")
+					}
+					edits = append(edits, wrap(toks[end+1:], testName, growth)...)
 				}
 				if end == in+1 {
 					return "", nil, errorAt(src, toks[in].off, ErrSyntax, "for loop without a sequence")
 				}
-				edits = append(edits, wrap(toks[in+1:end], iterName)...)
+				blocks[len(blocks)-1].edit = len(edits) + 1 // wrap's second edit
+				edits = append(edits, wrap(toks[in+1:end], iterName, growth)...)
 			}
 		case strings.HasPrefix(kw, "end") && blockOpeners[kw[3:]] || kw == "endset":
 			if len(blocks) > 0 {
+				b := blocks[len(blocks)-1]
 				blocks = blocks[:len(blocks)-1]
+				if b.edit >= 0 {
+					n := strconv.Itoa(textBefore[ti+1] - textBefore[b.tag+1])
+					edits[b.edit].text = strings.Replace(edits[b.edit].text, textBytes, n, 1)
+				}
 			}
+		case kw == "elif":
+			if len(toks) < 2 {
+				return "", nil, errorAt(src, toks[0].off, ErrSyntax, "elif without a condition")
+			}
+			edits = append(edits, wrap(toks[1:], testName, growth)...)
 		case kw == "set":
 			eq := findTop(toks, "=")
 			if eq+1 >= len(toks) {
 				return "", nil, errorAt(src, toks[eq].off, ErrSyntax, "set without a value")
 			}
-			edits = append(edits, wrap(toks[eq+1:], valueName)...)
+			edits = append(edits, wrap(toks[eq+1:], valueName, growth)...)
 		case !t.stmt:
-			edits = append(edits, wrap(toks, outName)...)
-		}
-		if err := checkTokens(src, toks, skip, macros); err != nil {
-			return "", nil, err
+			edits = append(edits, wrap(toks, outName, growth)...)
 		}
 		for i, tk := range toks {
 			if tk.kind == tokName && tk.text == "tojson" && i > 0 && toks[i-1].text == "|" {
@@ -333,6 +390,9 @@ func prepare(src string) (compiled string, lines func(int) int, err error) {
 		}
 	}
 
+	for i := range edits { // blocks left open: the engine reports them
+		edits[i].text = strings.ReplaceAll(edits[i].text, textBytes, "0")
+	}
 	sort.SliceStable(edits, func(i, j int) bool { return edits[i].off < edits[j].off })
 	var b strings.Builder
 	var added []int // compiled line of each newline added, ascending
@@ -373,10 +433,57 @@ func separate(src string, prev tag) []edit {
 	return edits
 }
 
-// wrap returns the edits that turn the expression toks into fn((toks)).
-func wrap(toks []token, fn string) []edit {
+// wrap returns the edits that turn the expression toks into
+// fn((toks), growth, text, a, b, ...), where a, b, ... are the variables
+// the expression reads: the hook charges the render growth times their
+// sizes for the work of evaluating it (see budget.charge). text is the
+// number of bytes of text in a loop's body, which each iteration outputs
+// at most, or 0.
+func wrap(toks []token, fn string, growth int) []edit {
 	first, last := toks[0], toks[len(toks)-1]
-	return []edit{{first.off, first.off, fn + "(("}, {last.end, last.end, "))"}}
+	tail := "), " + strconv.Itoa(growth) + ", "
+	if fn == iterName {
+		tail += textBytes // the body's, filled in at endfor
+	} else {
+		tail += "0"
+	}
+	seen := map[string]bool{}
+	lengthOnly := map[string]bool{} // read only as name|length: no copy
+	for i, tk := range toks {
+		if tk.kind == tokName && (i == 0 || toks[i-1].text != ".") {
+			l := i+2 < len(toks) && toks[i+1].text == "|" && toks[i+2].text == "length"
+			if was, ok := lengthOnly[tk.text]; !ok || was {
+				lengthOnly[tk.text] = l
+			}
+		}
+	}
+	for i, tk := range toks {
+		if tk.kind != tokName || keywords[tk.text] || seen[tk.text] || lengthOnly[tk.text] {
+			continue
+		}
+		prev, prev2, next := "", "", ""
+		if i > 0 {
+			prev = toks[i-1].text
+		}
+		if i > 1 {
+			prev2 = toks[i-2].text
+		}
+		if i+1 < len(toks) {
+			next = toks[i+1].text
+		}
+		if prev == "." || prev == "|" || prev == "is" || prev == "not" && prev2 == "is" || next == "(" || next == "=" {
+			continue // an attribute, filter, test, function or keyword argument
+		}
+		seen[tk.text] = true
+		tail += ", " + tk.text
+	}
+	return []edit{{first.off, first.off, fn + "(("}, {last.end, last.end, tail + ")"}}
+}
+
+// keywords are the names in expressions that are not variables.
+var keywords = map[string]bool{
+	"and": true, "or": true, "not": true, "in": true, "is": true, "if": true, "else": true,
+	"true": true, "false": true, "none": true, "True": true, "False": true, "None": true,
 }
 
 // findTop returns the index of the first token with the given text outside
@@ -404,7 +511,10 @@ func findTop(toks []token, text string) int {
 // checkTokens applies the per-token rules to one tag. skip is the index of a
 // macro's defining name (not a use), or -1; macros maps the names of the
 // template's macros to their numbers of parameters.
-func checkTokens(src string, toks []token, skip int, macros map[string]int) error {
+//
+// It returns the tag's growth: how many times larger than its inputs its
+// value can be.
+func checkTokens(src string, toks []token, skip int, macros map[string]int) (int, error) {
 	depth := 0
 	adds, mult := 0, 1
 	grow := func(tk token, add, factor int) error {
@@ -429,7 +539,7 @@ func checkTokens(src string, toks []token, skip int, macros map[string]int) erro
 			case "(", "[", "{":
 				depth++
 				if depth > MaxNesting {
-					return errorAt(src, tk.off, ErrUnsafe, "brackets nest more than %d deep", MaxNesting)
+					return 0, errorAt(src, tk.off, ErrUnsafe, "brackets nest more than %d deep", MaxNesting)
 				}
 				if tk.text == "[" {
 					brackets = append(brackets, i)
@@ -440,23 +550,23 @@ func checkTokens(src string, toks []token, skip int, macros map[string]int) erro
 					open := brackets[len(brackets)-1]
 					brackets = brackets[:len(brackets)-1]
 					if err := checkSlice(src, toks[open+1:i]); err != nil {
-						return err
+						return 0, err
 					}
 				}
 			case "*", "**":
-				return errorAt(src, tk.off, ErrUnsafe, "the %s operator is not allowed (string and list repetition have no size bound)", tk.text)
+				return 0, errorAt(src, tk.off, ErrUnsafe, "the %s operator is not allowed (string and list repetition have no size bound)", tk.text)
 			case "+", "~":
 				// n of these make a value at most n+1 times the largest
 				// operand.
 				if err := grow(tk, 1, 1); err != nil {
-					return err
+					return 0, err
 				}
 			}
 		case tokName:
 			if i > 0 && toks[i-1].kind == tokOp && toks[i-1].text == "." {
 				if next(1).text == "(" {
 					if err := checkCall(src, tk, toks[i+2:], grow); err != nil {
-						return err
+						return 0, err
 					}
 				}
 				break // an attribute or method name, not a variable
@@ -465,12 +575,12 @@ func checkTokens(src string, toks []token, skip int, macros map[string]int) erro
 			switch tk.text {
 			case "loop":
 				if call {
-					return errorAt(src, tk.off, ErrUnsafe, "recursive loop() calls are not allowed")
+					return 0, errorAt(src, tk.off, ErrUnsafe, "recursive loop() calls are not allowed")
 				}
 			case "caller":
-				return errorAt(src, tk.off, ErrUnsafe, "caller() is not supported")
-			case iterName, valueName, outName, tojsonName, callName, callParam:
-				return errorAt(src, tk.off, ErrUnsafe, "the name %s is reserved", tk.text)
+				return 0, errorAt(src, tk.off, ErrUnsafe, "caller() is not supported")
+			case iterName, valueName, outName, testName, tojsonName, callName, argName, callParam:
+				return 0, errorAt(src, tk.off, ErrUnsafe, "the name %s is reserved", tk.text)
 			}
 			if i > 0 && toks[i-1].text == "|" {
 				var args []token
@@ -478,7 +588,7 @@ func checkTokens(src string, toks []token, skip int, macros map[string]int) erro
 					args = toks[i+2:]
 				}
 				if err := checkCall(src, tk, args, grow); err != nil {
-					return err
+					return 0, err
 				}
 			}
 			if params, isMacro := macros[tk.text]; isMacro && i != skip {
@@ -486,22 +596,22 @@ func checkTokens(src string, toks []token, skip int, macros map[string]int) erro
 				// parameters: an extra positional argument would fill the
 				// parameter that charges the call.
 				if !call {
-					return errorAt(src, tk.off, ErrUnsafe, "macro %q may only be called, not used as a value", tk.text)
+					return 0, errorAt(src, tk.off, ErrUnsafe, "macro %q may only be called, not used as a value", tk.text)
 				}
 				if n := countPositional(toks[i+1:]); n > params {
-					return errorAt(src, tk.off, ErrUnsafe, "macro %q takes %d arguments, called with %d", tk.text, params, n)
+					return 0, errorAt(src, tk.off, ErrUnsafe, "macro %q takes %d arguments, called with %d", tk.text, params, n)
 				}
 			}
 		}
 	}
-	return nil
+	return (adds + 1) * mult, nil
 }
 
-// countArgs counts the comma-separated items inside the parentheses that
-// open toks, and returns the index of the closing parenthesis (-1 if
-// missing).
-func countArgs(toks []token) (n, closing int) {
-	depth := 0
+// splitArgs splits the parenthesised, comma-separated list that opens toks
+// into its items, and returns the index of the closing parenthesis (-1 if
+// it is missing).
+func splitArgs(toks []token) (items [][]token, closing int) {
+	depth, start := 0, 1
 	for i, tk := range toks {
 		if tk.kind == tokString {
 			continue
@@ -512,51 +622,29 @@ func countArgs(toks []token) (n, closing int) {
 		case ")", "]", "}":
 			depth--
 			if depth == 0 {
-				if i > 1 && (toks[i-1].text != "," || toks[i-1].kind == tokString) {
-					n++
+				if i > start {
+					items = append(items, toks[start:i])
 				}
-				return n, i
+				return items, i
 			}
 		case ",":
 			if depth == 1 {
-				n++
+				items = append(items, toks[start:i])
+				start = i + 1
 			}
 		}
 	}
-	return n, -1
+	return items, -1
 }
 
 // countPositional counts the positional arguments of the call whose
 // parenthesised arguments open toks (keyword arguments are name=value).
 func countPositional(toks []token) int {
-	n, depth, start := 0, 0, 1
-	for i, tk := range toks {
-		if tk.kind == tokString {
-			continue
-		}
-		switch tk.text {
-		case "(", "[", "{":
-			depth++
-			continue
-		case ")", "]", "}":
-			depth--
-			if depth > 0 {
-				continue
-			}
-		case ",":
-			if depth != 1 {
-				continue
-			}
-		default:
-			continue
-		}
-		// An argument ends at toks[i]: toks[start:i].
-		if i > start && !(i-start >= 2 && toks[start].kind == tokName && toks[start+1].text == "=") {
+	items, _ := splitArgs(toks)
+	n := 0
+	for _, it := range items {
+		if len(it) == 0 || !(len(it) >= 2 && it[0].kind == tokName && it[1].text == "=") {
 			n++
-		}
-		start = i + 1
-		if depth == 0 {
-			return n
 		}
 	}
 	return n

@@ -11,21 +11,22 @@ import (
 	"github.com/ardanlabs/jinja"
 )
 
-// tojsonName is the name under which templates reach tojsonFilter: New
+// tojsonName is the name under which templates reach our tojson: New
 // renames every "| tojson" of a source to it, because the engine's own
 // filter cannot be replaced and, with indent=, sorts keys and escapes <, >
 // and & (ardanlabs/jinja v1.8.0), unlike Hugging Face's.
 const tojsonName = "llmap_tojson"
 
-// tojsonFilter is Hugging Face's tojson (transformers' json.dumps with
+// tojson is Hugging Face's tojson (transformers' json.dumps with
 // ensure_ascii=False by default): keys in their order, ", " and ": "
 // separators, or "," and newlines with indent=N; the indent, separators,
 // sort_keys and ensure_ascii keyword arguments as in json.dumps.
-var tojsonFilter = jinja.NewCallable(tojsonName, func(args []jinja.Value, kwargs map[string]jinja.Value) (jinja.Value, error) {
+// The output is at most limit bytes.
+func tojson(args []jinja.Value, kwargs map[string]jinja.Value, limit int64) (jinja.Value, error) {
 	if len(args) != 1 {
 		return jinja.Undefined(), fmt.Errorf("tojson: takes no positional arguments")
 	}
-	e := jsonEncoder{item: ", ", key: ": "}
+	e := jsonEncoder{item: ", ", key: ": ", limit: limit}
 	for name, v := range kwargs {
 		switch name {
 		case "indent":
@@ -57,7 +58,7 @@ var tojsonFilter = jinja.NewCallable(tojsonName, func(args []jinja.Value, kwargs
 		return jinja.Undefined(), err
 	}
 	return jinja.NewString(e.b.String()), nil
-})
+}
 
 type jsonEncoder struct {
 	b         strings.Builder
@@ -65,7 +66,8 @@ type jsonEncoder struct {
 	indent    string
 	pretty    bool // newlines and indent between items
 	sortKeys  bool
-	ascii     bool // escape non-ASCII as \uXXXX
+	ascii     bool  // escape non-ASCII as \uXXXX
+	limit     int64 // of the output's length
 }
 
 func (e *jsonEncoder) newline(depth int) {
@@ -81,8 +83,8 @@ func (e *jsonEncoder) encode(v jinja.Value, depth int) error {
 	if depth > MaxJSONDepth {
 		return fmt.Errorf("tojson: value nests more than %d deep", MaxJSONDepth)
 	}
-	if e.b.Len() > MaxValueBytes {
-		return fmt.Errorf("tojson: more than %d bytes", MaxValueBytes)
+	if int64(e.b.Len()) > e.limit {
+		return fmt.Errorf("tojson: more than %d bytes", e.limit)
 	}
 	switch {
 	case v.IsNone() || v.IsUndefined():
