@@ -256,6 +256,10 @@ func prepare(src string) (compiled string, lines func(int) int, err error) {
 			if len(p) == 0 || p[0].kind != tokName {
 				return "", nil, errorAt(src, toks[2].off, ErrSyntax, "macro %q: a parameter is not a name", name.text)
 			}
+			// Defaults are evaluated on every call outside any hook.
+			if len(p) > 1 && (p[1].text != "=" || !literal(p[2:])) {
+				return "", nil, errorAt(src, p[0].off, ErrUnsafe, "macro %q: the default of %s must be a literal", name.text, p[0].text)
+			}
 			names = append(names, p[0].text)
 		}
 		// The call's arguments are charged too: a recursion can keep
@@ -333,6 +337,16 @@ func prepare(src string) (compiled string, lines func(int) int, err error) {
 			switch kw {
 			case "raw":
 				inRaw = true
+			case "filter":
+				if len(toks) >= 2 {
+					var args []token
+					if len(toks) > 2 && toks[2].text == "(" {
+						args = toks[3:]
+					}
+					if err := checkCall(src, toks[1], args, func(token, int, int) error { return nil }); err != nil {
+						return "", nil, err
+					}
+				}
 			case "if":
 				if len(toks) < 2 {
 					return "", nil, errorAt(src, toks[0].off, ErrSyntax, "if without a condition")
@@ -379,7 +393,13 @@ func prepare(src string) (compiled string, lines func(int) int, err error) {
 			if eq+1 >= len(toks) {
 				return "", nil, errorAt(src, toks[eq].off, ErrSyntax, "set without a value")
 			}
-			edits = append(edits, wrap(toks[eq+1:], valueName, growth)...)
+			e := wrap(toks[eq+1:], valueName, growth)
+			if eq == 4 && toks[1].kind == tokName && toks[2].text == "." {
+				// set ns.attr = ...: the hook checks that the value does
+				// not contain ns, which would make it cyclic.
+				e[1].text = strings.Replace(e[1].text, ", none", ", "+toks[1].text, 1)
+			}
+			edits = append(edits, e...)
 		case !t.stmt:
 			edits = append(edits, wrap(toks, outName, growth)...)
 		}
@@ -434,11 +454,11 @@ func separate(src string, prev tag) []edit {
 }
 
 // wrap returns the edits that turn the expression toks into
-// fn((toks), growth, text, a, b, ...), where a, b, ... are the variables
-// the expression reads: the hook charges the render growth times their
-// sizes for the work of evaluating it (see budget.charge). text is the
-// number of bytes of text in a loop's body, which each iteration outputs
-// at most, or 0.
+// fn((toks), growth, text, target, a, b, ...), where a, b, ... are the
+// variables the expression reads: the hook charges the render growth times
+// their sizes for the work of evaluating it (see budget.charge). text is the
+// number of bytes of text in a loop's body, which each iteration outputs at
+// most, or 0; target is none (see prepare's set).
 func wrap(toks []token, fn string, growth int) []edit {
 	first, last := toks[0], toks[len(toks)-1]
 	tail := "), " + strconv.Itoa(growth) + ", "
@@ -447,6 +467,7 @@ func wrap(toks []token, fn string, growth int) []edit {
 	} else {
 		tail += "0"
 	}
+	tail += ", none" // the target of a set ns.attr, filled in by the caller
 	seen := map[string]bool{}
 	lengthOnly := map[string]bool{} // read only as name|length: no copy
 	for i, tk := range toks {
@@ -607,6 +628,20 @@ func checkTokens(src string, toks []token, skip int, macros map[string]int) (int
 	return (adds + 1) * mult, nil
 }
 
+// literal reports whether toks is one literal: a string, a number, a
+// negative number, true, false, none, [] or {}.
+func literal(toks []token) bool {
+	switch len(toks) {
+	case 1:
+		tk := toks[0]
+		return tk.kind == tokString || tk.kind == tokNumber || keywords[tk.text] && tk.text != "and" && tk.text != "or" && tk.text != "not" && tk.text != "in" && tk.text != "is" && tk.text != "if" && tk.text != "else"
+	case 2:
+		return toks[0].text == "[" && toks[1].text == "]" || toks[0].text == "{" && toks[1].text == "}" ||
+			toks[0].text == "-" && toks[1].kind == tokNumber
+	}
+	return false
+}
+
 // splitArgs splits the parenthesised, comma-separated list that opens toks
 // into its items, and returns the index of the closing parenthesis (-1 if
 // it is missing).
@@ -699,6 +734,8 @@ func checkSlice(src string, inner []token) error {
 // the opening parenthesis, if any.
 func checkCall(src string, name token, args []token, grow func(token, int, int) error) error {
 	switch name.text {
+	case "append", "insert", "update", "extend", "setdefault":
+		return errorAt(src, name.off, ErrUnsafe, "%s is not allowed: it changes a value behind the budget's back", name.text)
 	case "indent":
 		if len(args) > 0 && args[0].text != ")" && !smallInt(args[0]) {
 			return errorAt(src, name.off, ErrUnsafe, "indent width must be an integer literal of at most %d", MaxIndent)

@@ -239,14 +239,14 @@ func newBudget(l Limits) *budget {
 const hookCost = 256
 
 // charge charges the evaluation of an expression: args are the hook's
-// arguments (value, growth, text, variables read...).
+// arguments (value, growth, text, target, variables read...).
 func (b *budget) charge(args []jinja.Value) error {
-	if len(args) < 3 || !args[1].IsInt() || !args[2].IsInt() {
+	if len(args) < 4 || !args[1].IsInt() || !args[2].IsInt() {
 		return fmt.Errorf("budget: bad hook call")
 	}
 	growth := max(args[1].AsInt(), 1)
 	b.work -= hookCost
-	for _, v := range args[3:] {
+	for _, v := range args[4:] {
 		b.work -= growth * (1 + valueSize(v, b.work/growth))
 	}
 	return b.checkWork()
@@ -301,6 +301,9 @@ func (b *budget) functions() map[string]jinja.Value {
 			if n > b.limits.Value {
 				return jinja.Undefined(), fmt.Errorf("a stored value is larger than %d bytes", b.limits.Value)
 			}
+			if args[3].IsDict() && contains(args[0], args[3].AsDict(), 0) {
+				return jinja.Undefined(), fmt.Errorf("a namespace may not contain itself")
+			}
 			if b.stored -= n; b.stored < 0 {
 				return jinja.Undefined(), fmt.Errorf("stored values total more than %d bytes", b.limits.Stored)
 			}
@@ -338,14 +341,46 @@ func (b *budget) functions() map[string]jinja.Value {
 }
 
 // chargeArgs charges macro arguments to the stored bytes: a recursion keeps
-// its arguments alive in its frames.
+// its arguments alive in its frames. Each is bounded like a stored value.
 func (b *budget) chargeArgs(args []jinja.Value) (jinja.Value, error) {
 	for _, a := range args {
-		if b.stored -= valueSize(a, b.limits.Value); b.stored < 0 {
+		n := valueSize(a, b.limits.Value)
+		if n > b.limits.Value {
+			return jinja.Undefined(), fmt.Errorf("a macro argument is larger than %d bytes", b.limits.Value)
+		}
+		if b.stored -= n; b.stored < 0 {
 			return jinja.Undefined(), fmt.Errorf("stored values and macro arguments total more than %d bytes", b.limits.Stored)
 		}
 	}
 	return jinja.NewString(""), nil
+}
+
+// contains reports whether v is d or holds it, at most MaxJSONDepth deep
+// (a value nested deeper than that is treated as containing d).
+func contains(v jinja.Value, d *jinja.Dict, depth int) bool {
+	if depth > MaxJSONDepth {
+		return true
+	}
+	switch {
+	case v.IsDict():
+		vd := v.AsDict()
+		if vd == d {
+			return true
+		}
+		for _, k := range vd.Keys {
+			item, _ := vd.Get(k)
+			if contains(item, d, depth+1) {
+				return true
+			}
+		}
+	case v.IsList():
+		for _, item := range v.AsList().Items {
+			if contains(item, d, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // valueSize measures v as the budget counts it, stopping once the size is
