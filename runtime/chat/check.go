@@ -479,7 +479,7 @@ func wrap(toks []token, fn string, growth int) []edit {
 		}
 	}
 	for i, tk := range toks {
-		if tk.kind != tokName || keywords[tk.text] || seen[tk.text] || lengthOnly[tk.text] {
+		if tk.kind != tokName || keywords[tk.text] || constants[tk.text] || seen[tk.text] || lengthOnly[tk.text] {
 			continue
 		}
 		prev, prev2, next := "", "", ""
@@ -501,32 +501,38 @@ func wrap(toks []token, fn string, growth int) []edit {
 	return []edit{{first.off, first.off, fn + "(("}, {last.end, last.end, tail + ")"}}
 }
 
-// keywords are the names in expressions that are not variables.
-var keywords = map[string]bool{
-	"and": true, "or": true, "not": true, "in": true, "is": true, "if": true, "else": true,
-	"true": true, "false": true, "none": true, "True": true, "False": true, "None": true,
-}
+// constants are the names of Jinja's constants; keywords adds the other
+// names in expressions that are not variables.
+var (
+	constants = map[string]bool{"true": true, "false": true, "none": true, "True": true, "False": true, "None": true}
+	keywords  = map[string]bool{"and": true, "or": true, "not": true, "in": true, "is": true, "if": true, "else": true}
+)
 
 // findTop returns the index of the first token with the given text outside
 // brackets, or -1.
 func findTop(toks []token, text string) int {
 	depth := 0
 	for i, tk := range toks {
-		if tk.kind == tokString {
-			continue
+		if depth == 0 && tk.kind != tokString && tk.text == text {
+			return i
 		}
-		switch tk.text {
-		case "(", "[", "{":
-			depth++
-		case ")", "]", "}":
-			depth--
-		case text:
-			if depth == 0 {
-				return i
-			}
-		}
+		depth += nesting(tk)
 	}
 	return -1
+}
+
+// nesting returns how a token changes the depth of brackets: 1 for (, [
+// and {, -1 for ), ] and }, 0 otherwise.
+func nesting(tk token) int {
+	if tk.kind == tokOp {
+		switch tk.text {
+		case "(", "[", "{":
+			return 1
+		case ")", "]", "}":
+			return -1
+		}
+	}
+	return 0
 }
 
 // checkTokens applies the per-token rules to one tag. skip is the index of a
@@ -634,7 +640,7 @@ func literal(toks []token) bool {
 	switch len(toks) {
 	case 1:
 		tk := toks[0]
-		return tk.kind == tokString || tk.kind == tokNumber || keywords[tk.text] && tk.text != "and" && tk.text != "or" && tk.text != "not" && tk.text != "in" && tk.text != "is" && tk.text != "if" && tk.text != "else"
+		return tk.kind == tokString || tk.kind == tokNumber || constants[tk.text]
 	case 2:
 		return toks[0].text == "[" && toks[1].text == "]" || toks[0].text == "{" && toks[1].text == "}" ||
 			toks[0].text == "-" && toks[1].kind == tokNumber
@@ -648,25 +654,16 @@ func literal(toks []token) bool {
 func splitArgs(toks []token) (items [][]token, closing int) {
 	depth, start := 0, 1
 	for i, tk := range toks {
-		if tk.kind == tokString {
-			continue
-		}
-		switch tk.text {
-		case "(", "[", "{":
-			depth++
-		case ")", "]", "}":
-			depth--
-			if depth == 0 {
-				if i > start {
-					items = append(items, toks[start:i])
-				}
-				return items, i
-			}
-		case ",":
-			if depth == 1 {
+		depth += nesting(tk)
+		switch {
+		case depth == 0 && nesting(tk) < 0:
+			if i > start {
 				items = append(items, toks[start:i])
-				start = i + 1
 			}
+			return items, i
+		case depth == 1 && tk.kind == tokOp && tk.text == ",":
+			items = append(items, toks[start:i])
+			start = i + 1
 		}
 	}
 	return items, -1
@@ -692,17 +689,11 @@ func checkSlice(src string, inner []token) error {
 	var parts [][]token
 	depth, from := 0, 0
 	for i, tk := range inner {
-		switch tk.text {
-		case "(", "[", "{":
-			depth++
-		case ")", "]", "}":
-			depth--
-		case ":":
-			if depth == 0 && tk.kind == tokOp {
-				parts = append(parts, inner[from:i])
-				from = i + 1
-			}
+		if depth == 0 && tk.kind == tokOp && tk.text == ":" {
+			parts = append(parts, inner[from:i])
+			from = i + 1
 		}
+		depth += nesting(tk)
 	}
 	parts = append(parts, inner[from:])
 	if len(parts) < 3 || len(parts[2]) == 0 {

@@ -1,16 +1,19 @@
 // Regenerates hf_cases.json: prompts rendered by Hugging Face's own Jinja for
 // JavaScript, the implementation that made ../shared's chat_cases.json.
-//   cd /tmp && npm install @huggingface/jinja@0.5.11
-//   NODE_PATH=/tmp/node_modules node gen_hf_cases.mjs ../../../../shared/models
-// (run in this directory; the argument is the shared models directory).
+// Run it from a directory where the package is installed (Node resolves the
+// import from the script's own directory):
+//   mkdir /tmp/hfj && cd /tmp/hfj && npm install @huggingface/jinja@0.5.11
+//   cp $REPO/runtime/chat/testdata/gen_hf_cases.mjs . &&
+//   node gen_hf_cases.mjs $REPO/runtime/chat/testdata $REPO/../shared/models
 import { Template } from "@huggingface/jinja";
 import fs from "fs";
 
-const models = process.argv[2];
+const testdata = process.argv[2];
+const models = process.argv[3];
 const templates = {
   llama3: JSON.parse(fs.readFileSync(models + "/hf-tokenizers/llama3/tokenizer_config.json")),
   qwen3: JSON.parse(fs.readFileSync(models + "/hf-tokenizers/qwen3/tokenizer_config.json")),
-  features: {chat_template: fs.readFileSync("features.jinja", "utf8"), bos_token: "<s>", eos_token: "</s>"},
+  features: {chat_template: fs.readFileSync(testdata + "/features.jinja", "utf8"), bos_token: "<s>", eos_token: "</s>"},
 };
 
 const sys = {role: "system", content: "You are a helpful assistant."};
@@ -76,4 +79,4 @@ for (const [name, cfg] of Object.entries(templates)) {
     out.cases.push({template: name, ...c, text: t.render(ctx)});
   }
 }
-fs.writeFileSync("hf_cases.json", JSON.stringify(out, null, 1) + "\n");
+fs.writeFileSync(testdata + "/hf_cases.json", JSON.stringify(out, null, 1) + "\n");
