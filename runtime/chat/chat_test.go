@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ardanlabs/jinja"
 	"github.com/llmap/llmap/format/gguf"
 	"github.com/llmap/llmap/internal/testmodels"
 )
@@ -452,27 +453,47 @@ func TestConcurrentRender(t *testing.T) {
 	wg.Wait()
 }
 
+// BenchmarkRender renders a four-message conversation with each model's
+// template: "chat" through Render (checked, budgeted source), "engine" the
+// original source straight through ardanlabs/jinja with the same data, so
+// the ratio is the cost of the budget.
 func BenchmarkRender(b *testing.B) {
+	msgs := []Message{
+		{Role: "system", Content: "You are a helpful assistant."},
+		{Role: "user", Content: "What is an embedding?"},
+		{Role: "assistant", Content: "A vector for each token."},
+		{Role: "user", Content: "And a logit?"},
+	}
 	for _, model := range []string{"llama3", "qwen3"} {
-		b.Run(model, func(b *testing.B) {
-			data, err := os.ReadFile(filepath.Join(testmodels.Path(b, "hf-tokenizers/"+model), "tokenizer_config.json"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			cfg, err := ParseTokenizerConfig(data)
-			if err != nil {
-				b.Fatal(err)
-			}
-			tmpl := mustTemplate(b, cfg.ChatTemplate, cfg.Special)
-			msgs := []Message{
-				{Role: "system", Content: "You are a helpful assistant."},
-				{Role: "user", Content: "What is an embedding?"},
-				{Role: "assistant", Content: "A vector for each token."},
-				{Role: "user", Content: "And a logit?"},
-			}
+		data, err := os.ReadFile(filepath.Join(testmodels.Path(b, "hf-tokenizers/"+model), "tokenizer_config.json"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		cfg, err := ParseTokenizerConfig(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tmpl := mustTemplate(b, cfg.ChatTemplate, cfg.Special)
+		b.Run(model+"/chat", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := tmpl.Render(msgs, true); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(model+"/engine", func(b *testing.B) {
+			engine, err := jinja.Compile(cfg.ChatTemplate)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				vars, _, err := tmpl.data(msgs, Options{AddGenerationPrompt: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := engine.RenderValues(vars); err != nil {
 					b.Fatal(err)
 				}
 			}
