@@ -91,7 +91,8 @@ type Options struct {
 	Tools []string
 	// Vars are extra template variables, such as Qwen 3's enable_thinking
 	// (the "chat_template_kwargs" of other servers): bools, numbers,
-	// strings, and slices and maps of those.
+	// strings, and slices and maps of those (a map's keys reach the
+	// template sorted; pass tools as JSON text to keep an order).
 	Vars map[string]any
 }
 
