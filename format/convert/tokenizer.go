@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/llmap/llmap/format"
@@ -110,4 +111,39 @@ func readHead(path string, n int) ([]byte, error) {
 		return nil, err
 	}
 	return b[:k], nil
+}
+
+// gpt2TokenizerMeta is the tokenizer.* metadata of a GPT-2 byte-level BPE:
+// no BOS (prompts start from "<|endoftext|>", see runtime), EOS
+// "<|endoftext|>" if the vocabulary has it.
+func gpt2TokenizerMeta(tokens, merges []string) *format.Metadata {
+	eos := int32(slices.Index(tokens, "<|endoftext|>"))
+	meta := &format.Metadata{}
+	meta.Set(format.KeyTokenizerKind, format.String(format.TokenizerGPT2))
+	meta.Set(format.KeyTokenizerTokens, format.Strings(tokens))
+	meta.Set(format.KeyTokenizerMerges, format.Strings(merges))
+	meta.Set(format.KeyTokenizerBOSID, format.I32(-1))
+	meta.Set(format.KeyTokenizerEOSID, format.I32(eos))
+	meta.Set(format.KeyTokenizerAddBOS, format.Bool(false))
+	return meta
+}
+
+// llamaTokenizerMeta is the tokenizer.* metadata of a SentencePiece-style
+// vocabulary; "▁" in pieces becomes " ", as llama2.c's tokenizer.bin has it.
+func llamaTokenizerMeta(pieces []string, scores []float32, types []int32, bos, eos int) *format.Metadata {
+	out := make([]string, len(pieces))
+	for i, p := range pieces {
+		out[i] = strings.ReplaceAll(p, "▁", " ")
+	}
+	meta := &format.Metadata{}
+	meta.Set(format.KeyTokenizerKind, format.String(format.TokenizerLlama))
+	meta.Set(format.KeyTokenizerTokens, format.Strings(out))
+	meta.Set(format.KeyTokenizerScores, format.F32s(scores))
+	if types != nil {
+		meta.Set(format.KeyTokenizerTokenTypes, format.I32s(types))
+	}
+	meta.Set(format.KeyTokenizerBOSID, format.I32(int32(bos)))
+	meta.Set(format.KeyTokenizerEOSID, format.I32(int32(eos)))
+	meta.Set(format.KeyTokenizerAddBOS, format.Bool(bos >= 0))
+	return meta
 }
