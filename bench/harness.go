@@ -369,15 +369,15 @@ func WeightBytesPerToken(m *runtime.Model) int64 {
 	vec := func(v []float32) { n += 4 * int64(len(v)) }
 	for i := range w.Layers {
 		l := &w.Layers[i]
-		for _, q := range []quant.Matrix{l.Wq, l.Wk, l.Wv, l.Wqkv, l.Wo, l.W1, l.W2, l.W3} {
-			mat(q)
+		for _, q := range []quant.Matrix{l.Wq, l.Wk, l.Wv, l.Wo, l.Wgate, l.Wup, l.Wdown} {
+			mat(q) // a fused tensor is split into row ranges: counted once
 		}
-		for _, v := range [][]float32{l.AttnNorm, l.AttnNormBias, l.BiasQKV, l.BiasO, l.FFNNorm, l.FFNNormBias, l.Bias1, l.Bias2} {
+		for _, v := range [][]float32{l.AttnNorm, l.AttnNormBias, l.Bq, l.Bk, l.Bv, l.Bo, l.FFNNorm, l.FFNNormBias, l.Bup, l.Bdown} {
 			vec(v)
 		}
 	}
-	vec(w.FinalNorm)
-	vec(w.FinalNormBias)
+	vec(w.OutputNorm)
+	vec(w.OutputNormBias)
 	mat(w.Classifier)
 	if w.TokenEmbedding.Rows > 0 {
 		n += int64(w.TokenEmbedding.RowBytes())

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/llmap/llmap/format"
+	"github.com/llmap/llmap/format/arch"
 	"github.com/llmap/llmap/format/convert"
 	"github.com/llmap/llmap/quant"
 	"github.com/llmap/llmap/runtime"
@@ -45,7 +46,7 @@ func TestReadBandwidth(t *testing.T) {
 }
 
 // synthModel writes a small random LLaMA model of type typ into dir.
-func synthModel(t testing.TB, dir string, s convert.Shape, typ quant.Type) string {
+func synthModel(t testing.TB, dir string, s arch.Config, typ quant.Type) string {
 	t.Helper()
 	m, err := convert.Synth("tiny", s, 1)
 	if err != nil {
@@ -58,7 +59,7 @@ func synthModel(t testing.TB, dir string, s convert.Shape, typ quant.Type) strin
 	return path
 }
 
-var tinyShape = convert.Shape{Dim: 64, HiddenDim: 128, NLayers: 2, NHeads: 4, NKVHeads: 2, VocabSize: 300, ContextLength: 64}
+var tinyShape = arch.Config{Dim: 64, HiddenDim: 128, NLayers: 2, NHeads: 4, NKVHeads: 2, VocabSize: 300, ContextLength: 64}
 
 // TestWeightBytesPerToken checks the count against the tensor directory:
 // every tensor is read once per token except the embedding, of which one row is.

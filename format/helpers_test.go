@@ -50,7 +50,7 @@ func makeTensor(t testing.TB, rng *rand.Rand, name string, typ quant.Type, shape
 // non-UTF-8 strings and empty arrays.
 func allKindsMeta() *Metadata {
 	var m Metadata
-	m.Set(KeyArchitecture, String(ArchLlama))
+	m.Set(KeyArchitecture, String("llama"))
 	m.Set(KeyName, String("test model"))
 	m.Set(KeySource, String(""))
 	m.Set(KeyDim, U32(4_000_000_000))

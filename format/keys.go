@@ -5,7 +5,7 @@ import "strconv"
 // Standard metadata keys. SPEC.md describes each one; readers keep and ignore
 // keys they do not know.
 const (
-	KeyArchitecture = "general.architecture" // string: ArchLlama or ArchGPT2
+	KeyArchitecture = "general.architecture" // string: a family of format/arch
 	KeyName         = "general.name"         // string: model name
 	KeySource       = "general.source"       // string: free text (where the weights came from)
 
@@ -14,10 +14,11 @@ const (
 	KeyNLayers          = "model.n_layers"          // u32
 	KeyNHeads           = "model.n_heads"           // u32: query heads
 	KeyNKVHeads         = "model.n_kv_heads"        // u32: key/value heads (grouped-query attention)
+	KeyHeadSize         = "model.head_size"         // u32: width of one head; optional, default dim/n_heads
 	KeyVocabSize        = "model.vocab_size"        // u32
 	KeyContextLength    = "model.context_length"    // u32: maximum sequence length
 	KeyNormEps          = "model.norm_eps"          // f32: epsilon of RMSNorm / LayerNorm
-	KeyRopeBase         = "model.rope_base"         // f32: RoPE theta (llama)
+	KeyRopeBase         = "model.rope_base"         // f32: RoPE theta (families with RoPE)
 	KeySharedClassifier = "model.shared_classifier" // bool: output.weight is token_embd.weight
 
 	KeyTokenizerKind       = "tokenizer.kind"        // string: TokenizerLlama or TokenizerGPT2
@@ -28,12 +29,6 @@ const (
 	KeyTokenizerBOSID      = "tokenizer.bos_id"      // i32: -1 = none
 	KeyTokenizerEOSID      = "tokenizer.eos_id"      // i32: -1 = none
 	KeyTokenizerAddBOS     = "tokenizer.add_bos"     // bool: prepend BOS when encoding a prompt
-)
-
-// Values of KeyArchitecture.
-const (
-	ArchLlama = "llama"
-	ArchGPT2  = "gpt2"
 )
 
 // Values of KeyTokenizerKind.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/llmap/llmap/format"
+	"github.com/llmap/llmap/format/arch"
 	"github.com/llmap/llmap/quant"
 )
 
@@ -126,7 +127,7 @@ func writeSynthModel(t testing.TB, typ quant.Type) synthModel {
 	}
 
 	meta := &format.Metadata{}
-	meta.Set(format.KeyArchitecture, format.String(format.ArchLlama))
+	meta.Set(format.KeyArchitecture, format.String(arch.Llama.Name))
 	for key, v := range map[string]int{format.KeyDim: dim, format.KeyHiddenDim: hidden, format.KeyNLayers: layers,
 		format.KeyNHeads: heads, format.KeyNKVHeads: heads, format.KeyVocabSize: vocab, format.KeyContextLength: ctx} {
 		meta.Set(key, format.U32(uint32(v)))
@@ -151,15 +152,15 @@ func writeSynthModel(t testing.TB, typ quant.Type) synthModel {
 		ts = append(ts, tensor{format.TensorSpec{Name: name, Type: quant.F32, Shape: []int64{int64(n)}}, ones(n)})
 	}
 	for l := range layers {
-		vec(blk(l, "attn_norm.weight"), dim)
-		mat(blk(l, "attn_q.weight"), dim, dim)
-		mat(blk(l, "attn_k.weight"), dim, dim)
-		mat(blk(l, "attn_v.weight"), dim, dim)
-		mat(blk(l, "attn_output.weight"), dim, dim)
-		vec(blk(l, "ffn_norm.weight"), dim)
-		mat(blk(l, "ffn_gate.weight"), hidden, dim)
-		mat(blk(l, "ffn_down.weight"), dim, hidden)
-		mat(blk(l, "ffn_up.weight"), hidden, dim)
+		vec(format.BlockTensor(l, "attn_norm.weight"), dim)
+		mat(format.BlockTensor(l, "attn_q.weight"), dim, dim)
+		mat(format.BlockTensor(l, "attn_k.weight"), dim, dim)
+		mat(format.BlockTensor(l, "attn_v.weight"), dim, dim)
+		mat(format.BlockTensor(l, "attn_output.weight"), dim, dim)
+		vec(format.BlockTensor(l, "ffn_norm.weight"), dim)
+		mat(format.BlockTensor(l, "ffn_gate.weight"), hidden, dim)
+		mat(format.BlockTensor(l, "ffn_down.weight"), dim, hidden)
+		mat(format.BlockTensor(l, "ffn_up.weight"), hidden, dim)
 	}
 	vec("output_norm.weight", dim)
 

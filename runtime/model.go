@@ -1,13 +1,16 @@
 package runtime
 
 import (
-	"errors"
 	"fmt"
 	"runtime"
-	"runtime/debug"
 
 	"github.com/llmap/llmap/format"
+	"github.com/llmap/llmap/format/arch"
 )
+
+// DefaultContext is the number of positions a State holds unless asked
+// otherwise; it is capped at the model's own context length.
+const DefaultContext = 2048
 
 // Options control how a model is opened.
 type Options struct {
@@ -18,7 +21,7 @@ type Options struct {
 	// MemBudget, if > 0, keeps the bytes of the model file this process
 	// has mapped under about this many: layers already used in a token
 	// are released (MADV_DONTNEED) when the next would pass it. It does
-	// not count the run state (see Config.StateBytes); a budget below
+	// not count the run state (see Model.StateBytes); a budget below
 	// Model.BudgetFloor cannot be kept. 0 leaves residency to the kernel.
 	MemBudget int64
 	// NoPrefetch turns off reading the next layer ahead (MADV_WILLNEED)
@@ -32,14 +35,15 @@ type Options struct {
 	NoMmap bool
 }
 
-// Model is an opened model: configuration, weights mapped from the file, a
-// tokenizer and a worker pool. A Model may serve several States, one
-// Forward call at a time.
+// Model is an opened model: hyperparameters, weights mapped from the file,
+// a tokenizer and a worker pool. A Model may serve several States, one
+// Forward, Prefill or ForwardBatch call at a time.
 type Model struct {
-	Config    Config
+	Config    arch.Config
 	Weights   Weights
 	Tokenizer Tokenizer
 
+	family *arch.Family // the pieces of the forward pass
 	file   *format.File
 	pool   *Pool
 	paging *pager // nil when there is no paging policy to apply
@@ -72,11 +76,12 @@ func Open(path string, opts Options) (*Model, error) {
 
 // New prepares a model from an opened file. The model owns f: Close closes it.
 func New(f *format.File, opts Options) (*Model, error) {
-	c, err := configFrom(&f.Meta)
+	c, err := arch.FromMetadata(&f.Meta)
 	if err != nil {
 		return nil, err
 	}
-	w, err := loadWeights(f, &c)
+	fam, _ := c.Family() // FromMetadata checked it
+	w, err := loadWeights(f, fam, &c)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +97,7 @@ func New(f *format.File, opts Options) (*Model, error) {
 		return nil, fmt.Errorf("memory budget %d is negative", opts.MemBudget)
 	}
 	paging := newPager(f, &c, !opts.NoPrefetch, opts.MemBudget)
-	return &Model{Config: c, Weights: w, Tokenizer: tok, file: f, pool: NewPool(threads), paging: paging}, nil
+	return &Model{Config: c, Weights: w, Tokenizer: tok, family: fam, file: f, pool: NewPool(threads), paging: paging}, nil
 }
 
 // BudgetFloor is the smallest Options.MemBudget the model can keep: its
@@ -120,34 +125,6 @@ func (m *Model) Close() error {
 	m.pool.Close()
 	m.paging.close()
 	return m.file.Close()
-}
-
-// ErrFault is wrapped by the error Forward returns when reading the mapped
-// model file faulted: the file was truncated or replaced while in use.
-var ErrFault = errors.New("model file changed while in use (memory fault reading the mapping)")
-
-// Forward runs the model on token at position pos and returns the logits
-// (valid until the next call). Positions must be fed in order from 0.
-func (m *Model) Forward(s *State, token, pos int) (logits []float32, err error) {
-	if token < 0 || token >= m.Config.VocabSize {
-		return nil, fmt.Errorf("token %d is outside the vocabulary (0..%d)", token, m.Config.VocabSize-1)
-	}
-	if pos < 0 || pos >= s.ctx {
-		return nil, fmt.Errorf("position %d is outside the context of %d positions", pos, s.ctx)
-	}
-	// A fault on the mapping panics instead of killing the process;
-	// recoverFault turns it into an error.
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer m.recoverFault(&err)
-	switch m.Config.Arch {
-	case ArchLlama:
-		m.forwardLlama(s, token, pos)
-	case ArchGPT2:
-		m.forwardGPT2(s, token, pos)
-	default:
-		return nil, fmt.Errorf("architecture %q has no forward pass", m.Config.Arch)
-	}
-	return s.logits, nil
 }
 
 // recoverFault turns a memory fault on the mapping (SIGBUS after the file

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/llmap/llmap/format"
+	"github.com/llmap/llmap/format/arch"
 	"golang.org/x/sys/unix"
 )
 
@@ -87,7 +88,7 @@ type pager struct {
 // newPager returns the pager for a model opened from f, or nil when there is
 // nothing to do: prefetch off and no budget, or data that is not a file
 // mapping (NoMmap).
-func newPager(f *format.File, c *Config, prefetch bool, budget int64) *pager {
+func newPager(f *format.File, c *arch.Config, prefetch bool, budget int64) *pager {
 	if !f.Mapped() || (!prefetch && budget <= 0) {
 		return nil
 	}

@@ -9,13 +9,14 @@ import (
 	"testing"
 
 	"github.com/llmap/llmap/format"
+	"github.com/llmap/llmap/format/arch"
 	"github.com/llmap/llmap/format/convert"
 	"github.com/llmap/llmap/quant"
 )
 
 // synthPaging writes a random-weight LLaMA model of shape s into a temporary
 // directory.
-func synthPaging(t testing.TB, s convert.Shape, typ quant.Type) string {
+func synthPaging(t testing.TB, s arch.Config, typ quant.Type) string {
 	t.Helper()
 	m, err := convert.Synth("test", s, 1)
 	if err != nil {
@@ -28,7 +29,7 @@ func synthPaging(t testing.TB, s convert.Shape, typ quant.Type) string {
 	return path
 }
 
-var smallShape = convert.Shape{Dim: 256, HiddenDim: 768, NLayers: 8, NHeads: 8, NKVHeads: 4, VocabSize: 4096, ContextLength: 64}
+var smallShape = arch.Config{Dim: 256, HiddenDim: 768, NLayers: 8, NHeads: 8, NKVHeads: 4, VocabSize: 4096, ContextLength: 64}
 
 // TestStagesCoverTheModel checks the grouping of tensors into stages: every
 // tensor the forward pass reads per token lies in exactly one stage, layers
@@ -216,7 +217,7 @@ func TestBudgetKeepsMappedBytes(t *testing.T) {
 // and looks at this process's page tables (/proc/self/pagemap): only the
 // pages around the rows of those tokens are mapped, not the matrix.
 func TestEmbeddingRowsOnly(t *testing.T) {
-	shape := convert.Shape{Dim: 288, HiddenDim: 64, NLayers: 1, NHeads: 6, NKVHeads: 6, VocabSize: 32000, ContextLength: 16}
+	shape := arch.Config{Dim: 288, HiddenDim: 64, NLayers: 1, NHeads: 6, NKVHeads: 6, VocabSize: 32000, ContextLength: 16}
 	path := synthPaging(t, shape, quant.F32)
 	m, err := Open(path, Options{})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/llmap/llmap/format/arch"
 	"github.com/llmap/llmap/format/convert"
 	"github.com/llmap/llmap/format/llama2c"
 	"github.com/llmap/llmap/internal/testmodels"
@@ -16,7 +17,7 @@ import (
 // predicts every token with probability 1/vocab, so its perplexity is
 // exactly the vocabulary size and its argmax is always token 0.
 func TestPerplexityOfUniformModel(t *testing.T) {
-	src, err := convert.Synth("uniform", convert.Shape{Dim: 32, HiddenDim: 64, NLayers: 2, NHeads: 4, NKVHeads: 2, VocabSize: 300, ContextLength: 64}, 1)
+	src, err := convert.Synth("uniform", arch.Config{Dim: 32, HiddenDim: 64, NLayers: 2, NHeads: 4, NKVHeads: 2, VocabSize: 300, ContextLength: 64}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/llmap/llmap/format/arch"
 	"github.com/llmap/llmap/format/convert"
 	"github.com/llmap/llmap/quant"
 )
@@ -13,7 +14,7 @@ import (
 // feeding the tokens one at a time gives, for batches longer than MaxBatch,
 // every tensor type and 1 or 2 threads.
 func TestPrefillMatchesForward(t *testing.T) {
-	src, err := convert.Synth("prefill", convert.Shape{Dim: 64, HiddenDim: 96, NLayers: 2, NHeads: 4, NKVHeads: 2, VocabSize: 300, ContextLength: 128}, 3)
+	src, err := convert.Synth("prefill", arch.Config{Dim: 64, HiddenDim: 96, NLayers: 2, NHeads: 4, NKVHeads: 2, VocabSize: 300, ContextLength: 128}, 3)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,40 +2,46 @@ package runtime
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/llmap/llmap/format"
+	"github.com/llmap/llmap/format/arch"
 	"github.com/llmap/llmap/quant"
 )
 
 // Weights are read-only views into the model file. Matrices are row-major
-// with shape (out, in): out = W @ x.
+// with shape (out, in): out = W @ x. A tensor the model's family does not
+// have, or an optional one the file leaves out, is a zero Matrix or a nil
+// slice, and the forward pass skips it. Fused tensors (GPT-2's attn_qkv)
+// are split into row ranges of the one mapped matrix, without copying.
 type Weights struct {
 	TokenEmbedding    quant.Matrix // (vocab, dim)
-	PositionEmbedding quant.Matrix // (ctx, dim); GPT-2 only
+	PositionEmbedding quant.Matrix // (ctx, dim); learned positions only
 	Layers            []LayerWeights
-	FinalNorm         []float32    // (dim,)
-	FinalNormBias     []float32    // (dim,); GPT-2 only
-	Classifier        quant.Matrix // (vocab, dim); the embedding when shared
+	OutputNorm        []float32    // (dim,)
+	OutputNormBias    []float32    // (dim,); LayerNorm only
+	Classifier        quant.Matrix // (vocab, dim); the token embedding when shared
 }
 
 // LayerWeights are one transformer block's weights.
 type LayerWeights struct {
 	AttnNorm     []float32    // (dim,)
-	AttnNormBias []float32    // (dim,); GPT-2 only
-	Wq           quant.Matrix // (nHeads*headSize, dim)
-	Wk           quant.Matrix // (nKVHeads*headSize, dim)
-	Wv           quant.Matrix // (nKVHeads*headSize, dim)
-	Wqkv         quant.Matrix // (3*dim, dim); GPT-2's fused projection
-	BiasQKV      []float32    // (3*dim,); GPT-2 only
-	Wo           quant.Matrix // (dim, nHeads*headSize)
-	BiasO        []float32    // (dim,); GPT-2 only
+	AttnNormBias []float32    // (dim,)
+	Wq           quant.Matrix // (qDim, dim)
+	Wk           quant.Matrix // (kvDim, dim)
+	Wv           quant.Matrix // (kvDim, dim)
+	Bq           []float32    // (qDim,)
+	Bk           []float32    // (kvDim,)
+	Bv           []float32    // (kvDim,)
+	Wo           quant.Matrix // (dim, qDim)
+	Bo           []float32    // (dim,)
 	FFNNorm      []float32    // (dim,)
-	FFNNormBias  []float32    // (dim,); GPT-2 only
-	W1           quant.Matrix // (hidden, dim): gate (LLaMA), up (GPT-2)
-	Bias1        []float32    // (hidden,); GPT-2 only
-	W2           quant.Matrix // (dim, hidden): down
-	Bias2        []float32    // (dim,); GPT-2 only
-	W3           quant.Matrix // (hidden, dim): up (LLaMA only)
+	FFNNormBias  []float32    // (dim,)
+	Wgate        quant.Matrix // (hidden, dim); SwiGLU only
+	Wup          quant.Matrix // (hidden, dim)
+	Bup          []float32    // (hidden,)
+	Wdown        quant.Matrix // (dim, hidden)
+	Bdown        []float32    // (dim,)
 }
 
 // weightLoader looks tensors up by name and checks their shapes.
@@ -50,95 +56,133 @@ func (l *weightLoader) fail(name, msg string, args ...any) {
 	}
 }
 
-// matrix returns the (rows, cols) matrix called name.
-func (l *weightLoader) matrix(name string, rows, cols int) quant.Matrix {
-	t, ok := l.f.Tensor(name)
-	if !ok {
-		l.fail(name, "missing")
-		return quant.Matrix{}
-	}
-	if len(t.Shape) != 2 || t.Shape[0] != int64(rows) || t.Shape[1] != int64(cols) {
-		l.fail(name, "shape %v, want [%d %d]", t.Shape, rows, cols)
-		return quant.Matrix{}
-	}
+// matrix returns the tensor t as a (shape[0], shape[1]) matrix.
+func (l *weightLoader) matrix(t *format.TensorInfo, shape []int64) quant.Matrix {
+	rows, cols := int(shape[0]), int(shape[1])
 	m, err := quant.NewMatrix(t.Type, rows, cols, l.f.Bytes(t))
 	if err != nil {
-		l.fail(name, "%v", err)
+		l.fail(t.Name, "%v", err)
 	}
 	return m
 }
 
-// vector returns the float32 vector called name, of length n.
-func (l *weightLoader) vector(name string, n int) []float32 {
-	t, ok := l.f.Tensor(name)
-	if !ok {
-		l.fail(name, "missing")
-		return nil
-	}
-	if len(t.Shape) != 1 || t.Shape[0] != int64(n) {
-		l.fail(name, "shape %v, want [%d]", t.Shape, n)
-		return nil
-	}
+// vector returns the tensor t as a float32 vector.
+func (l *weightLoader) vector(t *format.TensorInfo) []float32 {
 	if t.Type != quant.F32 {
-		l.fail(name, "type %s, want f32", t.Type)
+		l.fail(t.Name, "type %s, want f32", t.Type)
 		return nil
 	}
 	v, err := l.f.Float32s(t)
 	if err != nil {
-		l.fail(name, "%v", err)
+		l.fail(t.Name, "%v", err)
 	}
 	return v
 }
 
-func (l *weightLoader) has(name string) bool {
-	_, ok := l.f.Tensor(name)
-	return ok
-}
-
-func blk(i int, name string) string { return fmt.Sprintf("blk.%d.%s", i, name) }
-
-// loadWeights maps every tensor the architecture needs.
-func loadWeights(f *format.File, c *Config) (Weights, error) {
+// loadWeights maps every tensor of the family's table that f has, checking
+// shapes and that the required ones are there, and binds each to its place
+// by role.
+func loadWeights(f *format.File, fam *arch.Family, c *arch.Config) (Weights, error) {
 	l := &weightLoader{f: f}
-	var w Weights
-	d, h, kv := c.Dim, c.HiddenDim, c.KVDim()
-	w.TokenEmbedding = l.matrix("token_embd.weight", c.VocabSize, d)
-	if c.Arch == ArchGPT2 {
-		w.PositionEmbedding = l.matrix("position_embd.weight", c.ContextLength, d)
-	}
-	w.Layers = make([]LayerWeights, c.NLayers)
-	for i := range w.Layers {
-		lw := &w.Layers[i]
-		lw.AttnNorm = l.vector(blk(i, "attn_norm.weight"), d)
-		lw.Wo = l.matrix(blk(i, "attn_output.weight"), d, d)
-		lw.FFNNorm = l.vector(blk(i, "ffn_norm.weight"), d)
-		lw.W2 = l.matrix(blk(i, "ffn_down.weight"), d, h)
-		switch c.Arch {
-		case ArchLlama:
-			lw.Wq = l.matrix(blk(i, "attn_q.weight"), d, d)
-			lw.Wk = l.matrix(blk(i, "attn_k.weight"), kv, d)
-			lw.Wv = l.matrix(blk(i, "attn_v.weight"), kv, d)
-			lw.W1 = l.matrix(blk(i, "ffn_gate.weight"), h, d)
-			lw.W3 = l.matrix(blk(i, "ffn_up.weight"), h, d)
-		case ArchGPT2:
-			lw.AttnNormBias = l.vector(blk(i, "attn_norm.bias"), d)
-			lw.Wqkv = l.matrix(blk(i, "attn_qkv.weight"), 3*d, d)
-			lw.BiasQKV = l.vector(blk(i, "attn_qkv.bias"), 3*d)
-			lw.BiasO = l.vector(blk(i, "attn_output.bias"), d)
-			lw.FFNNormBias = l.vector(blk(i, "ffn_norm.bias"), d)
-			lw.W1 = l.matrix(blk(i, "ffn_up.weight"), h, d)
-			lw.Bias1 = l.vector(blk(i, "ffn_up.bias"), h)
-			lw.Bias2 = l.vector(blk(i, "ffn_down.bias"), d)
+	w := Weights{Layers: make([]LayerWeights, c.NLayers)}
+	for _, e := range fam.Entries(c) {
+		t, ok := f.Tensor(e.Name)
+		if !ok {
+			if e.Role != arch.RoleOutput && !e.Optional {
+				l.fail(e.Name, "missing")
+			}
+			continue
 		}
+		if !slices.Equal(t.Shape, e.Shape) {
+			l.fail(e.Name, "shape %v, want %v", t.Shape, e.Shape)
+			continue
+		}
+		var m quant.Matrix
+		var v []float32
+		if e.Vector() {
+			v = l.vector(t)
+		} else {
+			m = l.matrix(t, e.Shape)
+		}
+		if l.err != nil {
+			break
+		}
+		var lw *LayerWeights
+		if e.Layer >= 0 {
+			lw = &w.Layers[e.Layer]
+		}
+		w.bind(lw, e.Role, m, v, c)
 	}
-	w.FinalNorm = l.vector("output_norm.weight", d)
-	if c.Arch == ArchGPT2 {
-		w.FinalNormBias = l.vector("output_norm.bias", d)
-	}
-	if l.has("output.weight") {
-		w.Classifier = l.matrix("output.weight", c.VocabSize, d)
-	} else {
+	if w.Classifier.Data == nil {
 		w.Classifier = w.TokenEmbedding
 	}
 	return w, l.err
+}
+
+// bind puts a tensor of role r in its place: m for a matrix, v for a
+// vector; lw is its block's weights.
+func (w *Weights) bind(lw *LayerWeights, r arch.Role, m quant.Matrix, v []float32, c *arch.Config) {
+	q, kv := c.QDim(), c.KVDim()
+	switch r {
+	case arch.RoleTokenEmbedding:
+		w.TokenEmbedding = m
+	case arch.RolePositionEmbedding:
+		w.PositionEmbedding = m
+	case arch.RoleOutputNorm:
+		w.OutputNorm = v
+	case arch.RoleOutputNormBias:
+		w.OutputNormBias = v
+	case arch.RoleOutput:
+		w.Classifier = m
+	case arch.RoleAttnNorm:
+		lw.AttnNorm = v
+	case arch.RoleAttnNormBias:
+		lw.AttnNormBias = v
+	case arch.RoleAttnQ:
+		lw.Wq = m
+	case arch.RoleAttnK:
+		lw.Wk = m
+	case arch.RoleAttnV:
+		lw.Wv = m
+	case arch.RoleAttnQKV:
+		// rows: all of q, then k, then v
+		lw.Wq, lw.Wk, lw.Wv = rowRange(m, 0, q), rowRange(m, q, kv), rowRange(m, q+kv, kv)
+	case arch.RoleAttnQBias:
+		lw.Bq = v
+	case arch.RoleAttnKBias:
+		lw.Bk = v
+	case arch.RoleAttnVBias:
+		lw.Bv = v
+	case arch.RoleAttnQKVBias:
+		lw.Bq, lw.Bk, lw.Bv = v[:q:q], v[q:q+kv:q+kv], v[q+kv:]
+	case arch.RoleAttnOutput:
+		lw.Wo = m
+	case arch.RoleAttnOutputBias:
+		lw.Bo = v
+	case arch.RoleFFNNorm:
+		lw.FFNNorm = v
+	case arch.RoleFFNNormBias:
+		lw.FFNNormBias = v
+	case arch.RoleFFNGate:
+		lw.Wgate = m
+	case arch.RoleFFNUp:
+		lw.Wup = m
+	case arch.RoleFFNGateUp:
+		// rows: all of gate, then up
+		lw.Wgate, lw.Wup = rowRange(m, 0, c.HiddenDim), rowRange(m, c.HiddenDim, c.HiddenDim)
+	case arch.RoleFFNUpBias:
+		lw.Bup = v
+	case arch.RoleFFNDown:
+		lw.Wdown = m
+	case arch.RoleFFNDownBias:
+		lw.Bdown = v
+	default:
+		panic(fmt.Sprintf("runtime: no place for a tensor of role %s", r))
+	}
+}
+
+// rowRange is rows [lo, lo+n) of m, sharing its data.
+func rowRange(m quant.Matrix, lo, n int) quant.Matrix {
+	rb := m.RowBytes()
+	return quant.Matrix{Type: m.Type, Rows: n, Cols: m.Cols, Data: m.Data[lo*rb : (lo+n)*rb : (lo+n)*rb]}
 }

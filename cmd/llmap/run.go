@@ -101,7 +101,7 @@ func runRun(cmd *cobra.Command, path string, f runFlags) error {
 	if err != nil {
 		return err
 	}
-	kv, act := m.Config.StateBytes(s.Context())
+	kv, act := m.StateBytes(s.Context())
 	fmt.Fprintf(stderr, "llmap: %s: %s, %d layers, dim %d, vocab %d; context %d positions (KV cache %s, activations %s); opened in %v\n",
 		path, m.Config.Arch, m.Config.NLayers, m.Config.Dim, m.Config.VocabSize, s.Context(),
 		humanBytes(kv), humanBytes(act), openTime.Round(time.Microsecond))

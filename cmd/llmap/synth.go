@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/llmap/llmap/format/arch"
 	"github.com/llmap/llmap/format/convert"
 	"github.com/llmap/llmap/format/llama2c"
 	"github.com/llmap/llmap/quant"
@@ -13,9 +14,9 @@ import (
 )
 
 type synthFlags struct {
-	shape, output, quant, format string
-	seed                         uint64
-	dims                         convert.Shape
+	shape, output, quant, format, arch string
+	seed                               uint64
+	dims                               arch.Config
 }
 
 func newSynthCmd() *cobra.Command {
@@ -23,12 +24,13 @@ func newSynthCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "synth --shape NAME -o FILE [flags]",
 		Short: "Write a model of a given shape with random weights",
-		Long: `Write a LLaMA-style model with random weights (normal, standard deviation
-0.02; norm weights 1) for benchmarks and tests, streaming one row at a time so
-memory use does not grow with the model. The same seed gives the same weights
-whatever the output type. Named shapes: ` + strings.Join(convert.ShapeNames(), ", ") + `.
+		Long: `Write a model with random weights (normal, standard deviation 0.02; norm
+weights 1) for benchmarks and tests, streaming one row at a time so memory
+use does not grow with the model. The same seed gives the same weights
+whatever the output type. Named shapes (LLaMA's): ` + strings.Join(convert.ShapeNames(), ", ") + `.
 --dim, --hidden, --layers, --heads, --kv-heads, --vocab and --ctx override
-the shape's values (or, without --shape, give them all).
+the shape's values (or, without --shape, give them all). --arch picks the
+family (` + strings.Join(arch.Names(), ", ") + `); every tensor of its table is written.
 
 --format llama2c writes llama2.c's own checkpoint layout (fp32) instead, to
 run the same weights with llama2.c's run.c.`,
@@ -42,6 +44,7 @@ run the same weights with llama2.c's run.c.`,
 	fl.StringVarP(&f.output, "output", "o", "", "output file (required)")
 	fl.StringVarP(&f.quant, "quant", "q", "f32", "type of the weight matrices: f32, f16, bf16, q8_0, q4_0")
 	fl.StringVar(&f.format, "format", "llmap", "output format: llmap or llama2c")
+	fl.StringVar(&f.arch, "arch", "llama", "model family: "+strings.Join(arch.Names(), ", "))
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed")
 	fl.IntVar(&f.dims.Dim, "dim", 0, "model width")
 	fl.IntVar(&f.dims.HiddenDim, "hidden", 0, "feed-forward width")
@@ -57,7 +60,7 @@ func runSynth(cmd *cobra.Command, f *synthFlags) error {
 	if f.output == "" {
 		return usagef("-o/--output is required")
 	}
-	s := convert.Shape{}
+	s := arch.Config{}
 	name := "custom"
 	if f.shape != "" {
 		var ok bool
@@ -78,14 +81,12 @@ func runSynth(cmd *cobra.Command, f *synthFlags) error {
 	override(&s.NKVHeads, f.dims.NKVHeads)
 	override(&s.VocabSize, f.dims.VocabSize)
 	override(&s.ContextLength, f.dims.ContextLength)
-	if s.NKVHeads == 0 {
-		s.NKVHeads = s.NHeads
+	if _, err := arch.Lookup(f.arch); err != nil {
+		return usagef("--arch: %v", err)
 	}
+	s.Arch = f.arch
 	if s.ContextLength == 0 {
 		s.ContextLength = 2048
-	}
-	if err := s.Validate(); err != nil {
-		return usagef("%v", err)
 	}
 	typ, err := quant.ParseType(f.quant)
 	if err != nil {
@@ -98,6 +99,7 @@ func runSynth(cmd *cobra.Command, f *synthFlags) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	s.SetDefaults()
 	switch f.format {
 	case "llmap":
 		bar := newProgress("writing")
@@ -121,7 +123,7 @@ func runSynth(cmd *cobra.Command, f *synthFlags) error {
 
 // writeLlama2c writes m in llama2.c's legacy layout, atomically: a
 // temporary file beside the output, renamed into place when complete.
-func writeLlama2c(path string, m *convert.Model, s convert.Shape) error {
+func writeLlama2c(path string, m *convert.Model, c arch.Config) error {
 	rows := map[string]*convert.Tensor{}
 	for i := range m.Tensors {
 		rows[m.Tensors[i].Name] = &m.Tensors[i]
@@ -131,8 +133,6 @@ func writeLlama2c(path string, m *convert.Model, s convert.Shape) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	c := llama2c.Config{Dim: s.Dim, HiddenDim: s.HiddenDim, NLayers: s.NLayers, NHeads: s.NHeads,
-		NKVHeads: s.NKVHeads, VocabSize: s.VocabSize, SeqLen: s.ContextLength}
 	err = llama2c.WriteLegacy(tmp, c, func(name string, r int, dst []float32) { rows[name].Row(r, dst) })
 	if err == nil {
 		err = tmp.Sync()

@@ -3,28 +3,32 @@ package convert
 import (
 	"fmt"
 	"slices"
-	"sort"
 
-	"github.com/llmap/llmap/format"
+	"github.com/llmap/llmap/format/arch"
 )
 
-// CheckModel checks that m has exactly the tensors its architecture needs,
-// with the shapes its metadata implies, and that every tensor with raw
-// bytes has as many as its type and shape require.
+// CheckModel checks that m has exactly the tensors its family's table
+// (format/arch) allows, with the shapes its hyperparameters imply, that
+// every required tensor is there, and that every tensor with raw bytes has
+// as many as its type and shape require.
 func CheckModel(m *Model) error {
-	want, err := wantShapes(m.Meta)
+	c, err := arch.FromMetadata(m.Meta)
 	if err != nil {
 		return err
 	}
+	f, _ := c.Family() // FromMetadata checked it
 	seen := make(map[string]bool, len(m.Tensors))
 	for i := range m.Tensors {
 		t := &m.Tensors[i]
-		w, ok := want[t.Name]
-		if !ok {
-			return fmt.Errorf("tensor %s: not part of the %s architecture", t.Name, archOf(m.Meta))
+		row, layer, ok := f.Find(t.Name)
+		if !ok || layer >= c.NLayers {
+			return fmt.Errorf("tensor %s: not part of the %s architecture", t.Name, f.Name)
 		}
-		if !slices.Equal(t.Shape, w) {
-			return fmt.Errorf("tensor %s: shape %v, want %v", t.Name, t.Shape, w)
+		if want := row.ShapeOf(&c); !slices.Equal(t.Shape, want) {
+			return fmt.Errorf("tensor %s: shape %v, want %v", t.Name, t.Shape, want)
+		}
+		if row.Role == arch.RoleOutput && c.SharedClassifier {
+			return fmt.Errorf("tensor %s: present, but model.shared_classifier is set", t.Name)
 		}
 		if t.Raw != nil {
 			n, err := t.RawType.RowBytes(int64(t.Rows()) * int64(t.Cols()))
@@ -32,85 +36,31 @@ func CheckModel(m *Model) error {
 				return fmt.Errorf("tensor %s: %d bytes of %s data, want %d", t.Name, len(t.Raw), t.RawType, n)
 			}
 		}
+		if seen[t.Name] {
+			return fmt.Errorf("tensor %s: given twice", t.Name)
+		}
 		seen[t.Name] = true
 	}
-	shared, _ := m.Meta.Bool(format.KeySharedClassifier)
-	names := make([]string, 0, len(want))
-	for n := range want {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		if !seen[n] && !(n == format.TensorOutput && shared) {
-			return fmt.Errorf("tensor %s: missing", n)
+	for _, e := range f.Entries(&c) {
+		if !seen[e.Name] && e.Required(&c) {
+			return fmt.Errorf("tensor %s: missing", e.Name)
 		}
 	}
 	return nil
 }
 
-func archOf(meta *format.Metadata) string {
-	a, _ := meta.String(format.KeyArchitecture)
-	return a
-}
-
-// wantShapes lists the tensors of the architecture in meta with their
-// shapes, outermost first (format/SPEC.md, "Tensor names").
-func wantShapes(meta *format.Metadata) (map[string][]int64, error) {
-	arch, err := meta.String(format.KeyArchitecture)
+// sortByTable puts m's tensors in the order of its family's table (the order
+// of arch.Family.Entries). m must have passed CheckModel.
+func sortByTable(m *Model) error {
+	c, err := arch.FromMetadata(m.Meta)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	get := func(k string) int64 {
-		v, e := meta.U32(k)
-		if e != nil && err == nil {
-			err = e
-		}
-		return int64(v)
+	f, _ := c.Family()
+	rank := make(map[string]int, len(m.Tensors))
+	for i, e := range f.Entries(&c) {
+		rank[e.Name] = i
 	}
-	d, h, nl, nh, nkv, vocab, ctx := get(format.KeyDim), get(format.KeyHiddenDim), get(format.KeyNLayers),
-		get(format.KeyNHeads), get(format.KeyNKVHeads), get(format.KeyVocabSize), get(format.KeyContextLength)
-	if err != nil {
-		return nil, err
-	}
-	if nh == 0 || nkv == 0 || d%nh != 0 || nl > 1<<16 {
-		return nil, fmt.Errorf("metadata: dim %d, n_heads %d, n_kv_heads %d, n_layers %d are inconsistent", d, nh, nkv, nl)
-	}
-	kv := d / nh * nkv
-	w := map[string][]int64{
-		format.TensorTokenEmbd:  {vocab, d},
-		format.TensorOutputNorm: {d},
-		format.TensorOutput:     {vocab, d},
-	}
-	for l := 0; l < int(nl); l++ {
-		b := func(s string, shape ...int64) { w[format.BlockTensor(l, s)] = shape }
-		b("attn_norm.weight", d)
-		b("attn_output.weight", d, d)
-		b("ffn_norm.weight", d)
-		b("ffn_up.weight", h, d)
-		b("ffn_down.weight", d, h)
-		switch arch {
-		case format.ArchLlama:
-			b("attn_q.weight", d, d)
-			b("attn_k.weight", kv, d)
-			b("attn_v.weight", kv, d)
-			b("ffn_gate.weight", h, d)
-		case format.ArchGPT2:
-			b("attn_norm.bias", d)
-			b("attn_qkv.weight", 3*d, d)
-			b("attn_qkv.bias", 3*d)
-			b("attn_output.bias", d)
-			b("ffn_norm.bias", d)
-			b("ffn_up.bias", h)
-			b("ffn_down.bias", d)
-		}
-	}
-	switch arch {
-	case format.ArchLlama:
-	case format.ArchGPT2:
-		w[format.TensorPositionEmbd] = []int64{ctx, d}
-		w["output_norm.bias"] = []int64{d}
-	default:
-		return nil, fmt.Errorf("unknown architecture %q (llmap runs %q and %q)", arch, format.ArchLlama, format.ArchGPT2)
-	}
-	return w, nil
+	slices.SortStableFunc(m.Tensors, func(a, b Tensor) int { return rank[a.Name] - rank[b.Name] })
+	return nil
 }

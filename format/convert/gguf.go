@@ -2,14 +2,14 @@ package convert
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/llmap/llmap/format"
+	"github.com/llmap/llmap/format/arch"
 	"github.com/llmap/llmap/format/gguf"
 )
 
-// FromGGUF describes a GGUF file of the llama or gpt2 architecture as a
+// FromGGUF describes a GGUF file of a family llmap runs (format/arch) as a
 // source model. GGUF's tensor names are llmap's, and its llama q/k weights
 // are already in the interleaved-pair order llmap's RoPE uses (llama.cpp's
 // converter permutes Hugging Face's rotate-half rows), so every tensor is
@@ -55,32 +55,15 @@ func FromGGUF(f *gguf.File, path string) (*Model, error) {
 		hasOutput = hasOutput || ti.Name == format.TensorOutput
 	}
 	meta.Set(format.KeySharedClassifier, format.Bool(!hasOutput))
-	// Write tensors in the order llmap's own files use: by layer, then name.
-	sort.SliceStable(m.Tensors, func(i, j int) bool { return tensorOrder(m.Tensors[i].Name) < tensorOrder(m.Tensors[j].Name) })
 	if err := CheckModel(m); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	// Write tensors in the order of the family's table, as llmap's own
+	// files have them: embeddings, blocks by layer, output.
+	if err := sortByTable(m); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	return m, nil
-}
-
-// tensorOrder sorts token and position embeddings first, blocks by layer,
-// and the final norm and classifier last.
-func tensorOrder(name string) int {
-	switch name {
-	case format.TensorTokenEmbd:
-		return 0
-	case format.TensorPositionEmbd:
-		return 1
-	case format.TensorOutputNorm, "output_norm.bias":
-		return 1 << 30
-	case format.TensorOutput:
-		return 1<<30 + 1
-	}
-	var l int
-	if _, err := fmt.Sscanf(name, "blk.%d.", &l); err == nil {
-		return 2 + l
-	}
-	return 1<<30 - 1
 }
 
 func baseName(path string) string {
@@ -90,80 +73,78 @@ func baseName(path string) string {
 	return path
 }
 
-// ggufConfig reads the hyperparameters of a llama or gpt2 GGUF into llmap
-// metadata keys.
+// ggufConfig reads the hyperparameters of a GGUF model of a family llmap
+// runs into llmap metadata keys. GGUF spells them the same way for every
+// family, under the architecture's name: ARCH.embedding_length, ...; the
+// epsilon key depends on the family's norm, and the RoPE keys are read
+// only for families with RoPE.
 func ggufConfig(f *gguf.File) (*format.Metadata, error) {
-	arch, ok := f.String("general.architecture")
+	name, ok := f.String("general.architecture")
 	if !ok {
 		return nil, fmt.Errorf("metadata general.architecture: missing")
 	}
-	if arch != format.ArchLlama && arch != format.ArchGPT2 {
-		return nil, fmt.Errorf("unknown architecture %q (llmap imports %q and %q)", arch, format.ArchLlama, format.ArchGPT2)
+	fam, err := arch.Lookup(name)
+	if err != nil {
+		return nil, err
 	}
-	meta := &format.Metadata{}
-	meta.Set(format.KeyArchitecture, format.String(arch))
-	u32 := func(key, dst string, required bool, def uint32) error {
-		v, ok := f.Uint32(arch + "." + key)
+	c := arch.Config{Arch: fam.Name}
+	u32 := func(key string, required bool, def uint32) (int, error) {
+		v, ok := f.Uint32(name + "." + key)
 		if !ok {
-			if _, present := f.Lookup(arch + "." + key); present || required {
-				return fmt.Errorf("metadata %s.%s: missing or not an unsigned 32-bit integer", arch, key)
+			if _, present := f.Lookup(name + "." + key); present || required {
+				return 0, fmt.Errorf("metadata %s.%s: missing or not an unsigned 32-bit integer", name, key)
 			}
 			v = def
 		}
-		meta.Set(dst, format.U32(v))
-		return nil
+		return int(v), nil
 	}
 	for _, k := range []struct {
-		key, dst string
+		key string
+		dst *int
 	}{
-		{"embedding_length", format.KeyDim},
-		{"feed_forward_length", format.KeyHiddenDim},
-		{"block_count", format.KeyNLayers},
-		{"attention.head_count", format.KeyNHeads},
-		{"context_length", format.KeyContextLength},
+		{"embedding_length", &c.Dim},
+		{"feed_forward_length", &c.HiddenDim},
+		{"block_count", &c.NLayers},
+		{"attention.head_count", &c.NHeads},
+		{"context_length", &c.ContextLength},
 	} {
-		if err := u32(k.key, k.dst, true, 0); err != nil {
+		if *k.dst, err = u32(k.key, true, 0); err != nil {
 			return nil, err
 		}
 	}
-	nh, _ := meta.U32(format.KeyNHeads)
-	if err := u32("attention.head_count_kv", format.KeyNKVHeads, false, nh); err != nil {
+	if c.NKVHeads, err = u32("attention.head_count_kv", false, uint32(c.NHeads)); err != nil {
 		return nil, err
 	}
 	epsKey := "attention.layer_norm_rms_epsilon"
-	if arch == format.ArchGPT2 {
+	if fam.Norm == arch.LayerNorm {
 		epsKey = "attention.layer_norm_epsilon"
 	}
-	eps, ok := f.Float32(arch + "." + epsKey)
-	if !ok {
-		return nil, fmt.Errorf("metadata %s.%s: missing", arch, epsKey)
+	if c.NormEps, ok = f.Float32(name + "." + epsKey); !ok {
+		return nil, fmt.Errorf("metadata %s.%s: missing", name, epsKey)
 	}
-	meta.Set(format.KeyNormEps, format.F32(eps))
-	if arch == format.ArchLlama {
-		base, ok := f.Float32("llama.rope.freq_base")
-		if !ok {
-			base = 10000
+	if fam.Position.RoPE() {
+		if c.RopeBase, ok = f.Float32(name + ".rope.freq_base"); !ok {
+			c.RopeBase = fam.RopeBase
 		}
-		meta.Set(format.KeyRopeBase, format.F32(base))
-		if d, ok := f.Uint32("llama.rope.dimension_count"); ok {
-			dim, _ := meta.U32(format.KeyDim)
-			if nh > 0 && d != dim/nh {
-				return nil, fmt.Errorf("metadata llama.rope.dimension_count = %d: partial RoPE is not supported (head size %d)", d, dim/nh)
+		if d, ok := f.Uint32(name + ".rope.dimension_count"); ok {
+			if c.NHeads > 0 && int(d) != c.Dim/c.NHeads {
+				return nil, fmt.Errorf("metadata %s.rope.dimension_count = %d: partial RoPE is not supported (head size %d)", name, d, c.Dim/c.NHeads)
 			}
 		}
-		if st, ok := f.String("llama.rope.scaling.type"); ok && st != "none" {
-			return nil, fmt.Errorf("metadata llama.rope.scaling.type = %q: RoPE scaling is not supported", st)
+		if st, ok := f.String(name + ".rope.scaling.type"); ok && st != "none" {
+			return nil, fmt.Errorf("metadata %s.rope.scaling.type = %q: RoPE scaling is not supported", name, st)
 		}
 	}
 	// The vocabulary size is the embedding's row count.
-	if t, ok := f.Tensor(format.TensorTokenEmbd); ok && len(t.Dims) == 2 && t.Dims[1] <= 1<<24 {
-		meta.Set(format.KeyVocabSize, format.U32(uint32(t.Dims[1])))
+	if t, ok := f.Tensor(format.TensorTokenEmbd); ok && len(t.Dims) == 2 && t.Dims[1] <= arch.MaxSize {
+		c.VocabSize = int(t.Dims[1])
 	} else if toks, ok := f.Strings("tokenizer.ggml.tokens"); ok {
-		meta.Set(format.KeyVocabSize, format.U32(uint32(len(toks))))
+		c.VocabSize = len(toks)
 	} else {
 		return nil, fmt.Errorf("tensor %s: missing", format.TensorTokenEmbd)
 	}
-	return meta, nil
+	c.SetDefaults()
+	return c.Metadata("", ""), nil
 }
 
 // TokenizerFromGGUF returns the tokenizer of a GGUF file (a model or a

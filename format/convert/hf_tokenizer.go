@@ -11,6 +11,12 @@ import (
 	"github.com/llmap/llmap/format"
 )
 
+// hfConfig is the part of config.json the tokenizer readers use.
+type hfConfig struct {
+	BOSTokenID json.RawMessage `json:"bos_token_id"`
+	EOSTokenID json.RawMessage `json:"eos_token_id"`
+}
+
 // LoadHFTokenizer reads the tokenizer of a Hugging Face directory and
 // returns it as tokenizer.* metadata. It looks for, in order:
 //

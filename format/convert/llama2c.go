@@ -10,12 +10,7 @@ import (
 // model. The tensors alias the checkpoint's mapping: keep ck open until
 // Write returns.
 func FromLlama2c(ck *llama2c.Checkpoint, tok *llama2c.Tokenizer, name string) *Model {
-	c := ck.Config
-	meta := Hyperparameters{
-		Arch: format.ArchLlama, Dim: c.Dim, HiddenDim: c.HiddenDim, NLayers: c.NLayers,
-		NHeads: c.NHeads, NKVHeads: c.NKVHeads, VocabSize: c.VocabSize, ContextLength: c.SeqLen,
-		NormEps: 1e-5, RopeBase: 10000, SharedClassifier: c.SharedClassifier,
-	}.Metadata(name, sourceName(c.Version))
+	meta := ck.Config.Metadata(name, sourceName(ck.Version))
 	meta.Set(format.KeyTokenizerKind, format.String("llama"))
 	meta.Set(format.KeyTokenizerTokens, format.Strings(tok.Pieces))
 	meta.Set(format.KeyTokenizerScores, format.F32s(tok.Scores))

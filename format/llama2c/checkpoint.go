@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/llmap/llmap/format"
+	"github.com/llmap/llmap/format/arch"
 	"github.com/llmap/llmap/internal/mmapfile"
 )
 
@@ -35,25 +37,23 @@ const (
 // ErrFormat is wrapped by every error that reports a malformed checkpoint.
 var ErrFormat = errors.New("not a valid llama2.c checkpoint")
 
-// Config holds a checkpoint's hyperparameters.
-type Config struct {
-	Version          int
-	Dim              int // transformer width
-	HiddenDim        int // feed-forward width
-	NLayers          int
-	NHeads           int // query heads
-	NKVHeads         int // key/value heads (grouped-query attention)
-	VocabSize        int
-	SeqLen           int // maximum context length
-	SharedClassifier bool
-	GroupSize        int // quantisation group of version 2, 0 otherwise
+// NormEps and RopeBase are the values llama2.c's run.c has built in; its
+// checkpoints do not store them.
+const (
+	NormEps  = 1e-5
+	RopeBase = 10000
+)
+
+// header is a checkpoint's header: the hyperparameters (llama, with
+// run.c's epsilon and RoPE base) and the version's own fields.
+type header struct {
+	arch.Config
+	Version   int
+	GroupSize int // quantisation group of version 2, 0 otherwise
 }
 
-// HeadSize is Dim / NHeads.
-func (c Config) HeadSize() int { return c.Dim / c.NHeads }
-
-// KVDim is the width of the key and value projections.
-func (c Config) KVDim() int { return c.Dim * c.NKVHeads / c.NHeads }
+// kvDim is the width of the key and value projections.
+func (c header) kvDim() int { return c.Dim * c.NKVHeads / c.NHeads }
 
 // Tensor is one weight matrix or vector of a checkpoint, under its .llmap
 // (GGUF-style) name. Shape is outermost first: a matrix W in out = W x has
@@ -107,8 +107,10 @@ func (t *Tensor) Row(r int, dst []float32) {
 // the data it was parsed from; for Open, that is a read-only mapping that is
 // valid until Close.
 type Checkpoint struct {
-	Config  Config
-	Tensors []*Tensor
+	Config    arch.Config // family llama, ContextLength = llama2.c's seq_len
+	Version   int
+	GroupSize int // quantisation group of version 2, 0 otherwise
+	Tensors   []*Tensor
 	mapping *mmapfile.Mapping
 }
 
@@ -165,17 +167,22 @@ func Parse(data []byte) (*Checkpoint, error) {
 	return parseV0(data)
 }
 
-func readConfig(b []byte) (Config, error) {
+func readConfig(b []byte) (header, error) {
 	v := func(i int) int { return int(int32(binary.LittleEndian.Uint32(b[4*i:]))) }
-	c := Config{Dim: v(0), HiddenDim: v(1), NLayers: v(2), NHeads: v(3), NKVHeads: v(4), VocabSize: v(5), SeqLen: v(6)}
+	c := header{Config: arch.Config{Arch: arch.Llama.Name, Dim: v(0), HiddenDim: v(1), NLayers: v(2), NHeads: v(3),
+		NKVHeads: v(4), VocabSize: v(5), ContextLength: v(6), NormEps: NormEps, RopeBase: RopeBase}}
 	c.SharedClassifier = c.VocabSize > 0
 	if c.VocabSize < 0 {
 		c.VocabSize = -c.VocabSize
 	}
-	return c, c.validate()
+	err := c.validate()
+	if err == nil {
+		c.HeadSize = c.Dim / c.NHeads
+	}
+	return c, err
 }
 
-func (c Config) validate() error {
+func (c header) validate() error {
 	check := func(name string, v, max int) error {
 		if v <= 0 || v > max {
 			return fmt.Errorf("%w: %s = %d (want 1..%d)", ErrFormat, name, v, max)
@@ -188,7 +195,7 @@ func (c Config) validate() error {
 	}{
 		{"dim", c.Dim, maxDim}, {"hidden_dim", c.HiddenDim, maxDim * 8}, {"n_layers", c.NLayers, maxLayers},
 		{"n_heads", c.NHeads, maxHeads}, {"n_kv_heads", c.NKVHeads, maxHeads},
-		{"vocab_size", c.VocabSize, maxVocab}, {"seq_len", c.SeqLen, maxSeqLen},
+		{"vocab_size", c.VocabSize, maxVocab}, {"seq_len", c.ContextLength, maxSeqLen},
 	} {
 		if err := check(f.name, f.v, f.max); err != nil {
 			return err
@@ -200,8 +207,8 @@ func (c Config) validate() error {
 	if c.NHeads%c.NKVHeads != 0 {
 		return fmt.Errorf("%w: n_heads %d is not a multiple of n_kv_heads %d", ErrFormat, c.NHeads, c.NKVHeads)
 	}
-	if c.HeadSize()%2 != 0 {
-		return fmt.Errorf("%w: head size %d is odd (RoPE rotates pairs)", ErrFormat, c.HeadSize())
+	if (c.Dim/c.NHeads)%2 != 0 {
+		return fmt.Errorf("%w: head size %d is odd (RoPE rotates pairs)", ErrFormat, c.Dim/c.NHeads)
 	}
 	return nil
 }
@@ -209,35 +216,41 @@ func (c Config) validate() error {
 // layout describes the tensors of a checkpoint in file order. Each entry
 // covers all layers of one kind (layer-major) or a single tensor.
 type layoutEntry struct {
-	name     string // .llmap name; "%d" is replaced by the layer index
+	name     string // .llmap name; after "blk.N." if perLayer
 	perLayer bool
 	rows     int // 1 for vectors
 	cols     int
 	skip     bool // obsolete data (freq_cis) that is read past but not kept
 }
 
-func (c Config) entries() map[string]layoutEntry {
-	d, h, kv, v := c.Dim, c.HiddenDim, c.KVDim(), c.VocabSize
+// entries maps llama2.c's arrays to the tensors of format/arch's llama
+// table, whose names they take.
+func (c header) entries() map[string]layoutEntry {
+	d, h, kv, v := c.Dim, c.HiddenDim, c.kvDim(), c.VocabSize
+	t := func(r arch.Role, rows, cols int) layoutEntry {
+		row := arch.Llama.Tensor(r)
+		return layoutEntry{name: row.Name, perLayer: r.Block(), rows: rows, cols: cols}
+	}
 	return map[string]layoutEntry{
-		"emb":       {name: "token_embd.weight", rows: v, cols: d},
-		"rms_att":   {name: "blk.%d.attn_norm.weight", perLayer: true, rows: 1, cols: d},
-		"wq":        {name: "blk.%d.attn_q.weight", perLayer: true, rows: d, cols: d},
-		"wk":        {name: "blk.%d.attn_k.weight", perLayer: true, rows: kv, cols: d},
-		"wv":        {name: "blk.%d.attn_v.weight", perLayer: true, rows: kv, cols: d},
-		"wo":        {name: "blk.%d.attn_output.weight", perLayer: true, rows: d, cols: d},
-		"rms_ffn":   {name: "blk.%d.ffn_norm.weight", perLayer: true, rows: 1, cols: d},
-		"w1":        {name: "blk.%d.ffn_gate.weight", perLayer: true, rows: h, cols: d},
-		"w2":        {name: "blk.%d.ffn_down.weight", perLayer: true, rows: d, cols: h},
-		"w3":        {name: "blk.%d.ffn_up.weight", perLayer: true, rows: h, cols: d},
-		"rms_final": {name: "output_norm.weight", rows: 1, cols: d},
-		"freq_real": {skip: true, rows: c.SeqLen, cols: c.HeadSize() / 2},
-		"freq_imag": {skip: true, rows: c.SeqLen, cols: c.HeadSize() / 2},
-		"wcls":      {name: "output.weight", rows: v, cols: d},
+		"emb":       t(arch.RoleTokenEmbedding, v, d),
+		"rms_att":   t(arch.RoleAttnNorm, 1, d),
+		"wq":        t(arch.RoleAttnQ, d, d),
+		"wk":        t(arch.RoleAttnK, kv, d),
+		"wv":        t(arch.RoleAttnV, kv, d),
+		"wo":        t(arch.RoleAttnOutput, d, d),
+		"rms_ffn":   t(arch.RoleFFNNorm, 1, d),
+		"w1":        t(arch.RoleFFNGate, h, d),
+		"w2":        t(arch.RoleFFNDown, d, h),
+		"w3":        t(arch.RoleFFNUp, h, d),
+		"rms_final": t(arch.RoleOutputNorm, 1, d),
+		"freq_real": {skip: true, rows: c.ContextLength, cols: c.Dim / c.NHeads / 2},
+		"freq_imag": {skip: true, rows: c.ContextLength, cols: c.Dim / c.NHeads / 2},
+		"wcls":      t(arch.RoleOutput, v, d),
 	}
 }
 
 // order lists the float32 arrays of versions 0 and 1 in file order.
-func (c Config) order() []string {
+func (c header) order() []string {
 	var o []string
 	if c.Version == VersionLegacy {
 		o = []string{"emb", "rms_att", "wq", "wk", "wv", "wo", "rms_ffn", "w1", "w2", "w3", "rms_final", "freq_real", "freq_imag"}
@@ -259,12 +272,12 @@ func (e layoutEntry) shape() []int64 {
 
 func (e layoutEntry) tensorName(layer int) string {
 	if e.perLayer {
-		return fmt.Sprintf(e.name, layer)
+		return format.BlockTensor(layer, e.name)
 	}
 	return e.name
 }
 
-func (e layoutEntry) layers(c Config) int {
+func (e layoutEntry) layers(c header) int {
 	if e.perLayer {
 		return c.NLayers
 	}
@@ -273,7 +286,7 @@ func (e layoutEntry) layers(c Config) int {
 
 // f32Size is the total byte size of the float32 arrays. The header limits
 // keep it far below 2^63.
-func (c Config) f32Size() int64 {
+func (c header) f32Size() int64 {
 	var n int64
 	ents := c.entries()
 	for _, k := range c.order() {
@@ -295,7 +308,7 @@ func parseV0(data []byte) (*Checkpoint, error) {
 	want := headerV0 + c.f32Size()
 	if int64(len(data)) != want {
 		return nil, fmt.Errorf("%w: header (dim %d, hidden %d, layers %d, heads %d, kv heads %d, vocab %d, seq_len %d) implies %d bytes, file has %d",
-			ErrFormat, c.Dim, c.HiddenDim, c.NLayers, c.NHeads, c.NKVHeads, c.VocabSize, c.SeqLen, want, len(data))
+			ErrFormat, c.Dim, c.HiddenDim, c.NLayers, c.NHeads, c.NKVHeads, c.VocabSize, c.ContextLength, want, len(data))
 	}
 	return splitF32(data, headerV0, c), nil
 }
@@ -323,8 +336,8 @@ func parseV1V2(data []byte, version int) (*Checkpoint, error) {
 
 // splitF32 cuts the float32 arrays of a version 0 or 1 file, starting at off,
 // into per-layer tensors. The caller has checked the total size.
-func splitF32(data []byte, off int64, c Config) *Checkpoint {
-	ck := &Checkpoint{Config: c}
+func splitF32(data []byte, off int64, c header) *Checkpoint {
+	ck := &Checkpoint{Config: c.Config, Version: c.Version, GroupSize: c.GroupSize}
 	ents := c.entries()
 	byName := map[string]*Tensor{}
 	for _, k := range c.order() {
@@ -342,7 +355,7 @@ func splitF32(data []byte, off int64, c Config) *Checkpoint {
 	return ck
 }
 
-func parseV2(data []byte, c Config) (*Checkpoint, error) {
+func parseV2(data []byte, c header) (*Checkpoint, error) {
 	gs := c.GroupSize
 	if gs <= 0 || gs > maxDim {
 		return nil, fmt.Errorf("%w: group size %d", ErrFormat, gs)
@@ -398,13 +411,13 @@ func parseV2(data []byte, c Config) (*Checkpoint, error) {
 	if off != size {
 		return nil, fmt.Errorf("%w: %d bytes after the last tensor", ErrFormat, size-off)
 	}
-	return &Checkpoint{Config: c, Tensors: canonicalOrder(c, byName)}, nil
+	return &Checkpoint{Config: c.Config, Version: c.Version, GroupSize: c.GroupSize, Tensors: canonicalOrder(c, byName)}, nil
 }
 
 // canonicalOrder lists tensors in the order the forward pass reads them:
 // embedding, then each layer's tensors, then the final norm and classifier.
 // Writing them in this order lets the runtime prefetch layer by layer.
-func canonicalOrder(c Config, byName map[string]*Tensor) []*Tensor {
+func canonicalOrder(c header, byName map[string]*Tensor) []*Tensor {
 	ents := c.entries()
 	var out []*Tensor
 	add := func(k string, l int) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/llmap/llmap/format/arch"
 	"github.com/llmap/llmap/internal/testmodels"
 )
 
@@ -30,9 +31,10 @@ func TestLegacyLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := ck.Config
-	want := Config{Version: 0, Dim: 64, HiddenDim: 172, NLayers: 5, NHeads: 8, NKVHeads: 4, VocabSize: 512, SeqLen: 512, SharedClassifier: true}
-	if c != want {
-		t.Fatalf("config %+v, want %+v", c, want)
+	want := arch.Config{Arch: "llama", Dim: 64, HiddenDim: 172, NLayers: 5, NHeads: 8, NKVHeads: 4, HeadSize: 8,
+		VocabSize: 512, ContextLength: 512, NormEps: 1e-5, RopeBase: 10000, SharedClassifier: true}
+	if c != want || ck.Version != VersionLegacy {
+		t.Fatalf("version %d, config %+v, want %+v", ck.Version, c, want)
 	}
 	offsets := map[string]int{ // FORMATS.md: start of each array; layer l is at start + l*size
 		"token_embd.weight": 28, "blk.0.attn_norm.weight": 131100, "blk.0.attn_q.weight": 132380,
@@ -78,7 +80,7 @@ func writeV1(ck *Checkpoint) []byte {
 	binary.LittleEndian.PutUint32(hdr, Magic)
 	binary.LittleEndian.PutUint32(hdr[4:], 1)
 	c := ck.Config
-	for i, v := range []int{c.Dim, c.HiddenDim, c.NLayers, c.NHeads, c.NKVHeads, c.VocabSize, c.SeqLen} {
+	for i, v := range []int{c.Dim, c.HiddenDim, c.NLayers, c.NHeads, c.NKVHeads, c.VocabSize, c.ContextLength} {
 		binary.LittleEndian.PutUint32(hdr[8+4*i:], uint32(v))
 	}
 	hdr[36] = 1
@@ -91,7 +93,7 @@ func writeV1(ck *Checkpoint) []byte {
 	return b.Bytes()
 }
 
-func v1Order(c Config) []string {
+func v1Order(c arch.Config) []string {
 	var names []string
 	layers := func(s string) {
 		for l := 0; l < c.NLayers; l++ {
@@ -127,7 +129,7 @@ func writeV2(ck *Checkpoint, gs int) []byte {
 	binary.LittleEndian.PutUint32(hdr, Magic)
 	binary.LittleEndian.PutUint32(hdr[4:], 2)
 	c := ck.Config
-	for i, v := range []int{c.Dim, c.HiddenDim, c.NLayers, c.NHeads, c.NKVHeads, c.VocabSize, c.SeqLen} {
+	for i, v := range []int{c.Dim, c.HiddenDim, c.NLayers, c.NHeads, c.NKVHeads, c.VocabSize, c.ContextLength} {
 		binary.LittleEndian.PutUint32(hdr[8+4*i:], uint32(v))
 	}
 	hdr[36] = 1
@@ -174,7 +176,7 @@ func TestVersion1MatchesLegacy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v1.Config.Version != 1 || !v1.Config.SharedClassifier {
+	if v1.Version != 1 || !v1.Config.SharedClassifier {
 		t.Fatalf("config %+v", v1.Config)
 	}
 	if len(v1.Tensors) != len(ck.Tensors) {
@@ -203,8 +205,8 @@ func TestVersion2Dequantises(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v2.Config.GroupSize != 4 {
-		t.Fatalf("group size %d", v2.Config.GroupSize)
+	if v2.GroupSize != 4 {
+		t.Fatalf("group size %d", v2.GroupSize)
 	}
 	orig := make([]float32, 172)
 	got := make([]float32, 172)

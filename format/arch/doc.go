@@ -1,0 +1,32 @@
+// Package arch describes the model families llmap runs, as data: one file
+// per family (llama.go, gpt2.go) holds a Family value with its
+// hyperparameter defaults, the pieces its blocks are built from (norm kind,
+// position encoding, feed-forward kind), its tensor table (GGUF-style name,
+// role, shape in terms of the hyperparameters, whether it may be absent,
+// its Hugging Face name and layout) and how to read a Hugging Face
+// config.json. Config is the one hyperparameter type of llmap.
+//
+// Everything that knows a family reads this table: the runtime binds
+// tensors to its one forward pass by Role, format/convert checks and
+// imports GGUF, Hugging Face and llama2.c models against it, synth
+// generates random models of any family from it, and format/SPEC.md shows
+// it (a test keeps SPEC.md and the table in step).
+//
+// # Adding a family
+//
+// Write one file, say qwen2.go, with
+//
+//	var Qwen2 = register(&Family{Name: "qwen2", Norm: RMSNorm, Position: RoPEHalves, FFN: SwiGLU, ...})
+//
+// listing its tensors with the existing roles (a q/k/v bias is
+// RoleAttnQBias..., a fused projection RoleAttnQKV or RoleFFNGateUp; the
+// runtime splits fused matrices into row ranges without copying), and
+// HF.Config reading its config.json. Then run `go test ./format/arch` and
+// paste the table it prints into format/SPEC.md. Only a piece the runtime
+// does not have yet (a new norm, activation, or a tensor role such as a
+// per-head q/k norm) needs code outside this file: a Role or enum value
+// here and its few lines in runtime's forward pass.
+//
+// The package imports only format (for metadata keys and tensor names), so
+// both format/convert and runtime can import it.
+package arch
