@@ -12,62 +12,66 @@ import (
 
 // TestPrefillMatchesForward: the batched prompt pass gives the logits that
 // feeding the tokens one at a time gives, for batches longer than MaxBatch,
-// every tensor type and 1 or 2 threads.
+// every family, every tensor type and 1 or 2 threads.
 func TestPrefillMatchesForward(t *testing.T) {
-	src, err := convert.Synth("prefill", arch.Config{Dim: 64, HiddenDim: 96, NLayers: 2, NHeads: 4, NKVHeads: 2, VocabSize: 300, ContextLength: 128}, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens := make([]int, MaxBatch*2+5)
-	for i := range tokens {
-		tokens[i] = (i*37 + 11) % 300
-	}
-	for _, typ := range quant.Types() {
-		path := filepath.Join(t.TempDir(), typ.String()+".llmap")
-		if err := convert.Write(path, src, convert.Options{Matrices: typ}); err != nil {
+	for _, fam := range arch.Families() {
+		src, err := convert.Synth("prefill", arch.Config{Arch: fam.Name, Dim: 64, HiddenDim: 96, NLayers: 2, NHeads: 4, NKVHeads: 2, VocabSize: 300, ContextLength: 128}, 3)
+		if err != nil {
 			t.Fatal(err)
 		}
-		for _, threads := range []int{1, 2} {
-			m, err := Open(path, Options{Threads: threads})
-			if err != nil {
+		tokens := make([]int, MaxBatch*2+5)
+		for i := range tokens {
+			tokens[i] = (i*37 + 11) % 300
+		}
+		for _, typ := range quant.Types() {
+			path := filepath.Join(t.TempDir(), typ.String()+".llmap")
+			if err := convert.Write(path, src, convert.Options{Matrices: typ}); err != nil {
 				t.Fatal(err)
 			}
-			s1, _ := m.NewState(0)
-			var want []float32
-			for pos, tok := range tokens {
-				if want, err = m.Forward(s1, tok, pos); err != nil {
+			for _, threads := range []int{1, 2} {
+				m, err := Open(path, Options{Threads: threads})
+				if err != nil {
 					t.Fatal(err)
 				}
-			}
-			want = append([]float32(nil), want...)
-			s2, _ := m.NewState(0)
-			// Two calls, the second continuing at a later position.
-			if _, err := m.Prefill(s2, tokens[:7], 0); err != nil {
-				t.Fatal(err)
-			}
-			got, err := m.Prefill(s2, tokens[7:], 7)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var maxDiff float64
-			for i := range want {
-				maxDiff = math.Max(maxDiff, math.Abs(float64(got[i]-want[i])))
-			}
-			if maxDiff > 1e-4 {
-				t.Errorf("%s, %d threads: prefill logits differ from Forward by %g", typ, threads, maxDiff)
-			}
-			// The next position continues from the prefilled cache.
-			a, _ := m.Forward(s1, 5, len(tokens))
-			a = append([]float32(nil), a...)
-			b, _ := m.Forward(s2, 5, len(tokens))
-			for i := range a {
-				if math.Abs(float64(a[i]-b[i])) > 1e-4 {
-					t.Fatalf("%s: the position after prefill differs", typ)
+				s1, _ := m.NewState(0)
+				var want []float32
+				for pos, tok := range tokens {
+					if want, err = m.Forward(s1, tok, pos); err != nil {
+						t.Fatal(err)
+					}
 				}
+				want = append([]float32(nil), want...)
+				s2, _ := m.NewState(0)
+				// Two calls, the second continuing at a later position.
+				if _, err := m.Prefill(s2, tokens[:7], 0); err != nil {
+					t.Fatal(err)
+				}
+				got, err := m.Prefill(s2, tokens[7:], 7)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := maxDiff(got, want); d > 1e-4 {
+					t.Errorf("%s %s, %d threads: prefill logits differ from Forward by %g", fam.Name, typ, threads, d)
+				}
+				// The next position continues from the prefilled cache.
+				a, _ := m.Forward(s1, 5, len(tokens))
+				a = append([]float32(nil), a...)
+				b, _ := m.Forward(s2, 5, len(tokens))
+				if d := maxDiff(a, b); d > 1e-4 {
+					t.Fatalf("%s %s: the position after prefill differs by %g", fam.Name, typ, d)
+				}
+				m.Close()
 			}
-			m.Close()
 		}
 	}
+}
+
+func maxDiff(a, b []float32) float64 {
+	var d float64
+	for i := range a {
+		d = math.Max(d, math.Abs(float64(a[i]-b[i])))
+	}
+	return d
 }
 
 func TestPrefillRejectsBadArguments(t *testing.T) {

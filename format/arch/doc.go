@@ -16,7 +16,7 @@
 //
 // Write one file, say qwen2.go, with
 //
-//	var Qwen2 = register(&Family{Name: "qwen2", Norm: RMSNorm, Position: RoPEHalves, FFN: SwiGLU, ...})
+//	var Qwen2 = mustRegister(&Family{Name: "qwen2", Norm: RMSNorm, Position: RoPEHalves, FFN: SwiGLU, ...})
 //
 // listing its tensors with the existing roles (a q/k/v bias is
 // RoleAttnQBias..., a fused projection RoleAttnQKV or RoleFFNGateUp; the

@@ -214,18 +214,58 @@ const (
 // families is the registry, by name. Each family file registers itself.
 var families = map[string]*Family{}
 
-// register adds f to the families Lookup knows; it panics on a repeated name
-// or a table without the tensors every forward pass needs.
-func register(f *Family) *Family {
-	if _, dup := families[f.Name]; dup {
-		panic("arch: family " + f.Name + " registered twice")
+// Register adds f to the families Lookup knows. It fails on a repeated
+// name, or a description the forward pass cannot run: an unknown piece, a
+// tensor table without the tensors every block needs (query, key and value
+// separate or fused; gate and up for SwiGLU; the position table for
+// learned positions). The families of this package register themselves;
+// a program or a test may add its own.
+func Register(f *Family) error {
+	if _, dup := families[f.Name]; dup || f.Name == "" {
+		return fmt.Errorf("arch: family %q registered twice or unnamed", f.Name)
 	}
-	for _, r := range []Role{RoleTokenEmbedding, RoleAttnNorm, RoleAttnOutput, RoleFFNNorm, RoleFFNDown, RoleOutputNorm, RoleOutput} {
-		if f.Tensor(r) == nil {
-			panic("arch: family " + f.Name + " has no " + r.String() + " tensor")
+	if f.Norm != RMSNorm && f.Norm != LayerNorm || f.FFN != SwiGLU && f.FFN != GELU ||
+		!f.Position.RoPE() && f.Position != Learned {
+		return fmt.Errorf("arch: family %s: unknown norm, position or feed-forward kind", f.Name)
+	}
+	has := func(roles ...Role) bool {
+		for _, r := range roles {
+			if t := f.Tensor(r); t == nil || t.Optional {
+				return false
+			}
 		}
+		return true
+	}
+	seen := map[string]bool{}
+	for i := range f.Tensors {
+		t := &f.Tensors[i]
+		key := fmt.Sprint(t.Role.Block(), t.Name)
+		if seen[key] || t.Role == 0 || t.Role >= numRoles || len(t.Shape) == 0 || len(t.Shape) > 2 {
+			return fmt.Errorf("arch: family %s: tensor %q is repeated or malformed", f.Name, t.Name)
+		}
+		seen[key] = true
+	}
+	switch {
+	case !has(RoleTokenEmbedding, RoleAttnNorm, RoleAttnOutput, RoleFFNNorm, RoleFFNDown, RoleOutputNorm, RoleOutput):
+		return fmt.Errorf("arch: family %s lacks one of the tensors every model has", f.Name)
+	case !has(RoleAttnQ, RoleAttnK, RoleAttnV) && !has(RoleAttnQKV):
+		return fmt.Errorf("arch: family %s has neither q, k and v nor a fused qkv", f.Name)
+	case f.FFN == SwiGLU && !has(RoleFFNGate, RoleFFNUp) && !has(RoleFFNGateUp):
+		return fmt.Errorf("arch: family %s: SwiGLU needs gate and up, separate or fused", f.Name)
+	case f.FFN == GELU && !has(RoleFFNUp):
+		return fmt.Errorf("arch: family %s: GELU needs an up projection", f.Name)
+	case f.Position == Learned && !has(RolePositionEmbedding):
+		return fmt.Errorf("arch: family %s: learned positions need a position table", f.Name)
 	}
 	families[f.Name] = f
+	return nil
+}
+
+// mustRegister registers one of this package's families.
+func mustRegister(f *Family) *Family {
+	if err := Register(f); err != nil {
+		panic(err)
+	}
 	return f
 }
 

@@ -9,7 +9,7 @@ import (
 // GPT2 is GPT-2: learned positions, pre-LayerNorm blocks with biases, a
 // fused query/key/value projection, a GELU (tanh) feed-forward network and
 // a classifier tied to the token embedding in every released model.
-var GPT2 = register(&Family{
+var GPT2 = mustRegister(&Family{
 	Name: "gpt2", Norm: LayerNorm, Position: Learned, FFN: GELU,
 	NormEps: 1e-5,
 	Tensors: []Tensor{

@@ -9,7 +9,7 @@ import (
 // Llama is LLaMA as llama2.c and GGUF's "llama" run it: RMSNorm, RoPE on
 // adjacent pairs, grouped-query attention, a SwiGLU feed-forward network,
 // a classifier that may be tied to the embedding.
-var Llama = register(&Family{
+var Llama = mustRegister(&Family{
 	Name: "llama", Norm: RMSNorm, Position: RoPEPairs, FFN: SwiGLU,
 	NormEps: 1e-5, RopeBase: 10000, // llama2.c's
 	Tensors: []Tensor{

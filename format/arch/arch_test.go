@@ -1,0 +1,207 @@
+package arch
+
+import (
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/llmap/llmap/format"
+)
+
+// TestSpecMatchesTable: format/SPEC.md shows every family's table exactly
+// as the code has it.
+func TestSpecMatchesTable(t *testing.T) {
+	spec, err := os.ReadFile("../SPEC.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range Families() {
+		if !strings.Contains(string(spec), f.SpecTable()) {
+			t.Errorf("format/SPEC.md does not hold the %s table; paste this into \"Tensor names\":\n\n%s", f.Name, f.SpecTable())
+		}
+	}
+}
+
+var (
+	stories260K = Config{Arch: "llama", Dim: 64, HiddenDim: 172, NLayers: 5, NHeads: 8, NKVHeads: 4, HeadSize: 8,
+		VocabSize: 512, ContextLength: 512, NormEps: 1e-5, RopeBase: 10000, SharedClassifier: true}
+	gpt2Tiny = Config{Arch: "gpt2", Dim: 16, HiddenDim: 64, NLayers: 2, NHeads: 4, NKVHeads: 4, HeadSize: 4,
+		VocabSize: 40, ContextLength: 32, NormEps: 1e-5}
+)
+
+func TestMetadataRoundTrip(t *testing.T) {
+	wide := stories260K
+	wide.HeadSize = 16 // q_dim 128 > dim, as Qwen 3 has it
+	for _, c := range []Config{stories260K, gpt2Tiny, wide} {
+		meta := c.Metadata("name", "source")
+		got, err := FromMetadata(meta)
+		if err != nil {
+			t.Fatalf("%+v: %v", c, err)
+		}
+		if got != c {
+			t.Errorf("read back %+v, want %+v", got, c)
+		}
+		_, hasHeadSize := meta.Get(format.KeyHeadSize)
+		if hasHeadSize != (c.HeadSize != c.Dim/c.NHeads) {
+			t.Errorf("%s: model.head_size written %v for head size %d, dim/n_heads %d", c.Arch, hasHeadSize, c.HeadSize, c.Dim/c.NHeads)
+		}
+		if _, hasRope := meta.Get(format.KeyRopeBase); hasRope != (c.Arch == "llama") {
+			t.Errorf("%s: model.rope_base written: %v", c.Arch, hasRope)
+		}
+	}
+}
+
+func TestFromMetadataRejects(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		edit func(m *format.Metadata)
+		want string
+	}{
+		{"unknown family", func(m *format.Metadata) { m.Set(format.KeyArchitecture, format.String("mamba")) }, `unknown architecture "mamba"`},
+		{"zero dim", func(m *format.Metadata) { m.Set(format.KeyDim, format.U32(0)) }, "model.dim = 0 is out of range"},
+		{"huge vocab", func(m *format.Metadata) { m.Set(format.KeyVocabSize, format.U32(1<<30)) }, "model.vocab_size"},
+		{"kv heads", func(m *format.Metadata) { m.Set(format.KeyNKVHeads, format.U32(3)) }, "not a multiple of n_kv_heads 3"},
+		{"dim and heads", func(m *format.Metadata) { m.Set(format.KeyNHeads, format.U32(7)) }, "dim 64 is not a multiple of n_heads 7"},
+		{"odd head", func(m *format.Metadata) { m.Set(format.KeyHeadSize, format.U32(9)) }, "head size 9 is odd"},
+		{"eps", func(m *format.Metadata) { m.Set(format.KeyNormEps, format.F32(2)) }, "norm_eps 2 is out of range"},
+		{"rope base", func(m *format.Metadata) { m.Set(format.KeyRopeBase, format.F32(0)) }, "rope_base 0"},
+		{"no rope base", func(m *format.Metadata) {
+			n := &format.Metadata{}
+			for _, k := range m.Keys() {
+				if v, _ := m.Get(k); k != format.KeyRopeBase {
+					n.Set(k, v)
+				}
+			}
+			*m = *n
+		}, format.KeyRopeBase},
+	} {
+		meta := stories260K.Metadata("", "")
+		c.edit(meta)
+		_, err := FromMetadata(meta)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestFindAndEntries(t *testing.T) {
+	f := Llama
+	for _, c := range []struct {
+		name  string
+		role  Role
+		layer int
+	}{
+		{"token_embd.weight", RoleTokenEmbedding, -1},
+		{"blk.0.attn_q.weight", RoleAttnQ, 0},
+		{"blk.11.ffn_up.weight", RoleFFNUp, 11},
+		{"output.weight", RoleOutput, -1},
+	} {
+		row, layer, ok := f.Find(c.name)
+		if !ok || row.Role != c.role || layer != c.layer {
+			t.Errorf("Find(%q) = %v, %d, %v; want %s in layer %d", c.name, row, layer, ok, c.role, c.layer)
+		}
+	}
+	for _, name := range []string{"attn_q.weight", "blk.x.attn_q.weight", "blk.01.attn_q.weight", "blk.-1.attn_q.weight",
+		"blk.0.token_embd.weight", "blk.0.attn_qkv.weight", "position_embd.weight", "blk.0"} {
+		if _, _, ok := f.Find(name); ok {
+			t.Errorf("Find(%q) found a llama tensor", name)
+		}
+	}
+	c := stories260K
+	es := f.Entries(&c)
+	if len(es) != 2+9*c.NLayers+1 {
+		t.Fatalf("%d entries", len(es))
+	}
+	if es[0].Name != "token_embd.weight" || es[1].Name != "blk.0.attn_norm.weight" || es[10].Name != "blk.1.attn_norm.weight" ||
+		es[len(es)-1].Name != "output.weight" || !slices.Equal(es[3].Shape, []int64{32, 64}) {
+		t.Errorf("entries out of order or misshaped: %v %v %v %v %v", es[0].Name, es[1].Name, es[10].Name, es[len(es)-1].Name, es[3].Shape)
+	}
+	if out := es[len(es)-1]; out.Required(&c) {
+		t.Error("output.weight required with a shared classifier")
+	}
+	c.SharedClassifier = false
+	if out := es[len(es)-1]; !out.Required(&c) {
+		t.Error("output.weight not required without a shared classifier")
+	}
+	q := GPT2.Tensor(RoleAttnQKV)
+	if got := q.ShapeOf(&gpt2Tiny); !slices.Equal(got, []int64{48, 16}) {
+		t.Errorf("gpt2 attn_qkv shape %v, want [48 16]", got)
+	}
+}
+
+func TestRegisterRejects(t *testing.T) {
+	base := func() *Family {
+		f := *Llama
+		f.Name = "test-" + t.Name()
+		f.Tensors = slices.Clone(Llama.Tensors)
+		return &f
+	}
+	drop := func(f *Family, r Role) *Family {
+		f.Tensors = slices.DeleteFunc(f.Tensors, func(t Tensor) bool { return t.Role == r })
+		return f
+	}
+	for name, f := range map[string]*Family{
+		"repeated name":   func() *Family { f := base(); f.Name = "llama"; return f }(),
+		"no value":        drop(base(), RoleAttnV),
+		"no gate":         drop(base(), RoleFFNGate),
+		"no down":         drop(base(), RoleFFNDown),
+		"learned no wpe":  func() *Family { f := base(); f.Position = Learned; return f }(),
+		"bad norm":        func() *Family { f := base(); f.Norm = 0; return f }(),
+		"repeated tensor": func() *Family { f := base(); f.Tensors = append(f.Tensors, f.Tensors[2]); return f }(),
+		"optional query":  func() *Family { f := base(); f.Tensors[2].Optional = true; return f }(),
+	} {
+		if err := Register(f); err == nil {
+			t.Errorf("%s: registered", name)
+			delete(families, f.Name)
+		}
+	}
+}
+
+func TestHFConfig(t *testing.T) {
+	for _, c := range []struct {
+		json, family, hfArch, err string
+		want                      Config
+	}{
+		{json: `{"architectures": ["LlamaForCausalLM"], "hidden_size": 16, "intermediate_size": 40, "num_hidden_layers": 2,
+			"num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 64, "vocab_size": 62}`,
+			family: "llama", hfArch: "LlamaForCausalLM",
+			want: Config{Arch: "llama", Dim: 16, HiddenDim: 40, NLayers: 2, NHeads: 4, NKVHeads: 2, HeadSize: 4, VocabSize: 62,
+				ContextLength: 64, NormEps: 1e-6, RopeBase: 10000}},
+		{json: `{"model_type": "gpt2", "n_embd": 16, "n_layer": 2, "n_head": 4, "n_positions": 32, "vocab_size": 40, "n_inner": null}`,
+			family: "gpt2", hfArch: "GPT2LMHeadModel", want: gpt2Tiny},
+		{json: `{"architectures": ["GPT2Model"], "n_embd": 16, "n_layer": 2, "n_head": 4, "n_positions": 32, "vocab_size": 40, "n_inner": 8}`,
+			family: "gpt2", hfArch: "GPT2Model", want: func() Config { c := gpt2Tiny; c.HiddenDim = 8; return c }()},
+		{json: `{"architectures": ["BertForMaskedLM"], "model_type": "bert"}`, err: "unknown architecture [BertForMaskedLM]"},
+		{json: `{"architectures": ["LlamaForCausalLM"], "hidden_size": 16, "intermediate_size": 40, "num_hidden_layers": 2,
+			"num_attention_heads": 4, "max_position_embeddings": 64, "vocab_size": 62, "rope_scaling": {"rope_type": "llama3"}}`,
+			family: "llama", hfArch: "LlamaForCausalLM", err: "rope_scaling"},
+		{json: `{"model_type": "gpt2", "n_embd": 16, "n_layer": 2, "n_head": 4, "n_positions": 32, "vocab_size": 40,
+			"activation_function": "relu"}`, family: "gpt2", hfArch: "GPT2LMHeadModel", err: "activation_function"},
+	} {
+		j, err := ParseHFConfig([]byte(c.json))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, hfArch, err := HFFamily(j)
+		if err != nil {
+			if c.err == "" || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: %v", c.json, err)
+			}
+			continue
+		}
+		if f.Name != c.family || hfArch != c.hfArch {
+			t.Errorf("%s: family %s (%s), want %s (%s)", c.json, f.Name, hfArch, c.family, c.hfArch)
+		}
+		got, err := f.HF.Config(j)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: error %v, want %q", c.json, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%s: %+v, %v; want %+v", c.json, got, err, c.want)
+		}
+	}
+}
