@@ -47,7 +47,7 @@ const (
 // Block reports whether there is one tensor of role r per block.
 func (r Role) Block() bool { return r >= blockRoles }
 
-var roleNames = [...]string{
+var roleNames = [numRoles]string{
 	RoleTokenEmbedding: "token embedding", RolePositionEmbedding: "position embedding",
 	RoleOutputNorm: "output norm", RoleOutputNormBias: "output norm bias", RoleOutput: "classifier",
 	RoleAttnNorm: "attention norm", RoleAttnNormBias: "attention norm bias",
@@ -58,7 +58,6 @@ var roleNames = [...]string{
 	RoleFFNNormBias: "feed-forward norm bias", RoleFFNGate: "gate", RoleFFNUp: "up",
 	RoleFFNGateUp: "fused gate, up", RoleFFNUpBias: "up bias", RoleFFNDown: "down",
 	RoleFFNDownBias: "down bias",
-	numRoles: "",
 }
 
 func (r Role) String() string {

@@ -111,7 +111,7 @@ type Checkpoint struct {
 	Version   int
 	GroupSize int // quantisation group of version 2, 0 otherwise
 	Tensors   []*Tensor
-	mapping *mmapfile.Mapping
+	mapping   *mmapfile.Mapping
 }
 
 // Open maps the checkpoint at path read-only and parses it.
