@@ -10,17 +10,6 @@ import (
 	"github.com/llmap/llmap/quant"
 )
 
-// argmaxOf is the greedy choice.
-func argmaxOf(x []float32) int {
-	best := 0
-	for i, v := range x {
-		if v > x[best] {
-			best = i
-		}
-	}
-	return best
-}
-
 // TestForwardBatchSequences: three sequences prefilled together in one
 // ForwardBatch (more rows than MaxBatch, the sequences interleaved) and
 // then decoded together, one row each per pass, give at every step the
@@ -62,7 +51,7 @@ func TestForwardBatchSequences(t *testing.T) {
 					if step == steps-1 {
 						break
 					}
-					if logits, err = m.Forward(s, argmaxOf(logits), len(p)+step); err != nil {
+					if logits, err = m.Forward(s, argmax(logits), len(p)+step); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -105,7 +94,7 @@ func TestForwardBatchSequences(t *testing.T) {
 					if d := maxDiff(logits[i], want[i][step]); d > 1e-5 {
 						t.Fatalf("%s, %d threads: sequence %d step %d: logits differ by %g", m.Config.Arch, threads, i, step, d)
 					}
-					b.Add(states[i], argmaxOf(logits[i]), len(p)+step, logits[i])
+					b.Add(states[i], argmax(logits[i]), len(p)+step, logits[i])
 				}
 			}
 			for i := range prompts {

@@ -141,7 +141,7 @@ func TestFamilyPieces(t *testing.T) {
 		}
 		out := [][]float32{slices.Clone(logits)}
 		for pos := len(tokens); pos < len(tokens)+4; pos++ {
-			if logits, err = m.Forward(s, argmaxOf(logits), pos); err != nil {
+			if logits, err = m.Forward(s, argmax(logits), pos); err != nil {
 				t.Fatal(err)
 			}
 			out = append(out, slices.Clone(logits))

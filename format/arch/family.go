@@ -2,6 +2,7 @@ package arch
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -278,14 +279,7 @@ func Lookup(name string) (*Family, error) {
 }
 
 // Names lists the families, sorted.
-func Names() []string {
-	names := make([]string, 0, len(families))
-	for n := range families {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
+func Names() []string { return slices.Sorted(maps.Keys(families)) }
 
 // Families lists the families, sorted by name.
 func Families() []*Family {

@@ -3,7 +3,8 @@ package convert
 import (
 	"fmt"
 	"math/rand/v2"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/llmap/llmap/format"
@@ -23,14 +24,7 @@ var Shapes = map[string]arch.Config{
 }
 
 // ShapeNames lists the named shapes, sorted.
-func ShapeNames() []string {
-	names := make([]string, 0, len(Shapes))
-	for n := range Shapes {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func ShapeNames() []string { return slices.Sorted(maps.Keys(Shapes)) }
 
 // synthStd is the standard deviation of synthetic weights: small enough that
 // activations stay finite through any number of layers.
