@@ -2,8 +2,8 @@ package convert
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 
