@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/llmap/llmap/format"
-	"github.com/llmap/llmap/quant"
 	"github.com/llmap/llmap/runtime"
 )
 
@@ -362,28 +361,24 @@ func modelInfo(m *runtime.Model, path string) ModelInfo {
 // position reads: all tensors of every layer, the final norm, the
 // classifier, and one row of the token (and, for GPT-2, position)
 // embedding. A shared classifier is the embedding table, read in full.
+// It is counted from the file's tensor directory, so it holds for every
+// family (fused tensors included) without knowing the runtime's fields.
 func WeightBytesPerToken(m *runtime.Model) int64 {
-	w := &m.Weights
+	f := m.File()
+	_, hasClassifier := f.Tensor(format.TensorOutput)
 	var n int64
-	mat := func(q quant.Matrix) { n += int64(len(q.Data)) }
-	vec := func(v []float32) { n += 4 * int64(len(v)) }
-	for i := range w.Layers {
-		l := &w.Layers[i]
-		for _, q := range []quant.Matrix{l.Wq, l.Wk, l.Wv, l.Wo, l.Wgate, l.Wup, l.Wdown} {
-			mat(q) // a fused tensor is split into row ranges: counted once
+	for i := range f.Tensors {
+		t := &f.Tensors[i]
+		switch t.Name {
+		case format.TensorTokenEmbd, format.TensorPositionEmbd:
+			row, _ := t.Type.RowBytes(t.Shape[len(t.Shape)-1])
+			n += row
+			if t.Name == format.TensorTokenEmbd && !hasClassifier {
+				n += t.Size
+			}
+		default:
+			n += t.Size
 		}
-		for _, v := range [][]float32{l.AttnNorm, l.AttnNormBias, l.Bq, l.Bk, l.Bv, l.Bo, l.FFNNorm, l.FFNNormBias, l.Bup, l.Bdown} {
-			vec(v)
-		}
-	}
-	vec(w.OutputNorm)
-	vec(w.OutputNormBias)
-	mat(w.Classifier)
-	if w.TokenEmbedding.Rows > 0 {
-		n += int64(w.TokenEmbedding.RowBytes())
-	}
-	if w.PositionEmbedding.Rows > 0 {
-		n += int64(w.PositionEmbedding.RowBytes())
 	}
 	return n
 }
