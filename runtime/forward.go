@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 
 	"github.com/llmap/llmap/format/arch"
 	"github.com/llmap/llmap/quant"
@@ -36,6 +37,7 @@ func (m *Model) Prefill(s *State, tokens []int, pos0 int) (logits []float32, err
 	}
 	b := s.batch
 	b.Reset()
+	b.rows = slices.Grow(b.rows, len(tokens))
 	for i, t := range tokens {
 		var out []float32
 		if i == len(tokens)-1 {

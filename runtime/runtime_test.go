@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"slices"
 	"testing"
 
@@ -205,5 +206,25 @@ func TestSortDescendingIsStable(t *testing.T) {
 		if !slices.Equal(c, want) {
 			t.Fatalf("n %d: radix order differs from a stable sort", n)
 		}
+	}
+}
+
+// TestFirstForwardAllocatesNothing: a new State's first token allocates
+// nothing either: NewState allocates the run state up front.
+func TestFirstForwardAllocatesNothing(t *testing.T) {
+	m, err := Open(convertStories(t), Options{Threads: 1, NoPrefetch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	s, _ := m.NewState(16)
+	var before, after goruntime.MemStats
+	goruntime.ReadMemStats(&before)
+	if _, err := m.Forward(s, 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	goruntime.ReadMemStats(&after)
+	if n := after.Mallocs - before.Mallocs; n != 0 {
+		t.Errorf("the first Forward allocated %d times", n)
 	}
 }

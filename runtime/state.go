@@ -41,6 +41,7 @@ func (m *Model) NewState(ctx int) (*State, error) {
 		hidden:     make([]float32, c.Dim),
 		batch:      m.NewBatch(),
 	}
+	s.batch.rows = make([]batchRow, 0, 1) // Forward's one row: no allocation on the first token
 	s.batch.reserve(1, ctx)
 	return s, nil
 }
