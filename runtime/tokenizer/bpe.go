@@ -8,13 +8,14 @@ import (
 	"sync"
 )
 
-// BPE is GPT-2's byte-level byte-pair-encoding tokenizer: text is split into
-// pre-tokens (see bpePretokenEnd), each pre-token's UTF-8 bytes become one
-// symbol per byte, and adjacent symbols are merged, lowest merge rank first,
-// until no listed merge applies. Encode adds no BOS or EOS, and
-// "<|endoftext|>" in the text is ordinary text (like tiktoken's
-// encode_ordinary), so Decode(Encode(s)) == s for every s whose bytes all have
-// tokens, including invalid UTF-8.
+// BPE is GPT-2's byte-level byte-pair-encoding tokenizer, also used by
+// LLaMA 3, Qwen 2/2.5/3 and SmolLM: text is split into pre-tokens (by the
+// family's pre-tokenizer, see bpe_pretokenize.go), each pre-token's UTF-8
+// bytes become one symbol per byte, and adjacent symbols are merged, lowest
+// merge rank first, until no listed merge applies. Encode adds no BOS or EOS,
+// and special tokens in the text ("<|endoftext|>") are ordinary text (like
+// tiktoken's encode_ordinary; Tokenizer matches them), so Decode(Encode(s))
+// == s for every s whose bytes all have tokens, including invalid UTF-8.
 //
 // A BPE is safe for concurrent use.
 type BPE struct {
@@ -24,6 +25,11 @@ type BPE struct {
 	merges     map[uint64]bpeMerge // (left id, right id) -> merge
 	eot        int                 // id of "<|endoftext|>", or -1
 	unk        int                 // id of "<unk>", or -1; stands for bytes without a token
+	pre        Pretokenizer        // how text is split before merging
+	// words maps a whole pre-token (its bytes) to its token when merges
+	// are ignored for pre-tokens that are tokens (BPEConfig.IgnoreMerges);
+	// nil otherwise.
+	words map[string]int32
 
 	cacheMu sync.Mutex
 	cache   map[string][]int32 // pre-token -> ids, at most bpeCacheEntries entries
@@ -63,17 +69,47 @@ func (e *BPEError) Error() string {
 	return fmt.Sprintf("bpe: %s: %s %d %q: %s", e.What, kind, e.Index, e.Item, e.Msg)
 }
 
+// BPEConfig holds the settings of a byte-level BPE beyond its vocabulary and
+// merges. The zero value is GPT-2's.
+type BPEConfig struct {
+	Pretokenizer Pretokenizer
+	// IgnoreMerges makes a pre-token that is itself a token encode as that
+	// token without merging (Hugging Face's ignore_merges, set for LLaMA 3,
+	// as llama.cpp does for its llama-bpe pre-tokenizer).
+	IgnoreMerges bool
+	// Types are the token types by id (TypeNormal, TypeControl, ...), or
+	// nil. Control and user-defined tokens are added tokens: they stand for
+	// their text as written, not for GPT-2 byte-alphabet characters. Without
+	// types, a token stands for its text when it is not in the alphabet.
+	Types []int32
+}
+
 // NewBPE builds a GPT-2 byte-level BPE tokenizer from its vocabulary (token
 // strings in GPT-2's byte-to-unicode alphabet, index = id) and its
 // rank-ordered merges ("a b" per entry, rank = index). Every merge's two parts
 // and their concatenation must be tokens. A vocabulary that lacks the token of
 // some byte must have "<unk>", which Encode emits for such bytes.
 func NewBPE(tokens []string, merges []string) (*BPE, error) {
+	return NewBPEConfig(tokens, merges, BPEConfig{})
+}
+
+// NewBPEConfig is NewBPE with a pre-tokenizer and settings other than
+// GPT-2's.
+func NewBPEConfig(tokens []string, merges []string, c BPEConfig) (*BPE, error) {
 	if len(tokens) == 0 {
 		return nil, &BPEError{What: "vocab", Index: -1, Msg: "empty vocabulary"}
 	}
 	if len(tokens) > math.MaxInt32 {
 		return nil, &BPEError{What: "vocab", Index: -1, Msg: "too many tokens"}
+	}
+	if len(merges) > math.MaxInt32 {
+		return nil, &BPEError{What: "merges", Index: -1, Msg: "too many merges"}
+	}
+	if c.Types != nil && len(c.Types) != len(tokens) {
+		return nil, &BPEError{What: "vocab", Index: -1, Msg: fmt.Sprintf("%d token types for %d tokens", len(c.Types), len(tokens))}
+	}
+	if !c.Pretokenizer.valid() {
+		return nil, &BPEError{What: "vocab", Index: -1, Msg: fmt.Sprintf("unknown pre-tokenizer %d", c.Pretokenizer)}
 	}
 	t := &BPE{
 		tokens:     slices.Clone(tokens),
@@ -81,20 +117,32 @@ func NewBPE(tokens []string, merges []string) (*BPE, error) {
 		merges:     make(map[uint64]bpeMerge, len(merges)),
 		eot:        -1,
 		unk:        -1,
+		pre:        c.Pretokenizer,
 		cache:      make(map[string][]int32),
 	}
 	ids := make(map[string]int32, len(tokens))
+	size := 0
+	for _, tok := range tokens {
+		size += len(tok)
+	}
+	all := make([]byte, 0, size) // the bytes of every token, back to back
 	for id, tok := range tokens {
 		if prev, dup := ids[tok]; dup {
 			return nil, &BPEError{What: "vocab", Index: id, Item: tok, Msg: fmt.Sprintf("duplicate of token %d", prev)}
 		}
 		ids[tok] = int32(id)
-		if b, ok := bpeUnicodeToBytes(tok); ok {
-			t.tokenBytes[id] = b
-		} else {
-			// Added tokens outside the byte alphabet decode as their UTF-8.
-			t.tokenBytes[id] = []byte(tok)
+		start := len(all)
+		added := c.Types != nil && (c.Types[id] == TypeControl || c.Types[id] == TypeUserDefined)
+		var ok bool
+		if !added {
+			all, ok = bpeAppendUnicodeBytes(all, tok)
 		}
+		if !ok {
+			// Added tokens, and tokens outside the byte alphabet, decode as
+			// their UTF-8.
+			all = append(all[:start], tok...)
+		}
+		t.tokenBytes[id] = all[start:len(all):len(all)]
 	}
 	for b, r := range bpeByteToRune {
 		t.byteID[b] = -1
@@ -115,6 +163,7 @@ func NewBPE(tokens []string, merges []string) (*BPE, error) {
 			}
 		}
 	}
+	var joined []byte
 	for rank, m := range merges {
 		left, right, ok := strings.Cut(m, " ")
 		if !ok || left == "" || right == "" || strings.Contains(right, " ") {
@@ -128,15 +177,27 @@ func NewBPE(tokens []string, merges []string) (*BPE, error) {
 		if !ok {
 			return nil, &BPEError{What: "merges", Index: rank, Item: m, Msg: fmt.Sprintf("unknown token %q", right)}
 		}
-		mid, ok := ids[left+right]
+		joined = append(append(joined[:0], left...), right...)
+		mid, ok := ids[string(joined)] // no allocation: the compiler looks up the bytes
 		if !ok {
-			return nil, &BPEError{What: "merges", Index: rank, Item: m, Msg: fmt.Sprintf("result %q is not a token", left+right)}
+			return nil, &BPEError{What: "merges", Index: rank, Item: m, Msg: fmt.Sprintf("result %q is not a token", joined)}
 		}
 		key := bpePairKey(lid, rid)
 		if prev, dup := t.merges[key]; dup {
 			return nil, &BPEError{What: "merges", Index: rank, Item: m, Msg: fmt.Sprintf("duplicate of merge %d", prev.rank)}
 		}
 		t.merges[key] = bpeMerge{rank: int32(rank), id: mid}
+	}
+	if c.IgnoreMerges {
+		t.words = make(map[string]int32, len(tokens))
+		for id, b := range t.tokenBytes {
+			if c.Types != nil && c.Types[id] != TypeNormal && c.Types[id] != TypeByte {
+				continue // added tokens are matched before pre-tokenizing, if at all
+			}
+			if _, dup := t.words[string(b)]; !dup {
+				t.words[string(b)] = int32(id)
+			}
+		}
 	}
 	return t, nil
 }
@@ -183,11 +244,52 @@ func (t *BPE) Decode(ids []int) []byte {
 
 // Encode returns the token ids of text.
 func (t *BPE) Encode(text string) []int {
-	ids := make([]int, 0, len(text)/4+1)
 	var scratch bpeScratch
+	return t.appendEncode(make([]int, 0, len(text)/4+1), text, &scratch)
+}
+
+// appendEncode appends the ids of text to ids.
+func (t *BPE) appendEncode(ids []int, text string, scratch *bpeScratch) []int {
+	if t.pre == PreSmolLM {
+		// Every number character is a pre-token of its own; the text
+		// between them is split as GPT-2 splits it.
+		for i := 0; i < len(text); {
+			c, w := bpeCharAt(text, i)
+			if c == bpeNumber {
+				ids = t.appendPiece(ids, text[i:i+w], scratch)
+				i += w
+				continue
+			}
+			j := i + w
+			for j < len(text) {
+				cj, wj := bpeCharAt(text, j)
+				if cj == bpeNumber {
+					break
+				}
+				j += wj
+			}
+			ids = t.appendPretokens(ids, text[i:j], scratch)
+			i = j
+		}
+		return ids
+	}
+	return t.appendPretokens(ids, text, scratch)
+}
+
+// appendPretokens splits text with the pre-tokenizer's pattern and appends
+// the ids of each pre-token.
+func (t *BPE) appendPretokens(ids []int, text string, scratch *bpeScratch) []int {
 	for i := 0; i < len(text); {
-		end := bpePretokenEnd(text, i)
-		ids = t.appendPiece(ids, text[i:end], &scratch)
+		var end int
+		switch t.pre {
+		case PreLlama3:
+			end = llama3PretokenEnd(text, i, 3)
+		case PreQwen2:
+			end = llama3PretokenEnd(text, i, 1)
+		default:
+			end = bpePretokenEnd(text, i)
+		}
+		ids = t.appendPiece(ids, text[i:end], scratch)
 		i = end
 	}
 	return ids
@@ -212,6 +314,11 @@ func (t *BPE) appendPiece(out []int, piece string, s *bpeScratch) []int {
 				out = append(out, int(id))
 			}
 			return out
+		}
+	}
+	if t.words != nil {
+		if id, ok := t.words[piece]; ok {
+			return append(out, int(id))
 		}
 	}
 	ids := s.ids[:0]
