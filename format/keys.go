@@ -29,6 +29,13 @@ const (
 	KeyTokenizerBOSID      = "tokenizer.bos_id"      // i32: -1 = none
 	KeyTokenizerEOSID      = "tokenizer.eos_id"      // i32: -1 = none
 	KeyTokenizerAddBOS     = "tokenizer.add_bos"     // bool: prepend BOS when encoding a prompt
+
+	KeyTokenizerPre          = "tokenizer.pre"           // string: pre-tokenizer of a gpt2 tokenizer: gpt2, llama3, qwen2, smollm
+	KeyTokenizerIgnoreMerges = "tokenizer.ignore_merges" // bool: a pre-token that is a token is not merged (gpt2)
+	KeyTokenizerNormalizer   = "tokenizer.normalizer"    // string: "nfc", or absent for none
+	KeyTokenizerEOTID        = "tokenizer.eot_id"        // i32: end of turn, -1 = none
+	KeyTokenizerEOGIDs       = "tokenizer.eog_ids"       // []i32: every token that ends generation
+	KeyTokenizerChatTemplate = "tokenizer.chat_template" // string: Jinja chat template; named ones under KeyTokenizerChatTemplate + "." + name
 )
 
 // Values of KeyTokenizerKind.
