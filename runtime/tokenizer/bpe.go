@@ -250,49 +250,14 @@ func (t *BPE) Encode(text string) []int {
 
 // appendEncode appends the ids of text to ids.
 func (t *BPE) appendEncode(ids []int, text string, scratch *bpeScratch) []int {
-	if t.pre == PreSmolLM {
-		// Every number character is a pre-token of its own; the text
-		// between them is split as GPT-2 splits it.
-		for i := 0; i < len(text); {
-			c, w := bpeCharAt(text, i)
-			if c == bpeNumber {
-				ids = t.appendPiece(ids, text[i:i+w], scratch)
-				i += w
-				continue
-			}
-			j := i + w
-			for j < len(text) {
-				cj, wj := bpeCharAt(text, j)
-				if cj == bpeNumber {
-					break
-				}
-				j += wj
-			}
-			ids = t.appendPretokens(ids, text[i:j], scratch)
-			i = j
+	it := pretokens{pre: t.pre, text: text}
+	for {
+		piece, ok := it.next()
+		if !ok {
+			return ids
 		}
-		return ids
+		ids = t.appendPiece(ids, piece, scratch)
 	}
-	return t.appendPretokens(ids, text, scratch)
-}
-
-// appendPretokens splits text with the pre-tokenizer's pattern and appends
-// the ids of each pre-token.
-func (t *BPE) appendPretokens(ids []int, text string, scratch *bpeScratch) []int {
-	for i := 0; i < len(text); {
-		var end int
-		switch t.pre {
-		case PreLlama3:
-			end = llama3PretokenEnd(text, i, 3)
-		case PreQwen2:
-			end = llama3PretokenEnd(text, i, 1)
-		default:
-			end = bpePretokenEnd(text, i)
-		}
-		ids = t.appendPiece(ids, text[i:end], scratch)
-		i = end
-	}
-	return ids
 }
 
 // bpeScratch holds the buffers one Encode call reuses across pre-tokens.

@@ -42,6 +42,53 @@ func ParsePretokenizer(name string) (Pretokenizer, bool) {
 	return 0, false
 }
 
+// pretokens iterates over the pre-tokens of a text.
+type pretokens struct {
+	pre    Pretokenizer
+	text   string
+	i      int // start of the next pre-token
+	segEnd int // PreSmolLM: end of the digit-free segment that holds i
+}
+
+// next returns the next pre-token, or false at the end of the text.
+func (p *pretokens) next() (string, bool) {
+	s, i := p.text, p.i
+	if i >= len(s) {
+		return "", false
+	}
+	var end int
+	switch p.pre {
+	case PreLlama3:
+		end = llama3PretokenEnd(s, i, 3)
+	case PreQwen2:
+		end = llama3PretokenEnd(s, i, 1)
+	case PreSmolLM:
+		// Every number character is a pre-token of its own; the text
+		// between them is split as GPT-2 splits it, as if it were all.
+		if i >= p.segEnd {
+			c, w := bpeCharAt(s, i)
+			if c == bpeNumber {
+				end = i + w
+				break
+			}
+			j := i + w
+			for j < len(s) {
+				cj, wj := bpeCharAt(s, j)
+				if cj == bpeNumber {
+					break
+				}
+				j += wj
+			}
+			p.segEnd = j
+		}
+		end = bpePretokenEnd(s[:p.segEnd], i)
+	default:
+		end = bpePretokenEnd(s, i)
+	}
+	p.i = end
+	return s[i:end], true
+}
+
 // GPT-2 splits text into pre-tokens with the regular expression
 //
 //	's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+

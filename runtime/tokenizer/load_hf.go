@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strconv"
 	"strings"
 )
 
@@ -83,11 +85,23 @@ func FromHFDir(dir string) (*Spec, error) {
 		}
 	}
 	s, err := specFromTokenizerJSON(data, &side)
+	if fe := (*hfFileError)(nil); errors.As(err, &fe) {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, fe.file), fe.err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
 }
+
+// hfFileError is an error about a file beside tokenizer.json.
+type hfFileError struct {
+	file string // base name
+	err  error
+}
+
+func (e *hfFileError) Error() string { return e.file + ": " + e.err.Error() }
+func (e *hfFileError) Unwrap() error { return e.err }
 
 // readLimited reads a whole file of at most maxHFFile bytes.
 func readLimited(path string) ([]byte, error) {
@@ -125,6 +139,22 @@ func jsonError(data []byte, err error) error {
 	}
 	line := bytes.Count(data[:off], []byte("\n")) + 1
 	col := off - int64(bytes.LastIndexByte(data[:off], '\n'))
+	if te != nil {
+		what := "the document"
+		if te.Field != "" {
+			what = strconv.Quote(te.Field)
+		}
+		want := "a " + te.Type.Kind().String()
+		switch te.Type.Kind() {
+		case reflect.Struct, reflect.Map:
+			want = "an object"
+		case reflect.Slice, reflect.Array:
+			want = "an array"
+		case reflect.Int, reflect.Int32, reflect.Int64, reflect.Float32, reflect.Float64:
+			want = "a number"
+		}
+		return fmt.Errorf("line %d, column %d: %s is a JSON %s, want %s", line, col, what, te.Value, want)
+	}
 	return fmt.Errorf("line %d, column %d: %w", line, col, err)
 }
 
@@ -175,24 +205,24 @@ type hfTokenizerJSON struct {
 // hfComponent is a normalizer, pre-tokenizer, post-processor or decoder of
 // tokenizer.json: the fields of the kinds llmap recognises.
 type hfComponent struct {
-	Type           string         `json:"type"`
-	Normalizers    []*hfComponent `json:"normalizers"`      // Sequence normalizer
-	Pretokenizers  []*hfComponent `json:"pretokenizers"`    // Sequence pre-tokenizer
-	Processors     []*hfComponent `json:"processors"`       // Sequence post-processor
-	Decoders       []*hfComponent `json:"decoders"`         // Sequence decoder
-	AddPrefixSpace *bool          `json:"add_prefix_space"` // ByteLevel
-	UseRegex       *bool          `json:"use_regex"`        // ByteLevel; default true
+	Type           string         `json:"type,omitempty"`
+	Normalizers    []*hfComponent `json:"normalizers,omitempty"`      // Sequence normalizer
+	Pretokenizers  []*hfComponent `json:"pretokenizers,omitempty"`    // Sequence pre-tokenizer
+	Processors     []*hfComponent `json:"processors,omitempty"`       // Sequence post-processor
+	Decoders       []*hfComponent `json:"decoders,omitempty"`         // Sequence decoder
+	AddPrefixSpace *bool          `json:"add_prefix_space,omitempty"` // ByteLevel
+	UseRegex       *bool          `json:"use_regex,omitempty"`        // ByteLevel; default true
 	Pattern        *struct {      // Split, Replace
-		Regex  *string `json:"Regex"`
-		String *string `json:"String"`
-	} `json:"pattern"`
-	Behavior         string          `json:"behavior"`          // Split
-	Invert           bool            `json:"invert"`            // Split
-	IndividualDigits bool            `json:"individual_digits"` // Digits
-	Prepend          string          `json:"prepend"`           // Prepend normalizer
-	Content          string          `json:"content"`           // Replace
-	Replacement      string          `json:"replacement"`       // Metaspace
-	Single           json.RawMessage `json:"single"`            // TemplateProcessing
+		Regex  *string `json:"Regex,omitempty"`
+		String *string `json:"String,omitempty"`
+	} `json:"pattern,omitempty"`
+	Behavior         string          `json:"behavior,omitempty"`          // Split
+	Invert           bool            `json:"invert,omitempty"`            // Split
+	IndividualDigits bool            `json:"individual_digits,omitempty"` // Digits
+	Prepend          string          `json:"prepend,omitempty"`           // Prepend normalizer
+	Content          string          `json:"content,omitempty"`           // Replace
+	Replacement      string          `json:"replacement,omitempty"`       // Metaspace
+	Single           json.RawMessage `json:"single,omitempty"`            // TemplateProcessing
 }
 
 // String returns the component as compact JSON, for error messages.
@@ -327,7 +357,38 @@ func specFromTokenizerJSON(data []byte, side *hfSideFiles) (*Spec, error) {
 				return id, true, nil
 			}
 		}
-		return -1, false, fmt.Errorf("tokenizer_config.json: %s %q is not a token", what, text)
+		return -1, false, &hfFileError{"tokenizer_config.json", fmt.Errorf("%s %q is not a token", what, text)}
+	}
+	// sideID returns the first id a config.json or generation_config.json
+	// key lists, or -1; an id that is not a token is an error naming the
+	// file.
+	sideID := func(file, key string, raw json.RawMessage) (int, error) {
+		ids := hfIDs(raw)
+		for _, id := range ids {
+			if id < 0 || id >= len(s.Tokens) {
+				return -1, &hfFileError{file, fmt.Errorf("%s %d is not a token id in [0,%d)", key, id, len(s.Tokens))}
+			}
+		}
+		if len(ids) == 0 {
+			return -1, nil
+		}
+		return ids[0], nil
+	}
+	ids := make(map[string]int, 4)
+	for _, c := range []struct {
+		file, key string
+		raw       json.RawMessage
+	}{
+		{"config.json", "bos_token_id", side.model.BOSTokenID},
+		{"config.json", "eos_token_id", side.model.EOSTokenID},
+		{"generation_config.json", "bos_token_id", side.generation.BOSTokenID},
+		{"generation_config.json", "eos_token_id", side.generation.EOSTokenID},
+	} {
+		id, err := sideID(c.file, c.key, c.raw)
+		if err != nil {
+			return nil, err
+		}
+		ids[c.file+" "+c.key] = id
 	}
 	templateBOS, templateAdds, hasTemplate := hfTemplateBOS(tj.PostProcessor)
 	bos, ok, err := tokenID("bos_token", side.config.BOSToken)
@@ -335,10 +396,10 @@ func specFromTokenizerJSON(data []byte, side *hfSideFiles) (*Spec, error) {
 	case err != nil:
 		return nil, err
 	case ok:
-	case hfFirstID(side.model.BOSTokenID) >= 0:
-		bos = hfFirstID(side.model.BOSTokenID)
-	case hfFirstID(side.generation.BOSTokenID) >= 0:
-		bos = hfFirstID(side.generation.BOSTokenID)
+	case ids["config.json bos_token_id"] >= 0:
+		bos = ids["config.json bos_token_id"]
+	case ids["generation_config.json bos_token_id"] >= 0:
+		bos = ids["generation_config.json bos_token_id"]
 	case templateBOS != "":
 		bos = findToken(s.Tokens, templateBOS)
 	default:
@@ -349,10 +410,10 @@ func specFromTokenizerJSON(data []byte, side *hfSideFiles) (*Spec, error) {
 	case err != nil:
 		return nil, err
 	case ok:
-	case hfFirstID(side.model.EOSTokenID) >= 0:
-		eos = hfFirstID(side.model.EOSTokenID)
-	case hfFirstID(side.generation.EOSTokenID) >= 0:
-		eos = hfFirstID(side.generation.EOSTokenID)
+	case ids["config.json eos_token_id"] >= 0:
+		eos = ids["config.json eos_token_id"]
+	case ids["generation_config.json eos_token_id"] >= 0:
+		eos = ids["generation_config.json eos_token_id"]
 	default:
 		eos = familyEOS(family, s.Tokens)
 	}
@@ -558,14 +619,6 @@ func hfIDs(raw json.RawMessage) []int {
 	return nil
 }
 
-// hfFirstID returns the first of hfIDs(raw), or -1.
-func hfFirstID(raw json.RawMessage) int {
-	if ids := hfIDs(raw); len(ids) > 0 && ids[0] >= 0 {
-		return ids[0]
-	}
-	return -1
-}
-
 // hfTemplateBOS reads a TemplateProcessing post-processor (alone or in a
 // Sequence): hasTemplate is whether there is one, adds whether its
 // single-sequence template starts with a special token, and bos that
@@ -617,7 +670,7 @@ func hfChatTemplates(s *Spec, side *hfSideFiles) error {
 		Template string `json:"template"`
 	}
 	if err := json.Unmarshal(raw, &list); err != nil {
-		return errors.New("tokenizer_config.json: chat_template is neither a string nor a list of {name, template}")
+		return &hfFileError{"tokenizer_config.json", errors.New("chat_template is neither a string nor a list of {name, template}")}
 	}
 	for _, t := range list {
 		if t.Name == "default" {
