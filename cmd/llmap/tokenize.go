@@ -82,10 +82,7 @@ or <|eot_id|>, are encoded as those tokens, as Hugging Face and llama.cpp do.`,
 			} else {
 				text = a[0]
 			}
-			ids := tok.Encode(text, false)
-			if !f.noBOS && tok.AddBOS() {
-				ids = append([]int{tok.BOS()}, ids...)
-			}
+			ids := tokenIDs(tok, text, !f.noBOS)
 			parts := make([]string, len(ids))
 			for i, id := range ids {
 				parts[i] = strconv.Itoa(id)
@@ -99,6 +96,17 @@ or <|eot_id|>, are encoded as those tokens, as Hugging Face and llama.cpp do.`,
 	fl.StringVarP(&f.file, "file", "f", "", "read the text from FILE")
 	fl.BoolVar(&f.noBOS, "no-bos", false, "leave out the BOS token the tokenizer adds to prompts")
 	return cmd
+}
+
+// tokenIDs returns the ids tokenize prints: the text's, after BOS when
+// addBOS is set and the tokenizer adds one to prompts. Unlike a prompt for
+// generation, an empty text has no ids.
+func tokenIDs(tok runtime.Tokenizer, text string, addBOS bool) []int {
+	ids := tok.Encode(text, false)
+	if addBOS && tok.AddBOS() {
+		ids = append([]int{tok.BOS()}, ids...)
+	}
+	return ids
 }
 
 // loadTokenizer reads the tokenizer in path as tokenizer.* metadata: a

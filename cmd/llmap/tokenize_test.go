@@ -7,22 +7,21 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/llmap/llmap/format/convert"
 	"github.com/llmap/llmap/internal/testmodels"
 	"github.com/llmap/llmap/runtime"
 )
 
-// vocabCases reads one of llama.cpp's tokenizer test pairs: .inp holds
-// texts each followed by "\n__ggml_vocab_test__\n" (46 texts; the empty
-// string after the last separator is not a case), .out one line of ids per
-// text, produced by Hugging Face tokenizers, without BOS.
-func vocabCases(t *testing.T, gguf string) (texts, ids []string) {
+// vocabCases reads a reference encoding pair under the shared models: .inp
+// holds texts each followed by "\n__ggml_vocab_test__\n" (46 texts; the
+// empty string after the last separator is not a case), .out one line of
+// ids per text, produced by Hugging Face tokenizers, without BOS.
+func vocabCases(t *testing.T, inpRel, outRel string) (texts, ids []string) {
 	t.Helper()
-	inp, err := os.ReadFile(testmodels.Path(t, "llamacpp-vocab/"+gguf+".inp"))
+	inp, err := os.ReadFile(testmodels.Path(t, inpRel))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := os.ReadFile(testmodels.Path(t, "llamacpp-vocab/"+gguf+".out"))
+	out, err := os.ReadFile(testmodels.Path(t, outRel))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,28 +40,36 @@ func vocabCases(t *testing.T, gguf string) (texts, ids []string) {
 	return texts, ids
 }
 
-// TestTokenizeVocabCases runs llama.cpp's 46 tokenizer cases with every
-// kind of tokenizer path that holds these vocabularies, loaded as
-// `llmap tokenize --tokenizer PATH` loads them. For the GPT-2 GGUF every
-// case also goes through the command itself (`-f FILE`, since texts hold
-// newlines); the others run in-process, as one CLI call per case reloads
-// the vocabulary.
+// TestTokenizeVocabCases runs the 46 reference cases of each vocabulary
+// with every kind of tokenizer path that holds it, loaded and printed as
+// `llmap tokenize --tokenizer PATH` does (BOS asked for, so a tokenizer that
+// adds one would add it: the cases have none). Some cases of each also go
+// through the command itself (`-f FILE`, since texts hold newlines); the
+// others run in-process, as one CLI call per case reloads the vocabulary.
 func TestTokenizeVocabCases(t *testing.T) {
 	m := func(rel string) string { return testmodels.Path(t, rel) }
+	dirOf := func(rel string) string { return filepath.Dir(m(rel)) }
+	const gpt2, spm = "llamacpp-vocab/ggml-vocab-gpt-2.gguf", "llamacpp-vocab/ggml-vocab-llama-spm.gguf"
+	const l3, qw = "hf-tokenizers/llama3/cases", "hf-tokenizers/qwen3/cases"
 	cases := []struct {
-		name, vocab, tokenizer string
-		addBOS, viaCLI         bool
+		name, cases, tokenizer string
+		addBOS                 bool
+		viaCLI                 int // cases to run through the command
 	}{
-		{"gpt2 gguf", "ggml-vocab-gpt-2.gguf", m("llamacpp-vocab/ggml-vocab-gpt-2.gguf"), true, true},
-		{"gpt2 encoder.json", "ggml-vocab-gpt-2.gguf", m("gpt2-tokenizer/encoder.json"), true, false},
-		{"llama gguf", "ggml-vocab-llama-spm.gguf", m("llamacpp-vocab/ggml-vocab-llama-spm.gguf"), false, false},
-		{"llama tokenizer.bin", "ggml-vocab-llama-spm.gguf", m("llama2c-tokenizer-32k/tokenizer.bin"), false, false},
+		{"gpt2 gguf", gpt2, m(gpt2), true, 46},
+		{"gpt2 encoder.json", gpt2, m("gpt2-tokenizer/encoder.json"), true, 0},
+		{"llama gguf", spm, m(spm), false, 0},
+		{"llama tokenizer.bin", spm, m("llama2c-tokenizer-32k/tokenizer.bin"), false, 0},
+		{"llama3 tokenizer.json", l3, dirOf(l3 + ".inp"), false, 3},
+		{"llama3 gguf", l3, m("llama3-random/l3-F16.gguf"), false, 3},
+		{"qwen3 tokenizer.json", qw, dirOf(qw + ".inp"), true, 3},
+		{"qwen2 gguf", qw, m("qwen2-random/qw-F16.gguf"), true, 3},
 	}
 	dir := t.TempDir()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			texts, want := vocabCases(t, c.vocab)
-			meta, err := convert.LoadTokenizer(c.tokenizer)
+			texts, want := vocabCases(t, c.cases+".inp", c.cases+".out")
+			meta, err := loadTokenizer(c.tokenizer)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -72,15 +79,17 @@ func TestTokenizeVocabCases(t *testing.T) {
 			}
 			match := 0
 			for i, text := range texts {
-				// GPT-2 has no BOS, so asking for one changes nothing.
-				ids := tok.Encode(text, c.addBOS && tok.BOS() >= 0)
-				got := strings.Trim(fmt.Sprint(ids), "[]")
-				if c.viaCLI {
+				got := strings.Trim(fmt.Sprint(tokenIDs(tok, text, c.addBOS)), "[]")
+				if i < c.viaCLI {
 					f := filepath.Join(dir, "case.txt")
 					if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
 						t.Fatal(err)
 					}
-					stdout, stderr, code := llmap(t, "tokenize", "--tokenizer", c.tokenizer, "-f", f)
+					args := []string{"tokenize", "--tokenizer", c.tokenizer, "-f", f}
+					if !c.addBOS {
+						args = append(args, "--no-bos")
+					}
+					stdout, stderr, code := llmap(t, args...)
 					if code != 0 {
 						t.Fatalf("exit %d: %s", code, stderr)
 					}
@@ -96,9 +105,35 @@ func TestTokenizeVocabCases(t *testing.T) {
 		})
 	}
 	// --no-bos with a LLaMA vocabulary on the command line.
-	stdout, _, _ := llmap(t, "tokenize", "--no-bos", "--tokenizer", m("llamacpp-vocab/ggml-vocab-llama-spm.gguf"), "Hello world")
+	stdout, _, _ := llmap(t, "tokenize", "--no-bos", "--tokenizer", m(spm), "Hello world")
 	if stdout != "15043 3186\n" {
 		t.Errorf("--no-bos: %q", stdout)
+	}
+}
+
+// TestTokenizeFamilies: BOS as each model's files say, and special tokens
+// in the text, through the command: the prompts of llama3-random and
+// qwen2-random's expected.json (ids made by Hugging Face tokenizers, BOS
+// for LLaMA 3) from the GGUF files and from the tokenizer.json directories.
+func TestTokenizeFamilies(t *testing.T) {
+	m := func(rel string) string { return testmodels.Path(t, rel) }
+	for _, c := range []struct {
+		tokenizer, text, want string
+	}{
+		{m("llama3-random/l3-F16.gguf"), "Once upon a time", "128000 12805 5304 264 892"},
+		{filepath.Dir(m("hf-tokenizers/llama3/tokenizer.json")), "Once upon a time", "128000 12805 5304 264 892"},
+		{m("qwen2-random/qw-F16.gguf"), "Once upon a time", "12522 5193 264 882"},
+		{filepath.Dir(m("hf-tokenizers/qwen3/tokenizer.json")), "Once upon a time", "12522 5193 264 882"},
+		// <|im_start|> 151644, <|im_end|> 151645 (qwen3 added_tokens); "user" 872, "\n" 198.
+		{m("qwen2-random/qw-F16.gguf"), "<|im_start|>user\n<|im_end|>", "151644 872 198 151645"},
+		// <|eot_id|> 128009 after <|begin_of_text|> 128000.
+		{m("llama3-random/l3-F16.gguf"), "<|eot_id|>", "128000 128009"},
+		{m("llamacpp-vocab/ggml-vocab-gpt-2.gguf"), "", ""},
+	} {
+		stdout, stderr, code := llmap(t, "tokenize", "--tokenizer", c.tokenizer, c.text)
+		if code != 0 || stdout != c.want+"\n" {
+			t.Errorf("tokenize --tokenizer %s %q: exit %d, %q (%s), want %q", filepath.Base(c.tokenizer), c.text, code, stdout, stderr, c.want)
+		}
 	}
 }
 
@@ -129,12 +164,19 @@ func TestTokenizeWithoutModel(t *testing.T) {
 	dir := t.TempDir()
 	junk := filepath.Join(dir, "junk.bin")
 	os.WriteFile(junk, []byte{1, 2, 3}, 0o644)
+	wordPiece, broken := filepath.Join(dir, "wordpiece"), filepath.Join(dir, "broken")
+	for d, data := range map[string]string{wordPiece: `{"model": {"type": "WordPiece", "vocab": {"a": 0}}}`, broken: "{\n\"model\": {"} {
+		os.Mkdir(d, 0o755)
+		os.WriteFile(filepath.Join(d, "tokenizer.json"), []byte(data), 0o644)
+	}
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"tokenize", "--tokenizer", filepath.Join(dir, "nope.bin"), "x"}, "nope.bin"},
 		{[]string{"tokenize", "--tokenizer", junk, "x"}, "junk.bin"},
+		{[]string{"tokenize", "--tokenizer", wordPiece, "x"}, "wordpiece/tokenizer.json: model type \"WordPiece\" is not supported"},
+		{[]string{"tokenize", "--tokenizer", broken, "x"}, "broken/tokenizer.json: line 2, column 11: unexpected end of JSON input"},
 		{[]string{"tokenize", "--tokenizer", tok512}, "missing TEXT"},
 		{[]string{"tokenize", "--tokenizer", tok512, "-f", filepath.Join(dir, "none.txt")}, "none.txt"},
 	} {
