@@ -374,9 +374,3 @@ func bpeAppendUnicodeBytes(out []byte, tok string) ([]byte, bool) {
 	}
 	return out, true
 }
-
-// bpeUnicodeToBytes returns the bytes a vocabulary string stands for, and
-// false if it contains a character outside the byte alphabet.
-func bpeUnicodeToBytes(tok string) ([]byte, bool) {
-	return bpeAppendUnicodeBytes(make([]byte, 0, len(tok)), tok)
-}
