@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -52,51 +51,10 @@ func loadGPT2BPE(tb testing.TB) *BPE {
 	return bpeGPT2.tok
 }
 
-// bpeVocabCase is one llama.cpp tokenizer test: a text and its GPT-2 ids.
-type bpeVocabCase struct {
-	text string
-	ids  []int
-}
-
-// loadGPT2VocabCases reads llama.cpp's ggml-vocab-gpt-2.gguf.inp/.out. Every
-// text in .inp is terminated by "\n__ggml_vocab_test__\n" (the file ends with
-// the separator, as llama.cpp's test-tokenizer-0 expects), and .out has one
-// line of space-separated ids per text.
-func loadGPT2VocabCases(tb testing.TB) []bpeVocabCase {
-	tb.Helper()
-	inp, err := os.ReadFile(testmodels.Path(tb, "llamacpp-vocab/ggml-vocab-gpt-2.gguf.inp"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	out, err := os.ReadFile(testmodels.Path(tb, "llamacpp-vocab/ggml-vocab-gpt-2.gguf.out"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	const sep = "\n__ggml_vocab_test__\n"
-	texts := strings.Split(string(inp), sep)
-	if texts[len(texts)-1] != "" {
-		tb.Fatalf(".inp does not end with the separator")
-	}
-	texts = texts[:len(texts)-1]
-	if !strings.HasSuffix(string(out), "\n") {
-		tb.Fatalf(".out does not end with a newline")
-	}
-	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-	if len(lines) != len(texts) {
-		tb.Fatalf(".inp has %d texts, .out %d lines", len(texts), len(lines))
-	}
-	cases := make([]bpeVocabCase, len(texts))
-	for i, text := range texts {
-		cases[i].text = text
-		for _, f := range strings.Fields(lines[i]) {
-			id, err := strconv.Atoi(f)
-			if err != nil {
-				tb.Fatalf(".out line %d: %v", i+1, err)
-			}
-			cases[i].ids = append(cases[i].ids, id)
-		}
-	}
-	return cases
+// loadGPT2VocabCases reads llama.cpp's ggml-vocab-gpt-2.gguf.inp/.out
+// (see loadCases).
+func loadGPT2VocabCases(tb testing.TB) []vocabCase {
+	return loadCases(tb, "llamacpp-vocab/ggml-vocab-gpt-2.gguf.inp", "llamacpp-vocab/ggml-vocab-gpt-2.gguf.out")
 }
 
 func TestBPEGPT2VocabCases(t *testing.T) {
@@ -255,15 +213,7 @@ func bpeSplitRef(s string) []string {
 	return out
 }
 
-func bpeSplit(s string) []string {
-	var out []string
-	for i := 0; i < len(s); {
-		end := bpePretokenEnd(s, i)
-		out = append(out, s[i:end])
-		i = end
-	}
-	return out
-}
+func bpeSplit(s string) []string { return pretokenSplit(PreGPT2, s) }
 
 func TestBPEPretokenize(t *testing.T) {
 	for _, c := range []struct {
@@ -287,27 +237,6 @@ func TestBPEPretokenize(t *testing.T) {
 		}
 		if got := bpeSplitRef(c.in); !slices.Equal(got, c.want) {
 			t.Errorf("reference split %q = %q, want %q", c.in, got, c.want)
-		}
-	}
-}
-
-func TestBPEPretokenizeMatchesRegexp(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
-	var inputs []string
-	for range 5000 {
-		inputs = append(inputs, bpeRandomText(r, r.IntN(40)))
-	}
-	for range 500 {
-		inputs = append(inputs, bpeRandomBytes(r, r.IntN(64)))
-	}
-	if p := testmodels.Dir(); p != "" {
-		if data, err := os.ReadFile(filepath.Join(p, "llamacpp-vocab", "ggml-vocab-gpt-2.gguf.inp")); err == nil {
-			inputs = append(inputs, strings.Split(string(data), "\n__ggml_vocab_test__\n")...)
-		}
-	}
-	for _, s := range inputs {
-		if got, want := bpeSplit(s), bpeSplitRef(s); !slices.Equal(got, want) {
-			t.Fatalf("split %q:\n got %q\nwant %q", s, got, want)
 		}
 	}
 }

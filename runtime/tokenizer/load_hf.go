@@ -391,31 +391,33 @@ func specFromTokenizerJSON(data []byte, side *hfSideFiles) (*Spec, error) {
 		ids[c.file+" "+c.key] = id
 	}
 	templateBOS, templateAdds, hasTemplate := hfTemplateBOS(tj.PostProcessor)
-	bos, ok, err := tokenID("bos_token", side.config.BOSToken)
-	switch {
-	case err != nil:
-		return nil, err
-	case ok:
-	case ids["config.json bos_token_id"] >= 0:
-		bos = ids["config.json bos_token_id"]
-	case ids["generation_config.json bos_token_id"] >= 0:
-		bos = ids["generation_config.json bos_token_id"]
-	case templateBOS != "":
-		bos = findToken(s.Tokens, templateBOS)
-	default:
-		bos = familyBOS(family, s.Tokens)
+	// choose takes the token tokenizer_config.json names, else the first
+	// of the candidate ids that is one.
+	choose := func(what string, named json.RawMessage, candidates ...int) (int, error) {
+		id, ok, err := tokenID(what, named)
+		if err != nil || ok {
+			return id, err
+		}
+		for _, c := range candidates {
+			if c >= 0 {
+				return c, nil
+			}
+		}
+		return -1, nil
 	}
-	eos, ok, err := tokenID("eos_token", side.config.EOSToken)
-	switch {
-	case err != nil:
+	templateID := -1
+	if templateBOS != "" {
+		templateID = findToken(s.Tokens, templateBOS)
+	}
+	bos, err := choose("bos_token", side.config.BOSToken, ids["config.json bos_token_id"],
+		ids["generation_config.json bos_token_id"], templateID, familyBOS(family, s.Tokens))
+	if err != nil {
 		return nil, err
-	case ok:
-	case ids["config.json eos_token_id"] >= 0:
-		eos = ids["config.json eos_token_id"]
-	case ids["generation_config.json eos_token_id"] >= 0:
-		eos = ids["generation_config.json eos_token_id"]
-	default:
-		eos = familyEOS(family, s.Tokens)
+	}
+	eos, err := choose("eos_token", side.config.EOSToken, ids["config.json eos_token_id"],
+		ids["generation_config.json eos_token_id"], familyEOS(family, s.Tokens))
+	if err != nil {
+		return nil, err
 	}
 	s.BOS, s.EOS = bos, eos
 	switch {

@@ -145,8 +145,8 @@ func TestPretokenizeMatchesRegexp(t *testing.T) {
 	for range 300 {
 		inputs = append(inputs, bpeRandomBytes(r, r.IntN(64)))
 	}
-	for _, name := range []string{"llama3", "qwen3"} {
-		if data, err := os.ReadFile(filepath.Join(testmodels.Dir(), "hf-tokenizers", name, "cases.inp")); err == nil {
+	for _, rel := range []string{"hf-tokenizers/llama3/cases.inp", "hf-tokenizers/qwen3/cases.inp", "llamacpp-vocab/ggml-vocab-gpt-2.gguf.inp"} {
+		if data, err := os.ReadFile(filepath.Join(testmodels.Dir(), filepath.FromSlash(rel))); err == nil {
 			inputs = append(inputs, strings.Split(string(data), "\n__ggml_vocab_test__\n")...)
 		}
 	}
