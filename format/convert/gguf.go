@@ -7,6 +7,7 @@ import (
 	"github.com/llmap/llmap/format"
 	"github.com/llmap/llmap/format/arch"
 	"github.com/llmap/llmap/format/gguf"
+	"github.com/llmap/llmap/runtime/tokenizer"
 )
 
 // FromGGUF describes a GGUF file of a family llmap runs (format/arch) as a
@@ -148,48 +149,24 @@ func ggufConfig(f *gguf.File) (*format.Metadata, error) {
 }
 
 // TokenizerFromGGUF returns the tokenizer of a GGUF file (a model or a
-// vocabulary-only file) as tokenizer.* metadata: tokenizer.ggml.model
-// "llama" (SentencePiece-style, "▁" becomes " ") or "gpt2" (byte-level BPE).
+// vocabulary-only file) as tokenizer.* metadata, read by the tokenizer
+// package (tokenizer.ggml.model "llama" or "gpt2" with its pre-tokenizer,
+// special tokens, BOS rule and chat templates). The tokenizer is built once
+// here, so that a file whose merges or special tokens do not hold together
+// is refused at conversion rather than when the model is run.
 func TokenizerFromGGUF(f *gguf.File) (*format.Metadata, error) {
-	model, ok := f.String("tokenizer.ggml.model")
-	if !ok {
-		return nil, fmt.Errorf("metadata tokenizer.ggml.model: missing")
+	s, err := tokenizer.FromGGUF(f)
+	if err != nil {
+		return nil, err
 	}
-	tokens, ok := f.Strings("tokenizer.ggml.tokens")
-	if !ok {
-		return nil, fmt.Errorf("metadata tokenizer.ggml.tokens: missing or not an array of strings")
+	return checkedTokenizerMeta(s)
+}
+
+// checkedTokenizerMeta builds the tokenizer of s to check it and returns
+// its metadata.
+func checkedTokenizerMeta(s *tokenizer.Spec) (*format.Metadata, error) {
+	if _, err := tokenizer.New(s); err != nil {
+		return nil, err
 	}
-	id := func(key string, def int) int {
-		if v, ok := f.Int(key); ok && v >= 0 && v < len(tokens) {
-			return v
-		}
-		return def
-	}
-	switch model {
-	case "llama":
-		scores, ok := f.Float32s("tokenizer.ggml.scores")
-		if !ok || len(scores) != len(tokens) {
-			return nil, fmt.Errorf("metadata tokenizer.ggml.scores: missing or not one score per token")
-		}
-		types, ok := f.Int32s("tokenizer.ggml.token_type")
-		if ok && len(types) != len(tokens) {
-			return nil, fmt.Errorf("metadata tokenizer.ggml.token_type: %d types for %d tokens", len(types), len(tokens))
-		}
-		meta := llamaTokenizerMeta(tokens, scores, types, id("tokenizer.ggml.bos_token_id", 1), id("tokenizer.ggml.eos_token_id", 2))
-		if add, ok := f.Bool("tokenizer.ggml.add_bos_token"); ok {
-			meta.Set(format.KeyTokenizerAddBOS, format.Bool(add))
-		}
-		return meta, nil
-	case "gpt2":
-		merges, ok := f.Strings("tokenizer.ggml.merges")
-		if !ok {
-			return nil, fmt.Errorf("metadata tokenizer.ggml.merges: missing or not an array of strings")
-		}
-		meta := gpt2TokenizerMeta(tokens, merges)
-		if eos := id("tokenizer.ggml.eos_token_id", -1); eos >= 0 {
-			meta.Set(format.KeyTokenizerEOSID, format.I32(int32(eos)))
-		}
-		return meta, nil
-	}
-	return nil, fmt.Errorf("metadata tokenizer.ggml.model = %q: unsupported tokenizer (want llama or gpt2)", model)
+	return s.Metadata(), nil
 }

@@ -2,7 +2,9 @@ package convert
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/llmap/llmap/format/gguf"
 	"github.com/llmap/llmap/internal/testmodels"
 	"github.com/llmap/llmap/quant"
+	"github.com/llmap/llmap/runtime/tokenizer"
 )
 
 const referenceDir = "../../testdata/reference"
@@ -179,12 +182,51 @@ func FuzzSentencePieceModel(f *testing.F) {
 	})
 }
 
-// FuzzTokenizerJSON: tokenizer.json parsing returns errors, never panics.
-func FuzzTokenizerJSON(f *testing.F) {
-	f.Add([]byte(`{"model":{"type":"BPE","vocab":{"a":0,"b":1,"ab":2},"merges":["a b"]}}`))
-	f.Add([]byte(`{"model":{"type":"BPE","vocab":{"▁":0,"a":1,"▁a":2},"merges":[["▁","a"]]}}`))
-	f.Add([]byte(`{"model":{"type":"BPE","vocab":{"a":5}}}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		tokenizerJSON("tokenizer.json", data, &hfConfig{})
-	})
+// TestConvertedTokenizerIDs: the tokenizer.* metadata convert writes for
+// the LLaMA 3 and Qwen vocabularies (from GGUF files and from Hugging Face
+// directories whose tokenizer.json wins over vocab.json + merges.txt)
+// encodes the reference prompts of expected.json to the listed ids, made by
+// Hugging Face tokenizers, BOS included exactly where the model adds one.
+func TestConvertedTokenizerIDs(t *testing.T) {
+	for _, c := range []struct{ source, expected string }{
+		{"llama3-random/l3-F16.gguf", "llama3-random/expected.json"},
+		{"qwen2-random/qw-F16.gguf", "qwen2-random/expected.json"},
+		{"hf-tokenizers/llama3", "llama3-random/expected.json"},
+		{"hf-tokenizers/qwen3", "qwen2-random/expected.json"},
+	} {
+		meta, err := LoadTokenizer(testmodels.Path(t, c.source))
+		if err != nil {
+			t.Fatalf("%s: %v", c.source, err)
+		}
+		spec, err := tokenizer.SpecFromMetadata(meta)
+		if err != nil {
+			t.Fatalf("%s: %v", c.source, err)
+		}
+		tok, err := tokenizer.New(spec)
+		if err != nil {
+			t.Fatalf("%s: %v", c.source, err)
+		}
+		raw, err := os.ReadFile(testmodels.Path(t, c.expected))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var exp struct {
+			Prompts []struct {
+				Text string `json:"text"`
+				IDs  []int  `json:"ids"`
+			} `json:"prompts"`
+		}
+		if err := json.Unmarshal(raw, &exp); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range exp.Prompts {
+			got := tok.Encode(p.Text, spec.AddBOS, true)
+			if !slices.Equal(got, p.IDs) {
+				t.Errorf("%s: %q encodes to %v, want %v", c.source, p.Text, got, p.IDs)
+			}
+		}
+		if spec.ChatTemplate == "" {
+			t.Errorf("%s: the chat template was not carried into the metadata", c.source)
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/llmap/llmap/format"
+	"github.com/llmap/llmap/runtime/tokenizer"
 )
 
 // hfConfig is the part of config.json the tokenizer readers use.
@@ -20,19 +21,19 @@ type hfConfig struct {
 // LoadHFTokenizer reads the tokenizer of a Hugging Face directory and
 // returns it as tokenizer.* metadata. It looks for, in order:
 //
+//   - tokenizer.json: read by tokenizer.FromHFDir with its side files
+//     (tokenizer_config.json, config.json, generation_config.json,
+//     chat_template.jinja): vocabulary, merges, added and special tokens,
+//     normalizer, pre-tokenizer, BOS rule and chat templates. It comes first
+//     because directories that also ship vocab.json + merges.txt (Qwen) or
+//     tokenizer.model (LLaMA 2) describe only part of the tokenizer there.
 //   - vocab.json + merges.txt: a GPT-2 byte-level BPE;
 //   - tokenizer.model: a SentencePiece model (LLaMA), whose pieces and
-//     scores are used as they are;
-//   - tokenizer.json with "model": {"type": "BPE", "vocab", "merges"}: a
-//     GPT-2 tokenizer if its vocabulary is in GPT-2's byte alphabet, else a
-//     SentencePiece-style one ("▁" for spaces, "<0xNN>" byte fallback),
-//     whose scores are minus the rank of the first merge that produces each
-//     token (tokens no merge produces score 0), so that llmap's
-//     score-driven merging applies the merges in rank order.
+//     scores are used as they are.
 //
-// BOS and EOS ids come from config.json (bos_token_id, eos_token_id) if
-// it exists (default 1 and 2). GPT-2 tokenizers get no BOS and
-// "<|endoftext|>" as EOS.
+// For tokenizer.model, BOS and EOS ids come from config.json (bos_token_id,
+// eos_token_id) if it exists (default 1 and 2). GPT-2 tokenizers get no BOS
+// and "<|endoftext|>" as EOS.
 func LoadHFTokenizer(dir string) (*format.Metadata, error) {
 	cfg := &hfConfig{}
 	if raw, err := os.ReadFile(filepath.Join(dir, "config.json")); err == nil {
@@ -44,6 +45,13 @@ func LoadHFTokenizer(dir string) (*format.Metadata, error) {
 }
 
 func loadHFTokenizer(dir string, cfg *hfConfig) (*format.Metadata, error) {
+	if exists(filepath.Join(dir, "tokenizer.json")) {
+		s, err := tokenizer.FromHFDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		return checkedTokenizerMeta(s)
+	}
 	vocabPath, mergesPath := filepath.Join(dir, "vocab.json"), filepath.Join(dir, "merges.txt")
 	if exists(vocabPath) && exists(mergesPath) {
 		return LoadGPT2Tokenizer(vocabPath, mergesPath)
@@ -59,14 +67,7 @@ func loadHFTokenizer(dir string, cfg *hfConfig) (*format.Metadata, error) {
 		}
 		return llamaTokenizerMeta(pieces, scores, types, cfg.tokenID(cfg.BOSTokenID, 1), cfg.tokenID(cfg.EOSTokenID, 2)), nil
 	}
-	if p := filepath.Join(dir, "tokenizer.json"); exists(p) {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return nil, err
-		}
-		return tokenizerJSON(p, data, cfg)
-	}
-	return nil, fmt.Errorf("%s: no tokenizer (want vocab.json + merges.txt, tokenizer.model or tokenizer.json; or pass --tokenizer)", dir)
+	return nil, fmt.Errorf("%s: no tokenizer (want tokenizer.json, vocab.json + merges.txt or tokenizer.model; or pass --tokenizer)", dir)
 }
 
 func exists(p string) bool {
@@ -139,78 +140,4 @@ func denseVocab(vocab map[string]int) ([]string, error) {
 		tokens[id] = tok
 	}
 	return tokens, nil
-}
-
-// tokenizerJSON reads a Hugging Face tokenizer.json with a BPE model.
-func tokenizerJSON(path string, data []byte, cfg *hfConfig) (*format.Metadata, error) {
-	var tj struct {
-		Model struct {
-			Type   string          `json:"type"`
-			Vocab  map[string]int  `json:"vocab"`
-			Merges json.RawMessage `json:"merges"`
-		} `json:"model"`
-		AddedTokens []struct {
-			ID      int    `json:"id"`
-			Content string `json:"content"`
-		} `json:"added_tokens"`
-	}
-	if err := json.Unmarshal(data, &tj); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if tj.Model.Type != "BPE" {
-		return nil, fmt.Errorf("%s: tokenizer model type %q is not supported (want BPE)", path, tj.Model.Type)
-	}
-	vocab := tj.Model.Vocab
-	for _, a := range tj.AddedTokens {
-		if _, ok := vocab[a.Content]; !ok {
-			vocab[a.Content] = a.ID
-		}
-	}
-	tokens, err := denseVocab(vocab)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	// merges are "a b" strings or, in newer files, ["a", "b"] pairs.
-	var merges []string
-	if len(tj.Model.Merges) > 0 {
-		if err := json.Unmarshal(tj.Model.Merges, &merges); err != nil {
-			var pairs [][2]string
-			if err := json.Unmarshal(tj.Model.Merges, &pairs); err != nil {
-				return nil, fmt.Errorf("%s: merges: %w", path, err)
-			}
-			merges = make([]string, len(pairs))
-			for i, p := range pairs {
-				merges[i] = p[0] + " " + p[1]
-			}
-		}
-	}
-	if _, ok := vocab["<0x00>"]; !ok && !hasSentencePieceSpace(tokens) {
-		return gpt2TokenizerMeta(tokens, merges), nil
-	}
-	// SentencePiece-style BPE: score = -(rank of the first merge giving the token).
-	ids := make(map[string]int, len(tokens))
-	for i, t := range tokens {
-		ids[t] = i
-	}
-	scores := make([]float32, len(tokens))
-	done := make([]bool, len(tokens))
-	for rank, m := range merges {
-		l, r, ok := strings.Cut(m, " ")
-		if !ok {
-			return nil, fmt.Errorf("%s: merge %d %q: want two tokens separated by a space", path, rank, m)
-		}
-		if id, ok := ids[l+r]; ok && !done[id] {
-			scores[id], done[id] = -float32(rank), true
-		}
-	}
-	return llamaTokenizerMeta(tokens, scores, nil, cfg.tokenID(cfg.BOSTokenID, 1), cfg.tokenID(cfg.EOSTokenID, 2)), nil
-}
-
-func hasSentencePieceSpace(tokens []string) bool {
-	for _, t := range tokens {
-		if strings.HasPrefix(t, "▁") {
-			return true
-		}
-	}
-	return false
 }
