@@ -51,7 +51,8 @@ var ErrEmptyPrompt = errors.New("the prompt encodes to no tokens")
 
 // Generate feeds the prompt through the model in batches (Prefill), then
 // samples until Steps positions have run, the context is full, or the model
-// emits BOS or EOS. emit receives the text of every token after the first,
+// emits BOS (as llama2.c stops) or an end-of-generation token (EOS, the
+// end-of-turn token and the others the tokenizer lists). emit receives the text of every token after the first,
 // prompt included, exactly as llama2.c prints it; it may stop the run by
 // returning an error.
 //
@@ -89,11 +90,9 @@ func (m *Model) Generate(s *State, g Generation, emit func(piece []byte) error) 
 	}
 	st.Positions = fed
 	st.Prefill = time.Since(start)
+	// A prompt may hold end-of-turn tokens (a chat transcript): they are
+	// printed like any other, and only sampled tokens stop the run.
 	for i := 1; i < len(tokens) && i <= fed; i++ {
-		if tokens[i] == tok.BOS() || tokens[i] == tok.EOS() {
-			stoppedByToken = true
-			return st, nil
-		}
 		if err := emit(tok.Piece(tokens[i-1], tokens[i])); err != nil {
 			return st, err
 		}
@@ -112,7 +111,7 @@ func (m *Model) Generate(s *State, g Generation, emit func(piece []byte) error) 
 		if st.Sampled == 1 {
 			st.FirstToken = time.Since(start)
 		}
-		if next == tok.BOS() || next == tok.EOS() {
+		if next == tok.BOS() || tok.IsEOG(next) {
 			stoppedByToken = true
 			break
 		}
