@@ -497,6 +497,5 @@ func Probabilities(probs, logits []float32, temp float32) error {
 		return nil
 	}
 	copy(probs, logits)
-	simd.SoftmaxTemp(probs, temp)
-	return nil
+	return simd.SoftmaxTemp(probs, temp)
 }

@@ -61,6 +61,9 @@ var ErrEmptyPrompt = errors.New("the prompt encodes to no tokens")
 // labels the caller had before are replaced, and cleared when Generate
 // returns.
 func (m *Model) Generate(s *State, g Generation, emit func(piece []byte) error) (st GenerateStats, err error) {
+	if err := g.Sampler.Validate(); err != nil {
+		return st, err
+	}
 	defer m.setPhase(phaseNone)
 	start := time.Now()
 	tok := m.Tokenizer

@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"errors"
+	"fmt"
 	"math"
 
 	"github.com/llmap/llmap/simd"
@@ -51,13 +53,36 @@ func NewSampler(n int, temperature, topP float32, topK int, rng *RNG) *Sampler {
 		candidates: make([]probIndex, n), sorted: make([]probIndex, n)}
 }
 
+// Validate reports a setting Sample cannot honour: a temperature that is
+// negative, infinite or NaN (ErrTemperature), a TopP outside [0, 1], a
+// negative TopK, or no random generator for a temperature above 0.
+// Generate calls it before running anything.
+func (s *Sampler) Validate() error {
+	switch {
+	case s == nil:
+		return errors.New("no sampler")
+	case !(s.Temperature >= 0) || math.IsInf(float64(s.Temperature), 1):
+		return fmt.Errorf("%w, got %g", ErrTemperature, s.Temperature)
+	case !(s.TopP >= 0 && s.TopP <= 1):
+		return fmt.Errorf("top-p must be between 0 and 1, got %g", s.TopP)
+	case s.TopK < 0:
+		return fmt.Errorf("top-k must be 0 or more, got %d", s.TopK)
+	case s.Temperature > 0 && s.rng == nil:
+		return errors.New("sampling at a temperature above 0 needs a random generator")
+	}
+	return nil
+}
+
 // Sample returns the next token. It overwrites logits with probabilities
-// when the temperature is above 0.
+// when the temperature is above 0. A temperature Validate rejects is
+// treated as 0 (the most likely token): Sample never panics on a setting.
 func (s *Sampler) Sample(logits []float32) int {
-	if s.Temperature == 0 {
+	if s.Temperature == 0 || s.rng == nil {
 		return simd.Argmax(logits)
 	}
-	simd.SoftmaxTemp(logits, s.Temperature)
+	if err := simd.SoftmaxTemp(logits, s.Temperature); err != nil {
+		return simd.Argmax(logits)
+	}
 	coin := s.rng.Float32()
 	switch {
 	case s.TopK > 0 && s.TopK < len(logits):

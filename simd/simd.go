@@ -8,6 +8,7 @@
 package simd
 
 import (
+	"errors"
 	"math"
 
 	"github.com/viterin/vek/vek32"
@@ -112,18 +113,32 @@ func Softmax(x []float32) {
 	vek32.MulNumber_Inplace(x, 1/s)
 }
 
+// ErrTemperature is SoftmaxTemp's error for a temperature that is not a
+// finite number above 0.
+var ErrTemperature = errors.New("simd: temperature must be a finite number > 0")
+
 // SoftmaxTemp divides x by temp and then applies Softmax, as sampling with a
-// temperature does. temp must be > 0 (temperature 0 means Argmax and is
-// handled by the caller); it panics otherwise.
-func SoftmaxTemp(x []float32, temp float32) {
+// temperature does. temp must be a finite number > 0 (temperature 0 means
+// Argmax and is handled by the caller); otherwise x is left alone and
+// ErrTemperature returned.
+//
+// The maximum is subtracted before the division, so that a tiny temperature
+// cannot overflow x/temp to NaN: the result tends to the limit distribution,
+// all the mass on the largest logits.
+func SoftmaxTemp(x []float32, temp float32) error {
 	if !(temp > 0) || math.IsInf(float64(temp), 1) {
-		panic("simd: SoftmaxTemp needs a finite temperature > 0")
+		return ErrTemperature
 	}
 	if len(x) == 0 {
-		return
+		return nil
 	}
-	vek32.MulNumber_Inplace(x, 1/temp)
+	// (x - max) is <= 0, so (x - max)/temp is at worst -Inf, which Softmax
+	// clamps; 1/temp is capped because 0 * +Inf would be NaN.
+	inv := min(1/temp, math.MaxFloat32)
+	vek32.AddNumber_Inplace(x, -vek32.Max(x))
+	vek32.MulNumber_Inplace(x, inv)
 	Softmax(x)
+	return nil
 }
 
 // Argmax returns the index of the largest element of x; the first maximum

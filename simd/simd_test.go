@@ -1,6 +1,7 @@
 package simd
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -98,16 +99,49 @@ func TestSoftmax(t *testing.T) {
 	}
 }
 
-func TestSoftmaxTempPanicsOnBadTemperature(t *testing.T) {
-	for _, temp := range []float32{0, -1, float32(math.NaN()), float32(math.Inf(1))} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("SoftmaxTemp(%v) did not panic", temp)
-				}
-			}()
-			SoftmaxTemp([]float32{1, 2}, temp)
-		}()
+// TestSoftmaxTempBadTemperature: a temperature a user can type (NaN, ±Inf,
+// 0, negative) is an error, not a panic, and leaves x alone.
+func TestSoftmaxTempBadTemperature(t *testing.T) {
+	for _, temp := range []float32{0, -1, float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+		x := []float32{1, 2}
+		if err := SoftmaxTemp(x, temp); !errors.Is(err, ErrTemperature) {
+			t.Errorf("SoftmaxTemp(%v) = %v, want ErrTemperature", temp, err)
+		}
+		if x[0] != 1 || x[1] != 2 {
+			t.Errorf("SoftmaxTemp(%v) changed x to %v", temp, x)
+		}
+	}
+}
+
+// TestSoftmaxTempTiny: temperatures so small that 1/temp or logit/temp
+// overflows float32 give the limit distribution (all mass on the maximum,
+// shared among ties), never NaN.
+func TestSoftmaxTempTiny(t *testing.T) {
+	for _, temp := range []float32{1e-30, 1e-38, 1e-45, math.SmallestNonzeroFloat32} {
+		x := []float32{-3, 50, 0, 49.9, -1e30}
+		if err := SoftmaxTemp(x, temp); err != nil {
+			t.Fatal(err)
+		}
+		want := []float32{0, 1, 0, 0, 0}
+		for i := range x {
+			if math.Abs(float64(x[i]-want[i])) > 1e-6 || x[i] != x[i] {
+				t.Errorf("temp %g: p = %v, want %v", temp, x, want)
+				break
+			}
+		}
+		ties := []float32{2, 7, 7, 1}
+		SoftmaxTemp(ties, temp)
+		if math.Abs(float64(ties[1]-0.5)) > 1e-6 || math.Abs(float64(ties[2]-0.5)) > 1e-6 {
+			t.Errorf("temp %g: ties give %v, want half each", temp, ties)
+		}
+	}
+	// A huge temperature is a uniform distribution.
+	x := []float32{-3, 50, 0}
+	SoftmaxTemp(x, math.MaxFloat32)
+	for _, p := range x {
+		if math.Abs(float64(p)-1.0/3) > 1e-6 {
+			t.Errorf("temp MaxFloat32: %v, want uniform", x)
+		}
 	}
 }
 

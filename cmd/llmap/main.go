@@ -32,6 +32,10 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 memory-mapped .llmap format, runs them, and shows what is inside them.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		// Runs before every subcommand (none defines its own).
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return checkFiniteFlags(cmd)
+		},
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
