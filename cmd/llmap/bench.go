@@ -40,7 +40,14 @@ goes to stderr, the report to stdout.`,
   llmap bench model.llmap -p 128 -n 64 -r 3 -o csv > results.csv`,
 		Args: args("MODEL"),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			return f.prof.run(func() error { return runBench(cmd, a[0], &f) })
+			opts, err := f.options()
+			if err != nil {
+				return err
+			}
+			if err := f.prof.check(filesRead(a[0])); err != nil {
+				return err
+			}
+			return f.prof.run(func() error { return runBench(cmd, a[0], f.output, opts) })
 		},
 	}
 	fl := cmd.Flags()
@@ -104,11 +111,7 @@ func (f *benchFlags) options() (bench.Options, error) {
 	return o, nil
 }
 
-func runBench(cmd *cobra.Command, path string, f *benchFlags) error {
-	opts, err := f.options()
-	if err != nil {
-		return err
-	}
+func runBench(cmd *cobra.Command, path, output string, opts bench.Options) error {
 	if _, err := os.Stat(path); err != nil {
 		return describeOpenError(path, err)
 	}
@@ -120,7 +123,7 @@ func runBench(cmd *cobra.Command, path string, f *benchFlags) error {
 		return describeOpenError(path, err)
 	}
 	out := cmd.OutOrStdout()
-	switch f.output {
+	switch output {
 	case "json":
 		return r.WriteJSON(out)
 	case "csv":

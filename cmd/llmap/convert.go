@@ -53,7 +53,7 @@ accepts, e.g. a llama2.c tokenizer.bin).`,
   llmap convert -o gpt2.llmap ./gpt2/          # a Hugging Face directory`,
 		Args: args("INPUT"),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			return f.prof.run(func() error { return runConvert(cmd, a[0], f) })
+			return runConvert(cmd, a[0], f)
 		},
 	}
 	fl := cmd.Flags()
@@ -77,16 +77,66 @@ func runConvert(cmd *cobra.Command, input string, f convertFlags) error {
 		}
 		opts = convert.Options{Matrices: t}
 	}
-	if err := checkOutput(input, f.output); err != nil {
-		return err
+	switch f.from {
+	case "auto", "llama2c", "gguf", "hf":
+	default:
+		return usagef("--from: unknown input format %q (want auto, llama2c, gguf or hf)", f.from)
+	}
+	if _, err := os.Stat(input); err != nil {
+		return fmt.Errorf("%s: %w", input, unwrapPathError(err))
+	}
+	// The outputs are checked against the inputs before detection (which
+	// may fail) and again after it, when the files read are all known.
+	check := func(from string) error {
+		reads := convertReads(input, from, f.tokenizer)
+		if err := checkWritable("-o", f.output, reads); err != nil {
+			return err
+		}
+		return f.prof.check(reads)
 	}
 	from := f.from
+	if err := check(from); err != nil {
+		return err
+	}
 	if from == "auto" {
 		var err error
 		if from, err = detectFormat(input); err != nil {
 			return err
 		}
+		if err := check(from); err != nil {
+			return err
+		}
 	}
+	return f.prof.run(func() error { return convertFrom(cmd, input, from, f, opts) })
+}
+
+// convertReads lists what converting input reads: the input, the
+// tokenizer (given, or llama2.c's tokenizer.bin beside the input) with the
+// files a JSON tokenizer reads beside it, and for a directory all its files.
+func convertReads(input, from, tokenizer string) readSet {
+	var r readSet
+	if fi, err := os.Stat(input); err == nil && fi.IsDir() {
+		r.addDir(input, "the input directory "+input)
+	} else {
+		r.addFile(input, "the input file")
+	}
+	if tokenizer == "" && from == "llama2c" {
+		tokenizer = filepath.Join(filepath.Dir(input), "tokenizer.bin")
+	}
+	if tokenizer != "" {
+		what := "the tokenizer (--tokenizer " + tokenizer + ")"
+		r.addFile(tokenizer, what)
+		if strings.HasSuffix(tokenizer, ".json") {
+			for _, m := range []string{"vocab.bpe", "merges.txt"} {
+				r.addFile(filepath.Join(filepath.Dir(tokenizer), m), m+" beside "+what)
+			}
+		}
+	}
+	return r
+}
+
+// convertFrom runs the conversion from the detected format.
+func convertFrom(cmd *cobra.Command, input, from string, f convertFlags, opts convert.Options) error {
 	stderr := cmd.ErrOrStderr()
 	opts.Notice = func(msg string) { fmt.Fprintf(stderr, "llmap convert: %s\n", msg) }
 	bar := newProgress("converting")
@@ -97,26 +147,9 @@ func runConvert(cmd *cobra.Command, input string, f convertFlags) error {
 		return convertLlama2c(input, f, opts)
 	case "gguf":
 		return convertGGUF(input, f, opts)
-	case "hf":
-		return convertHF(input, f, opts, opts.Keep)
 	default:
-		return usagef("--from: unknown input format %q (want auto, llama2c, gguf or hf)", from)
+		return convertHF(input, f, opts, opts.Keep)
 	}
-}
-
-// checkOutput refuses to write over the input.
-func checkOutput(input, output string) error {
-	in, err := os.Stat(input)
-	if err != nil {
-		return fmt.Errorf("%s: %w", input, unwrapPathError(err))
-	}
-	if out, err := os.Stat(output); err == nil && os.SameFile(in, out) {
-		return usagef("-o %s is the input file; write the output elsewhere", output)
-	}
-	if fi, err := os.Stat(output); err == nil && fi.IsDir() {
-		return usagef("-o %s is a directory", output)
-	}
-	return nil
 }
 
 // unwrapPathError drops the "stat NAME:" prefix of a *fs.PathError, since

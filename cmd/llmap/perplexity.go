@@ -39,6 +39,12 @@ of predictions where their most likely tokens are the same.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, a []string) error {
+			if err := f.check(); err != nil {
+				return err
+			}
+			if err := f.prof.check(filesRead(append(a, f.ref)...)); err != nil {
+				return err
+			}
 			return f.prof.run(func() error { return runPerplexity(cmd, a[0], a[1:], f) })
 		},
 	}
@@ -50,13 +56,17 @@ of predictions where their most likely tokens are the same.`,
 	return cmd
 }
 
-func runPerplexity(cmd *cobra.Command, path string, files []string, f perplexityFlags) error {
+func (f *perplexityFlags) check() error {
 	if f.ctx < 2 {
 		return usagef("--ctx must be at least 2, got %d", f.ctx)
 	}
 	if f.threads < 0 {
 		return usagef("--threads must be 0 or more, got %d", f.threads)
 	}
+	return nil
+}
+
+func runPerplexity(cmd *cobra.Command, path string, files []string, f perplexityFlags) error {
 	texts := make([]string, len(files))
 	for i, name := range files {
 		b, err := os.ReadFile(name)

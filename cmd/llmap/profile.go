@@ -28,12 +28,26 @@ func (p *profileFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&p.addr, "pprof", "", "serve net/http/pprof on `ADDR` while the command runs (e.g. localhost:6060; a bare :PORT listens on loopback)")
 }
 
+// check refuses profile outputs that would overwrite what the command
+// reads (llmap run m.llmap --cpuprofile m.llmap would truncate the model).
+func (p *profileFlags) check(reads readSet) error {
+	for _, o := range []struct{ flag, path string }{{"--cpuprofile", p.cpu}, {"--memprofile", p.mem}, {"--trace", p.trace}} {
+		if o.path == "" {
+			continue
+		}
+		if err := checkWritable(o.flag, o.path, reads); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // start begins the requested profiles. stop must be called even if start fails.
 func (p *profileFlags) start() error {
 	if p.cpu != "" {
 		f, err := os.Create(p.cpu)
 		if err != nil {
-			return fmt.Errorf("--cpuprofile: %w", unwrapPathError(err))
+			return fmt.Errorf("--cpuprofile %s: %w", p.cpu, unwrapPathError(err))
 		}
 		if err := pprof.StartCPUProfile(f); err != nil {
 			f.Close()
@@ -44,7 +58,7 @@ func (p *profileFlags) start() error {
 	if p.trace != "" {
 		f, err := os.Create(p.trace)
 		if err != nil {
-			return fmt.Errorf("--trace: %w", unwrapPathError(err))
+			return fmt.Errorf("--trace %s: %w", p.trace, unwrapPathError(err))
 		}
 		if err := trace.Start(f); err != nil {
 			f.Close()
@@ -71,7 +85,7 @@ func (p *profileFlags) start() error {
 		p.stops = append(p.stops, func() error {
 			f, err := os.Create(path)
 			if err != nil {
-				return fmt.Errorf("--memprofile: %w", unwrapPathError(err))
+				return fmt.Errorf("--memprofile %s: %w", path, unwrapPathError(err))
 			}
 			runtime.GC()
 			if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {

@@ -35,6 +35,12 @@ model ends the text. stdout carries only the text; stderr the statistics.`,
   llmap run model.llmap -p "Once upon a time" --top-p 0.9 --seed 42`,
 		Args: args("MODEL"),
 		RunE: func(cmd *cobra.Command, a []string) error {
+			if err := f.check(); err != nil {
+				return err
+			}
+			if err := f.prof.check(filesRead(a[0])); err != nil {
+				return err
+			}
 			return f.prof.run(func() error { return runRun(cmd, a[0], f) })
 		},
 	}
@@ -70,10 +76,8 @@ func (f *runFlags) check() error {
 	return f.mem.check()
 }
 
+// runRun generates; the flags have been checked.
 func runRun(cmd *cobra.Command, path string, f runFlags) error {
-	if err := f.check(); err != nil {
-		return err
-	}
 	stderr := cmd.ErrOrStderr()
 	var sampler0 *runtime.MemSampler // follows the run's memory figures for --stats
 	if f.mem.stats {
