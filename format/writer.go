@@ -6,9 +6,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
-	"math/rand/v2"
 	"os"
-	"path/filepath"
 
 	"github.com/llmap/llmap/quant"
 )
@@ -26,16 +24,16 @@ type TensorSpec struct {
 // complete file. It holds the header in memory, never the tensor data.
 // A Writer is not safe for concurrent use.
 type Writer struct {
-	path, tmp string
-	f         *os.File
-	header    []byte       // file[0:data offset]; CRCs patched in as tensors are written
-	tensors   []TensorInfo // layout in declared order
-	crcAt     []int        // position of each tensor's CRC field in header
-	next      int          // index of the next tensor to write
-	pos       int64        // bytes written to f so far
-	fileSize  int64
-	buf       []byte // copy buffer
-	err       error  // sticky: set once the write has failed, been aborted or closed
+	path     string
+	f        *os.File     // the temporary file (see CreateTemp); nil once closed
+	header   []byte       // file[0:data offset]; CRCs patched in as tensors are written
+	tensors  []TensorInfo // layout in declared order
+	crcAt    []int        // position of each tensor's CRC field in header
+	next     int          // index of the next tensor to write
+	pos      int64        // bytes written to f so far
+	fileSize int64
+	buf      []byte // copy buffer
+	err      error  // sticky: set once the write has failed, been aborted or closed
 }
 
 var (
@@ -58,19 +56,19 @@ func Create(path string, meta *Metadata, tensors []TensorSpec) (*Writer, error) 
 	if err != nil {
 		return nil, fmt.Errorf("format: create %s: %w: %w", path, err, ErrInvalid)
 	}
-	f, tmp, err := createTemp(path)
+	f, err := CreateTemp(path)
 	if err != nil {
-		return nil, fmt.Errorf("format: create %s: %w", path, err)
+		return nil, fmt.Errorf("format: %w", err)
 	}
 	w := &Writer{
-		path: path, tmp: tmp, f: f,
+		path: path, f: f,
 		header: header, tensors: layout, crcAt: crcAt,
 		fileSize: int64(le.Uint64(header[offFileSize:])),
 		buf:      make([]byte, copyBufSize),
 	}
 	// The CRC fields are zero placeholders until Close rewrites the header.
 	if _, err := f.Write(header); err != nil {
-		return nil, w.fail(fmt.Errorf("format: write %s: %w", path, err))
+		return nil, w.fail(fmt.Errorf("format: write %s: %w", path, unwrapPath(err)))
 	}
 	w.pos = int64(len(header))
 	return w, nil
@@ -144,21 +142,6 @@ func buildHeader(meta *Metadata, specs []TensorSpec) (header []byte, layout []Te
 	return h, layout, crcAt, nil
 }
 
-// createTemp creates an empty file ".base.tmp-XXXXXXXX" in path's directory,
-// with the permissions os.Create would give.
-func createTemp(path string) (*os.File, string, error) {
-	dir, base := filepath.Split(path)
-	for range 100 {
-		tmp := filepath.Join(dir, fmt.Sprintf(".%s.tmp-%08x", base, rand.Uint32()))
-		f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
-		if errors.Is(err, os.ErrExist) {
-			continue
-		}
-		return f, tmp, err
-	}
-	return nil, "", fmt.Errorf("cannot create a temporary file in %q", dir)
-}
-
 // WriteTensor copies the data of the next declared tensor from r, which must
 // yield exactly the tensor's size in bytes (a separate reader per tensor,
 // e.g. an io.SectionReader). Any error abandons the whole write: the
@@ -175,7 +158,7 @@ func (w *Writer) WriteTensor(name string, r io.Reader) error {
 		return w.fail(fmt.Errorf("format: write %s: got tensor %q, want %q (tensors are written in declared order)", w.path, name, t.Name))
 	}
 	if err := w.copyTensor(t, r); err != nil {
-		return w.fail(fmt.Errorf("format: write %s: tensor %q: %w", w.path, name, err))
+		return w.fail(fmt.Errorf("format: write %s: tensor %q: %w", w.path, name, unwrapPath(err)))
 	}
 	le.PutUint32(w.header[w.crcAt[w.next]:], t.CRC)
 	w.next++
@@ -239,24 +222,14 @@ func (w *Writer) Close() error {
 	}
 	le.PutUint32(w.header[offHeaderCRC:], headerCRC(w.header))
 	if _, err := w.f.WriteAt(w.header, 0); err != nil {
-		return w.fail(fmt.Errorf("format: close %s: %w", w.path, err))
+		return w.fail(fmt.Errorf("format: close %s: %w", w.path, unwrapPath(err)))
 	}
-	if err := w.f.Sync(); err != nil {
-		return w.fail(fmt.Errorf("format: close %s: %w", w.path, err))
-	}
-	err := w.f.Close()
-	w.f = nil
-	if err != nil {
-		return w.fail(fmt.Errorf("format: close %s: %w", w.path, err))
-	}
-	if err := os.Rename(w.tmp, w.path); err != nil {
-		return w.fail(fmt.Errorf("format: close %s: %w", w.path, err))
-	}
+	f := w.f
+	w.f = nil // CommitTemp closes or drops it
 	w.err = errClosed
-	// The file is complete and in place; a failed directory sync only means
-	// the rename might not survive a crash.
-	if err := syncDir(filepath.Dir(w.path)); err != nil {
-		return fmt.Errorf("format: close %s: sync directory: %w", w.path, err)
+	if err := CommitTemp(f, w.path); err != nil {
+		w.err = fmt.Errorf("format: %w", err)
+		return w.err
 	}
 	return nil
 }
@@ -269,13 +242,12 @@ func (w *Writer) Abort() {
 	}
 }
 
-// fail records err, closes and removes the temporary file and returns err.
+// fail records err, removes and closes the temporary file and returns err.
 func (w *Writer) fail(err error) error {
 	if w.f != nil {
-		_ = w.f.Close()
+		DropTemp(w.f)
 		w.f = nil
 	}
-	_ = os.Remove(w.tmp)
 	w.err = err
 	return err
 }

@@ -3,8 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/llmap/llmap/format"
@@ -88,4 +90,29 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// withPath puts path in front of err unless the message names it already:
+// a file is named once.
+func withPath(path string, err error) error {
+	if strings.Contains(err.Error(), path) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", path, err)
+}
+
+// cleanStaleTemps removes the unfinished .llmap files an interrupted run
+// left in output's directory, and mentions other leftovers, one line each.
+func cleanStaleTemps(stderr io.Writer, name, output string) {
+	stale, err := format.CleanStaleTemps(filepath.Dir(output))
+	if err != nil {
+		return
+	}
+	for _, s := range stale {
+		if s.Removed {
+			fmt.Fprintf(stderr, "%s: removed %s (%s), an unfinished file an interrupted run left\n", name, s.Path, humanBytes(s.Size))
+		} else {
+			fmt.Fprintf(stderr, "%s: note: %s (%s) looks like a temporary file an interrupted run left; remove it if nothing is writing it\n", name, s.Path, humanBytes(s.Size))
+		}
+	}
 }

@@ -107,6 +107,9 @@ func runConvert(cmd *cobra.Command, input string, f convertFlags) error {
 			return err
 		}
 	}
+	stderr := cmd.ErrOrStderr()
+	cleanStaleTemps(stderr, "llmap convert", f.output)
+	defer removeOutputOnInterrupt(stderr, "llmap convert", f.output)()
 	return f.prof.run(func() error { return convertFrom(cmd, input, from, f, opts) })
 }
 
@@ -224,7 +227,7 @@ func convertLlama2c(input string, f convertFlags, opts convert.Options) error {
 	}
 	name := strings.TrimSuffix(filepath.Base(input), filepath.Ext(input))
 	if err := convert.Write(f.output, convert.FromLlama2c(ck, tok, name), opts); err != nil {
-		return fmt.Errorf("%s: %w", f.output, err)
+		return withPath(f.output, err)
 	}
 	return nil
 }
@@ -243,7 +246,7 @@ func convertGGUF(input string, f convertFlags, opts convert.Options) error {
 		return err
 	}
 	if err := convert.Write(f.output, m, opts); err != nil {
-		return fmt.Errorf("%s: %w", f.output, err)
+		return withPath(f.output, err)
 	}
 	return nil
 }
@@ -268,7 +271,7 @@ func convertHF(input string, f convertFlags, opts convert.Options, keepTypes boo
 		opts.Matrices = h.DType
 	}
 	if err := convert.Write(f.output, h.Model, opts); err != nil {
-		return fmt.Errorf("%s: %w", f.output, err)
+		return withPath(f.output, err)
 	}
 	return nil
 }

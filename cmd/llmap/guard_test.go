@@ -182,3 +182,28 @@ func TestProfileNeverOverwritesTheModel(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteErrorsNameTheOutputOnce: an output that cannot be created is
+// named once, as the user gave it, never by its temporary name (before the
+// fix: "/proc/x.llmap: format: create /proc/x.llmap: open
+// /proc/.x.llmap.tmp-4c5bc490: ...").
+func TestWriteErrorsNameTheOutputOnce(t *testing.T) {
+	bin := testmodels.Path(t, "stories260K/stories260K.bin")
+	tok := testmodels.Path(t, "stories260K/tok512.bin")
+	missing := filepath.Join(t.TempDir(), "no-such-dir", "x.llmap")
+	for _, args := range [][]string{
+		{"convert", "--tokenizer", tok, "-o", "/proc/x.llmap", bin},
+		{"convert", "--tokenizer", tok, "-o", missing, bin},
+		{"synth", "--shape", "stories260K", "-o", "/proc/x.llmap"},
+		{"synth", "--shape", "stories260K", "--format", "llama2c", "-o", missing},
+	} {
+		out := args[len(args)-1]
+		if args[0] == "convert" {
+			out = args[4]
+		}
+		stderr := expectUserError(t, args, out)
+		if strings.Contains(stderr, ".tmp-") || strings.Count(stderr, out) != 1 {
+			t.Errorf("%v: %q should name %s once and no temporary file", args, stderr, out)
+		}
+	}
+}

@@ -71,7 +71,11 @@ func execute(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "%s: %v\n", name, err)
 	var ue usageError
-	if errors.As(err, &ue) || isCobraUsage(err) {
+	var ie interruptError
+	switch {
+	case errors.As(err, &ie):
+		return ie.exitCode()
+	case errors.As(err, &ue) || isCobraUsage(err):
 		return 2
 	}
 	return 1

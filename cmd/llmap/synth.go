@@ -3,9 +3,9 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
+	"github.com/llmap/llmap/format"
 	"github.com/llmap/llmap/format/arch"
 	"github.com/llmap/llmap/format/convert"
 	"github.com/llmap/llmap/format/llama2c"
@@ -95,28 +95,33 @@ func runSynth(cmd *cobra.Command, f *synthFlags) error {
 	if fi, err := os.Stat(f.output); err == nil && fi.IsDir() {
 		return usagef("-o %s is a directory", f.output)
 	}
+	switch f.format {
+	case "llmap", "llama2c":
+	default:
+		return usagef("--format: unknown format %q (want llmap or llama2c)", f.format)
+	}
+	if f.format == "llama2c" && typ != quant.F32 {
+		return usagef("--format llama2c writes fp32 only (got --quant %s)", typ)
+	}
 	m, err := convert.Synth(name, s, f.seed)
 	if err != nil {
 		return usagef("%v", err)
 	}
 	s.SetDefaults()
+	cleanStaleTemps(cmd.ErrOrStderr(), "llmap synth", f.output)
+	defer removeOutputOnInterrupt(cmd.ErrOrStderr(), "llmap synth", f.output)()
 	switch f.format {
 	case "llmap":
 		bar := newProgress("writing")
 		opts := convert.Options{Matrices: typ, Progress: bar.update,
 			Notice: func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "llmap synth: %s\n", msg) }}
 		if err := convert.Write(f.output, m, opts); err != nil {
-			return fmt.Errorf("%s: %w", f.output, err)
-		}
-	case "llama2c":
-		if typ != quant.F32 {
-			return usagef("--format llama2c writes fp32 only (got --quant %s)", typ)
-		}
-		if err := writeLlama2c(f.output, m, s); err != nil {
-			return fmt.Errorf("%s: %w", f.output, err)
+			return withPath(f.output, err)
 		}
 	default:
-		return usagef("--format: unknown format %q (want llmap or llama2c)", f.format)
+		if err := writeLlama2c(f.output, m, s); err != nil {
+			return withPath(f.output, err)
+		}
 	}
 	return nil
 }
@@ -128,20 +133,13 @@ func writeLlama2c(path string, m *convert.Model, c arch.Config) error {
 	for i := range m.Tensors {
 		rows[m.Tensors[i].Name] = &m.Tensors[i]
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	tmp, err := format.CreateTemp(path)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	err = llama2c.WriteLegacy(tmp, c, func(name string, r int, dst []float32) { rows[name].Row(r, dst) })
-	if err == nil {
-		err = tmp.Sync()
+	if err := llama2c.WriteLegacy(tmp, c, func(name string, r int, dst []float32) { rows[name].Row(r, dst) }); err != nil {
+		format.DropTemp(tmp)
+		return fmt.Errorf("write %s: %w", path, unwrapPathError(err))
 	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return format.CommitTemp(tmp, path)
 }
