@@ -37,6 +37,12 @@ type Options struct {
 	// puts the result in Report.Memory. (cmd/llmap passes one built on
 	// runtime.MemSampler; the suites here need none.)
 	SampleMemory func() (stop func() Memory)
+
+	// Context, if set, stops the run between repetitions when it is
+	// cancelled (llmap bench on Ctrl-C): Run then returns the report of
+	// what was measured so far, with Interrupted set and no bandwidth
+	// figures, together with the context's error.
+	Context context.Context
 }
 
 // Memory is the process's memory over the tests, in bytes.
@@ -145,6 +151,10 @@ type Report struct {
 	Memory Memory `json:"memory"`
 
 	Results []Result `json:"results"`
+
+	// Interrupted: Options.Context ended the run early; Results holds the
+	// tests measured so far (the last one possibly with fewer samples).
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // Run opens the model at path once per thread count and times each test.
@@ -166,6 +176,10 @@ func Run(path string, opts Options) (*Report, error) {
 			}
 		}()
 	}
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	for ti, threads := range opts.Threads {
 		t0 := time.Now()
 		m, err := runtime.Open(path, runtime.Options{Threads: threads})
@@ -173,8 +187,16 @@ func Run(path string, opts Options) (*Report, error) {
 			return nil, err
 		}
 		openTime := time.Since(t0)
-		err = runThreads(r, m, path, threads, ti == 0, t0, openTime, opts, progress)
+		err = runThreads(ctx, r, m, path, threads, ti == 0, t0, openTime, opts, progress)
 		m.Close()
+		if err != nil && ctx.Err() != nil {
+			r.Interrupted = true
+			if stopMemory != nil {
+				r.Memory = stopMemory()
+				stopMemory = nil
+			}
+			return r, err
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -207,7 +229,7 @@ func Run(path string, opts Options) (*Report, error) {
 }
 
 // runThreads runs every test on a model opened with the given threads.
-func runThreads(r *Report, m *runtime.Model, path string, threads int, first bool, t0 time.Time,
+func runThreads(ctx context.Context, r *Report, m *runtime.Model, path string, threads int, first bool, t0 time.Time,
 	openTime time.Duration, opts Options, progress func(string)) error {
 	c := &m.Config
 	longest := slices.Max(append(slices.Clone(opts.Prompt), opts.Gen...))
@@ -258,6 +280,15 @@ func runThreads(r *Report, m *runtime.Model, path string, threads int, first boo
 		}
 		pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels("phase", phase, "test", res.Test)))
 		for rep := -1; rep < opts.Reps; rep++ {
+			if err := ctx.Err(); err != nil {
+				pprof.SetGoroutineLabels(context.Background())
+				if len(res.Samples) > 0 { // the repetitions measured so far
+					res.TokensPerSec, res.StdDev = meanStdDev(res.Samples)
+					res.FirstToken = firstSum / time.Duration(len(res.Samples))
+					r.Results = append(r.Results, res)
+				}
+				return err
+			}
 			var elapsed, firstTok time.Duration
 			var err error
 			if tc.kind == "pp" {

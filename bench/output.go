@@ -24,7 +24,10 @@ func (r *Report) WriteTable(w io.Writer) error {
 		HumanBytes(r.Memory.PeakRSS), HumanBytes(r.Memory.PeakAnon), HumanBytes(r.Memory.PeakFile),
 		r.Memory.MajorFaults, r.Memory.MinorFaults)
 	fmt.Fprintf(&b, "weights read per token: %s; read bandwidth measured in this run:", HumanBytes(r.WeightBytesPerToken))
-	for i, t := range r.Threads {
+	if len(r.ReadBandwidth) < len(r.Threads) {
+		b.WriteString(" none (interrupted)")
+	}
+	for i, t := range r.Threads[:min(len(r.Threads), len(r.ReadBandwidth))] {
 		sep := ","
 		if i == 0 {
 			sep = ""
@@ -110,7 +113,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	for _, res := range r.Results {
 		bw := 0.0
 		for i, t := range r.Threads {
-			if t == res.Threads {
+			if t == res.Threads && i < len(r.ReadBandwidth) {
 				bw = r.ReadBandwidth[i]
 			}
 		}

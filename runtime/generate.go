@@ -18,6 +18,7 @@ type Generation struct {
 // GenerateStats describes a finished generation.
 type GenerateStats struct {
 	PromptTokens int           // tokens of the encoded prompt, BOS included
+	PromptRun    int           // of those, run through the model: fewer when Steps or the context ends inside the prompt
 	Positions    int           // positions run through the model
 	Sampled      int           // tokens chosen by the sampler
 	ContextFull  bool          // stopped at the end of the context before Steps
@@ -28,17 +29,16 @@ type GenerateStats struct {
 
 // PromptPerSecond is the prompt processing speed.
 func (g GenerateStats) PromptPerSecond() float64 {
-	n := min(g.PromptTokens, g.Positions)
-	if n == 0 || g.Prefill <= 0 {
+	if g.PromptRun == 0 || g.Prefill <= 0 {
 		return 0
 	}
-	return float64(n) / g.Prefill.Seconds()
+	return float64(g.PromptRun) / g.Prefill.Seconds()
 }
 
 // TokensPerSecond is the generation speed: positions run after the prompt
 // over the time they took.
 func (g GenerateStats) TokensPerSecond() float64 {
-	n := g.Positions - min(g.PromptTokens, g.Positions)
+	n := g.Positions - g.PromptRun
 	if n <= 0 || g.Decode <= 0 {
 		return 0
 	}
@@ -91,7 +91,7 @@ func (m *Model) Generate(s *State, g Generation, emit func(piece []byte) error) 
 	if err != nil {
 		return st, err
 	}
-	st.Positions = fed
+	st.Positions, st.PromptRun = fed, fed
 	st.Prefill = time.Since(start)
 	// A prompt may hold end-of-turn tokens (a chat transcript): they are
 	// printed like any other, and only sampled tokens stop the run.
@@ -119,6 +119,7 @@ func (m *Model) Generate(s *State, g Generation, emit func(piece []byte) error) 
 			break
 		}
 		if err := emit(tok.Piece(token, next)); err != nil {
+			st.Decode = time.Since(decodeStart) // the statistics so far
 			return st, err
 		}
 		token = next
@@ -135,8 +136,17 @@ func (m *Model) Generate(s *State, g Generation, emit func(piece []byte) error) 
 	return st, nil
 }
 
-// String summarises the statistics for stderr.
+// String summarises the statistics for stderr. Only positions that ran
+// are counted: a prompt cut short shows as "prompt 10 of 30 tokens".
 func (g GenerateStats) String() string {
-	return fmt.Sprintf("%d positions: prompt %d tokens at %.1f tokens/s, generated %d at %.2f tokens/s; first token after %v",
-		g.Positions, g.PromptTokens, g.PromptPerSecond(), g.Sampled, g.TokensPerSecond(), g.FirstToken.Round(time.Microsecond))
+	prompt := fmt.Sprintf("%d", g.PromptRun)
+	if g.PromptRun < g.PromptTokens {
+		prompt = fmt.Sprintf("%d of %d", g.PromptRun, g.PromptTokens)
+	}
+	s := fmt.Sprintf("%d positions: prompt %s tokens at %.1f tokens/s", g.Positions, prompt, g.PromptPerSecond())
+	if g.Sampled == 0 {
+		return s + ", nothing generated"
+	}
+	return s + fmt.Sprintf(", generated %d at %.2f tokens/s; first token after %v",
+		g.Sampled, g.TokensPerSecond(), g.FirstToken.Round(time.Microsecond))
 }

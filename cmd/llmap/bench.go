@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	goruntime "runtime"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/llmap/llmap/bench"
@@ -40,7 +43,7 @@ goes to stderr, the report to stdout.`,
   llmap bench model.llmap -p 128 -n 64 -r 3 -o csv > results.csv`,
 		Args: args("MODEL"),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			opts, err := f.options()
+			opts, err := f.options(cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -54,16 +57,24 @@ goes to stderr, the report to stdout.`,
 	fl.IntSliceVarP(&f.prompt, "prompt", "p", []int{512}, "prompt lengths to time, comma-separated (pp N); 0 = none")
 	fl.IntSliceVarP(&f.gen, "gen", "n", []int{128}, "generation lengths to time, comma-separated (tg N); 0 = none")
 	fl.IntVarP(&f.reps, "reps", "r", 5, "repetitions of each test, after one warm-up")
-	fl.IntSliceVar(&f.threads, "threads", []int{goruntime.GOMAXPROCS(0)}, "thread counts to run, comma-separated")
+	fl.IntSliceVar(&f.threads, "threads", []int{goruntime.GOMAXPROCS(0)}, "thread counts to run, comma-separated; more than the CPUs available is capped there")
 	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json or csv")
 	f.prof.register(fl)
 	return cmd
 }
 
+// maxReps bounds -r: a typo of a few extra digits should not start a run of days.
+const maxReps = 10000
+
 // options turns the flags into bench.Options, rejecting bad values with a
 // one-line usage error.
-func (f *benchFlags) options() (bench.Options, error) {
+func (f *benchFlags) options(stderr io.Writer) (bench.Options, error) {
 	var o bench.Options
+	switch f.output {
+	case "table", "json", "csv":
+	default:
+		return o, usagef("-o/--output: unknown format %q (want table, json or csv)", f.output)
+	}
 	pick := func(name string, v []int) ([]int, error) {
 		var out []int
 		for _, n := range v {
@@ -91,22 +102,22 @@ func (f *benchFlags) options() (bench.Options, error) {
 	if f.reps < 1 {
 		return o, usagef("-r/--reps must be at least 1, got %d", f.reps)
 	}
+	if f.reps > maxReps {
+		return o, usagef("-r/--reps must be at most %d, got %d", maxReps, f.reps)
+	}
 	o.Reps = f.reps
 	if len(f.threads) == 0 {
 		return o, usagef("--threads needs at least one thread count")
 	}
 	for _, t := range f.threads {
-		if t < 1 || t > 1024 {
-			return o, usagef("--threads: thread counts must be between 1 and 1024, got %d", t)
-		}
-		if !slices.Contains(o.Threads, t) {
-			o.Threads = append(o.Threads, t)
+		if t < 1 {
+			return o, usagef("--threads: thread counts must be 1 or more, got %d", t)
 		}
 	}
-	switch f.output {
-	case "table", "json", "csv":
-	default:
-		return o, usagef("-o/--output: unknown format %q (want table, json or csv)", f.output)
+	for _, t := range f.threads {
+		if t = capThreads(stderr, t); !slices.Contains(o.Threads, t) {
+			o.Threads = append(o.Threads, t)
+		}
 	}
 	return o, nil
 }
@@ -118,19 +129,30 @@ func runBench(cmd *cobra.Command, path, output string, opts bench.Options) error
 	stderr := cmd.ErrOrStderr()
 	opts.Progress = func(msg string) { fmt.Fprintf(stderr, "llmap bench: %s\n", msg) }
 	opts.SampleMemory = sampleMemory
+	// Ctrl-C stops the run between repetitions; the results so far are
+	// printed and the exit status is 130.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stopped interruptError
+	defer onInterrupt(func(sig syscall.Signal) { stopped.sig = sig; cancel() })()
+	opts.Context = ctx
 	r, err := bench.Run(path, opts)
-	if err != nil {
+	if err != nil && (r == nil || !r.Interrupted) {
 		return describeOpenError(path, err)
 	}
 	out := cmd.OutOrStdout()
 	switch output {
 	case "json":
-		return r.WriteJSON(out)
+		err = r.WriteJSON(out)
 	case "csv":
-		return r.WriteCSV(out)
+		err = r.WriteCSV(out)
 	default:
-		return r.WriteTable(out)
+		err = r.WriteTable(out)
 	}
+	if err == nil && r.Interrupted {
+		return stopped
+	}
+	return err
 }
 
 // sampleMemory follows the process's memory with runtime.MemSampler,

@@ -74,7 +74,7 @@ matrix, in the type it is stored in. -o json prints the same for scripts.`,
 	fl.StringVar(&f.from, "from", "", "direction: the word the direction starts at")
 	fl.StringVar(&f.to, "to", "", "direction: the word the direction points to")
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
-	fl.IntVar(&f.threads, "threads", 0, "threads for matrix products; 0 = one per CPU")
+	fl.IntVar(&f.threads, "threads", 0, threadsHelp)
 	return cmd
 }
 
@@ -148,7 +148,7 @@ func runEmbed(cmd *cobra.Command, path, action string, rest []string, f embedFla
 	if err := f.check(cmd, action); err != nil {
 		return err
 	}
-	m, err := runtime.Open(path, runtime.Options{Threads: f.threads})
+	m, err := runtime.Open(path, runtime.Options{Threads: capThreads(cmd.ErrOrStderr(), f.threads)})
 	if err != nil {
 		return describeOpenError(path, err)
 	}

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
+	"io"
 	"math"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 
@@ -44,4 +47,37 @@ func checkFiniteFlags(cmd *cobra.Command) error {
 		}
 	})
 	return err
+}
+
+// The rule for limits, the same in every command: a value below a flag's
+// range is an error; a value above what the machine or the model allows
+// is capped, with one line on stderr saying what was used instead.
+
+// threadsHelp explains --threads the same way in every command.
+const threadsHelp = "threads for matrix products; 0 = one per CPU, more than the CPUs available is capped there"
+
+// capThreads applies the rule to --threads: 0 means one thread per CPU
+// available to the process (GOMAXPROCS, which follows a cgroup's CPU
+// limit), and more than that is capped there, since extra threads only
+// wait for a CPU. Negative values are rejected by the commands' checks.
+func capThreads(stderr io.Writer, n int) int {
+	cpus := goruntime.GOMAXPROCS(0)
+	if n > cpus {
+		fmt.Fprintf(stderr, "llmap: --threads %d is more than the %d CPUs available; using %d\n", n, cpus, cpus)
+		return cpus
+	}
+	return n
+}
+
+// capContext applies the rule to --ctx: a context longer than the model's
+// is capped there. Only a value the user gave is mentioned; the default
+// (runtime.DefaultContext) is capped silently.
+func capContext(stderr io.Writer, cmd *cobra.Command, n, model int) int {
+	if n > model {
+		if cmd.Flags().Changed("ctx") {
+			fmt.Fprintf(stderr, "llmap: --ctx %d is more than the model's context; using %d\n", n, model)
+		}
+		return model
+	}
+	return n
 }

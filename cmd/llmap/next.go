@@ -41,7 +41,7 @@ how a low temperature sharpens the distribution and a high one flattens it.`,
 	fl.IntVar(&f.top, "top", 10, "tokens to list, most likely first")
 	fl.Float32SliceVarP(&f.temps, "temp", "t", []float32{1}, "temperatures, comma-separated or repeated; 0 = all on the most likely token")
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
-	fl.IntVar(&f.threads, "threads", 0, "threads for matrix products; 0 = one per CPU")
+	fl.IntVar(&f.threads, "threads", 0, threadsHelp)
 	return cmd
 }
 
@@ -68,7 +68,7 @@ func runNext(cmd *cobra.Command, path string, f nextFlags) error {
 	if err := f.check(); err != nil {
 		return err
 	}
-	m, err := runtime.Open(path, runtime.Options{Threads: f.threads})
+	m, err := runtime.Open(path, runtime.Options{Threads: capThreads(cmd.ErrOrStderr(), f.threads)})
 	if err != nil {
 		return describeOpenError(path, err)
 	}

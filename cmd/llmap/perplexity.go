@@ -51,7 +51,7 @@ of predictions where their most likely tokens are the same.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.ref, "ref", "", "reference `MODEL` for the top-1 agreement")
 	fl.IntVar(&f.ctx, "ctx", runtime.DefaultContext, "window length in positions (capped at the model's context)")
-	fl.IntVar(&f.threads, "threads", 0, "threads for matrix products; 0 = one per CPU")
+	fl.IntVar(&f.threads, "threads", 0, threadsHelp)
 	f.prof.register(fl)
 	return cmd
 }
@@ -75,19 +75,20 @@ func runPerplexity(cmd *cobra.Command, path string, files []string, f perplexity
 		}
 		texts[i] = string(b)
 	}
-	m, err := runtime.Open(path, runtime.Options{Threads: f.threads})
+	threads := capThreads(cmd.ErrOrStderr(), f.threads)
+	m, err := runtime.Open(path, runtime.Options{Threads: threads})
 	if err != nil {
 		return describeOpenError(path, err)
 	}
 	defer m.Close()
-	s, err := m.NewState(f.ctx)
+	s, err := m.NewState(capContext(cmd.ErrOrStderr(), cmd, f.ctx, m.Config.ContextLength))
 	if err != nil {
 		return err
 	}
 	var ref *runtime.Model
 	var refState *runtime.State
 	if f.ref != "" {
-		if ref, err = runtime.Open(f.ref, runtime.Options{Threads: f.threads}); err != nil {
+		if ref, err = runtime.Open(f.ref, runtime.Options{Threads: threads}); err != nil {
 			return fmt.Errorf("--ref: %w", describeOpenError(f.ref, err))
 		}
 		defer ref.Close()

@@ -2,8 +2,11 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/llmap/llmap/runtime"
@@ -52,7 +55,7 @@ model ends the text. stdout carries only the text; stderr the statistics.`,
 	fl.IntVar(&f.topK, "top-k", 0, "sample from the K most likely tokens; 0 = off")
 	fl.Uint64VarP(&f.seed, "seed", "s", 0, "random seed; 0 = from the clock")
 	fl.IntVar(&f.ctx, "ctx", runtime.DefaultContext, "context length in positions (capped at the model's own)")
-	fl.IntVar(&f.threads, "threads", 0, "threads for matrix products; 0 = one per CPU")
+	fl.IntVar(&f.threads, "threads", 0, threadsHelp)
 	f.prof.register(fl)
 	f.mem.register(fl)
 	return cmd
@@ -92,7 +95,7 @@ func runRun(cmd *cobra.Command, path string, f runFlags) error {
 		}()
 	}
 	t0 := time.Now()
-	opts := runtime.Options{Threads: f.threads}
+	opts := runtime.Options{Threads: capThreads(stderr, f.threads)}
 	f.mem.options(&opts)
 	m, err := runtime.Open(path, opts)
 	if err != nil {
@@ -101,10 +104,19 @@ func runRun(cmd *cobra.Command, path string, f runFlags) error {
 	defer m.Close()
 	openTime := time.Since(t0)
 
-	s, err := m.NewState(f.ctx)
+	s, err := m.NewState(capContext(stderr, cmd, f.ctx, m.Config.ContextLength))
 	if err != nil {
 		return err
 	}
+	// A prompt longer than the context is refused, as next refuses it; one
+	// that -n ends inside runs as far as -n says (llama2.c's meaning of
+	// -n), with a warning, since nothing will be generated.
+	promptTokens := len(m.Tokenizer.Encode(f.prompt, true))
+	if promptTokens > s.Context() {
+		return fmt.Errorf("-p/--prompt: the prompt is %d tokens, more than the context of %d positions%s",
+			promptTokens, s.Context(), contextHint(s.Context(), m.Config.ContextLength))
+	}
+
 	kv, act := m.StateBytes(s.Context())
 	fmt.Fprintf(stderr, "llmap: %s: %s, %d layers, dim %d, vocab %d; context %d positions (KV cache %s, activations %s); opened in %v\n",
 		path, m.Config.Arch, m.Config.NLayers, m.Config.Dim, m.Config.VocabSize, s.Context(),
@@ -113,31 +125,47 @@ func runRun(cmd *cobra.Command, path string, f runFlags) error {
 		fmt.Fprintf(stderr, "llmap: warning: --mem-budget %s is below the largest layer plus an embedding row (%s): mapped weights will reach about %s\n",
 			humanBytes(f.mem.budgetN), humanBytes(floor), humanBytes(floor))
 	}
-
+	if f.steps > 0 && f.steps < promptTokens {
+		fmt.Fprintf(stderr, "llmap: warning: -n %d ends inside the prompt (%d tokens): only its first %d positions run and nothing is generated\n",
+			f.steps, promptTokens, f.steps)
+	}
 	seed := f.seed
 	if seed == 0 {
 		seed = uint64(time.Now().Unix())
 	}
 	sampler := runtime.NewSampler(m.Config.VocabSize, f.temp, f.topP, f.topK, runtime.NewRNG(seed))
 	out := bufio.NewWriter(cmd.OutOrStdout())
+	var interrupted atomic.Int32 // the signal, once one arrived
+	defer onInterrupt(func(sig syscall.Signal) { interrupted.Store(int32(sig)) })()
 	emit := func(piece []byte) error {
+		if sig := interrupted.Load(); sig != 0 {
+			return interruptError{syscall.Signal(sig)}
+		}
 		if _, err := out.Write(piece); err != nil {
 			return err
 		}
 		return out.Flush()
 	}
 	st, err := m.Generate(s, runtime.Generation{Prompt: f.prompt, Steps: f.steps, Sampler: sampler}, emit)
-	if err != nil {
+	var stopped interruptError
+	if err != nil && !errors.As(err, &stopped) {
 		out.Flush()
 		return err
 	}
+	// The text ends with a newline, also when interrupted.
 	io.WriteString(out, "\n")
 	if err := out.Flush(); err != nil {
 		return err
 	}
-	if st.ContextFull {
-		fmt.Fprintf(stderr, "llmap: stopped at the end of the context (%d positions); use --ctx to change it (the model allows %d)\n",
-			s.Context(), m.Config.ContextLength)
+	switch {
+	case stopped.sig != 0:
+	case st.ContextFull:
+		fmt.Fprintf(stderr, "llmap: stopped at the end of the context (%d positions)%s\n",
+			s.Context(), contextHint(s.Context(), m.Config.ContextLength))
+	case f.steps > 0 && st.Positions >= f.steps:
+		fmt.Fprintf(stderr, "llmap: stopped after -n %d positions (-n 0 runs to the end of the context)\n", f.steps)
+	default:
+		fmt.Fprintf(stderr, "llmap: stopped where the model ended the text\n")
 	}
 	fmt.Fprintf(stderr, "llmap: %v\n", st)
 	if sampler0 != nil {
@@ -148,5 +176,17 @@ func runRun(cmd *cobra.Command, path string, f runFlags) error {
 		}
 		printMemStats(stderr, ms, m.PagingStats())
 	}
+	if stopped.sig != 0 {
+		return stopped
+	}
 	return nil
+}
+
+// contextHint says how the context could be longer: raise --ctx when the
+// model allows more, nothing to be done when it is the model's own.
+func contextHint(ctx, model int) string {
+	if ctx < model {
+		return fmt.Sprintf("; raise --ctx (the model allows %d)", model)
+	}
+	return ", the model's maximum"
 }
