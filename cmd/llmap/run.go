@@ -22,6 +22,7 @@ type runFlags struct {
 	seed    uint64
 	ctx     int
 	threads int
+	verify  bool
 	prof    profileFlags
 	mem     memoryFlags
 }
@@ -33,7 +34,13 @@ func newRunCmd() *cobra.Command {
 		Short: "Generate text from a prompt",
 		Long: `Generate text: the prompt is fed through the model, then tokens are sampled
 until -n positions (prompt included) have run, the context is full, or the
-model ends the text. stdout carries only the text; stderr the statistics.`,
+model ends the text. stdout carries only the text; stderr the statistics.
+
+A damaged file (a bad disk, an interrupted copy) is not noticed by itself:
+the weights are used as they are and the text is nonsense. --verify checks
+every tensor's CRC-32C before generating, as 'llmap verify MODEL' does; it
+reads the whole file once, which costs about one token's worth of reading
+on a model that fits in memory.`,
 		Example: `  llmap run stories260K.llmap -t 0 -n 200
   llmap run model.llmap -p "Once upon a time" --top-p 0.9 --seed 42`,
 		Args: args("MODEL"),
@@ -56,6 +63,7 @@ model ends the text. stdout carries only the text; stderr the statistics.`,
 	fl.Uint64VarP(&f.seed, "seed", "s", 0, "random seed; 0 = from the clock")
 	fl.IntVar(&f.ctx, "ctx", runtime.DefaultContext, "context length in positions (capped at the model's own)")
 	fl.IntVar(&f.threads, "threads", 0, threadsHelp)
+	fl.BoolVar(&f.verify, "verify", false, "check every tensor's CRC-32C before generating (reads the whole file once; see 'llmap verify')")
 	f.prof.register(fl)
 	f.mem.register(fl)
 	return cmd
@@ -93,6 +101,15 @@ func runRun(cmd *cobra.Command, path string, f runFlags) error {
 				sampler0.Stop()
 			}
 		}()
+	}
+	if f.verify {
+		t := time.Now()
+		_, size, err := verifyModel(path)
+		if err != nil {
+			return fmt.Errorf("%w; the file is damaged: convert or copy it again", err)
+		}
+		fmt.Fprintf(stderr, "llmap: %s: every tensor matches its CRC-32C (%s checked in %v)\n",
+			path, humanBytes(size), time.Since(t).Round(time.Millisecond))
 	}
 	t0 := time.Now()
 	opts := runtime.Options{Threads: capThreads(stderr, f.threads)}

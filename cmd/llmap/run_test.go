@@ -189,3 +189,28 @@ func TestCtrlCPrintsStatistics(t *testing.T) {
 		})
 	}
 }
+
+// TestRunVerify: a model with a damaged tensor runs silently without
+// --verify (the weights are used as they are) and is refused with it, in
+// one line that names the file and the tensor.
+func TestRunVerify(t *testing.T) {
+	data, err := os.ReadFile(stories260K(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.llmap")
+	data[len(data)-100] ^= 0x40 // inside output_norm or the last block
+	if err := os.WriteFile(bad, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := llmap(t, "run", bad, "-n", "8"); code != 0 {
+		t.Fatalf("without --verify: exit %d: %s", code, stderr)
+	}
+	stderr := expectUserError(t, []string{"run", bad, "-n", "8", "--verify"}, "bad.llmap", "checksum", "the file is damaged")
+	if !strings.Contains(stderr, "tensor ") {
+		t.Errorf("%q does not name the tensor", stderr)
+	}
+	if _, stderr, code := llmap(t, "run", stories260K(t), "-n", "8", "--verify"); code != 0 || !strings.Contains(stderr, "every tensor matches its CRC-32C") {
+		t.Errorf("--verify on a sound model: exit %d: %s", code, stderr)
+	}
+}
