@@ -7,9 +7,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/llmap/llmap/format"
+	"github.com/llmap/llmap/quant"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 )
@@ -50,21 +53,29 @@ func isTerminal(f *os.File) bool {
 	return err == nil
 }
 
-// progress draws a one-line progress bar on stderr when it is a terminal.
+// progress draws a one-line progress bar on stderr when it is a terminal,
+// once the work has taken more than progressDelay: quick jobs print none.
 type progress struct {
 	label string
+	w     io.Writer
 	on    bool
+	start time.Time
+	drawn bool
 	last  int
 }
 
+// progressDelay is how long work runs before its progress bar appears.
+const progressDelay = time.Second
+
 func newProgress(label string) *progress {
-	return &progress{label: label, on: isTerminal(os.Stderr), last: -1}
+	return &progress{label: label, w: os.Stderr, on: isTerminal(os.Stderr), start: time.Now(), last: -1}
 }
 
 func (p *progress) update(done, total int64) {
-	if !p.on || total <= 0 {
+	if !p.on || total <= 0 || (!p.drawn && time.Since(p.start) < progressDelay) {
 		return
 	}
+	p.drawn = true
 	pct := int(done * 100 / total)
 	if pct == p.last {
 		return
@@ -72,10 +83,36 @@ func (p *progress) update(done, total int64) {
 	p.last = pct
 	const width = 40
 	fill := pct * width / 100
-	fmt.Fprintf(os.Stderr, "\r%s [%s%s] %3d%% %s", p.label, strings.Repeat("=", fill), strings.Repeat(" ", width-fill), pct, humanBytes(done))
+	fmt.Fprintf(p.w, "\r%s [%s%s] %3d%% %s", p.label, strings.Repeat("=", fill), strings.Repeat(" ", width-fill), pct, humanBytes(done))
 	if done >= total {
-		fmt.Fprintln(os.Stderr)
+		fmt.Fprintln(p.w)
 	}
+}
+
+// printWritten says what a command wrote to path: the tensors by type,
+// the size, and the time since start.
+func printWritten(w io.Writer, name, path string, start time.Time) {
+	f, err := format.Open(path)
+	if err != nil {
+		fmt.Fprintf(w, "%s: wrote %s in %v\n", name, path, time.Since(start).Round(time.Millisecond))
+		return
+	}
+	defer f.Close()
+	count := map[quant.Type]int{}
+	var types []quant.Type
+	for _, t := range f.Tensors {
+		if count[t.Type] == 0 {
+			types = append(types, t.Type)
+		}
+		count[t.Type]++
+	}
+	slices.Sort(types)
+	parts := make([]string, len(types))
+	for i, t := range types {
+		parts[i] = fmt.Sprintf("%s %d", t, count[t])
+	}
+	fmt.Fprintf(w, "%s: wrote %s: %d tensors (%s), %s in %v\n", name, path, len(f.Tensors),
+		strings.Join(parts, ", "), humanBytes(f.Size()), time.Since(start).Round(time.Millisecond))
 }
 
 // humanBytes formats n with a binary unit.

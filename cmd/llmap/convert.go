@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/llmap/llmap/format"
 	"github.com/llmap/llmap/format/convert"
@@ -110,7 +111,12 @@ func runConvert(cmd *cobra.Command, input string, f convertFlags) error {
 	stderr := cmd.ErrOrStderr()
 	cleanStaleTemps(stderr, "llmap convert", f.output)
 	defer removeOutputOnInterrupt(stderr, "llmap convert", f.output)()
-	return f.prof.run(func() error { return convertFrom(cmd, input, from, f, opts) })
+	start := time.Now()
+	err := f.prof.run(func() error { return convertFrom(cmd, input, from, f, opts) })
+	if err == nil {
+		printWritten(stderr, "llmap convert", f.output, start)
+	}
+	return err
 }
 
 // convertReads lists what converting input reads: the input, the

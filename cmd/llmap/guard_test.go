@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/llmap/llmap/internal/testmodels"
 )
@@ -205,5 +206,39 @@ func TestWriteErrorsNameTheOutputOnce(t *testing.T) {
 		if strings.Contains(stderr, ".tmp-") || strings.Count(stderr, out) != 1 {
 			t.Errorf("%v: %q should name %s once and no temporary file", args, stderr, out)
 		}
+	}
+}
+
+// TestConvertSaysWhatItWrote: a successful convert names the output, its
+// tensors by type, size and time (before the fix it printed nothing).
+func TestConvertSaysWhatItWrote(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "s.llmap")
+	_, stderr, code := llmap(t, "convert", "--tokenizer", testmodels.Path(t, "stories260K/tok512.bin"),
+		"-o", out, testmodels.Path(t, "stories260K/stories260K.bin"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	// stories260K: 5 layers of 2 norms and 7 matrices, the embedding, the
+	// final norm (the classifier is tied), all f32 as stored.
+	want := "llmap convert: wrote " + out + ": 47 tensors (f32 47), "
+	if !strings.HasPrefix(stderr, want) || !strings.Contains(stderr, "1.0 MiB in ") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("stderr %q, want one line starting %q", stderr, want)
+	}
+}
+
+// TestProgressAppearsAfterASecond: no bar for quick work; after
+// progressDelay the bar is drawn and ends its line at 100%.
+func TestProgressAppearsAfterASecond(t *testing.T) {
+	var b bytes.Buffer
+	p := &progress{label: "writing", w: &b, on: true, start: time.Now(), last: -1}
+	p.update(10, 100)
+	if b.Len() != 0 {
+		t.Fatalf("a bar within the first second: %q", b.String())
+	}
+	p.start = time.Now().Add(-progressDelay)
+	p.update(50, 100)
+	p.update(100, 100)
+	if s := b.String(); !strings.Contains(s, " 50% ") || !strings.HasSuffix(s, "100% 100 B\n") {
+		t.Errorf("bar %q", s)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/llmap/llmap/format"
 	"github.com/llmap/llmap/format/arch"
@@ -108,6 +109,7 @@ func runSynth(cmd *cobra.Command, f *synthFlags) error {
 		return usagef("%v", err)
 	}
 	s.SetDefaults()
+	start := time.Now()
 	cleanStaleTemps(cmd.ErrOrStderr(), "llmap synth", f.output)
 	defer removeOutputOnInterrupt(cmd.ErrOrStderr(), "llmap synth", f.output)()
 	switch f.format {
@@ -122,7 +124,15 @@ func runSynth(cmd *cobra.Command, f *synthFlags) error {
 		if err := writeLlama2c(f.output, m, s); err != nil {
 			return withPath(f.output, err)
 		}
+		fi, err := os.Stat(f.output)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "llmap synth: wrote %s: a llama2.c checkpoint (fp32), %s in %v\n",
+			f.output, humanBytes(fi.Size()), time.Since(start).Round(time.Millisecond))
+		return nil
 	}
+	printWritten(cmd.ErrOrStderr(), "llmap synth", f.output, start)
 	return nil
 }
 
