@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -172,7 +173,10 @@ func unwrapPathError(err error) error {
 }
 
 // detectFormat recognises an input: a directory is a Hugging Face model,
-// a file is recognised by its first bytes.
+// a file is recognised by its magic bytes. A file without one is tried as
+// each format in turn, the most likely first by its extension and first
+// bytes; when none fits, one line lists each format with the reason it
+// was rejected.
 func detectFormat(path string) (string, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		if _, err := os.Stat(filepath.Join(path, "config.json")); err != nil {
@@ -185,7 +189,7 @@ func detectFormat(path string) (string, error) {
 		return "", fmt.Errorf("%s: %w", path, unwrapPathError(err))
 	}
 	defer fh.Close()
-	head := make([]byte, 8)
+	head := make([]byte, 16)
 	n, _ := io.ReadFull(fh, head)
 	head = head[:n]
 	switch {
@@ -193,17 +197,53 @@ func detectFormat(path string) (string, error) {
 		return "gguf", nil
 	case bytes.HasPrefix(head, []byte(format.Magic[:6])):
 		return "", fmt.Errorf("%s: already a .llmap file", path)
-	}
-	if n >= 4 && uint32(head[0])|uint32(head[1])<<8|uint32(head[2])<<16|uint32(head[3])<<24 == llama2c.Magic {
+	case n >= 4 && binary.LittleEndian.Uint32(head) == llama2c.Magic:
 		return "llama2c", nil
 	}
-	// A legacy llama2.c checkpoint has no magic: its header must match its size.
-	ck, err := llama2c.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("%s: unrecognised input format (not a llama2.c checkpoint: %v)", path, trimPrefix(err, path))
+
+	// No magic. A legacy llama2.c checkpoint has none: its header must
+	// match its size. The other formats are named with why they do not fit.
+	reasons := map[string]string{
+		"llama2c": "",
+		"gguf":    fmt.Sprintf("no GGUF magic (the file starts with %q)", head[:min(n, 4)]),
+		"hf":      "a Hugging Face model is a directory holding config.json and *.safetensors",
 	}
-	ck.Close()
-	return "llama2c", nil
+	order := []string{"llama2c", "gguf", "hf"}
+	ext := strings.ToLower(filepath.Ext(path))
+	switch {
+	case ext == ".gguf":
+		order = []string{"gguf", "llama2c", "hf"}
+	case looksLikeSafetensors(head):
+		order = []string{"hf", "llama2c", "gguf"}
+		reasons["hf"] = "a safetensors file: pass the directory that holds it and its config.json"
+	case ext == ".safetensors":
+		order = []string{"hf", "llama2c", "gguf"}
+		reasons["hf"] = "not a safetensors file (no JSON header), and a Hugging Face model is a directory"
+	case ext == ".json":
+		order = []string{"hf", "llama2c", "gguf"}
+		reasons["hf"] = "a JSON file: pass the Hugging Face model directory that holds it"
+	}
+	ck, err := llama2c.Open(path)
+	if err == nil {
+		ck.Close()
+		return "llama2c", nil
+	}
+	reasons["llama2c"] = trimPrefix(err, path)
+	tried := make([]string, len(order))
+	for i, name := range order {
+		tried[i] = name + ": " + reasons[name]
+	}
+	return "", fmt.Errorf("%s: unrecognised input format; tried %s", path, strings.Join(tried, "; "))
+}
+
+// looksLikeSafetensors reports whether head starts like a safetensors file:
+// a little-endian u64 header length of sensible size, then a JSON object.
+func looksLikeSafetensors(head []byte) bool {
+	if len(head) < 9 {
+		return false
+	}
+	n := binary.LittleEndian.Uint64(head)
+	return n >= 2 && n < 1<<30 && head[8] == '{'
 }
 
 func trimPrefix(err error, path string) string {

@@ -242,3 +242,41 @@ func TestProgressAppearsAfterASecond(t *testing.T) {
 		t.Errorf("bar %q", s)
 	}
 }
+
+// TestDetectFormatExplains: an input no format accepts gets one line that
+// names each format tried with its reason, the most likely first (before
+// the fix: "not a llama2.c checkpoint: ... dim = 1819025443" for a .gguf).
+func TestDetectFormatExplains(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	st, err := os.ReadFile(testmodels.Path(t, "tiny-gpt2-random-lmbuddy/model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := []byte("hello world, this is a text and not a model at all\n")
+	cases := []struct {
+		path  string
+		first string // the format named first
+		want  string
+	}{
+		{write("broken.gguf", text), "gguf", "gguf: no GGUF magic (the file starts with \"hell\")"},
+		{write("model.safetensors", st), "hf", "hf: a safetensors file: pass the directory that holds it"},
+		{write("weights.bin", st), "hf", "hf: a safetensors file"},
+		{write("notes.safetensors", text), "hf", "hf: not a safetensors file"},
+		{write("notes.txt", text), "llama2c", "llama2c: not a valid llama2.c checkpoint"},
+	}
+	for _, c := range cases {
+		stderr := expectUserError(t, []string{"convert", "-o", filepath.Join(dir, "out.llmap"), c.path}, c.path+": unrecognised input format; tried "+c.first+": ", c.want)
+		for _, name := range []string{"gguf: ", "llama2c: ", "hf: "} {
+			if !strings.Contains(stderr, name) {
+				t.Errorf("%s: %q does not say why it is not %s", c.path, stderr, name)
+			}
+		}
+	}
+}
