@@ -72,7 +72,7 @@ func parseSize(s string) (int64, error) {
 	}
 	v *= float64(uint64(1) << shift)
 	if v < 1 || v >= math.MaxInt64 {
-		return 0, fmt.Errorf("%q is out of range", s)
+		return 0, fmt.Errorf("%q is out of range: want 1 byte up to 8 EiB, e.g. 512M or 2G (leave the flag out for no limit)", s)
 	}
 	return int64(v), nil
 }

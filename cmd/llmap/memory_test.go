@@ -310,4 +310,10 @@ func TestParseSize(t *testing.T) {
 			t.Errorf("parseSize(%q) = %d, want an error", in, n)
 		}
 	}
+	// An out-of-range size says what the range is.
+	for _, in := range []string{"0", "0.1", "99999999T"} {
+		if _, err := parseSize(in); err == nil || !strings.Contains(err.Error(), "want 1 byte up to 8 EiB") {
+			t.Errorf("parseSize(%q): %v does not give the range", in, err)
+		}
+	}
 }
