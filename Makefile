@@ -7,6 +7,8 @@ OUT         := out
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 FUZZTIME    ?= 2000x
+# Debian's python3 (make golden): the script needs its python3-torch.
+PYTHON      ?= /usr/bin/python3
 # Packages with goroutines: run under the race detector.
 RACE_PKGS   := ./runtime/... ./quant/... ./simd/... ./bench/... ./internal/...
 
@@ -15,10 +17,12 @@ export LLMAP_MODELS ?= $(abspath ../shared/models)
 .PHONY: help build demo test test-unit test-noasm test-race fuzz lint bench bench-compare bench-llama2c clean golden
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
+# -buildvcs=auto records the git revision for 'llmap version' where Go can
+# (a clone, not a linked worktree), even when GOFLAGS turns it off.
 build: ## build bin/llmap
-	$(GO) build -o $(BIN) ./cmd/llmap
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/llmap
 
 demo: build ## convert stories260K (or MODEL_DIR=...) and print a story
 	@mkdir -p $(OUT)
@@ -73,6 +77,15 @@ bench-llama2c: build ## generation speed on a stories110M-shaped model (LLAMA2C_
 
 bench-paging: ## llama2-7b Q8_0 under a 1 GiB cgroup, cold and warm cache (root; writes 7 GB; LLMAP_BENCH_MODELS=DIR keeps it)
 	LLMAP_BENCH_PAGING=1 $(GO) test -count=1 -run '^TestPagingLlama7B$$' -v -timeout 60m ./bench/
+
+# The reference logits come from PyTorch (float64), independent of llmap.
+# CI does not run this: the JSON files it writes are committed.
+golden: ## regenerate the PyTorch reference logits in testdata/reference (installs Debian's python3-torch when missing)
+	@$(PYTHON) -c 'import torch, numpy' 2>/dev/null || { \
+		test "$$(id -u)" = 0 || { echo "make golden needs Debian's python3-torch and python3-numpy: apt-get install python3-torch python3-numpy (as root)"; exit 1; }; \
+		echo "installing python3-torch and python3-numpy with apt-get"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-torch python3-numpy; }
+	$(PYTHON) testdata/reference/reference_logits.py $(LLMAP_MODELS)
 
 clean: ## remove build outputs
 	rm -rf bin $(OUT) bench.txt bench-ref.txt bench-new.txt

@@ -41,8 +41,14 @@ memory-mapped .llmap format, runs them, and shows what is inside them.`,
 	root.SetErr(stderr)
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if !c.HasParent() {
+			return usagef("%v (see 'llmap --help')", err)
+		}
 		return usagef("%v (see 'llmap help %s')", err, c.Name())
 	})
+	// --version prints what llmap version prints.
+	root.Version = "set"
+	root.SetVersionTemplate(versionText())
 	root.AddCommand(
 		newRunCmd(),
 		newConvertCmd(),
@@ -53,6 +59,7 @@ memory-mapped .llmap format, runs them, and shows what is inside them.`,
 		newSynthCmd(),
 		newBenchCmd(),
 		newPerplexityCmd(),
+		newVersionCmd(),
 	)
 	return root
 }
