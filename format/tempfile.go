@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -61,6 +62,33 @@ func CreateTemp(path string) (*os.File, error) {
 		return f, nil
 	}
 	return nil, fmt.Errorf("create %s: no free temporary name in %q", path, dir)
+}
+
+// CheckSpace refuses, before anything is written, a file of size bytes
+// that the file system holding path's directory has no room for: a write
+// that would fail after minutes (or hours, for a mistyped shape) fails at
+// once. A file system that cannot tell its free space is not refused.
+func CheckSpace(path string, size int64) error {
+	var st unix.Statfs_t
+	if err := unix.Statfs(filepath.Dir(path), &st); err != nil {
+		return nil
+	}
+	free := int64(st.Bavail) * int64(st.Bsize)
+	if st.Bavail > math.MaxInt64/uint64(max(st.Bsize, 1)) {
+		return nil
+	}
+	if size > free {
+		return fmt.Errorf("create %s: the file needs %s, and %s has %s free", path, gib(size), filepath.Dir(path), gib(free))
+	}
+	return nil
+}
+
+// gib formats a byte count in GiB (MiB below one GiB).
+func gib(n int64) string {
+	if n < 1<<30 {
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
 }
 
 // CommitTemp syncs the temporary file f (from CreateTemp), renames it onto

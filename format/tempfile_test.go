@@ -101,3 +101,16 @@ func TestCleanStaleTemps(t *testing.T) {
 		t.Errorf("the write in progress failed: %v", err)
 	}
 }
+
+// TestCreateChecksSpace: a file larger than the free disk space is refused
+// before anything is written (a 4 TiB tensor here).
+func TestCreateChecksSpace(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Create(filepath.Join(dir, "huge.llmap"), nil, []TensorSpec{{Name: "a", Type: quant.F32, Shape: []int64{1 << 40}}})
+	if err == nil || !strings.Contains(err.Error(), "free") {
+		t.Fatalf("Create of a 4 TiB file: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("the directory holds %v", entries)
+	}
+}

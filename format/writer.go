@@ -56,6 +56,9 @@ func Create(path string, meta *Metadata, tensors []TensorSpec) (*Writer, error) 
 	if err != nil {
 		return nil, fmt.Errorf("format: create %s: %w: %w", path, err, ErrInvalid)
 	}
+	if err := CheckSpace(path, int64(le.Uint64(header[offFileSize:]))); err != nil {
+		return nil, fmt.Errorf("format: %w", err)
+	}
 	f, err := CreateTemp(path)
 	if err != nil {
 		return nil, fmt.Errorf("format: %w", err)

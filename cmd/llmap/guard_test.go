@@ -280,3 +280,17 @@ func TestDetectFormatExplains(t *testing.T) {
 		}
 	}
 }
+
+// TestSynthTooLargeForTheDisk: a shape whose file cannot fit on the disk
+// (--dim at the top of its range makes a 60 TiB model) is refused at once,
+// in one line, leaving nothing; before, synth started writing it.
+func TestSynthTooLargeForTheDisk(t *testing.T) {
+	dir := t.TempDir()
+	for _, format := range []string{"llmap", "llama2c"} {
+		expectUserError(t, []string{"synth", "--shape", "stories260K", "--dim", "1048576", "--format", format, "-o", filepath.Join(dir, "huge")},
+			"the file needs", "GiB free")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("the directory holds %v", entries)
+	}
+}

@@ -140,8 +140,14 @@ func runSynth(cmd *cobra.Command, f *synthFlags) error {
 // temporary file beside the output, renamed into place when complete.
 func writeLlama2c(path string, m *convert.Model, c arch.Config) error {
 	rows := map[string]*convert.Tensor{}
+	size := int64(28) // the header: seven int32
 	for i := range m.Tensors {
-		rows[m.Tensors[i].Name] = &m.Tensors[i]
+		t := &m.Tensors[i]
+		rows[t.Name] = t
+		size += 4 * int64(t.Rows()) * int64(t.Cols())
+	}
+	if err := format.CheckSpace(path, size); err != nil {
+		return err
 	}
 	tmp, err := format.CreateTemp(path)
 	if err != nil {
