@@ -67,17 +67,17 @@ func CreateTemp(path string) (*os.File, error) {
 // CheckSpace refuses, before anything is written, a file of size bytes
 // that the file system holding path's directory has no room for: a write
 // that would fail after minutes (or hours, for a mistyped shape) fails at
-// once. A file system that cannot tell its free space is not refused.
+// once. A file system that cannot tell its free space (no blocks: /proc,
+// some FUSE mounts) is not refused.
 func CheckSpace(path string, size int64) error {
 	var st unix.Statfs_t
-	if err := unix.Statfs(filepath.Dir(path), &st); err != nil {
+	if err := unix.Statfs(filepath.Dir(path), &st); err != nil || st.Blocks == 0 || st.Bsize <= 0 {
 		return nil
 	}
-	free := int64(st.Bavail) * int64(st.Bsize)
-	if st.Bavail > math.MaxInt64/uint64(max(st.Bsize, 1)) {
-		return nil
+	if st.Bavail > uint64(math.MaxInt64/st.Bsize) {
+		return nil // more than anything can ask for
 	}
-	if size > free {
+	if free := int64(st.Bavail) * int64(st.Bsize); size > free {
 		return fmt.Errorf("create %s: the file needs %s, and %s has %s free", path, gib(size), filepath.Dir(path), gib(free))
 	}
 	return nil
