@@ -71,13 +71,14 @@ func CreateTemp(path string) (*os.File, error) {
 // some FUSE mounts) is not refused.
 func CheckSpace(path string, size int64) error {
 	var st unix.Statfs_t
-	if err := unix.Statfs(filepath.Dir(path), &st); err != nil || st.Blocks == 0 || st.Bsize <= 0 {
+	if err := unix.Statfs(filepath.Dir(path), &st); err != nil || st.Blocks == 0 {
 		return nil
 	}
-	if st.Bavail > uint64(math.MaxInt64/st.Bsize) {
-		return nil // more than anything can ask for
+	bsize, avail := int64(st.Bsize), uint64(st.Bavail)
+	if bsize <= 0 || avail > uint64(math.MaxInt64/bsize) {
+		return nil // no block size, or more room than anything can ask for
 	}
-	if free := int64(st.Bavail) * int64(st.Bsize); size > free {
+	if free := int64(avail) * bsize; size > free {
 		return fmt.Errorf("create %s: the file needs %s, and %s has %s free", path, gib(size), filepath.Dir(path), gib(free))
 	}
 	return nil
