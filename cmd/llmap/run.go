@@ -39,8 +39,9 @@ model ends the text. stdout carries only the text; stderr the statistics.
 A damaged file (a bad disk, an interrupted copy) is not noticed by itself:
 the weights are used as they are and the text is nonsense. --verify checks
 every tensor's CRC-32C before generating, as 'llmap verify MODEL' does; it
-reads the whole file once, which costs about one token's worth of reading
-on a model that fits in memory.`,
+reads the whole file once on one core, which takes about as long as
+generating a few tokens when the model is in the page cache (from a cold
+cache it mostly moves the reading from the first token to the check).`,
 		Example: `  llmap run stories260K.llmap -t 0 -n 200
   llmap run model.llmap -p "Once upon a time" --top-p 0.9 --seed 42`,
 		Args: args("MODEL"),
