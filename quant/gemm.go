@@ -1,0 +1,358 @@
+package quant
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+)
+
+// Matrix-matrix products for prompt processing (GEMM): a weight matrix
+// times a batch of activation vectors, one per prompt token. A matrix-vector
+// product reads every weight once per token and is bound by memory; here a
+// tile of weight rows stays in the L1 cache while it meets every token of
+// the batch, and a register tile of several rows x several tokens reuses
+// each loaded weight and activation block several times, so the product is
+// bound by arithmetic instead.
+//
+// Like MatVec, the kernels come in tiers: gemmRef (scalar, the definition),
+// gemmGeneric (portable Go, the noasm tier), then assembly tiers chosen at
+// init from the CPU (gemm_amd64.go): AVX2 (VPMADDUBSW for the int8 types,
+// FMA for the float types) and AVX-512 (VPDPBUSD, VNNI, for the int8 types;
+// 16-wide FMA for F32/F16; VDPBF16PS for BF16).
+
+// Batch is a batch of activation vectors prepared once for products with
+// matrices of one type, as Vec is for one vector: for Q8_0 and Q4_0
+// matrices each vector is quantised to Q8_0-style blocks (d = max|x|/127,
+// rounded to fp16, exactly as Vec.Set does, so a batched product computes
+// the same integer dot products as MatVec), for BF16 matrices it is rounded
+// to bfloat16 pairs, and for F32/F16 it is copied. The token dimension is
+// padded with zero vectors to a multiple of gemmTokenPad so that the kernels
+// only ever see whole register tiles.
+type Batch struct {
+	n, cols int  // vectors set, elements each
+	t       Type // matrix type the batch was prepared for
+	nb      int  // blocks per vector (cols/32) for quantised types
+
+	x    []float32 // (nPad, cols) float activations (F32, F16)
+	q    []byte    // (nPad, nb*32) int8 quants (Q8_0, Q4_0)
+	d    []float32 // (nPad, nb) block scales (Q8_0, Q4_0)
+	bias []int32   // (nPad, nb*8) -128 x the sum of each group of 4 quants (for the VNNI tier)
+	bf   []uint16  // (nPad, cols) bfloat16 activations (BF16)
+
+	maxTokens, maxCols int
+}
+
+// gemmTokenPad is the multiple the token dimension of a Batch is padded to:
+// a common multiple of every tier's register tile.
+const gemmTokenPad = 12
+
+// NewBatch allocates scratch for up to maxTokens vectors of up to maxCols
+// elements.
+func NewBatch(maxTokens, maxCols int) *Batch {
+	maxTokens, maxCols = max(maxTokens, 1), max(maxCols, 0)
+	return &Batch{maxTokens: maxTokens, maxCols: maxCols}
+}
+
+// padTokens rounds n up to a multiple of gemmTokenPad.
+func padTokens(n int) int { return (n + gemmTokenPad - 1) / gemmTokenPad * gemmTokenPad }
+
+// grow returns s with length n, reusing its storage when it is big enough;
+// the storage only grows up to the NewBatch capacity, on first use.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// Set prepares the vectors xs (each of the same length) for products with
+// matrices of type t. The vectors are copied or quantised, so they may change
+// afterwards. For quantised t the length must be a multiple of 32.
+func (b *Batch) Set(xs [][]float32, t Type) {
+	n := len(xs)
+	if n == 0 || n > b.maxTokens {
+		panic(fmt.Sprintf("quant: Batch.Set: %d vectors, want 1..%d", n, b.maxTokens))
+	}
+	cols := len(xs[0])
+	if cols > b.maxCols {
+		panic(fmt.Sprintf("quant: Batch.Set: length %d exceeds the NewBatch capacity %d", cols, b.maxCols))
+	}
+	for _, x := range xs {
+		if len(x) != cols {
+			panic("quant: Batch.Set: vectors of different lengths")
+		}
+	}
+	b.n, b.cols, b.t = n, cols, t
+	np := padTokens(n)
+	switch t {
+	case Q8_0, Q4_0:
+		if cols%32 != 0 {
+			panic(fmt.Sprintf("quant: Batch.Set: length %d is not a multiple of 32", cols))
+		}
+		nb := cols / 32
+		b.nb = nb
+		b.q = grow(b.q, np*nb*32)
+		b.d = grow(b.d, np*nb)
+		b.bias = grow(b.bias, np*nb*8)
+		var blk [34]byte
+		for i := range np {
+			q, d, bias := b.q[i*nb*32:(i+1)*nb*32], b.d[i*nb:(i+1)*nb], b.bias[i*nb*8:(i+1)*nb*8]
+			if i >= n {
+				clear(q)
+				clear(d)
+				clear(bias)
+				continue
+			}
+			for k := range nb {
+				quantizeBlockQ8_0(blk[:], xs[i][32*k:32*k+32])
+				d[k] = FP16ToFP32(binary.LittleEndian.Uint16(blk[:]))
+				copy(q[32*k:32*k+32], blk[2:])
+				for g := range 8 {
+					var s int32
+					for _, v := range blk[2+4*g : 6+4*g] {
+						s += int32(int8(v))
+					}
+					bias[8*k+g] = -128 * s
+				}
+			}
+		}
+	case BF16:
+		b.bf = grow(b.bf, np*cols)
+		clear(b.bf[n*cols:])
+		for i, x := range xs {
+			row := b.bf[i*cols : (i+1)*cols]
+			for j, v := range x {
+				row[j] = fp32ToBF16(v)
+			}
+		}
+	default:
+		b.x = grow(b.x, np*cols)
+		clear(b.x[n*cols:])
+		for i, x := range xs {
+			copy(b.x[i*cols:(i+1)*cols], x)
+		}
+	}
+}
+
+// Len returns the number of vectors set.
+func (b *Batch) Len() int { return b.n }
+
+// fp32ToBF16 rounds v to the nearest bfloat16, ties to even (NaN stays NaN).
+func fp32ToBF16(v float32) uint16 {
+	u := math.Float32bits(v)
+	if u&0x7fffffff > 0x7f800000 {
+		return uint16(u>>16) | 0x40
+	}
+	u += 0x7fff + (u>>16)&1
+	return uint16(u >> 16)
+}
+
+// MatMul computes the product of rows [lo, hi) of m with every vector of
+// the batch b, prepared for m.Type: out[t*ldo + r-lo] = dot(row r of m,
+// vector t), for t < b.Len(). Like MatVec it only reads m and b, so
+// goroutines may share them and compute disjoint row ranges.
+//
+//	W (Rows, Cols) @ X^T (Cols, n) -> out (n, ldo), columns [0, hi-lo)
+func MatMul(out []float32, ldo int, m Matrix, lo, hi int, b *Batch) {
+	if lo < 0 || hi > m.Rows || lo > hi {
+		panic(fmt.Sprintf("quant: MatMul rows [%d,%d) out of range [0,%d)", lo, hi, m.Rows))
+	}
+	if b.cols != m.Cols || b.t != m.Type || b.n == 0 {
+		panic(fmt.Sprintf("quant: MatMul on a %dx%d %s matrix with a batch of %d prepared for %d columns of %s",
+			m.Rows, m.Cols, m.Type, b.n, b.cols, b.t))
+	}
+	if ldo < hi-lo || len(out) < (b.n-1)*ldo+hi-lo {
+		panic(fmt.Sprintf("quant: MatMul out has %d elements, want %d tokens of stride %d", len(out), b.n, ldo))
+	}
+	if lo == hi {
+		return
+	}
+	rb := m.RowBytes()
+	gemmImpl(out, ldo, m.Type, m.Data[lo*rb:hi*rb], rb, hi-lo, b)
+}
+
+// gemmKernel computes out[t*ldo + r] for r < rows and t < b.n from rows
+// consecutive weight rows of rb bytes at w.
+type gemmKernel func(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batch)
+
+// gemmTiers lists every tier this build and CPU can run (the assembly
+// tiers are appended at init, best last); gemmImpl is the one MatMul uses,
+// gemmTiers[gemmSel].
+var (
+	gemmTiers            = []gemmTier{{"ref", gemmRef}, {"generic", gemmGeneric}}
+	gemmSel              = 1
+	gemmImpl  gemmKernel = gemmGeneric
+)
+
+type gemmTier struct {
+	name string
+	fn   gemmKernel
+}
+
+// GEMMTiers lists the names of the MatMul tiers this build can run on this
+// CPU ("ref", "generic", "avx2", "avx512", ...). Tests run each with
+// UseGEMMTier.
+func GEMMTiers() []string {
+	names := make([]string, len(gemmTiers))
+	for i, t := range gemmTiers {
+		names[i] = t.name
+	}
+	return names
+}
+
+// GEMMTier returns the name of the tier MatMul uses.
+func GEMMTier() string { return gemmTiers[gemmSel].name }
+
+// UseGEMMTier makes MatMul use the named tier (one of GEMMTiers) and returns
+// a function that restores the previous one. It is not safe to call
+// concurrently with MatMul.
+func UseGEMMTier(name string) (restore func()) {
+	prev := gemmSel
+	for i, t := range gemmTiers {
+		if t.name == name {
+			gemmSel, gemmImpl = i, t.fn
+			return func() { gemmSel, gemmImpl = prev, gemmTiers[prev].fn }
+		}
+	}
+	panic(fmt.Sprintf("quant: no MatMul tier %q here (have %v)", name, GEMMTiers()))
+}
+
+// gemmRef is the definition: every output is a dot product of one weight
+// row with one vector, in the order of the types' reference dot kernels.
+func gemmRef(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batch) {
+	for tok := 0; tok < b.n; tok++ {
+		for r := range rows {
+			row := w[r*rb : (r+1)*rb]
+			var s float32
+			switch t {
+			case Q8_0, Q4_0:
+				bb := t.BlockBytes()
+				for k := 0; k < b.nb; k++ {
+					wb := row[k*bb:]
+					xq := b.q[(tok*b.nb+k)*32:]
+					var sum int32
+					for i := range 32 {
+						var wi int32
+						if t == Q8_0 {
+							wi = int32(int8(wb[2+i]))
+						} else if i < 16 {
+							wi = int32(wb[2+i]&15) - 8
+						} else {
+							wi = int32(wb[2+i-16]>>4) - 8
+						}
+						sum += wi * int32(int8(xq[i]))
+					}
+					s += float32(sum) * (FP16ToFP32(binary.LittleEndian.Uint16(wb)) * b.d[tok*b.nb+k])
+				}
+			case BF16:
+				x := b.bf[tok*b.cols:]
+				for i := range b.cols {
+					s += BF16ToFP32(binary.LittleEndian.Uint16(row[2*i:])) * BF16ToFP32(x[i])
+				}
+			default:
+				x := b.x[tok*b.cols:]
+				for i := range b.cols {
+					s += floatAt(t, row, i) * x[i]
+				}
+			}
+			out[tok*ldo+r] = s
+		}
+	}
+}
+
+// floatAt decodes element i of a row of F32 or F16 values.
+func floatAt(t Type, row []byte, i int) float32 {
+	if t == F16 {
+		return FP16ToFP32(binary.LittleEndian.Uint16(row[2*i:]))
+	}
+	return math.Float32frombits(binary.LittleEndian.Uint32(row[4*i:]))
+}
+
+// gemmGeneric is the portable tier. For each row and each group of up to
+// gemmTokenPad vectors it decodes a weight block once (to int8 or float32,
+// on the stack) and multiplies it with every vector of the group, so the
+// decoding is shared and nothing is allocated.
+func gemmGeneric(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batch) {
+	var acc [gemmTokenPad]float32
+	for t0 := 0; t0 < b.n; t0 += gemmTokenPad {
+		nt := min(gemmTokenPad, b.n-t0)
+		for r := range rows {
+			row := w[r*rb : (r+1)*rb]
+			clear(acc[:])
+			switch t {
+			case Q8_0, Q4_0:
+				gemmBlocksGeneric(&acc, t, row, b, t0, nt)
+			case BF16:
+				var wf [64]float32
+				for c0 := 0; c0 < b.cols; c0 += len(wf) {
+					nc := min(len(wf), b.cols-c0)
+					for i := range nc {
+						wf[i] = BF16ToFP32(binary.LittleEndian.Uint16(row[2*(c0+i):]))
+					}
+					for j := range nt {
+						x := b.bf[(t0+j)*b.cols+c0:][:nc]
+						var s float32
+						for i, v := range x {
+							s += wf[i] * BF16ToFP32(v)
+						}
+						acc[j] += s
+					}
+				}
+			default:
+				var wf [64]float32
+				for c0 := 0; c0 < b.cols; c0 += len(wf) {
+					nc := min(len(wf), b.cols-c0)
+					for i := range nc {
+						wf[i] = floatAt(t, row, c0+i)
+					}
+					for j := range nt {
+						x := b.x[(t0+j)*b.cols+c0:][:nc]
+						var s0, s1 float32
+						i := 0
+						for ; i+1 < nc; i += 2 {
+							s0 += wf[i] * x[i]
+							s1 += wf[i+1] * x[i+1]
+						}
+						if i < nc {
+							s0 += wf[i] * x[i]
+						}
+						acc[j] += s0 + s1
+					}
+				}
+			}
+			for j := range nt {
+				out[(t0+j)*ldo+r] = acc[j]
+			}
+		}
+	}
+}
+
+// gemmBlocksGeneric adds the dot products of one Q8_0 or Q4_0 weight row
+// with vectors t0..t0+nt-1 of b to acc[0..nt).
+func gemmBlocksGeneric(acc *[gemmTokenPad]float32, t Type, row []byte, b *Batch, t0, nt int) {
+	bb := t.BlockBytes()
+	var wq [32]int32
+	for k := 0; k < b.nb; k++ {
+		wb := row[k*bb : (k+1)*bb]
+		wd := FP16ToFP32(binary.LittleEndian.Uint16(wb))
+		if t == Q8_0 {
+			for i := range 32 {
+				wq[i] = int32(int8(wb[2+i]))
+			}
+		} else {
+			for j := range 16 {
+				wq[j] = int32(wb[2+j]&15) - 8
+				wq[j+16] = int32(wb[2+j]>>4) - 8
+			}
+		}
+		for j := range nt {
+			x := b.q[((t0+j)*b.nb+k)*32:][:32]
+			var s0, s1 int32
+			for i := 0; i < 32; i += 2 {
+				s0 += wq[i] * int32(int8(x[i]))
+				s1 += wq[i+1] * int32(int8(x[i+1]))
+			}
+			acc[j] += float32(s0+s1) * (wd * b.d[(t0+j)*b.nb+k])
+		}
+	}
+}

@@ -1,0 +1,287 @@
+package quant
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// gemmTypes are the types MatMul multiplies.
+var gemmTypes = []Type{F32, F16, BF16, Q8_0, Q4_0}
+
+// gemmCase makes a rows x cols matrix of type typ (its data at byte offset
+// off inside guard bytes) and n activation vectors.
+func gemmCase(t *testing.T, rng *rand.Rand, typ Type, rows, cols, n, off int) (Matrix, [][]float32, func()) {
+	t.Helper()
+	var data []byte
+	for range rows {
+		data = append(data, encode(t, typ, randFloats(rng, cols, "normal"))...)
+	}
+	w, check := placed(t, data, off, 0xa5)
+	m, err := NewMatrix(typ, rows, cols, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs := make([][]float32, n)
+	for i := range xs {
+		xs[i] = randFloats(rng, cols, "mixed")
+	}
+	return m, xs, check
+}
+
+// gemmShapes are the (rows, cols, tokens) of the tier tests: odd sizes
+// around every tile edge, and one shape of a real layer's width.
+func gemmShapes(typ Type) [][3]int {
+	colsList := []int{32, 64, 96, 160, 1024}
+	if !typ.Quantized() {
+		colsList = []int{1, 2, 3, 5, 7, 8, 15, 16, 17, 31, 33, 64, 1023}
+	}
+	var s [][3]int
+	for _, c := range colsList {
+		for _, rt := range [][2]int{{1, 1}, {3, 2}, {4, 3}, {5, 4}, {8, 12}, {9, 13}, {17, 7}, {33, 25}} {
+			s = append(s, [3]int{rt[0], c, rt[1]})
+		}
+	}
+	return append(s, [3]int{64, 2048, 32})
+}
+
+// TestMatMulTiers runs every MatMul tier this machine has on odd shapes,
+// unaligned weights and a strided output with guard values, against the
+// scalar reference tier.
+func TestMatMulTiers(t *testing.T) {
+	t.Logf("MatMul tiers here: %v (dispatch uses %s)", GEMMTiers(), GEMMTier())
+	for _, tier := range GEMMTiers() {
+		if tier == "ref" {
+			continue
+		}
+		t.Run(tier, func(t *testing.T) {
+			for _, typ := range gemmTypes {
+				t.Run(typ.String(), func(t *testing.T) {
+					rng := rand.New(rand.NewPCG(uint64(typ), 7))
+					for i, sh := range gemmShapes(typ) {
+						rows, cols, n := sh[0], sh[1], sh[2]
+						m, xs, check := gemmCase(t, rng, typ, rows, cols, n, i%5)
+						b := NewBatch(n, cols)
+						b.Set(xs, typ)
+						want := make([]float32, n*rows)
+						restore := UseGEMMTier("ref")
+						MatMul(want, rows, m, 0, rows, b)
+						restore()
+
+						ldo := rows + 3 // guard columns between the tokens' outputs
+						got := make([]float32, n*ldo+5)
+						sentinel := float32(math.Inf(-1))
+						for j := range got {
+							got[j] = sentinel
+						}
+						restore = UseGEMMTier(tier)
+						MatMul(got, ldo, m, 0, rows, b)
+						restore()
+						check()
+						for tok := range n {
+							for r := range rows {
+								g, w := got[tok*ldo+r], want[tok*rows+r]
+								if tol := gemmTol(t, typ, m, r, b, tok); math.Abs(float64(g-w)) > tol {
+									t.Fatalf("%dx%d, %d tokens: out[%d][%d] = %g, reference %g (tolerance %g)", rows, cols, n, tok, r, g, w, tol)
+								}
+							}
+							for j := rows; j < ldo && tok*ldo+j < len(got); j++ {
+								if got[tok*ldo+j] != sentinel {
+									t.Fatalf("%dx%d, %d tokens: guard out[%d][%d] written", rows, cols, n, tok, j)
+								}
+							}
+						}
+						for j := (n-1)*ldo + rows; j < len(got); j++ {
+							if got[j] != sentinel {
+								t.Fatalf("%dx%d, %d tokens: guard %d after the output written", rows, cols, n, j)
+							}
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// gemmTol is the allowed difference between two summation orders of one
+// output: a few float32 roundings of the sum of |products|.
+func gemmTol(t testing.TB, typ Type, m Matrix, r int, b *Batch, tok int) float64 {
+	w := decode(t, typ, m.RowData(r), m.Cols)
+	var x []float32
+	switch {
+	case typ.Quantized():
+		x = make([]float32, m.Cols)
+		for i := range x {
+			x[i] = float32(int8(b.q[tok*b.nb*32+i])) * b.d[tok*b.nb+i/32]
+		}
+	case typ == BF16:
+		x = make([]float32, m.Cols)
+		for i := range x {
+			x[i] = BF16ToFP32(b.bf[tok*b.cols+i])
+		}
+	default:
+		x = b.x[tok*b.cols : (tok+1)*b.cols]
+	}
+	_, mag := dot64(w, x)
+	return 4e-6*mag + 1e-30
+}
+
+// TestMatMulDefinition checks the reference tier against float64 products
+// of the dequantised weights and activations, and the dispatched MatMul
+// against MatVec, token by token: a batched product must give what the
+// single-vector path gives (exactly the same integer dot products for the
+// int8 types; only the float summation order differs).
+func TestMatMulDefinition(t *testing.T) {
+	for _, typ := range gemmTypes {
+		t.Run(typ.String(), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(typ), 9))
+			const rows, cols, n = 37, 256, 19
+			m, xs, _ := gemmCase(t, rng, typ, rows, cols, n, 0)
+			b := NewBatch(n, cols)
+			b.Set(xs, typ)
+			ref := make([]float32, n*rows)
+			restore := UseGEMMTier("ref")
+			MatMul(ref, rows, m, 0, rows, b)
+			restore()
+			got := make([]float32, n*rows)
+			MatMul(got, rows, m, 0, rows, b)
+			v := NewVec(cols)
+			mv := make([]float32, rows)
+			for tok := range n {
+				v.Set(xs[tok], typ)
+				MatVec(mv, m, v, 0, rows)
+				for r := range rows {
+					tol := gemmTol(t, typ, m, r, b, tok)
+					w := decode(t, typ, m.RowData(r), cols)
+					var x []float32
+					switch {
+					case typ.Quantized():
+						x = decode(t, Q8_0, v.q8, cols)
+					case typ == BF16:
+						x = make([]float32, cols)
+						for i := range x {
+							x[i] = BF16ToFP32(fp32ToBF16(xs[tok][i]))
+						}
+					default:
+						x = xs[tok]
+					}
+					exact, _ := dot64(w, x)
+					if d := math.Abs(float64(ref[tok*rows+r]) - exact); d > tol {
+						t.Fatalf("ref[%d][%d] = %g, float64 %g", tok, r, ref[tok*rows+r], exact)
+					}
+					// BF16 rounds the activations, MatVec does not.
+					mvTol := tol
+					if typ == BF16 {
+						_, mag := dot64(w, xs[tok])
+						mvTol = 1e-2 * mag
+					}
+					if d := math.Abs(float64(got[tok*rows+r] - mv[r])); d > mvTol {
+						t.Fatalf("MatMul[%d][%d] = %g, MatVec %g (tolerance %g)", tok, r, got[tok*rows+r], mv[r], mvTol)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestMatMulRowRanges splits a product by rows, as the pool does, at
+// offsets that are not multiples of any tile.
+func TestMatMulRowRanges(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, typ := range gemmTypes {
+		const rows, cols, n = 29, 128, 7
+		m, xs, _ := gemmCase(t, rng, typ, rows, cols, n, 0)
+		b := NewBatch(n, cols)
+		b.Set(xs, typ)
+		whole := make([]float32, n*rows)
+		MatMul(whole, rows, m, 0, rows, b)
+		parts := make([]float32, n*rows)
+		for _, cut := range [][2]int{{0, 5}, {5, 6}, {6, 19}, {19, 19}, {19, 29}} {
+			MatMul(parts[cut[0]:], rows, m, cut[0], cut[1], b)
+		}
+		for i := range whole {
+			if whole[i] != parts[i] {
+				t.Fatalf("%s: element %d: whole %g, by parts %g", typ, i, whole[i], parts[i])
+			}
+		}
+	}
+}
+
+func TestMatMulNoAlloc(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, tier := range GEMMTiers() {
+		for _, typ := range gemmTypes {
+			m, xs, _ := gemmCase(t, rng, typ, 16, 64, 13, 0)
+			b := NewBatch(13, 64)
+			b.Set(xs, typ)
+			out := make([]float32, 13*16)
+			restore := UseGEMMTier(tier)
+			if tier != "ref" {
+				if a := testing.AllocsPerRun(10, func() { MatMul(out, 16, m, 0, 16, b) }); a != 0 {
+					t.Errorf("%s %s: MatMul allocates %v times", tier, typ, a)
+				}
+			}
+			restore()
+			if a := testing.AllocsPerRun(10, func() { b.Set(xs, typ) }); a != 0 {
+				t.Errorf("%s: Batch.Set allocates %v times after the first", typ, a)
+			}
+		}
+	}
+}
+
+func TestMatMulMisusePanics(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	m, xs, _ := gemmCase(t, rng, Q8_0, 8, 64, 3, 0)
+	b := NewBatch(3, 64)
+	b.Set(xs, Q8_0)
+	f16 := NewBatch(3, 64)
+	f16.Set(xs, F16)
+	out := make([]float32, 3*8)
+	for name, f := range map[string]func(){
+		"rows out of range": func() { MatMul(out, 8, m, 0, 9, b) },
+		"lo > hi":           func() { MatMul(out, 8, m, 5, 4, b) },
+		"short out":         func() { MatMul(out[:20], 8, m, 0, 8, b) },
+		"ldo < rows":        func() { MatMul(out, 7, m, 0, 8, b) },
+		"wrong type":        func() { MatMul(out, 8, m, 0, 8, f16) },
+		"too many vectors":  func() { b.Set(append(xs, xs[0]), Q8_0) },
+		"too long":          func() { b.Set([][]float32{make([]float32, 96)}, Q8_0) },
+		"not whole blocks":  func() { b.Set([][]float32{make([]float32, 33)}, Q8_0) },
+		"ragged":            func() { b.Set([][]float32{make([]float32, 32), make([]float32, 64)}, F32) },
+		"unknown tier":      func() { UseGEMMTier("none") },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+}
+
+func BenchmarkMatMul(b *testing.B) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	for _, typ := range gemmTypes {
+		for _, tier := range GEMMTiers() {
+			if tier == "ref" {
+				continue
+			}
+			const rows, cols, n = 256, 2048, 32
+			t := &testing.T{}
+			m, xs, _ := gemmCase(t, rng, typ, rows, cols, n, 0)
+			batch := NewBatch(n, cols)
+			batch.Set(xs, typ)
+			out := make([]float32, n*rows)
+			b.Run(fmt.Sprintf("%s/%s/%dx%dx%d", typ, tier, rows, cols, n), func(b *testing.B) {
+				restore := UseGEMMTier(tier)
+				defer restore()
+				for b.Loop() {
+					MatMul(out, rows, m, 0, rows, batch)
+				}
+				b.ReportMetric(2*float64(rows*cols*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
