@@ -33,11 +33,12 @@ type Batch struct {
 	t       Type // matrix type the batch was prepared for
 	nb      int  // blocks per vector (cols/32) for quantised types
 
-	x    []float32 // (nPad, cols) float activations (F32, F16)
-	q    []byte    // (nPad, nb*32) int8 quants (Q8_0, Q4_0)
-	d    []float32 // (nPad, nb) block scales (Q8_0, Q4_0)
-	bias []int32   // (nPad, nb*8) -128 x the sum of each group of 4 quants (for the VNNI tier)
-	bf   []uint16  // (nPad, cols) bfloat16 activations (BF16)
+	x     []float32 // (nPad, cols) float activations (F32, F16)
+	q     []byte    // (nPad, nb*32) int8 quants (Q8_0, Q4_0)
+	d     []float32 // (nPad, nb) block scales (Q8_0, Q4_0)
+	bias  []int32   // (nPad, nb*8) -128 x the sum of each group of 4 quants (VNNI tier, Q8_0)
+	bias4 []int32   // (nPad, nb*8) -8 x the same (VNNI tier, Q4_0)
+	bf    []uint16  // (nPad, cols) bfloat16 activations (BF16)
 
 	maxTokens, maxCols int
 }
@@ -94,13 +95,16 @@ func (b *Batch) Set(xs [][]float32, t Type) {
 		b.q = grow(b.q, np*nb*32)
 		b.d = grow(b.d, np*nb)
 		b.bias = grow(b.bias, np*nb*8)
+		b.bias4 = grow(b.bias4, np*nb*8)
 		var blk [34]byte
 		for i := range np {
-			q, d, bias := b.q[i*nb*32:(i+1)*nb*32], b.d[i*nb:(i+1)*nb], b.bias[i*nb*8:(i+1)*nb*8]
+			q, d := b.q[i*nb*32:(i+1)*nb*32], b.d[i*nb:(i+1)*nb]
+			bias, bias4 := b.bias[i*nb*8:(i+1)*nb*8], b.bias4[i*nb*8:(i+1)*nb*8]
 			if i >= n {
 				clear(q)
 				clear(d)
 				clear(bias)
+				clear(bias4)
 				continue
 			}
 			for k := range nb {
@@ -113,6 +117,7 @@ func (b *Batch) Set(xs [][]float32, t Type) {
 						s += int32(int8(v))
 					}
 					bias[8*k+g] = -128 * s
+					bias4[8*k+g] = -8 * s
 				}
 			}
 		}
@@ -330,9 +335,14 @@ func gemmGeneric(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batc
 // gemmBlocksGeneric adds the dot products of one Q8_0 or Q4_0 weight row
 // with vectors t0..t0+nt-1 of b to acc[0..nt).
 func gemmBlocksGeneric(acc *[gemmTokenPad]float32, t Type, row []byte, b *Batch, t0, nt int) {
+	gemmBlocksGenericFrom(acc, t, row, b, t0, nt, 0)
+}
+
+// gemmBlocksGenericFrom is gemmBlocksGeneric over blocks k0.. only.
+func gemmBlocksGenericFrom(acc *[gemmTokenPad]float32, t Type, row []byte, b *Batch, t0, nt, k0 int) {
 	bb := t.BlockBytes()
 	var wq [32]int32
-	for k := 0; k < b.nb; k++ {
+	for k := k0; k < b.nb; k++ {
 		wb := row[k*bb : (k+1)*bb]
 		wd := FP16ToFP32(binary.LittleEndian.Uint16(wb))
 		if t == Q8_0 {

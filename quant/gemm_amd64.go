@@ -1,0 +1,126 @@
+//go:build amd64 && !noasm
+
+package quant
+
+import (
+	"encoding/binary"
+	"math"
+
+	"golang.org/x/sys/cpu"
+)
+
+func init() {
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX && cpu.X86.HasOSXSAVE && cpu.X86.HasF16C {
+		gemmTiers = append(gemmTiers, gemmTier{"avx2", gemmAVX2})
+		gemmSel, gemmImpl = len(gemmTiers)-1, gemmAVX2
+	}
+}
+
+// The AVX2 tile kernels (gemm_amd64.s) compute a tile of 4 weight rows x 3
+// vectors over whole rows: out[t*4+r] = dot(row r, vector t). The int8
+// kernels take n blocks of quants (32 bytes per block, xstride bytes
+// between vectors) and float32 block scales (dstride bytes between
+// vectors); the float kernels take n steps of 8 float32 columns. Reference
+// loop of gemmQ8_0Tile (gemmQ4_0Tile decodes Q4_0 blocks of 18 bytes):
+//
+//	for t := 0; t < 3; t++ {
+//		for r, w := range [4][]byte{w0, w1, w2, w3} {
+//			var s float32
+//			for k := 0; k < n; k++ {
+//				var sum int32
+//				for i := 0; i < 32; i++ {
+//					sum += int32(int8(w[34*k+2+i])) * int32(int8(x[t*xstride+32*k+i]))
+//				}
+//				s += float32(sum) * (fp16(w[34*k:]) * d[t*dstride/4+k])
+//			}
+//			out[t*4+r] = s
+//		}
+//	}
+//
+// and of gemmF32Tile (gemmF16Tile reads binary16 weights):
+//
+//	for t := 0; t < 3; t++ {
+//		for r, w := range [4][]float32{w0, w1, w2, w3} {
+//			var s float32
+//			for i := 0; i < 8*n; i++ {
+//				s += w[i] * x[t*xstride/4+i]
+//			}
+//			out[t*4+r] = s
+//		}
+//	}
+
+//go:noescape
+func gemmQ8_0Tile(w0, w1, w2, w3 *byte, x *byte, xstride int, d *float32, dstride int, n int, out *[12]float32)
+
+//go:noescape
+func gemmQ4_0Tile(w0, w1, w2, w3 *byte, x *byte, xstride int, d *float32, dstride int, n int, out *[12]float32)
+
+//go:noescape
+func gemmF32Tile(w0, w1, w2, w3 *byte, x *float32, xstride int, d *float32, dstride int, n int, out *[12]float32)
+
+//go:noescape
+func gemmF16Tile(w0, w1, w2, w3 *byte, x *float32, xstride int, d *float32, dstride int, n int, out *[12]float32)
+
+// gemmAVX2 walks 4x3 tiles: each group of four rows (the last group
+// repeats its last row when rows is not a multiple of four) meets every
+// vector while it is in the L1 cache. BF16 goes to the portable tier.
+func gemmAVX2(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batch) {
+	if t == BF16 {
+		gemmGeneric(out, ldo, t, w, rb, rows, b)
+		return
+	}
+	var tile [12]float32
+	cols := b.cols
+	for r0 := 0; r0 < rows; r0 += 4 {
+		var wr [4]*byte
+		for i := range wr {
+			wr[i] = &w[min(r0+i, rows-1)*rb]
+		}
+		nr := min(4, rows-r0)
+		for t0 := 0; t0 < b.n; t0 += 3 {
+			switch t {
+			case Q8_0:
+				gemmQ8_0Tile(wr[0], wr[1], wr[2], wr[3], &b.q[t0*b.nb*32], b.nb*32, &b.d[t0*b.nb], 4*b.nb, b.nb, &tile)
+			case Q4_0:
+				gemmQ4_0Tile(wr[0], wr[1], wr[2], wr[3], &b.q[t0*b.nb*32], b.nb*32, &b.d[t0*b.nb], 4*b.nb, b.nb, &tile)
+			case F32, F16:
+				x := &b.x[t0*cols]
+				if t == F32 {
+					gemmF32Tile(wr[0], wr[1], wr[2], wr[3], x, 4*cols, nil, 0, cols/8, &tile)
+				} else {
+					gemmF16Tile(wr[0], wr[1], wr[2], wr[3], x, 4*cols, nil, 0, cols/8, &tile)
+				}
+				if cols%8 != 0 {
+					gemmFloatTail(&tile, t, w, rb, r0, nr, b, t0, 3, 4)
+				}
+			}
+			for j := range min(3, b.n-t0) {
+				copy(out[(t0+j)*ldo+r0:][:nr], tile[4*j:4*j+nr])
+			}
+		}
+	}
+}
+
+// gemmFloatTail adds the products of the columns after the last whole
+// step of eight to a tile of nr rows (from r0) x nt vectors (from t0),
+// stored as tile[t*tr + r].
+func gemmFloatTail(tile *[12]float32, t Type, w []byte, rb, r0, nr int, b *Batch, t0, nt, tr int) {
+	cols := b.cols
+	for r := range nr {
+		row := w[(r0+r)*rb : (r0+r+1)*rb]
+		for j := range nt {
+			x := b.x[(t0+j)*cols : (t0+j+1)*cols]
+			var s float32
+			for i := cols &^ 7; i < cols; i++ {
+				var wi float32
+				if t == F16 {
+					wi = FP16ToFP32(binary.LittleEndian.Uint16(row[2*i:]))
+				} else {
+					wi = math.Float32frombits(binary.LittleEndian.Uint32(row[4*i:]))
+				}
+				s += wi * x[i]
+			}
+			tile[j*tr+r] += s
+		}
+	}
+}

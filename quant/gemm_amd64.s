@@ -1,0 +1,271 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// AVX2 register-tile kernels of MatMul (gemm.go). Each computes one tile of
+// 4 weight rows x 3 activation vectors over the whole row length and stores
+// it to out[t*4 + r] (twelve floats); the Go wrappers in gemm_amd64.go walk
+// the tiles, keeping a tile of rows in the L1 cache while it meets every
+// vector. Their reference loops are the doc comments in gemm_amd64.go.
+//
+// Registers: R8..R11 the four weight rows, SI/DI/R12 the three vectors'
+// quants (or floats), R13/R14/DX their block scales, CX the block (or
+// 8-column step) counter; Y0..Y11 accumulators, acc(r, t) = Y(3r+t).
+
+DATA ones16<>+0(SB)/8, $0x0001000100010001
+DATA ones16<>+8(SB)/8, $0x0001000100010001
+DATA ones16<>+16(SB)/8, $0x0001000100010001
+DATA ones16<>+24(SB)/8, $0x0001000100010001
+GLOBL ones16<>(SB), RODATA|NOPTR, $32
+
+DATA nib0f<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA nib0f<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA nib0f<>+16(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA nib0f<>+24(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL nib0f<>(SB), RODATA|NOPTR, $32
+
+DATA eights<>+0(SB)/8, $0x0808080808080808
+DATA eights<>+8(SB)/8, $0x0808080808080808
+DATA eights<>+16(SB)/8, $0x0808080808080808
+DATA eights<>+24(SB)/8, $0x0808080808080808
+GLOBL eights<>(SB), RODATA|NOPTR, $32
+
+// TILEARGS loads the arguments common to every tile kernel.
+#define TILEARGS \
+	MOVQ w0+0(FP), R8 \
+	MOVQ w1+8(FP), R9 \
+	MOVQ w2+16(FP), R10 \
+	MOVQ w3+24(FP), R11 \
+	MOVQ x+32(FP), SI \
+	MOVQ xstride+40(FP), AX \
+	LEAQ (SI)(AX*1), DI \
+	LEAQ (DI)(AX*1), R12 \
+	MOVQ n+64(FP), CX \
+	VXORPS Y0, Y0, Y0 \
+	VXORPS Y1, Y1, Y1 \
+	VXORPS Y2, Y2, Y2 \
+	VXORPS Y3, Y3, Y3 \
+	VXORPS Y4, Y4, Y4 \
+	VXORPS Y5, Y5, Y5 \
+	VXORPS Y6, Y6, Y6 \
+	VXORPS Y7, Y7, Y7 \
+	VXORPS Y8, Y8, Y8 \
+	VXORPS Y9, Y9, Y9 \
+	VXORPS Y10, Y10, Y10 \
+	VXORPS Y11, Y11, Y11
+
+// SCALEARGS loads the three vectors' scale pointers.
+#define SCALEARGS \
+	MOVQ d+48(FP), R13 \
+	MOVQ dstride+56(FP), AX \
+	LEAQ (R13)(AX*1), R14 \
+	LEAQ (R14)(AX*1), DX
+
+// TILESTORE sums each accumulator's eight lanes and stores the tile to
+// out[t*4 + r]: for each vector, VHADDPS pairs of rows twice, then adds the
+// two 128-bit halves, leaving (r0, r1, r2, r3).
+#define TILESTORE1(a0, a1, a2, a3, off) \
+	VHADDPS      a1, a0, Y12 \
+	VHADDPS      a3, a2, Y13 \
+	VHADDPS      Y13, Y12, Y12 \
+	VEXTRACTF128 $1, Y12, X13 \
+	VADDPS       X13, X12, X12 \
+	VMOVUPS      X12, off(AX)
+
+#define TILESTORE \
+	MOVQ out+72(FP), AX \
+	TILESTORE1(Y0, Y3, Y6, Y9, 0) \
+	TILESTORE1(Y1, Y4, Y7, Y10, 16) \
+	TILESTORE1(Y2, Y5, Y8, Y11, 32) \
+	VZEROUPPER
+
+// BLOCKSCALES multiplies the fp16 scales of the four rows' current blocks
+// (at off(R8)..off(R11)) with each vector's scale and stores the products
+// to 0(SP): scale(r, t) at 16t+4r. Clobbers AX, BX, X12, X13.
+#define BLOCKSCALES \
+	MOVWQZX      (R8), AX \
+	MOVWQZX      (R9), BX \
+	SHLQ         $16, BX \
+	ORQ          BX, AX \
+	MOVWQZX      (R10), BX \
+	SHLQ         $32, BX \
+	ORQ          BX, AX \
+	MOVWQZX      (R11), BX \
+	SHLQ         $48, BX \
+	ORQ          BX, AX \
+	VMOVQ        AX, X12 \
+	VCVTPH2PS    X12, X12 \
+	VBROADCASTSS (R13), X13 \
+	VMULPS       X12, X13, X13 \
+	VMOVUPS      X13, 0(SP) \
+	VBROADCASTSS (R14), X13 \
+	VMULPS       X12, X13, X13 \
+	VMOVUPS      X13, 16(SP) \
+	VBROADCASTSS (DX), X13 \
+	VMULPS       X12, X13, X13 \
+	VMOVUPS      X13, 32(SP)
+
+// PAIR accumulates one block of one row (signed quants in Y12, their
+// absolute values in Y13) times the vector block at (xp), scaled by the
+// float at soff(SP), into acc:
+//   VPSIGNB gives x the sign of w, so |w| (unsigned) * x' = w * x;
+//   VPMADDUBSW sums pairs into int16 (at most 2*128*127: the activations are
+//   never -128, so no saturation), VPMADDWD with ones into eight int32,
+//   VCVTDQ2PS, then an FMA with the broadcast scale.
+#define PAIR(xp, soff, acc) \
+	VMOVDQU      (xp), Y14 \
+	VPSIGNB      Y12, Y14, Y14 \
+	VPMADDUBSW   Y14, Y13, Y14 \
+	VPMADDWD     ones16<>(SB), Y14, Y14 \
+	VCVTDQ2PS    Y14, Y14 \
+	VBROADCASTSS soff(SP), Y15 \
+	VFMADD231PS  Y15, Y14, acc
+
+// ROW multiplies the current block of one row (signed quants in Y12) with
+// the three vectors into acc(r, 0..2).
+#define ROW(r4, a0, a1, a2) \
+	VPABSB Y12, Y13 \
+	PAIR(SI, r4, a0) \
+	PAIR(DI, 16+r4, a1) \
+	PAIR(R12, 32+r4, a2)
+
+// LOADQ8 loads the 32 quants of a Q8_0 block at (wr) into Y12.
+#define LOADQ8(wr) \
+	VMOVDQU 2(wr), Y12
+
+// LOADQ4 expands the 16 nibble bytes of a Q4_0 block at (wr) into 32
+// signed quants in Y12: low nibbles (weights 0..15) in the low lane, high
+// nibbles (16..31) in the high lane, each minus 8.
+#define LOADQ4(wr) \
+	VMOVDQU     2(wr), X12 \
+	VPSRLW      $4, X12, X13 \
+	VINSERTI128 $1, X13, Y12, Y12 \
+	VPAND       nib0f<>(SB), Y12, Y12 \
+	VPSUBB      eights<>(SB), Y12, Y12
+
+// BLOCKNEXT advances the cursors past one block (weights of bb bytes).
+#define BLOCKNEXT(bb) \
+	ADDQ $bb, R8 \
+	ADDQ $bb, R9 \
+	ADDQ $bb, R10 \
+	ADDQ $bb, R11 \
+	ADDQ $32, SI \
+	ADDQ $32, DI \
+	ADDQ $32, R12 \
+	ADDQ $4, R13 \
+	ADDQ $4, R14 \
+	ADDQ $4, DX
+
+// func gemmQ8_0Tile(w0, w1, w2, w3 *byte, x *byte, xstride int, d *float32, dstride int, n int, out *[12]float32)
+TEXT ·gemmQ8_0Tile(SB), NOSPLIT, $64-80
+	TILEARGS
+	SCALEARGS
+	TESTQ CX, CX
+	JZ    q8done
+
+q8loop:
+	BLOCKSCALES
+	LOADQ8(R8)
+	ROW(0, Y0, Y1, Y2)
+	LOADQ8(R9)
+	ROW(4, Y3, Y4, Y5)
+	LOADQ8(R10)
+	ROW(8, Y6, Y7, Y8)
+	LOADQ8(R11)
+	ROW(12, Y9, Y10, Y11)
+	BLOCKNEXT(34)
+	DECQ CX
+	JNZ  q8loop
+
+q8done:
+	TILESTORE
+	RET
+
+// func gemmQ4_0Tile(w0, w1, w2, w3 *byte, x *byte, xstride int, d *float32, dstride int, n int, out *[12]float32)
+TEXT ·gemmQ4_0Tile(SB), NOSPLIT, $64-80
+	TILEARGS
+	SCALEARGS
+	TESTQ CX, CX
+	JZ    q4done
+
+q4loop:
+	BLOCKSCALES
+	LOADQ4(R8)
+	ROW(0, Y0, Y1, Y2)
+	LOADQ4(R9)
+	ROW(4, Y3, Y4, Y5)
+	LOADQ4(R10)
+	ROW(8, Y6, Y7, Y8)
+	LOADQ4(R11)
+	ROW(12, Y9, Y10, Y11)
+	BLOCKNEXT(18)
+	DECQ CX
+	JNZ  q4loop
+
+q4done:
+	TILESTORE
+	RET
+
+// FROW multiplies eight weights of one row (float32 in wreg) with eight
+// elements of each of the three vectors into acc(r, 0..2).
+#define FROW(wreg, a0, a1, a2) \
+	VFMADD231PS (SI), wreg, a0 \
+	VFMADD231PS (DI), wreg, a1 \
+	VFMADD231PS (R12), wreg, a2
+
+// FNEXT advances the cursors by eight elements (weights of eb bytes each).
+#define FNEXT(wb) \
+	ADDQ $wb, R8 \
+	ADDQ $wb, R9 \
+	ADDQ $wb, R10 \
+	ADDQ $wb, R11 \
+	ADDQ $32, SI \
+	ADDQ $32, DI \
+	ADDQ $32, R12
+
+// func gemmF32Tile(w0, w1, w2, w3 *byte, x *byte, xstride int, d *float32, dstride int, n int, out *[12]float32)
+// n counts steps of eight columns; d and dstride are unused.
+TEXT ·gemmF32Tile(SB), NOSPLIT, $0-80
+	TILEARGS
+	TESTQ CX, CX
+	JZ    f32done
+
+f32loop:
+	VMOVUPS (R8), Y12
+	VMOVUPS (R9), Y13
+	VMOVUPS (R10), Y14
+	VMOVUPS (R11), Y15
+	FROW(Y12, Y0, Y1, Y2)
+	FROW(Y13, Y3, Y4, Y5)
+	FROW(Y14, Y6, Y7, Y8)
+	FROW(Y15, Y9, Y10, Y11)
+	FNEXT(32)
+	DECQ CX
+	JNZ  f32loop
+
+f32done:
+	TILESTORE
+	RET
+
+// func gemmF16Tile(w0, w1, w2, w3 *byte, x *byte, xstride int, d *float32, dstride int, n int, out *[12]float32)
+TEXT ·gemmF16Tile(SB), NOSPLIT, $0-80
+	TILEARGS
+	TESTQ CX, CX
+	JZ    f16done
+
+f16loop:
+	VCVTPH2PS (R8), Y12
+	VCVTPH2PS (R9), Y13
+	VCVTPH2PS (R10), Y14
+	VCVTPH2PS (R11), Y15
+	FROW(Y12, Y0, Y1, Y2)
+	FROW(Y13, Y3, Y4, Y5)
+	FROW(Y14, Y6, Y7, Y8)
+	FROW(Y15, Y9, Y10, Y11)
+	FNEXT(16)
+	DECQ CX
+	JNZ  f16loop
+
+f16done:
+	TILESTORE
+	RET

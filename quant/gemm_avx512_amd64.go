@@ -1,0 +1,90 @@
+//go:build amd64 && !noasm
+
+package quant
+
+import "golang.org/x/sys/cpu"
+
+func init() {
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI &&
+		cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C {
+		gemmTiers = append(gemmTiers, gemmTier{"avx512", gemmAVX512})
+		gemmSel, gemmImpl = len(gemmTiers)-1, gemmAVX512
+	}
+}
+
+// The AVX-512 tile kernels (gemm_avx512_amd64.s) compute a tile of 4
+// weight rows x 4 vectors over n pairs of blocks: out[t*4+r] = dot(row r,
+// vector t). x holds each vector's quants (32 bytes per block, xstride
+// bytes between vectors), bias the batch's per-group biases at the same
+// layout (Batch.bias for Q8_0, Batch.bias4 for Q4_0; they cancel the
+// offset that makes the weights unsigned), d the float32 block scales
+// (dstride bytes between vectors). Reference loop (the same result as
+// gemmQ8_0Tile's, for 4 vectors and 2n blocks):
+//
+//	for t := 0; t < 4; t++ {
+//		for r, w := range [4][]byte{w0, w1, w2, w3} {
+//			var s float32
+//			for k := 0; k < 2*n; k++ {
+//				var sum int32
+//				for g := 0; g < 8; g++ {
+//					lane := bias[t*xstride/4+8*k+g]
+//					for i := 4 * g; i < 4*g+4; i++ {
+//						lane += int32(w[34*k+2+i]^0x80) * int32(int8(x[t*xstride+32*k+i])) // 0..255 x -127..127
+//					}
+//					sum += lane
+//				}
+//				s += float32(sum) * (fp16(w[34*k:]) * d[t*dstride/4+k])
+//			}
+//			out[t*4+r] = s
+//		}
+//	}
+
+//go:noescape
+func gemmQ8_0TileVNNI(w0, w1, w2, w3 *byte, x *byte, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
+
+//go:noescape
+func gemmQ4_0TileVNNI(w0, w1, w2, w3 *byte, x *byte, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
+
+// gemmAVX512 walks 4x4 tiles of the int8 types (VNNI); an odd last block
+// is added in Go. The float types use the AVX2 tier.
+func gemmAVX512(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batch) {
+	if t != Q8_0 && t != Q4_0 {
+		gemmAVX2(out, ldo, t, w, rb, rows, b)
+		return
+	}
+	var tile [16]float32
+	nb := b.nb
+	bias := b.bias
+	if t == Q4_0 {
+		bias = b.bias4
+	}
+	for r0 := 0; r0 < rows; r0 += 4 {
+		var wr [4]*byte
+		for i := range wr {
+			wr[i] = &w[min(r0+i, rows-1)*rb]
+		}
+		nr := min(4, rows-r0)
+		for t0 := 0; t0 < b.n; t0 += 4 {
+			// (direct calls: through a func value, tile would escape)
+			if t == Q8_0 {
+				gemmQ8_0TileVNNI(wr[0], wr[1], wr[2], wr[3], &b.q[t0*nb*32], nb*32, &bias[t0*nb*8], &b.d[t0*nb], 4*nb, nb/2, &tile)
+			} else {
+				gemmQ4_0TileVNNI(wr[0], wr[1], wr[2], wr[3], &b.q[t0*nb*32], nb*32, &bias[t0*nb*8], &b.d[t0*nb], 4*nb, nb/2, &tile)
+			}
+			nt := min(4, b.n-t0)
+			if nb%2 != 0 {
+				var acc [gemmTokenPad]float32
+				for r := range nr {
+					clear(acc[:])
+					gemmBlocksGenericFrom(&acc, t, w[(r0+r)*rb:(r0+r+1)*rb], b, t0, nt, nb-1)
+					for j := range nt {
+						tile[4*j+r] += acc[j]
+					}
+				}
+			}
+			for j := range nt {
+				copy(out[(t0+j)*ldo+r0:][:nr], tile[4*j:4*j+nr])
+			}
+		}
+	}
+}

@@ -1,0 +1,251 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// AVX-512 register-tile kernels of MatMul: one tile of 4 weight rows x 4
+// vectors over whole rows, stored to out[t*4 + r] (sixteen floats). Their
+// reference loops are the doc comments in gemm_avx512_amd64.go.
+//
+// The int8 kernels take two blocks per step in a 512-bit register and use
+// VPDPBUSD (AVX512_VNNI), which multiplies unsigned by signed bytes and sums
+// groups of four into int32 lanes without saturating. The weights are made
+// unsigned (Q8_0: w+128, by flipping the sign bit; Q4_0: the nibbles n = w+8
+// as stored) and the vectors stay signed, so each lane gets
+// sum(w*x) + c*sum(x) with c = 128 or 8; the lane starts from the batch's
+// precomputed bias, -c*sum(x) of the same four bytes, so it ends at exactly
+// sum(w*x). Then per block: VCVTDQ2PS, times (weight scale x vector scale),
+// added into the accumulator.
+//
+// Registers: R8..R11 the four weight rows; SI, DI, R12, R13 the four
+// vectors' quants (the biases are at the same offsets from bias base BX);
+// R14 the first vector's scales, DX the scale stride, AX the fourth's; CX
+// the step counter. Z0..Z15 accumulators, acc(r, t) = Z(4r+t); Z16..Z19 the
+// rows' unsigned quants, Z20..Z23 the rows' scales, Z24..Z27 the vectors'
+// scales, Z28/Z29 temporaries, Z30 0x80 bytes (Q8_0) or 0x0f bytes (Q4_0),
+// Z31 the Q4_0 unpacking permutation.
+
+DATA q4perm<>+0(SB)/8, $0
+DATA q4perm<>+8(SB)/8, $1
+DATA q4perm<>+16(SB)/8, $8
+DATA q4perm<>+24(SB)/8, $9
+DATA q4perm<>+32(SB)/8, $2
+DATA q4perm<>+40(SB)/8, $3
+DATA q4perm<>+48(SB)/8, $10
+DATA q4perm<>+56(SB)/8, $11
+GLOBL q4perm<>(SB), RODATA|NOPTR, $64
+
+DATA bytes80<>+0(SB)/4, $0x80808080
+GLOBL bytes80<>(SB), RODATA|NOPTR, $4
+
+DATA bytes0f<>+0(SB)/4, $0x0f0f0f0f
+GLOBL bytes0f<>(SB), RODATA|NOPTR, $4
+
+// ARGS512 loads the arguments and clears the accumulators.
+#define ARGS512 \
+	MOVQ    w0+0(FP), R8 \
+	MOVQ    w1+8(FP), R9 \
+	MOVQ    w2+16(FP), R10 \
+	MOVQ    w3+24(FP), R11 \
+	MOVQ    x+32(FP), SI \
+	MOVQ    xstride+40(FP), AX \
+	LEAQ    (SI)(AX*1), DI \
+	LEAQ    (DI)(AX*1), R12 \
+	LEAQ    (R12)(AX*1), R13 \
+	MOVQ    bias+48(FP), BX \
+	SUBQ    SI, BX \
+	MOVQ    d+56(FP), R14 \
+	MOVQ    dstride+64(FP), DX \
+	LEAQ    (R14)(DX*2), AX \
+	ADDQ    DX, AX \
+	MOVQ    n+72(FP), CX \
+	VPXORD  Z0, Z0, Z0 \
+	VPXORD  Z1, Z1, Z1 \
+	VPXORD  Z2, Z2, Z2 \
+	VPXORD  Z3, Z3, Z3 \
+	VPXORD  Z4, Z4, Z4 \
+	VPXORD  Z5, Z5, Z5 \
+	VPXORD  Z6, Z6, Z6 \
+	VPXORD  Z7, Z7, Z7 \
+	VPXORD  Z8, Z8, Z8 \
+	VPXORD  Z9, Z9, Z9 \
+	VPXORD  Z10, Z10, Z10 \
+	VPXORD  Z11, Z11, Z11 \
+	VPXORD  Z12, Z12, Z12 \
+	VPXORD  Z13, Z13, Z13 \
+	VPXORD  Z14, Z14, Z14 \
+	VPXORD  Z15, Z15, Z15
+
+// WSCALES sets zs to the two blocks' weight scales of row wr, each in
+// eight lanes (blocks bb bytes apart). Clobbers Y28, Y29.
+#define WSCALES(wr, bb, zs) \
+	VPBROADCASTW (wr), Y28 \
+	VPBROADCASTW bb(wr), Y29 \
+	VINSERTI32X4 $1, X29, Y28, Y28 \
+	VCVTPH2PS    Y28, zs
+
+// XSCALES sets zs to two blocks' scales of one vector (floats at m, m+4),
+// each in eight lanes. Clobbers Y28, Y29.
+#define XSCALES(m, m4, zs) \
+	VBROADCASTSS m, Y28 \
+	VBROADCASTSS m4, Y29 \
+	VINSERTF32X8 $1, Y29, Z28, zs
+
+// LOADQ8X2 loads the quants of two Q8_0 blocks of row wr, made unsigned.
+#define LOADQ8X2(wr, zq) \
+	VMOVDQU8     2(wr), Y28 \
+	VINSERTI64X4 $1, 36(wr), Z28, zq \
+	VPXORD       Z30, zq, zq
+
+// LOADQ4X2 loads the nibbles of two Q4_0 blocks of row wr as unsigned
+// bytes: block k's low nibbles (weights 0..15), its high nibbles (16..31),
+// then block k+1's, by 128-bit lane.
+#define LOADQ4X2(wr, zq) \
+	VMOVDQU8    2(wr), X28 \
+	VINSERTI32X4 $1, 20(wr), Y28, Y28 \
+	VPSRLW      $4, Y28, Y29 \
+	VPERMT2Q    Z29, Z31, Z28 \
+	VPANDD      Z30, Z28, zq
+
+// PAIR512 adds row r's two blocks (unsigned quants zq, scales zws) times
+// vector t's (quants at (xp), bias at (xp)(BX*1), scales zxs) into acc.
+#define PAIR512(xp, zq, zws, zxs, acc) \
+	VMOVDQU32   (xp)(BX*1), Z28 \
+	VPDPBUSD    (xp), zq, Z28 \
+	VCVTDQ2PS   Z28, Z28 \
+	VMULPS      zxs, zws, Z29 \
+	VFMADD231PS Z29, Z28, acc
+
+// VECS512 loads the four vectors' scales of the current two blocks.
+#define VECS512 \
+	XSCALES((R14), 4(R14), Z24) \
+	XSCALES((R14)(DX*1), 4(R14)(DX*1), Z25) \
+	XSCALES((R14)(DX*2), 4(R14)(DX*2), Z26) \
+	XSCALES((AX), 4(AX), Z27)
+
+// PAIRS512 multiplies the four rows with the four vectors.
+#define PAIRS512 \
+	PAIR512(SI, Z16, Z20, Z24, Z0) \
+	PAIR512(DI, Z16, Z20, Z25, Z1) \
+	PAIR512(R12, Z16, Z20, Z26, Z2) \
+	PAIR512(R13, Z16, Z20, Z27, Z3) \
+	PAIR512(SI, Z17, Z21, Z24, Z4) \
+	PAIR512(DI, Z17, Z21, Z25, Z5) \
+	PAIR512(R12, Z17, Z21, Z26, Z6) \
+	PAIR512(R13, Z17, Z21, Z27, Z7) \
+	PAIR512(SI, Z18, Z22, Z24, Z8) \
+	PAIR512(DI, Z18, Z22, Z25, Z9) \
+	PAIR512(R12, Z18, Z22, Z26, Z10) \
+	PAIR512(R13, Z18, Z22, Z27, Z11) \
+	PAIR512(SI, Z19, Z23, Z24, Z12) \
+	PAIR512(DI, Z19, Z23, Z25, Z13) \
+	PAIR512(R12, Z19, Z23, Z26, Z14) \
+	PAIR512(R13, Z19, Z23, Z27, Z15)
+
+// NEXT512 advances past two blocks (weights of bb bytes each).
+#define NEXT512(bb2) \
+	ADDQ $bb2, R8 \
+	ADDQ $bb2, R9 \
+	ADDQ $bb2, R10 \
+	ADDQ $bb2, R11 \
+	ADDQ $64, SI \
+	ADDQ $64, DI \
+	ADDQ $64, R12 \
+	ADDQ $64, R13 \
+	ADDQ $8, R14 \
+	ADDQ $8, AX
+
+// HALF adds the upper 256 bits of each of four accumulators to its lower.
+#define HALF(a, y) \
+	VEXTRACTF32X8 $1, a, Y28 \
+	VADDPS        Y28, y, y
+
+// STORE4 sums the eight lanes of the four rows' accumulators (lower halves
+// y0..y3, overwritten; VHADDPS has no encoding for Y16..Y31) of one vector
+// and stores (r0, r1, r2, r3) to off(AX).
+#define STORE4(y0, y1, y2, y3, x0, x1, off) \
+	VHADDPS      y1, y0, y0 \
+	VHADDPS      y3, y2, y2 \
+	VHADDPS      y2, y0, y0 \
+	VEXTRACTF128 $1, y0, x1 \
+	VADDPS       x1, x0, x0 \
+	VMOVUPS      x0, off(AX)
+
+// STORE512 reduces the sixteen accumulators and stores the tile.
+#define STORE512 \
+	HALF(Z0, Y0) \
+	HALF(Z1, Y1) \
+	HALF(Z2, Y2) \
+	HALF(Z3, Y3) \
+	HALF(Z4, Y4) \
+	HALF(Z5, Y5) \
+	HALF(Z6, Y6) \
+	HALF(Z7, Y7) \
+	HALF(Z8, Y8) \
+	HALF(Z9, Y9) \
+	HALF(Z10, Y10) \
+	HALF(Z11, Y11) \
+	HALF(Z12, Y12) \
+	HALF(Z13, Y13) \
+	HALF(Z14, Y14) \
+	HALF(Z15, Y15) \
+	MOVQ out+80(FP), AX \
+	STORE4(Y0, Y4, Y8, Y12, X0, X4, 0) \
+	STORE4(Y1, Y5, Y9, Y13, X1, X5, 16) \
+	STORE4(Y2, Y6, Y10, Y14, X2, X6, 32) \
+	STORE4(Y3, Y7, Y11, Y15, X3, X7, 48) \
+	VZEROUPPER
+
+// func gemmQ8_0TileVNNI(w0, w1, w2, w3 *byte, x *byte, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
+// n counts pairs of blocks.
+TEXT ·gemmQ8_0TileVNNI(SB), NOSPLIT, $0-88
+	ARGS512
+	VPBROADCASTD bytes80<>(SB), Z30
+	TESTQ        CX, CX
+	JZ           vq8done
+
+vq8loop:
+	LOADQ8X2(R8, Z16)
+	LOADQ8X2(R9, Z17)
+	LOADQ8X2(R10, Z18)
+	LOADQ8X2(R11, Z19)
+	WSCALES(R8, 34, Z20)
+	WSCALES(R9, 34, Z21)
+	WSCALES(R10, 34, Z22)
+	WSCALES(R11, 34, Z23)
+	VECS512
+	PAIRS512
+	NEXT512(68)
+	DECQ CX
+	JNZ  vq8loop
+
+vq8done:
+	STORE512
+	RET
+
+// func gemmQ4_0TileVNNI(w0, w1, w2, w3 *byte, x *byte, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
+// n counts pairs of blocks; bias holds -8*sum(x) per group of four.
+TEXT ·gemmQ4_0TileVNNI(SB), NOSPLIT, $0-88
+	ARGS512
+	VPBROADCASTD bytes0f<>(SB), Z30
+	VMOVDQU64    q4perm<>(SB), Z31
+	TESTQ        CX, CX
+	JZ           vq4done
+
+vq4loop:
+	LOADQ4X2(R8, Z16)
+	LOADQ4X2(R9, Z17)
+	LOADQ4X2(R10, Z18)
+	LOADQ4X2(R11, Z19)
+	WSCALES(R8, 18, Z20)
+	WSCALES(R9, 18, Z21)
+	WSCALES(R10, 18, Z22)
+	WSCALES(R11, 18, Z23)
+	VECS512
+	PAIRS512
+	NEXT512(36)
+	DECQ CX
+	JNZ  vq4loop
+
+vq4done:
+	STORE512
+	RET
