@@ -21,6 +21,7 @@ import (
 type Options struct {
 	Prompt  []int // prompt lengths to time as pp N; each > 0
 	Gen     []int // generation lengths to time as tg N; each > 0
+	Depth   []int // context depths: each test runs after a prompt of this many tokens (llama-bench's -d); nil means {0}
 	Reps    int   // timed repetitions of each test, after one warm-up
 	Threads []int // thread counts; the model is opened once for each
 
@@ -69,6 +70,11 @@ func (o *Options) Check() error {
 			return fmt.Errorf("token counts must be at least 1, got %d", n)
 		}
 	}
+	for _, d := range o.Depth {
+		if d < 0 {
+			return fmt.Errorf("depths must be 0 or more, got %d", d)
+		}
+	}
 	for _, t := range o.Threads {
 		if t < 1 || t > 1024 {
 			return fmt.Errorf("thread counts must be between 1 and 1024, got %d", t)
@@ -107,8 +113,9 @@ func (mi ModelInfo) TypesString() string {
 
 // Result is one test (pp N or tg N) on one thread count.
 type Result struct {
-	Test    string `json:"test"` // "pp512", "tg128"
+	Test    string `json:"test"` // "pp512", "tg128", "tg128 @ d1920"
 	Tokens  int    `json:"tokens"`
+	Depth   int    `json:"depth"` // tokens already in the context when the test starts
 	Threads int    `json:"threads"`
 
 	TokensPerSec float64   `json:"tokens_per_sec"` // mean over the repetitions
@@ -125,6 +132,11 @@ type Result struct {
 	// batched prefill reads each weight once per batch, not per token.
 	WeightsGBs float64 `json:"weights_gb_per_sec"`
 	Fraction   float64 `json:"bandwidth_fraction"`
+
+	// GFLOPs is 2 x parameters x tokens/s / 10^9 (the parameters of
+	// ModelInfo.Params, as llama-bench counts them): the arithmetic rate of
+	// prompt processing, which is bound by compute, not by memory.
+	GFLOPs float64 `json:"gflops"`
 }
 
 // Report is everything Run measured.
@@ -232,8 +244,17 @@ func Run(path string, opts Options) (*Report, error) {
 func runThreads(ctx context.Context, r *Report, m *runtime.Model, path string, threads int, first bool, t0 time.Time,
 	openTime time.Duration, opts Options, progress func(string)) error {
 	c := &m.Config
-	longest := slices.Max(append(slices.Clone(opts.Prompt), opts.Gen...))
+	depths := opts.Depth
+	if len(depths) == 0 {
+		depths = []int{0}
+	}
+	testLen, depth := slices.Max(append(slices.Clone(opts.Prompt), opts.Gen...)), slices.Max(depths)
+	longest := testLen + depth
 	if longest > c.ContextLength {
+		if depth > 0 {
+			return fmt.Errorf("%s: %d tokens (a depth of %d and a test of %d) do not fit the model's context of %d positions",
+				path, longest, depth, testLen, c.ContextLength)
+		}
 		return fmt.Errorf("%s: %d tokens do not fit the model's context of %d positions", path, longest, c.ContextLength)
 	}
 	s, err := m.NewState(longest)
@@ -258,18 +279,23 @@ func runThreads(ctx context.Context, r *Report, m *runtime.Model, path string, t
 		tokens[i] = rng.IntN(c.VocabSize)
 	}
 	type test struct {
-		kind string
-		n    int
+		kind     string
+		n, depth int
 	}
 	var tests []test
-	for _, n := range opts.Prompt {
-		tests = append(tests, test{"pp", n})
-	}
-	for _, n := range opts.Gen {
-		tests = append(tests, test{"tg", n})
+	for _, d := range depths {
+		for _, n := range opts.Prompt {
+			tests = append(tests, test{"pp", n, d})
+		}
+		for _, n := range opts.Gen {
+			tests = append(tests, test{"tg", n, d})
+		}
 	}
 	for _, tc := range tests {
-		res := Result{Test: fmt.Sprintf("%s%d", tc.kind, tc.n), Tokens: tc.n, Threads: threads}
+		res := Result{Test: fmt.Sprintf("%s%d", tc.kind, tc.n), Tokens: tc.n, Depth: tc.depth, Threads: threads}
+		if tc.depth > 0 {
+			res.Test += fmt.Sprintf(" @ d%d", tc.depth)
+		}
 		progress(fmt.Sprintf("%s, %d threads: warm-up and %d repetitions", res.Test, threads, opts.Reps))
 		var firstSum time.Duration
 		// Label the test's samples in a CPU profile (--cpuprofile):
@@ -291,10 +317,16 @@ func runThreads(ctx context.Context, r *Report, m *runtime.Model, path string, t
 			}
 			var elapsed, firstTok time.Duration
 			var err error
+			if tc.depth > 0 {
+				// the context the test starts from, not timed
+				if _, err := prefill(m, s, tokens[:tc.depth]); err != nil {
+					return err
+				}
+			}
 			if tc.kind == "pp" {
-				elapsed, firstTok, err = timePrompt(m, s, sampler, tokens[:tc.n])
+				elapsed, firstTok, err = timePrompt(m, s, sampler, tokens[tc.depth:tc.depth+tc.n], tc.depth)
 			} else {
-				elapsed, firstTok, err = timeGeneration(m, s, sampler, tokens[0], tc.n)
+				elapsed, firstTok, err = timeGeneration(m, s, sampler, tokens[tc.depth], tc.n, tc.depth)
 			}
 			if err != nil {
 				return err
@@ -307,6 +339,7 @@ func runThreads(ctx context.Context, r *Report, m *runtime.Model, path string, t
 		}
 		pprof.SetGoroutineLabels(context.Background())
 		res.TokensPerSec, res.StdDev = meanStdDev(res.Samples)
+		res.GFLOPs = 2 * float64(r.Model.Params) * res.TokensPerSec / 1e9
 		res.FirstToken = firstSum / time.Duration(opts.Reps)
 		r.Results = append(r.Results, res)
 	}
@@ -314,17 +347,24 @@ func runThreads(ctx context.Context, r *Report, m *runtime.Model, path string, t
 }
 
 // prefill runs the prompt tokens through the model from position 0 and
-// returns the logits after the last: the one place prompt processing
-// happens, so that pp always measures the runtime's own entry point.
+// returns the logits after the last.
 func prefill(m *runtime.Model, s *runtime.State, tokens []int) ([]float32, error) {
-	return m.Prefill(s, tokens, 0)
+	return prefillAt(m, s, tokens, 0)
 }
 
-// timePrompt times prefill of tokens followed by sampling one token: the
-// elapsed time is the prompt's; the first-token time adds the sampling.
-func timePrompt(m *runtime.Model, s *runtime.State, sampler *runtime.Sampler, tokens []int) (elapsed, first time.Duration, err error) {
+// prefillAt runs the prompt tokens through the model from position pos0:
+// the one place prompt processing happens, so that pp always measures the
+// runtime's own entry point.
+func prefillAt(m *runtime.Model, s *runtime.State, tokens []int, pos0 int) ([]float32, error) {
+	return m.Prefill(s, tokens, pos0)
+}
+
+// timePrompt times prefill of tokens at positions pos0.. followed by
+// sampling one token: the elapsed time is the prompt's; the first-token
+// time adds the sampling.
+func timePrompt(m *runtime.Model, s *runtime.State, sampler *runtime.Sampler, tokens []int, pos0 int) (elapsed, first time.Duration, err error) {
 	t0 := time.Now()
-	logits, err := prefill(m, s, tokens)
+	logits, err := prefillAt(m, s, tokens, pos0)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -333,18 +373,18 @@ func timePrompt(m *runtime.Model, s *runtime.State, sampler *runtime.Sampler, to
 	return elapsed, time.Since(t0), nil
 }
 
-// timeGeneration generates n tokens from start at position 0: each position
-// runs the model and samples (greedily) the token fed to the next.
-func timeGeneration(m *runtime.Model, s *runtime.State, sampler *runtime.Sampler, start, n int) (elapsed, first time.Duration, err error) {
+// timeGeneration generates n tokens from start at positions pos0..: each
+// position runs the model and samples (greedily) the token fed to the next.
+func timeGeneration(m *runtime.Model, s *runtime.State, sampler *runtime.Sampler, start, n, pos0 int) (elapsed, first time.Duration, err error) {
 	t0 := time.Now()
 	tok := start
-	for pos := range n {
-		logits, err := m.Forward(s, tok, pos)
+	for i := range n {
+		logits, err := m.Forward(s, tok, pos0+i)
 		if err != nil {
 			return 0, 0, err
 		}
 		tok = sampler.Sample(logits)
-		if pos == 0 {
+		if i == 0 {
 			first = time.Since(t0)
 		}
 	}

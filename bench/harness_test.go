@@ -109,6 +109,9 @@ func TestRun(t *testing.T) {
 		if m, _ := meanStdDev(res.Samples); m != res.TokensPerSec {
 			t.Errorf("result %d: mean %g of samples %v, reported %g", i, m, res.Samples, res.TokensPerSec)
 		}
+		if want := 2 * float64(r.Model.Params) * res.TokensPerSec / 1e9; res.GFLOPs != want {
+			t.Errorf("result %d: %g GFLOP/s, want 2 x %d parameters x %g tokens/s", i, res.GFLOPs, r.Model.Params, res.TokensPerSec)
+		}
 	}
 	fi, _ := os.Stat(path)
 	if r.Model.FileBytes != fi.Size() || r.Model.Name != "tiny" || r.Model.Types["q8_0"] != 2*7+1+1 {
@@ -167,8 +170,39 @@ func TestRunErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "context of 64 positions") {
 		t.Errorf("prompt longer than the context: %v", err)
 	}
+	_, err = Run(path, Options{Gen: []int{8}, Depth: []int{57}, Reps: 1, Threads: []int{1}})
+	if err == nil || !strings.Contains(err.Error(), "context of 64 positions") {
+		t.Errorf("depth and generation longer than the context: %v", err)
+	}
+	if _, err := Run(path, Options{Gen: []int{8}, Depth: []int{-1}, Reps: 1, Threads: []int{1}}); err == nil {
+		t.Error("negative depth: no error")
+	}
 	if _, err := Run(filepath.Join(t.TempDir(), "missing.llmap"), Options{Gen: []int{1}, Reps: 1, Threads: []int{1}}); err == nil {
 		t.Error("missing file: no error")
+	}
+}
+
+// TestRunDepth runs each test after a context of -d tokens, as llama-bench
+// does: the names say the depth, and generation at the deepest position
+// the context allows works.
+func TestRunDepth(t *testing.T) {
+	path := synthModel(t, t.TempDir(), tinyShape, quant.Q8_0)
+	r, err := Run(path, Options{Prompt: []int{4}, Gen: []int{3}, Depth: []int{0, 61 - 4}, Reps: 1, Threads: []int{1},
+		ReadBytes: 4 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		test  string
+		depth int
+	}{{"pp4", 0}, {"tg3", 0}, {"pp4 @ d57", 57}, {"tg3 @ d57", 57}}
+	if len(r.Results) != len(want) {
+		t.Fatalf("%d results, want %d", len(r.Results), len(want))
+	}
+	for i, w := range want {
+		if res := r.Results[i]; res.Test != w.test || res.Depth != w.depth || !(res.TokensPerSec > 0) {
+			t.Errorf("result %d: %s at depth %d, %g tokens/s; want %s at %d", i, res.Test, res.Depth, res.TokensPerSec, w.test, w.depth)
+		}
 	}
 }
 

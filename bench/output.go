@@ -35,14 +35,14 @@ func (r *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(&b, "%s %d thread%s %.1f GB/s", sep, t, plural(t), r.ReadBandwidth[i])
 	}
 	b.WriteString("\n\n")
-	rows := [][]string{{"test", "threads", "tokens/s", "first token", "weights GB/s", "of bandwidth"}}
+	rows := [][]string{{"test", "threads", "tokens/s", "GFLOP/s", "first token", "weights GB/s", "of bandwidth"}}
 	for _, res := range r.Results {
 		rows = append(rows, []string{res.Test, strconv.Itoa(res.Threads),
-			fmt.Sprintf("%.2f ± %.2f", res.TokensPerSec, res.StdDev), roundDuration(res.FirstToken).String(),
-			"-", "-"})
+			fmt.Sprintf("%.2f ± %.2f", res.TokensPerSec, res.StdDev), fmt.Sprintf("%.1f", res.GFLOPs),
+			roundDuration(res.FirstToken).String(), "-", "-"})
 		if res.WeightsGBs > 0 {
 			row := rows[len(rows)-1]
-			row[4], row[5] = fmt.Sprintf("%.2f", res.WeightsGBs), fmt.Sprintf("%.0f%%", 100*res.Fraction)
+			row[5], row[6] = fmt.Sprintf("%.2f", res.WeightsGBs), fmt.Sprintf("%.0f%%", 100*res.Fraction)
 		}
 	}
 	writeMarkdown(&b, rows)
@@ -97,7 +97,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 }
 
 // CSVHeader is the first line WriteCSV prints.
-var CSVHeader = []string{"model", "file_bytes", "tensor_types", "test", "threads", "tokens_per_sec", "stddev",
+var CSVHeader = []string{"model", "file_bytes", "tensor_types", "test", "depth", "threads", "tokens_per_sec", "stddev", "gflops",
 	"first_token_ms", "weights_gb_per_sec", "read_bandwidth_gb_per_sec", "bandwidth_fraction",
 	"open_ms", "first_token_cold_ms", "peak_rss_bytes", "peak_anon_bytes", "peak_file_bytes", "weight_bytes_per_token"}
 
@@ -118,7 +118,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 			}
 		}
 		row := []string{r.Model.Name, strconv.FormatInt(r.Model.FileBytes, 10), r.Model.TypesString(),
-			res.Test, strconv.Itoa(res.Threads), f(res.TokensPerSec, 3), f(res.StdDev, 3),
+			res.Test, strconv.Itoa(res.Depth), strconv.Itoa(res.Threads), f(res.TokensPerSec, 3), f(res.StdDev, 3), f(res.GFLOPs, 2),
 			ms(res.FirstToken), f(res.WeightsGBs, 3), f(bw, 3), f(res.Fraction, 4),
 			ms(r.OpenTime), ms(r.FirstTokenCold), strconv.FormatInt(r.Memory.PeakRSS, 10),
 			strconv.FormatInt(r.Memory.PeakAnon, 10), strconv.FormatInt(r.Memory.PeakFile, 10),

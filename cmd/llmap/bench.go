@@ -18,6 +18,7 @@ import (
 type benchFlags struct {
 	prompt  []int
 	gen     []int
+	depth   []int
 	reps    int
 	threads []int
 	output  string
@@ -32,15 +33,23 @@ func newBenchCmd() *cobra.Command {
 		Long: `Measure a model as llama.cpp's llama-bench does: for each thread count,
 prompt processing of -p tokens (pp N) and generation of -n tokens (tg N),
 each as tokens/s, the mean and standard deviation of -r repetitions after a
-warm-up. Also reported: the time to open the model and to the first token,
-peak resident memory (anonymous, and file-backed: the mapped weights), and
-the bytes of weights one token reads set against the memory read bandwidth
-measured in the same run, with the fraction of it that generation reaches.
+warm-up, and as GFLOP/s (2 x parameters x tokens/s: prompt processing is
+bound by arithmetic). Generation is also set against the memory read
+bandwidth measured in the same run: the bytes of weights one token reads
+times tokens/s, and the fraction of the bandwidth that reaches (generation
+is bound by memory). Also reported: the time to open the model and to the
+first token, and peak resident memory (anonymous, and file-backed: the
+mapped weights).
+
+-d runs every test again after a context of that many tokens (llama-bench's
+-d): "tg128 @ d1920" generates 128 tokens at positions 1920 to 2047, so
+attention reads a long KV cache. The context is filled by an untimed prompt.
 
 Prompt tokens are random ids; -p 0 or -n 0 leaves that test out. Progress
 goes to stderr, the report to stdout.`,
 		Example: `  llmap bench stories110M-q8_0.llmap --threads 1,2
-  llmap bench model.llmap -p 128 -n 64 -r 3 -o csv > results.csv`,
+  llmap bench model.llmap -p 128 -n 64 -r 3 -o csv > results.csv
+  llmap bench tinyllama.llmap -p 512 -n 128 -d 0,1920`,
 		Args: args("MODEL"),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			opts, err := f.options(cmd.ErrOrStderr())
@@ -56,6 +65,7 @@ goes to stderr, the report to stdout.`,
 	fl := cmd.Flags()
 	fl.IntSliceVarP(&f.prompt, "prompt", "p", []int{512}, "prompt lengths to time, comma-separated (pp N); 0 = none")
 	fl.IntSliceVarP(&f.gen, "gen", "n", []int{128}, "generation lengths to time, comma-separated (tg N); 0 = none")
+	fl.IntSliceVarP(&f.depth, "depth", "d", []int{0}, "context depths to run the tests at, comma-separated (tokens already in the context)")
 	fl.IntVarP(&f.reps, "reps", "r", 5, "repetitions of each test, after one warm-up")
 	fl.IntSliceVar(&f.threads, "threads", []int{goruntime.GOMAXPROCS(0)}, "thread counts to run, comma-separated; more than the CPUs available is capped there")
 	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json or csv")
@@ -98,6 +108,19 @@ func (f *benchFlags) options(stderr io.Writer) (bench.Options, error) {
 	}
 	if len(o.Prompt) == 0 && len(o.Gen) == 0 {
 		return o, usagef("-p and -n are both 0: nothing to measure")
+	}
+	if len(f.depth) == 0 {
+		return o, usagef("-d/--depth needs at least one depth")
+	}
+	for _, d := range f.depth {
+		switch {
+		case d < 0:
+			return o, usagef("-d/--depth: depths must be 0 or more, got %d", d)
+		case d > 1<<20:
+			return o, usagef("-d/--depth: %d tokens is too many", d)
+		case !slices.Contains(o.Depth, d):
+			o.Depth = append(o.Depth, d)
+		}
 	}
 	if f.reps < 1 {
 		return o, usagef("-r/--reps must be at least 1, got %d", f.reps)

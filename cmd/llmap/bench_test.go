@@ -42,6 +42,14 @@ func TestBench(t *testing.T) {
 		t.Errorf("-o json: exit %d, %s\n%s", code, errs, out)
 	}
 
+	// -d: each test again after a context of 100 tokens, with GFLOP/s
+	out, errs, code = llmap(t, "bench", model, "-p", "8", "-n", "4", "-d", "0,100", "-r", "1", "--threads", "1")
+	for _, want := range []string{"| pp8 ", "| tg4 ", "| pp8 @ d100 ", "| tg4 @ d100 ", "GFLOP/s"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("-d 0,100: exit %d, output lacks %q: %s\n%s", code, want, errs, out)
+		}
+	}
+
 	prof := filepath.Join(t.TempDir(), "cpu.pprof")
 	out, errs, code = llmap(t, "bench", model, "-p", "8", "-n", "0", "-r", "1", "--threads", "1", "-o", "csv", "--cpuprofile", prof)
 	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
@@ -66,6 +74,8 @@ func TestBenchBadFlags(t *testing.T) {
 		{[]string{"--threads", "0"}, "--threads: thread counts must be 1 or more, got 0"},
 		{[]string{"-o", "xml"}, `-o/--output: unknown format "xml"`},
 		{[]string{"-p", "600", "-n", "0"}, "600 tokens do not fit the model's context of 512 positions"},
+		{[]string{"-d", "-1"}, "-d/--depth: depths must be 0 or more, got -1"},
+		{[]string{"-d", "500", "-p", "0", "-n", "16"}, "516 tokens (a depth of 500 and a test of 16) do not fit the model's context of 512 positions"},
 	} {
 		_, errs, code := llmap(t, append([]string{"bench", model, "-r", "1"}, tc.args...)...)
 		if code == 0 || !strings.Contains(errs, tc.want) || strings.Count(errs, "\n") != 1 {
