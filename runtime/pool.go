@@ -14,9 +14,22 @@ import (
 // runs on the calling goroutine: waking workers costs more than it saves.
 const minParallelBytes = 256 << 10
 
-// rowAlign keeps each worker's share of rows a multiple of this, so shares
-// start on cache-line boundaries for every tensor type.
+// rowAlign keeps every chunk of rows a multiple of this, so chunks of
+// float32 outputs start on cache-line boundaries (no two threads write one
+// line) and chunks of weights on whole blocks.
 const rowAlign = 16
+
+// Chunking: a product is cut into chunks that the caller and the workers
+// claim one at a time from a shared counter, so a thread that starts late
+// (a parked worker takes microseconds to wake; on a shared host the OS may
+// not run it at once) or runs slowly simply does fewer chunks instead of
+// holding the others up. chunksPerThread chunks per thread keep the last
+// chunk short; minChunkBytes keeps each chunk long enough that claiming it
+// (one atomic compare-and-swap) costs little.
+const (
+	chunksPerThread = 8
+	minChunkBytes   = 32 << 10
+)
 
 // task is work that splits into independent index ranges, such as the
 // heads of attention. Implementations are long-lived values, so handing one
@@ -25,13 +38,14 @@ type task interface {
 	run(lo, hi int)
 }
 
-// job is one worker's share: rows [lo, hi) of a matrix-vector product, or
-// indices [lo, hi) of a task.
+// job is one parallel product or task: chunks [lo, lo+chunk) of [0, n),
+// claimed by the caller and the workers.
 type job struct {
-	out []float32 // product output for rows [lo, hi)
-	m   quant.Matrix
-	v   *quant.Vec
-	t   task // if set, run t instead of a product
+	m quant.Matrix
+	v *quant.Vec
+	t task // if set, run t instead of a product
+
+	out []float32 // matrix-vector product: out (Rows,)
 
 	outs [][]float32  // if set, a matrix-matrix product: outs[b] = m @ vs[b]
 	vs   []*quant.Vec // for rows [lo, hi)
@@ -40,7 +54,7 @@ type job struct {
 	// on top of each other, all multiplied with v.
 	group *matGroup
 
-	lo, hi int
+	n, chunk int // indices (rows) in all, and per chunk
 
 	label context.Context // profiler labels: phase and kernel
 }
@@ -49,29 +63,30 @@ type job struct {
 // multiplies with every vector of the batch while it is in the L2 cache.
 const tileBytes = 64 << 10
 
-func (j *job) do() {
+// do runs indices (rows) [lo, hi) of the job.
+func (j *job) do(lo, hi int) {
 	switch {
 	case j.t != nil:
-		j.t.run(j.lo, j.hi)
+		j.t.run(lo, hi)
 	case j.group != nil:
 		base := 0
 		for i, m := range j.group.ms[:j.group.n] {
-			lo, hi := max(j.lo-base, 0), min(j.hi-base, m.Rows)
-			if lo < hi {
-				quant.MatVec(j.group.outs[i][lo:hi], m, j.v, lo, hi)
+			l, h := max(lo-base, 0), min(hi-base, m.Rows)
+			if l < h {
+				quant.MatVec(j.group.outs[i][l:h], m, j.v, l, h)
 			}
 			base += m.Rows
 		}
 	case j.outs != nil:
 		tile := max(1, tileBytes/j.m.RowBytes())
-		for lo := j.lo; lo < j.hi; lo += tile {
-			hi := min(lo+tile, j.hi)
+		for l := lo; l < hi; l += tile {
+			h := min(l+tile, hi)
 			for b, v := range j.vs {
-				quant.MatVec(j.outs[b][lo:hi], j.m, v, lo, hi)
+				quant.MatVec(j.outs[b][l:h], j.m, v, l, h)
 			}
 		}
 	default:
-		quant.MatVec(j.out, j.m, j.v, j.lo, j.hi)
+		quant.MatVec(j.out[lo:hi], j.m, j.v, lo, hi)
 	}
 }
 
@@ -79,34 +94,53 @@ func (j *job) do() {
 // long-lived worker goroutines. Calls do not start goroutines or allocate.
 // A Pool is used by one goroutine at a time.
 //
-// A token makes about ten products per layer, each a few tens of
-// microseconds on a small model, so the hand-off must cost far less than
-// that: waking a parked goroutine (a futex) costs several microseconds. The
-// workers therefore spin on an atomic sequence number for a while after each
-// job and park only when none comes; the caller spins on a counter for the
-// workers to finish.
+// A token makes about five hand-offs per layer, each a few tens of
+// microseconds of work on a small model, so a hand-off must cost far less
+// than that: waking a parked goroutine costs several microseconds (a futex,
+// then the scheduler), more when the host is busy. The workers therefore
+// spin on the control word for a while after each job and park only when
+// none comes, and the work is claimed in chunks (see chunksPerThread), so
+// the caller never waits for a worker that has not started yet: it only
+// waits for chunks already claimed to finish.
 type Pool struct {
 	threads int
-	workers []*worker // index 0 is unused: the caller does share 0
-	pending atomic.Int32
-	panics  []any // a worker's recovered panic (a fault on the mapping), re-raised by the caller
-	closed  bool
-	phase   phase // Generate's phase, for the profiler labels of jobs
+	workers []*worker // index 0 is unused: the caller is thread 0
+
+	job job // the current job, written by the caller before ctl announces it
+
+	// ctl announces a job and hands out its chunks: the job's sequence
+	// number (high 32 bits), its number of chunks (next 16) and the next
+	// chunk to claim (low 16). A thread claims chunk c by a
+	// compare-and-swap from ...c to ...c+1, and only after a successful
+	// claim does it read job, which the caller cannot change until every
+	// claimed chunk is done. A worker that wakes after the last claim sees
+	// no chunk left (or a newer sequence number) and touches nothing.
+	_    [64]byte
+	ctl  atomic.Uint64
+	_    [56]byte
+	done atomic.Int64 // chunks of the current job finished
+	_    [56]byte
+
+	seq    uint32 // sequence number of the current job
+	panics []any  // a thread's recovered panic (a fault on the mapping), re-raised by the caller
+	closed bool
+	phase  phase // Generate's phase, for the profiler labels of jobs
 }
 
-// worker is the hand-off slot of one worker goroutine.
+// worker is the parking slot of one worker goroutine.
 type worker struct {
-	job      job           // written by the caller before seq is advanced
-	seq      atomic.Uint64 // advanced by the caller to publish a job
 	sleeping atomic.Bool   // the worker is parked on wake
 	wake     chan struct{} // buffered; a token for a parked worker
 	quit     atomic.Bool
-	_        [64]byte // keep workers' hot fields on separate cache lines
+	_        [64]byte // keep workers' fields on separate cache lines
 }
 
 // spinRounds is how many times a worker or the caller polls before
 // parking or yielding: on the order of 50 microseconds.
 const spinRounds = 20000
+
+// maxChunks is the largest number of chunks ctl can count.
+const maxChunks = 1<<16 - 1
 
 // NewPool starts threads-1 workers (the calling goroutine does a share too).
 // threads < 1 is treated as 1.
@@ -124,12 +158,16 @@ func NewPool(threads int) *Pool {
 // work is the loop of worker goroutine i.
 func (p *Pool) work(i int, w *worker) {
 	// Weights are read from a file mapping: a fault there (the file was
-	// truncated) must become a panic that run recovers, not a crash.
+	// truncated) must become a panic that drain recovers, not a crash.
 	debug.SetPanicOnFault(true)
 	var label context.Context
-	var seen uint64
+	seen := uint32(0)
 	for {
-		for spins := 0; w.seq.Load() == seen; spins++ {
+		var seq uint32
+		for spins := 0; ; spins++ {
+			if seq = uint32(p.ctl.Load() >> 32); seq != seen {
+				break
+			}
 			if w.quit.Load() {
 				return
 			}
@@ -137,30 +175,56 @@ func (p *Pool) work(i int, w *worker) {
 				continue
 			}
 			w.sleeping.Store(true)
-			if w.seq.Load() == seen && !w.quit.Load() {
+			if uint32(p.ctl.Load()>>32) == seen && !w.quit.Load() {
 				<-w.wake
 			}
 			w.sleeping.Store(false)
 			spins = 0
 		}
-		seen = w.seq.Load()
-		if w.job.label != label {
-			label = w.job.label
-			pprof.SetGoroutineLabels(label)
-		}
-		p.run(i, w.job)
+		seen = seq
+		p.drain(i, seq, &label)
 	}
 }
 
-// publish hands j to worker i and wakes it if it is parked.
-func (p *Pool) publish(i int, j job) {
-	w := p.workers[i]
-	w.job = j
-	w.seq.Add(1)
-	if w.sleeping.Load() {
-		select {
-		case w.wake <- struct{}{}:
-		default: // a token is already there
+// drain claims and runs chunks of job seq until none is left, then adds
+// the number it ran to done. A panic in a chunk is kept for the caller to
+// re-raise; the chunk still counts as done, so the caller does not hang.
+func (p *Pool) drain(i int, seq uint32, label *context.Context) {
+	ran := 0
+	defer func() {
+		if r := recover(); r != nil {
+			p.panics[i] = r
+		}
+		p.done.Add(int64(ran))
+	}()
+	for {
+		c := p.ctl.Load()
+		next, chunks := int(c&0xffff), int(c>>16&0xffff)
+		if uint32(c>>32) != seq || next >= chunks {
+			return
+		}
+		if !p.ctl.CompareAndSwap(c, c+1) {
+			continue
+		}
+		ran++
+		j := &p.job
+		if i != 0 && j.label != *label {
+			*label = j.label
+			pprof.SetGoroutineLabels(j.label)
+		}
+		lo := next * j.chunk
+		j.do(lo, min(lo+j.chunk, j.n))
+	}
+}
+
+// wakeWorkers hands a token to every parked worker.
+func (p *Pool) wakeWorkers() {
+	for _, w := range p.workers[1:] {
+		if w.sleeping.Load() {
+			select {
+			case w.wake <- struct{}{}:
+			default: // a token is already there
+			}
 		}
 	}
 }
@@ -183,19 +247,6 @@ func (p *Pool) Close() {
 	}
 }
 
-// run does one job on worker i, keeping a panic for the caller to re-raise.
-func (p *Pool) run(i int, j job) {
-	defer func() {
-		if r := recover(); r != nil {
-			p.panics[i] = r
-		}
-		if i != 0 {
-			p.pending.Add(-1)
-		}
-	}()
-	j.do()
-}
-
 // matGroup is up to three matrices of one type and width that multiply the
 // same vector (LLaMA's q, k, v projections; the gate and up projections).
 type matGroup struct {
@@ -214,59 +265,58 @@ func (p *Pool) MatVecGroup(g *matGroup, v *quant.Vec) {
 		rows += m.Rows
 		size += len(m.Data)
 	}
-	label := kernelLabel(p.phase, int(g.ms[0].Type))
+	j := job{group: g, v: v, n: rows, label: kernelLabel(p.phase, int(g.ms[0].Type))}
 	if p.threads == 1 || size < minParallelBytes || rows < p.threads*rowAlign {
-		p.labelled(label, (&job{group: g, v: v, lo: 0, hi: rows}).do)
+		p.labelled(j.label, func() { j.do(0, rows) })
 		return
 	}
-	share := (rows + p.threads - 1) / p.threads
-	share = (share + rowAlign - 1) / rowAlign * rowAlign
-	p.split(rows, share, func(lo, hi int) job {
-		return job{group: g, v: v, lo: lo, hi: hi, label: label}
-	})
+	j.chunk = p.rowChunk(rows, size/rows)
+	p.split(j)
 }
 
 // MatVec computes out = m @ v, where v has been prepared for m.Type:
 // W (rows, cols) @ x (cols,) -> out (rows,).
 func (p *Pool) MatVec(out []float32, m quant.Matrix, v *quant.Vec) {
-	label := kernelLabel(p.phase, int(m.Type))
+	j := job{out: out, m: m, v: v, n: m.Rows, label: kernelLabel(p.phase, int(m.Type))}
 	if p.threads == 1 || len(m.Data) < minParallelBytes || m.Rows < p.threads*rowAlign {
-		p.labelled(label, func() { quant.MatVec(out, m, v, 0, m.Rows) })
+		p.labelled(j.label, func() { j.do(0, m.Rows) })
 		return
 	}
-	share := (m.Rows + p.threads - 1) / p.threads
-	share = (share + rowAlign - 1) / rowAlign * rowAlign
-	p.split(m.Rows, share, func(lo, hi int) job {
-		return job{out: out[lo:hi], m: m, v: v, lo: lo, hi: hi, label: label}
-	})
+	j.chunk = p.rowChunk(m.Rows, m.RowBytes())
+	p.split(j)
 }
 
 // MatMat computes outs[b] = m @ vs[b] for every vector of a batch, reading
 // the weights once for the whole batch: W (rows, cols) @ X^T (cols, n) ->
 // (n, rows), each vector prepared for m.Type.
 func (p *Pool) MatMat(outs [][]float32, m quant.Matrix, vs []*quant.Vec) {
-	label := kernelLabel(p.phase, int(m.Type))
+	j := job{m: m, outs: outs, vs: vs, n: m.Rows, label: kernelLabel(p.phase, int(m.Type))}
 	if p.threads == 1 || len(m.Data)*len(vs) < 4*minParallelBytes || m.Rows < p.threads*rowAlign {
-		p.labelled(label, (&job{m: m, outs: outs, vs: vs, lo: 0, hi: m.Rows}).do)
+		p.labelled(j.label, func() { j.do(0, m.Rows) })
 		return
 	}
-	share := (m.Rows + p.threads - 1) / p.threads
-	share = (share + rowAlign - 1) / rowAlign * rowAlign
-	p.split(m.Rows, share, func(lo, hi int) job {
-		return job{m: m, outs: outs, vs: vs, lo: lo, hi: hi, label: label}
-	})
+	j.chunk = p.rowChunk(m.Rows, m.RowBytes())
+	p.split(j)
 }
 
-// For runs t over [0, n), split into one contiguous range per thread. With
-// parallel false it runs on the calling goroutine.
+// For runs t over [0, n), split into chunks. With parallel false it runs
+// on the calling goroutine.
 func (p *Pool) For(n int, t task, parallel bool) {
-	label := kernelLabel(p.phase, kernelAttention)
+	j := job{t: t, n: n, label: kernelLabel(p.phase, kernelAttention)}
 	if p.threads == 1 || !parallel || n < 2 {
-		p.labelled(label, func() { t.run(0, n) })
+		p.labelled(j.label, func() { t.run(0, n) })
 		return
 	}
-	share := (n + p.threads - 1) / p.threads
-	p.split(n, share, func(lo, hi int) job { return job{t: t, lo: lo, hi: hi, label: label} })
+	j.chunk = max(1, (n+maxChunks-1)/maxChunks, n/(p.threads*chunksPerThread))
+	p.split(j)
+}
+
+// rowChunk is the number of rows per chunk of a product over rows rows of
+// rowBytes bytes each: about chunksPerThread chunks per thread, at least
+// minChunkBytes, a multiple of rowAlign, and few enough for ctl to count.
+func (p *Pool) rowChunk(rows, rowBytes int) int {
+	c := max(rows/(p.threads*chunksPerThread), (minChunkBytes+rowBytes-1)/max(rowBytes, 1), (rows+maxChunks-1)/maxChunks)
+	return (c + rowAlign - 1) / rowAlign * rowAlign
 }
 
 // labelled runs f on the calling goroutine with the kernel label set,
@@ -283,19 +333,18 @@ func (p *Pool) labelled(label context.Context, f func()) {
 	pprof.SetGoroutineLabels(labels[p.phase][0])
 }
 
-// split hands [share, n) to the workers in ranges of share, does [0, share)
-// itself, waits, and re-raises a worker's panic on the caller.
-func (p *Pool) split(n, share int, mk func(lo, hi int) job) {
-	lo := share
-	for i := 1; i < p.threads && lo < n; i++ {
-		hi := min(lo+share, n)
-		p.pending.Add(1)
-		p.publish(i, mk(lo, hi))
-		lo = hi
-	}
-	j := mk(0, min(share, n))
-	p.labelled(j.label, func() { p.run(0, j) })
-	for spins := 0; p.pending.Load() != 0; spins++ {
+// split publishes j, claims chunks on the calling goroutine too, waits for
+// every chunk to finish, and re-raises a worker's panic on the caller.
+func (p *Pool) split(j job) {
+	chunks := (j.n + j.chunk - 1) / j.chunk
+	p.job = j
+	p.done.Store(0)
+	p.seq++
+	seq := p.seq
+	p.ctl.Store(uint64(seq)<<32 | uint64(chunks)<<16)
+	p.wakeWorkers()
+	p.labelled(j.label, func() { p.drain(0, seq, nil) })
+	for spins := 0; p.done.Load() != int64(chunks); spins++ {
 		if spins >= spinRounds {
 			goruntime.Gosched()
 		}

@@ -1,0 +1,160 @@
+package runtime
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/llmap/llmap/quant"
+)
+
+// poolMatrix returns a rows x cols Q8_0 matrix of random weights.
+func poolMatrix(t *testing.T, rng *rand.Rand, typ quant.Type, rows, cols int) quant.Matrix {
+	t.Helper()
+	x := make([]float32, rows*cols)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	rb, _ := typ.RowBytes(int64(cols))
+	data := make([]byte, int64(rows)*rb)
+	if err := quant.QuantizeRef(typ, data, x); err != nil {
+		t.Fatal(err)
+	}
+	m, err := quant.NewMatrix(typ, rows, cols, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestPoolProducts checks that the pool's chunked products give exactly
+// what one quant.MatVec over all rows gives, for thread counts above and
+// below the number of chunks and row counts that are not multiples of a
+// chunk, over many consecutive jobs (so a worker that wakes late, or
+// spins into the next job, is exercised; run with -race).
+func TestPoolProducts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const cols = 256
+	for _, threads := range []int{1, 2, 3, 5} {
+		t.Run(fmt.Sprintf("threads=%d", threads), func(t *testing.T) {
+			p := NewPool(threads)
+			defer p.Close()
+			for _, rows := range []int{1, 15, 17, 1000, 2049, 4099} {
+				m := poolMatrix(t, rng, quant.Q8_0, rows, cols)
+				x := make([]float32, cols)
+				for i := range x {
+					x[i] = float32(rng.NormFloat64())
+				}
+				v := quant.NewVec(cols)
+				v.Set(x, quant.Q8_0)
+				want := make([]float32, rows)
+				quant.MatVec(want, m, v, 0, rows)
+				for rep := range 50 {
+					got := make([]float32, rows)
+					p.MatVec(got, m, v)
+					for r := range got {
+						if got[r] != want[r] {
+							t.Fatalf("%d rows, rep %d: out[%d] = %g, want %g", rows, rep, r, got[r], want[r])
+						}
+					}
+				}
+				// the same rows as a group of three stacked matrices
+				g := &matGroup{n: 3, ms: [3]quant.Matrix{m, m, m}}
+				for i := range g.outs {
+					g.outs[i] = make([]float32, rows)
+				}
+				p.MatVecGroup(g, v)
+				for i := range g.outs {
+					for r := range rows {
+						if g.outs[i][r] != want[r] {
+							t.Fatalf("%d rows, group %d: out[%d] = %g, want %g", rows, i, r, g.outs[i][r], want[r])
+						}
+					}
+				}
+				// and as a batch of two vectors
+				outs := [][]float32{make([]float32, rows), make([]float32, rows)}
+				p.MatMat(outs, m, []*quant.Vec{v, v})
+				for b := range outs {
+					for r := range rows {
+						if outs[b][r] != want[r] {
+							t.Fatalf("%d rows, batch %d: out[%d] = %g, want %g", rows, b, r, outs[b][r], want[r])
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// countTask counts how often each index is run.
+type countTask struct{ seen []atomic.Int32 }
+
+func (c *countTask) run(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		c.seen[i].Add(1)
+	}
+}
+
+// TestPoolFor checks that every index of a task runs exactly once.
+func TestPoolFor(t *testing.T) {
+	p := NewPool(3)
+	defer p.Close()
+	for _, n := range []int{1, 2, 3, 7, 32, 100, 70000} {
+		for rep := range 20 {
+			c := &countTask{seen: make([]atomic.Int32, n)}
+			p.For(n, c, true)
+			for i := range c.seen {
+				if k := c.seen[i].Load(); k != 1 {
+					t.Fatalf("n=%d rep %d: index %d ran %d times", n, rep, i, k)
+				}
+			}
+		}
+	}
+}
+
+// panicTask panics on one index.
+type panicTask struct{ at int }
+
+func (pt panicTask) run(lo, hi int) {
+	if pt.at >= lo && pt.at < hi {
+		panic("fault at " + fmt.Sprint(pt.at))
+	}
+}
+
+// TestPoolPanic checks that a panic on any thread reaches the caller, and
+// that the pool works afterwards.
+func TestPoolPanic(t *testing.T) {
+	p := NewPool(2)
+	defer p.Close()
+	for _, at := range []int{0, 31, 63} {
+		func() {
+			defer func() {
+				r := recover()
+				if r == nil || !strings.Contains(fmt.Sprint(r), "fault at") {
+					t.Errorf("panic at %d: recovered %v", at, r)
+				}
+			}()
+			p.For(64, panicTask{at}, true)
+		}()
+		c := &countTask{seen: make([]atomic.Int32, 64)}
+		p.For(64, c, true)
+		for i := range c.seen {
+			if c.seen[i].Load() != 1 {
+				t.Fatalf("after a panic: index %d ran %d times", i, c.seen[i].Load())
+			}
+		}
+	}
+}
+
+func TestRowChunk(t *testing.T) {
+	p := &Pool{threads: 2}
+	for _, tc := range []struct{ rows, rowBytes int }{{2048, 2176}, {768, 816}, {32000, 816}, {5632, 1152}, {64, 4}, {1 << 22, 34}} {
+		c := p.rowChunk(tc.rows, tc.rowBytes)
+		chunks := (tc.rows + c - 1) / c
+		if c%rowAlign != 0 || chunks > maxChunks || (c*tc.rowBytes < minChunkBytes && chunks > 1) {
+			t.Errorf("%d rows of %d bytes: chunks of %d rows (%d chunks)", tc.rows, tc.rowBytes, c, chunks)
+		}
+	}
+}
