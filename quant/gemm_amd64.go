@@ -91,7 +91,7 @@ func gemmAVX2(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batch) 
 					gemmF16Tile(wr[0], wr[1], wr[2], wr[3], x, 4*cols, nil, 0, cols/8, &tile)
 				}
 				if cols%8 != 0 {
-					gemmFloatTail(&tile, t, w, rb, r0, nr, b, t0, 3, 4)
+					gemmFloatTail(tile[:], t, w, rb, r0, nr, b, t0, 3, 4, cols&^7)
 				}
 			}
 			for j := range min(3, b.n-t0) {
@@ -101,17 +101,16 @@ func gemmAVX2(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batch) 
 	}
 }
 
-// gemmFloatTail adds the products of the columns after the last whole
-// step of eight to a tile of nr rows (from r0) x nt vectors (from t0),
-// stored as tile[t*tr + r].
-func gemmFloatTail(tile *[12]float32, t Type, w []byte, rb, r0, nr int, b *Batch, t0, nt, tr int) {
+// gemmFloatTail adds the products of columns [from, cols) to a tile of nr
+// rows (from r0) x nt vectors (from t0), stored as tile[t*tr + r].
+func gemmFloatTail(tile []float32, t Type, w []byte, rb, r0, nr int, b *Batch, t0, nt, tr, from int) {
 	cols := b.cols
 	for r := range nr {
 		row := w[(r0+r)*rb : (r0+r+1)*rb]
 		for j := range nt {
 			x := b.x[(t0+j)*cols : (t0+j+1)*cols]
 			var s float32
-			for i := cols &^ 7; i < cols; i++ {
+			for i := from; i < cols; i++ {
 				var wi float32
 				if t == F16 {
 					wi = FP16ToFP32(binary.LittleEndian.Uint16(row[2*i:]))

@@ -43,12 +43,24 @@ func init() {
 func gemmQ8_0TileVNNI(w0, w1, w2, w3 *byte, x *byte, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
 
 //go:noescape
+func gemmF32Tile512(w0, w1, w2, w3 *byte, x *float32, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
+
+//go:noescape
+func gemmF16Tile512(w0, w1, w2, w3 *byte, x *float32, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
+
+//go:noescape
 func gemmQ4_0TileVNNI(w0, w1, w2, w3 *byte, x *byte, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
 
-// gemmAVX512 walks 4x4 tiles of the int8 types (VNNI); an odd last block
-// is added in Go. The float types use the AVX2 tier.
+// gemmAVX512 walks 4x4 tiles: two blocks per step for the int8 types
+// (VNNI; an odd last block is added in Go), sixteen columns per step for
+// F32 and F16 (the columns after the last whole step are added in Go).
+// BF16 uses the AVX2 tier.
 func gemmAVX512(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batch) {
-	if t != Q8_0 && t != Q4_0 {
+	switch t {
+	case F32, F16:
+		gemmFloat512(out, ldo, t, w, rb, rows, b)
+		return
+	case BF16:
 		gemmAVX2(out, ldo, t, w, rb, rows, b)
 		return
 	}
@@ -83,6 +95,33 @@ func gemmAVX512(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batch
 				}
 			}
 			for j := range nt {
+				copy(out[(t0+j)*ldo+r0:][:nr], tile[4*j:4*j+nr])
+			}
+		}
+	}
+}
+
+// gemmFloat512 is gemmAVX512 for F32 and F16 weights.
+func gemmFloat512(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batch) {
+	var tile [16]float32
+	cols := b.cols
+	for r0 := 0; r0 < rows; r0 += 4 {
+		var wr [4]*byte
+		for i := range wr {
+			wr[i] = &w[min(r0+i, rows-1)*rb]
+		}
+		nr := min(4, rows-r0)
+		for t0 := 0; t0 < b.n; t0 += 4 {
+			x := &b.x[t0*cols]
+			if t == F32 {
+				gemmF32Tile512(wr[0], wr[1], wr[2], wr[3], x, 4*cols, nil, nil, 0, cols/16, &tile)
+			} else {
+				gemmF16Tile512(wr[0], wr[1], wr[2], wr[3], x, 4*cols, nil, nil, 0, cols/16, &tile)
+			}
+			if cols%16 != 0 {
+				gemmFloatTail(tile[:], t, w, rb, r0, nr, b, t0, 4, 4, cols&^15)
+			}
+			for j := range min(4, b.n-t0) {
 				copy(out[(t0+j)*ldo+r0:][:nr], tile[4*j:4*j+nr])
 			}
 		}

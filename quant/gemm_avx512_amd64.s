@@ -249,3 +249,78 @@ vq4loop:
 vq4done:
 	STORE512
 	RET
+
+// FROW512 multiplies sixteen weights of one row (float32 in zw) with
+// sixteen elements of each of the four vectors (Z20..Z23) into acc(r, 0..3).
+#define FROW512(zw, a0, a1, a2, a3) \
+	VFMADD231PS Z20, zw, a0 \
+	VFMADD231PS Z21, zw, a1 \
+	VFMADD231PS Z22, zw, a2 \
+	VFMADD231PS Z23, zw, a3
+
+// FVECS512 loads sixteen elements of each vector into Z20..Z23.
+#define FVECS512 \
+	VMOVUPS (SI), Z20 \
+	VMOVUPS (DI), Z21 \
+	VMOVUPS (R12), Z22 \
+	VMOVUPS (R13), Z23
+
+// FNEXT512 advances the cursors by sixteen elements (weights of wb bytes).
+#define FNEXT512(wb) \
+	ADDQ $wb, R8 \
+	ADDQ $wb, R9 \
+	ADDQ $wb, R10 \
+	ADDQ $wb, R11 \
+	ADDQ $64, SI \
+	ADDQ $64, DI \
+	ADDQ $64, R12 \
+	ADDQ $64, R13
+
+// func gemmF32Tile512(w0, w1, w2, w3 *byte, x *float32, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
+// n counts steps of sixteen columns; bias, d and dstride are unused.
+TEXT ·gemmF32Tile512(SB), NOSPLIT, $0-88
+	ARGS512
+	TESTQ CX, CX
+	JZ    vf32done
+
+vf32loop:
+	FVECS512
+	VMOVUPS (R8), Z16
+	VMOVUPS (R9), Z17
+	VMOVUPS (R10), Z18
+	VMOVUPS (R11), Z19
+	FROW512(Z16, Z0, Z1, Z2, Z3)
+	FROW512(Z17, Z4, Z5, Z6, Z7)
+	FROW512(Z18, Z8, Z9, Z10, Z11)
+	FROW512(Z19, Z12, Z13, Z14, Z15)
+	FNEXT512(64)
+	DECQ CX
+	JNZ  vf32loop
+
+vf32done:
+	STORE512
+	RET
+
+// func gemmF16Tile512(w0, w1, w2, w3 *byte, x *float32, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
+TEXT ·gemmF16Tile512(SB), NOSPLIT, $0-88
+	ARGS512
+	TESTQ CX, CX
+	JZ    vf16done
+
+vf16loop:
+	FVECS512
+	VCVTPH2PS (R8), Z16
+	VCVTPH2PS (R9), Z17
+	VCVTPH2PS (R10), Z18
+	VCVTPH2PS (R11), Z19
+	FROW512(Z16, Z0, Z1, Z2, Z3)
+	FROW512(Z17, Z4, Z5, Z6, Z7)
+	FROW512(Z18, Z8, Z9, Z10, Z11)
+	FROW512(Z19, Z12, Z13, Z14, Z15)
+	FNEXT512(32)
+	DECQ CX
+	JNZ  vf16loop
+
+vf16done:
+	STORE512
+	RET
