@@ -2,15 +2,23 @@
 
 package quant
 
-import "golang.org/x/sys/cpu"
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/cpu"
+)
 
 func init() {
 	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI &&
 		cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C {
 		gemmTiers = append(gemmTiers, gemmTier{"avx512", gemmAVX512})
 		gemmSel, gemmImpl = len(gemmTiers)-1, gemmAVX512
+		hasBF16 = cpu.X86.HasAVX512BF16
 	}
 }
+
+// hasBF16 reports whether the CPU has VDPBF16PS (AVX512_BF16).
+var hasBF16 bool
 
 // The AVX-512 tile kernels (gemm_avx512_amd64.s) compute a tile of 4
 // weight rows x 4 vectors over n pairs of blocks: out[t*4+r] = dot(row r,
@@ -49,19 +57,26 @@ func gemmF32Tile512(w0, w1, w2, w3 *byte, x *float32, xstride int, bias *int32, 
 func gemmF16Tile512(w0, w1, w2, w3 *byte, x *float32, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
 
 //go:noescape
+func gemmBF16Tile512(w0, w1, w2, w3 *byte, x *uint16, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
+
+//go:noescape
 func gemmQ4_0TileVNNI(w0, w1, w2, w3 *byte, x *byte, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
 
 // gemmAVX512 walks 4x4 tiles: two blocks per step for the int8 types
 // (VNNI; an odd last block is added in Go), sixteen columns per step for
 // F32 and F16 (the columns after the last whole step are added in Go).
-// BF16 uses the AVX2 tier.
+// BF16 uses VDPBF16PS where the CPU has AVX512_BF16, else the portable tier.
 func gemmAVX512(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batch) {
 	switch t {
 	case F32, F16:
 		gemmFloat512(out, ldo, t, w, rb, rows, b)
 		return
 	case BF16:
-		gemmAVX2(out, ldo, t, w, rb, rows, b)
+		if hasBF16 {
+			gemmBF16512(out, ldo, w, rb, rows, b)
+		} else {
+			gemmAVX2(out, ldo, t, w, rb, rows, b)
+		}
 		return
 	}
 	var tile [16]float32
@@ -120,6 +135,41 @@ func gemmFloat512(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Bat
 			}
 			if cols%16 != 0 {
 				gemmFloatTail(tile[:], t, w, rb, r0, nr, b, t0, 4, 4, cols&^15)
+			}
+			for j := range min(4, b.n-t0) {
+				copy(out[(t0+j)*ldo+r0:][:nr], tile[4*j:4*j+nr])
+			}
+		}
+	}
+}
+
+// gemmBF16512 is gemmAVX512 for BF16 weights: VDPBF16PS multiplies pairs
+// of bfloat16 weights and activations (the batch holds the activations
+// rounded to bfloat16) and adds both products to a float32 lane; 32
+// columns per step, the rest added in Go.
+func gemmBF16512(out []float32, ldo int, w []byte, rb, rows int, b *Batch) {
+	var tile [16]float32
+	cols := b.cols
+	for r0 := 0; r0 < rows; r0 += 4 {
+		var wr [4]*byte
+		for i := range wr {
+			wr[i] = &w[min(r0+i, rows-1)*rb]
+		}
+		nr := min(4, rows-r0)
+		for t0 := 0; t0 < b.n; t0 += 4 {
+			gemmBF16Tile512(wr[0], wr[1], wr[2], wr[3], &b.bf[t0*cols], 2*cols, nil, nil, 0, cols/32, &tile)
+			if cols%32 != 0 {
+				for r := range nr {
+					row := w[(r0+r)*rb : (r0+r+1)*rb]
+					for j := range 4 {
+						x := b.bf[(t0+j)*cols : (t0+j+1)*cols]
+						var s float32
+						for i := cols &^ 31; i < cols; i++ {
+							s += BF16ToFP32(binary.LittleEndian.Uint16(row[2*i:])) * BF16ToFP32(x[i])
+						}
+						tile[4*j+r] += s
+					}
+				}
 			}
 			for j := range min(4, b.n-t0) {
 				copy(out[(t0+j)*ldo+r0:][:nr], tile[4*j:4*j+nr])
