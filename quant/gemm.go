@@ -38,6 +38,7 @@ type Batch struct {
 	d     []float32 // (nPad, nb) block scales (Q8_0, Q4_0)
 	bias  []int32   // (nPad, nb*8) -128 x the sum of each group of 4 quants (VNNI tier, Q8_0)
 	bias4 []int32   // (nPad, nb*8) -8 x the same (VNNI tier, Q4_0)
+	xc    []float32 // (nPad, nb) 8 x scale x the sum of a block's quants (one-vector Q4_0 kernel)
 	bf    []uint16  // (nPad, cols) bfloat16 activations (BF16)
 
 	maxTokens, maxCols int
@@ -96,21 +97,29 @@ func (b *Batch) Set(xs [][]float32, t Type) {
 		b.d = grow(b.d, np*nb)
 		b.bias = grow(b.bias, np*nb*8)
 		b.bias4 = grow(b.bias4, np*nb*8)
+		b.xc = grow(b.xc, np*nb)
 		var blk [34]byte
 		for i := range np {
 			q, d := b.q[i*nb*32:(i+1)*nb*32], b.d[i*nb:(i+1)*nb]
 			bias, bias4 := b.bias[i*nb*8:(i+1)*nb*8], b.bias4[i*nb*8:(i+1)*nb*8]
+			xc := b.xc[i*nb : (i+1)*nb]
 			if i >= n {
 				clear(q)
 				clear(d)
 				clear(bias)
 				clear(bias4)
+				clear(xc)
 				continue
 			}
 			for k := range nb {
 				quantizeBlockQ8_0(blk[:], xs[i][32*k:32*k+32])
 				d[k] = FP16ToFP32(binary.LittleEndian.Uint16(blk[:]))
 				copy(q[32*k:32*k+32], blk[2:])
+				var sum int32
+				for _, v := range blk[2:] {
+					sum += int32(int8(v))
+				}
+				xc[k] = 8 * d[k] * float32(sum)
 				for g := range 8 {
 					var s int32
 					for _, v := range blk[2+4*g : 6+4*g] {

@@ -55,6 +55,29 @@ func gemmQ8_0Tile(w0, w1, w2, w3 *byte, x *byte, xstride int, d *float32, dstrid
 //go:noescape
 func gemmQ4_0Tile(w0, w1, w2, w3 *byte, x *byte, xstride int, d *float32, dstride int, n int, out *[12]float32)
 
+// gemvQ4_0AVX2 is the one-vector product for Q4_0 weights: rows rows of n
+// blocks, stride bytes apart. It multiplies the unsigned nibbles with the
+// vector and subtracts the -8 offset once per block, as sum_k wd_k*xc[k]
+// (Batch.xc), so each block costs one VPMADDUBSW instead of two. Reference
+// loop:
+//
+//	for r := 0; r < rows; r++ {
+//		var s, c float32
+//		for k := 0; k < n; k++ {
+//			wb := w[r*stride+18*k:]
+//			var sum int32
+//			for j := 0; j < 16; j++ {
+//				sum += int32(wb[2+j]&15)*int32(int8(xq[32*k+j])) + int32(wb[2+j]>>4)*int32(int8(xq[32*k+16+j]))
+//			}
+//			s += float32(sum) * (fp16(wb) * xd[k])
+//			c += fp16(wb) * xc[k]
+//		}
+//		out[r] = s - c
+//	}
+//
+//go:noescape
+func gemvQ4_0AVX2(w *byte, stride, rows int, xq *byte, xd, xc *float32, n int, out *float32)
+
 //go:noescape
 func gemmF32Tile(w0, w1, w2, w3 *byte, x *float32, xstride int, d *float32, dstride int, n int, out *[12]float32)
 
@@ -65,8 +88,12 @@ func gemmF16Tile(w0, w1, w2, w3 *byte, x *float32, xstride int, d *float32, dstr
 // repeats its last row when rows is not a multiple of four) meets every
 // vector while it is in the L1 cache. BF16 goes to the portable tier.
 func gemmAVX2(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batch) {
-	if t == BF16 {
+	switch {
+	case t == BF16:
 		gemmGeneric(out, ldo, t, w, rb, rows, b)
+		return
+	case t == Q4_0 && b.n == 1:
+		gemvQ4_0AVX2(&w[0], rb, rows, &b.q[0], &b.d[0], &b.xc[0], b.nb, &out[0])
 		return
 	}
 	var tile [12]float32

@@ -269,3 +269,123 @@ f16loop:
 f16done:
 	TILESTORE
 	RET
+
+DATA q4shift<>+0(SB)/8, $0
+DATA q4shift<>+8(SB)/8, $0
+DATA q4shift<>+16(SB)/8, $4
+DATA q4shift<>+24(SB)/8, $4
+GLOBL q4shift<>(SB), RODATA|NOPTR, $32
+
+// Q4GEMV accumulates one Q4_0 block (nibbles at wq) times the vector block
+// at xq, scaled by the float at soff(SP), into acc, without the -8:
+//   VBROADCASTI128 + VPSRLVQ by (0,0,4,4) + VPAND 0x0f: nibbles n, 0..15,
+//   weights 0..15 in the low lane and 16..31 in the high lane;
+//   VPMADDUBSW(n, x): int16 pair sums of n*x (at most 2*15*127), VPMADDWD
+//   with ones, VCVTDQ2PS, FMA with the broadcast scale.
+// The -8*sum(x) of every block is subtracted once per row (see
+// gemvQ4_0AVX2). Y12 holds the shift counts, Y14 0x0f bytes, Y15 int16
+// ones. Clobbers Y5, Y6.
+#define Q4GEMV(wq, xq, soff, acc) \
+	VBROADCASTI128 wq, Y5 \
+	VPSRLVQ        Y12, Y5, Y5 \
+	VPAND          Y14, Y5, Y5 \
+	VPMADDUBSW     xq, Y5, Y5 \
+	VPMADDWD       Y15, Y5, Y5 \
+	VCVTDQ2PS      Y5, Y5 \
+	VBROADCASTSS   soff(SP), Y6 \
+	VFMADD231PS    Y6, Y5, acc
+
+// func gemvQ4_0AVX2(w *byte, stride, rows int, xq *byte, xd, xc *float32, n int, out *float32)
+// Each row: out[r] = sum_k fp16(wd_k)*xd[k]*sum_i(n_ki*x_ki) - sum_k fp16(wd_k)*xc[k],
+// xc[k] = 8*xd[k]*sum_i(x_ki). n counts blocks.
+// Registers: R11 row start, SI weights, DI x quants, R13 xd, R14 xc, CX
+// blocks left, R8 rows left, R9 stride, R10 out; Y0..Y3 accumulators, X4
+// the correction's four lanes.
+TEXT ·gemvQ4_0AVX2(SB), NOSPLIT, $16-64
+	MOVQ         w+0(FP), R11
+	MOVQ         stride+8(FP), R9
+	MOVQ         rows+16(FP), R8
+	MOVQ         out+56(FP), R10
+	VPCMPEQW     Y15, Y15, Y15
+	VPSRLW       $15, Y15, Y15
+	VMOVDQU      nib0f<>(SB), Y14
+	VMOVDQU      q4shift<>(SB), Y12
+	TESTQ        R8, R8
+	JZ           gq4ret
+
+gq4row:
+	MOVQ   R11, SI
+	MOVQ   xq+24(FP), DI
+	MOVQ   xd+32(FP), R13
+	MOVQ   xc+40(FP), R14
+	MOVQ   n+48(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS X4, X4, X4
+
+gq4loop4:
+	CMPQ        CX, $4
+	JL          gq4loop1
+	MOVWQZX     (SI), AX
+	MOVWQZX     18(SI), BX
+	SHLQ        $16, BX
+	ORQ         BX, AX
+	MOVWQZX     36(SI), BX
+	SHLQ        $32, BX
+	ORQ         BX, AX
+	MOVWQZX     54(SI), BX
+	SHLQ        $48, BX
+	ORQ         BX, AX
+	VMOVQ       AX, X7
+	VCVTPH2PS   X7, X7
+	VMULPS      (R13), X7, X8
+	VMOVUPS     X8, 0(SP)
+	VFMADD231PS (R14), X7, X4
+	Q4GEMV(2(SI), (DI), 0, Y0)
+	Q4GEMV(20(SI), 32(DI), 4, Y1)
+	Q4GEMV(38(SI), 64(DI), 8, Y2)
+	Q4GEMV(56(SI), 96(DI), 12, Y3)
+	ADDQ        $72, SI
+	ADDQ        $128, DI
+	ADDQ        $16, R13
+	ADDQ        $16, R14
+	SUBQ        $4, CX
+	JMP         gq4loop4
+
+gq4loop1:
+	TESTQ       CX, CX
+	JZ          gq4done
+	MOVWQZX     (SI), AX
+	VMOVQ       AX, X7
+	VCVTPH2PS   X7, X7
+	VMULSS      (R13), X7, X8
+	VMOVSS      X8, 0(SP)
+	VFMADD231SS (R14), X7, X4
+	Q4GEMV(2(SI), (DI), 0, Y0)
+	ADDQ        $18, SI
+	ADDQ        $32, DI
+	ADDQ        $4, R13
+	ADDQ        $4, R14
+	DECQ        CX
+	JMP         gq4loop1
+
+gq4done:
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VSUBPS       X4, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VMOVSS       X0, (R10)
+	ADDQ         $4, R10
+	ADDQ         R9, R11
+	DECQ         R8
+	JNZ          gq4row
+
+gq4ret:
+	VZEROUPPER
+	RET

@@ -50,6 +50,12 @@ var hasBF16 bool
 //go:noescape
 func gemmQ8_0TileVNNI(w0, w1, w2, w3 *byte, x *byte, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
 
+// gemvQ4_0VNNI is gemvQ4_0AVX2 (same arguments and reference loop) with
+// VPDPBUSD.
+//
+//go:noescape
+func gemvQ4_0VNNI(w *byte, stride, rows int, xq *byte, xd, xc *float32, n int, out *float32)
+
 //go:noescape
 func gemmF32Tile512(w0, w1, w2, w3 *byte, x *float32, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
 
@@ -71,6 +77,11 @@ func gemmAVX512(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batch
 	case F32, F16:
 		gemmFloat512(out, ldo, t, w, rb, rows, b)
 		return
+	case Q4_0:
+		if b.n == 1 {
+			gemvQ4_0VNNI(&w[0], rb, rows, &b.q[0], &b.d[0], &b.xc[0], b.nb, &out[0])
+			return
+		}
 	case BF16:
 		if hasBF16 {
 			gemmBF16512(out, ldo, w, rb, rows, b)

@@ -391,3 +391,127 @@ vbf16loop:
 vbf16done:
 	STORE512
 	RET
+
+DATA q4shiftv<>+0(SB)/8, $0
+DATA q4shiftv<>+8(SB)/8, $0
+DATA q4shiftv<>+16(SB)/8, $4
+DATA q4shiftv<>+24(SB)/8, $4
+GLOBL q4shiftv<>(SB), RODATA|NOPTR, $32
+
+DATA nib0fv<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA nib0fv<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA nib0fv<>+16(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA nib0fv<>+24(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL nib0fv<>(SB), RODATA|NOPTR, $32
+
+// q4scales indexes the fp16 scales of four Q4_0 blocks (18 bytes apart)
+// in a 64-byte load, for VPERMW: words 0, 9, 18, 27.
+DATA q4scales<>+0(SB)/8, $0x001b001200090000
+DATA q4scales<>+8(SB)/8, $0
+DATA q4scales<>+16(SB)/8, $0
+DATA q4scales<>+24(SB)/8, $0
+DATA q4scales<>+32(SB)/8, $0
+DATA q4scales<>+40(SB)/8, $0
+DATA q4scales<>+48(SB)/8, $0
+DATA q4scales<>+56(SB)/8, $0
+GLOBL q4scales<>(SB), RODATA|NOPTR, $64
+
+// Q4GEMVVNNI is Q4GEMV (gemm_amd64.s) with VPDPBUSD in place of VPMADDUBSW + VPMADDWD
+// (Y9 starts from zero: the zeroing idiom costs no execution port).
+#define Q4GEMVVNNI(wq, xq, soff, acc) \
+	VBROADCASTI128 wq, Y5 \
+	VPSRLVQ        Y12, Y5, Y5 \
+	VPAND          Y14, Y5, Y5 \
+	VPXOR          Y9, Y9, Y9 \
+	VPDPBUSD       xq, Y5, Y9 \
+	VCVTDQ2PS      Y9, Y9 \
+	VBROADCASTSS   soff(SP), Y6 \
+	VFMADD231PS    Y6, Y9, acc
+
+// func gemvQ4_0VNNI(w *byte, stride, rows int, xq *byte, xd, xc *float32, n int, out *float32)
+// gemvQ4_0AVX2 with VPDPBUSD (AVX512_VNNI, on 256-bit registers, which
+// have three ports on Intel cores where 512-bit ones have two): one
+// instruction for the unsigned-by-signed dot of each group of four bytes;
+// and the four blocks' scales picked out of one 64-byte load by VPERMW
+// instead of four scalar loads, shifts and ORs.
+// Registers: R11 row start, SI weights, DI x quants, R13 xd, R14 xc, CX
+// blocks left, R8 rows left, R9 stride, R10 out; Y0..Y3 accumulators, X4
+// the correction's four lanes.
+TEXT ·gemvQ4_0VNNI(SB), NOSPLIT, $16-64
+	MOVQ         w+0(FP), R11
+	MOVQ         stride+8(FP), R9
+	MOVQ         rows+16(FP), R8
+	MOVQ         out+56(FP), R10
+	VMOVDQU      nib0fv<>(SB), Y14
+	VMOVDQU      q4shiftv<>(SB), Y12
+	VMOVDQU16    q4scales<>(SB), Z22
+	TESTQ        R8, R8
+	JZ           vgq4ret
+
+vgq4row:
+	MOVQ   R11, SI
+	MOVQ   xq+24(FP), DI
+	MOVQ   xd+32(FP), R13
+	MOVQ   xc+40(FP), R14
+	MOVQ   n+48(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS X4, X4, X4
+
+vgq4loop4:
+	CMPQ        CX, $4
+	JL          vgq4loop1
+	VMOVDQU16   (SI), Z20
+	VPERMW      Z20, Z22, Z21
+	VCVTPH2PS   X21, X7
+	VMULPS      (R13), X7, X8
+	VMOVUPS     X8, 0(SP)
+	VFMADD231PS (R14), X7, X4
+	Q4GEMVVNNI(2(SI), (DI), 0, Y0)
+	Q4GEMVVNNI(20(SI), 32(DI), 4, Y1)
+	Q4GEMVVNNI(38(SI), 64(DI), 8, Y2)
+	Q4GEMVVNNI(56(SI), 96(DI), 12, Y3)
+	ADDQ        $72, SI
+	ADDQ        $128, DI
+	ADDQ        $16, R13
+	ADDQ        $16, R14
+	SUBQ        $4, CX
+	JMP         vgq4loop4
+
+vgq4loop1:
+	TESTQ       CX, CX
+	JZ          vgq4done
+	MOVWQZX     (SI), AX
+	VMOVQ       AX, X7
+	VCVTPH2PS   X7, X7
+	VMULSS      (R13), X7, X8
+	VMOVSS      X8, 0(SP)
+	VFMADD231SS (R14), X7, X4
+	Q4GEMVVNNI(2(SI), (DI), 0, Y0)
+	ADDQ        $18, SI
+	ADDQ        $32, DI
+	ADDQ        $4, R13
+	ADDQ        $4, R14
+	DECQ        CX
+	JMP         vgq4loop1
+
+vgq4done:
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VSUBPS       X4, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VMOVSS       X0, (R10)
+	ADDQ         $4, R10
+	ADDQ         R9, R11
+	DECQ         R8
+	JNZ          vgq4row
+
+vgq4ret:
+	VZEROUPPER
+	RET

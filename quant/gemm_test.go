@@ -39,11 +39,11 @@ func gemmShapes(typ Type) [][3]int {
 	}
 	var s [][3]int
 	for _, c := range colsList {
-		for _, rt := range [][2]int{{1, 1}, {3, 2}, {4, 3}, {5, 4}, {8, 12}, {9, 13}, {17, 7}, {33, 25}} {
+		for _, rt := range [][2]int{{1, 1}, {5, 1}, {33, 1}, {3, 2}, {4, 3}, {5, 4}, {8, 12}, {9, 13}, {17, 7}, {33, 25}} {
 			s = append(s, [3]int{rt[0], c, rt[1]})
 		}
 	}
-	return append(s, [3]int{64, 2048, 32})
+	return append(s, [3]int{64, 2048, 32}, [3]int{64, 2048, 1})
 }
 
 // TestMatMulTiers runs every MatMul tier this machine has on odd shapes,
