@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"sync/atomic"
+	"time"
 
 	"github.com/llmap/llmap/quant"
 )
@@ -50,6 +51,9 @@ type job struct {
 	outs [][]float32  // if set, a matrix-matrix product: outs[b] = m @ vs[b]
 	vs   []*quant.Vec // for rows [lo, hi)
 
+	batch *quant.Batch // if set, a tiled matrix-matrix product (quant.MatMul) into out, ldo apart
+	ldo   int
+
 	// If group is set, rows [lo, hi) of the matrices of group stacked
 	// on top of each other, all multiplied with v.
 	group *matGroup
@@ -77,6 +81,8 @@ func (j *job) do(lo, hi int) {
 			}
 			base += m.Rows
 		}
+	case j.batch != nil:
+		quant.MatMul(j.out[lo:], j.ldo, j.m, lo, hi, j.batch)
 	case j.outs != nil:
 		tile := max(1, tileBytes/j.m.RowBytes())
 		for l := lo; l < hi; l += tile {
@@ -135,9 +141,16 @@ type worker struct {
 	_        [64]byte // keep workers' fields on separate cache lines
 }
 
-// spinRounds is how many times a worker or the caller polls before
-// parking or yielding: on the order of 50 microseconds.
+// spinRounds is how many times the caller polls for the last chunks to
+// finish before it yields its thread between polls.
 const spinRounds = 20000
+
+// workerSpin is how long an idle worker polls for the next job before it
+// parks. The serial stretches of a token (norms, SwiGLU, sampling) last
+// tens of microseconds on a large model; a worker that parks in one pays a
+// futex wake and the scheduler's hand-over (several microseconds, far more
+// on a busy host) at the next product, so it should outlast them.
+const workerSpin = 200 * time.Microsecond
 
 // maxChunks is the largest number of chunks ctl can count.
 const maxChunks = 1<<16 - 1
@@ -164,6 +177,7 @@ func (p *Pool) work(i int, w *worker) {
 	seen := uint32(0)
 	for {
 		var seq uint32
+		var idleSince time.Time
 		for spins := 0; ; spins++ {
 			if seq = uint32(p.ctl.Load() >> 32); seq != seen {
 				break
@@ -171,7 +185,14 @@ func (p *Pool) work(i int, w *worker) {
 			if w.quit.Load() {
 				return
 			}
-			if spins < spinRounds {
+			if spins%1024 != 0 {
+				continue
+			}
+			if spins == 0 {
+				idleSince = time.Now()
+				continue
+			}
+			if time.Since(idleSince) < workerSpin {
 				continue
 			}
 			w.sleeping.Store(true)
@@ -179,7 +200,7 @@ func (p *Pool) work(i int, w *worker) {
 				<-w.wake
 			}
 			w.sleeping.Store(false)
-			spins = 0
+			spins = -1
 		}
 		seen = seq
 		p.drain(i, seq, &label)
@@ -292,6 +313,21 @@ func (p *Pool) MatVec(out []float32, m quant.Matrix, v *quant.Vec) {
 func (p *Pool) MatMat(outs [][]float32, m quant.Matrix, vs []*quant.Vec) {
 	j := job{m: m, outs: outs, vs: vs, n: m.Rows, label: kernelLabel(p.phase, int(m.Type))}
 	if p.threads == 1 || len(m.Data)*len(vs) < 4*minParallelBytes || m.Rows < p.threads*rowAlign {
+		p.labelled(j.label, func() { j.do(0, m.Rows) })
+		return
+	}
+	j.chunk = p.rowChunk(m.Rows, m.RowBytes())
+	p.split(j)
+}
+
+// MatMul computes out[t*ldo + r] = row r of m . vector t of b for every
+// row and every vector of the batch b (prepared for m.Type), with the
+// tiled kernels of quant.MatMul: W (rows, cols) @ X^T (cols, n) -> out (n,
+// ldo), columns [0, rows). Chunks of rows go to the threads; each keeps
+// its rows in the L1 cache while they meet every vector.
+func (p *Pool) MatMul(out []float32, ldo int, m quant.Matrix, b *quant.Batch) {
+	j := job{out: out, ldo: ldo, m: m, batch: b, n: m.Rows, label: kernelLabel(p.phase, int(m.Type))}
+	if p.threads == 1 || len(m.Data)*b.Len() < 4*minParallelBytes || m.Rows < p.threads*rowAlign {
 		p.labelled(j.label, func() { j.do(0, m.Rows) })
 		return
 	}

@@ -73,6 +73,23 @@ func TestPoolProducts(t *testing.T) {
 						}
 					}
 				}
+				// and through the tiled kernels, as a batch of three
+				batch := quant.NewBatch(3, cols)
+				batch.Set([][]float32{x, x, x}, quant.Q8_0)
+				ldo := rows + 5
+				mm := make([]float32, 3*ldo)
+				p.MatMul(mm, ldo, m, batch)
+				one := quant.NewBatch(1, cols)
+				one.Set([][]float32{x}, quant.Q8_0)
+				ref := make([]float32, rows)
+				quant.MatMul(ref, rows, m, 0, rows, one)
+				for b := range 3 {
+					for r := range rows {
+						if d := mm[b*ldo+r] - ref[r]; d > 1e-4 || d < -1e-4 {
+							t.Fatalf("%d rows, MatMul vector %d: out[%d] = %g, want %g", rows, b, r, mm[b*ldo+r], ref[r])
+						}
+					}
+				}
 				// and as a batch of two vectors
 				outs := [][]float32{make([]float32, rows), make([]float32, rows)}
 				p.MatMat(outs, m, []*quant.Vec{v, v})
@@ -156,5 +173,26 @@ func TestRowChunk(t *testing.T) {
 		if c%rowAlign != 0 || chunks > maxChunks || (c*tc.rowBytes < minChunkBytes && chunks > 1) {
 			t.Errorf("%d rows of %d bytes: chunks of %d rows (%d chunks)", tc.rows, tc.rowBytes, c, chunks)
 		}
+	}
+}
+
+// nopTask does nothing: BenchmarkPoolHandOff times the hand-off alone.
+type nopTask struct{}
+
+func (nopTask) run(lo, hi int) {}
+
+// BenchmarkPoolHandOff is the cost of one parallel job with no work in it
+// (publish, every thread claims, the caller waits): what each of a token's
+// four or five products per layer pays on top of its arithmetic. Workers
+// are still spinning from the previous job, as inside a token.
+func BenchmarkPoolHandOff(b *testing.B) {
+	for _, threads := range []int{2, 4} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			p := NewPool(threads)
+			defer p.Close()
+			for b.Loop() {
+				p.For(64, nopTask{}, true)
+			}
+		})
 	}
 }
