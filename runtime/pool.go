@@ -208,16 +208,14 @@ func (p *Pool) work(i int, w *worker) {
 }
 
 // drain claims and runs chunks of job seq until none is left, then adds
-// the number it ran to done. A panic in a chunk is kept for the caller to
-// re-raise; the chunk still counts as done, so the caller does not hang.
+// the number it claimed to done. A panic in a chunk is kept for the caller
+// to re-raise; the thread then goes on claiming the remaining chunks
+// without running them, so that every chunk is counted even when every
+// thread faults (a truncated file) and the caller does not hang.
 func (p *Pool) drain(i int, seq uint32, label *context.Context) {
 	ran := 0
-	defer func() {
-		if r := recover(); r != nil {
-			p.panics[i] = r
-		}
-		p.done.Add(int64(ran))
-	}()
+	defer func() { p.done.Add(int64(ran)) }()
+	failed := false
 	for {
 		c := p.ctl.Load()
 		next, chunks := int(c&0xffff), int(c>>16&0xffff)
@@ -228,14 +226,26 @@ func (p *Pool) drain(i int, seq uint32, label *context.Context) {
 			continue
 		}
 		ran++
+		if failed {
+			continue
+		}
 		j := &p.job
 		if i != 0 && j.label != *label {
 			*label = j.label
 			pprof.SetGoroutineLabels(j.label)
 		}
 		lo := next * j.chunk
-		j.do(lo, min(lo+j.chunk, j.n))
+		if r := runChunk(j, lo, min(lo+j.chunk, j.n)); r != nil {
+			p.panics[i], failed = r, true
+		}
 	}
+}
+
+// runChunk runs indices [lo, hi) of j and returns what it panicked with.
+func runChunk(j *job, lo, hi int) (r any) {
+	defer func() { r = recover() }()
+	j.do(lo, hi)
+	return nil
 }
 
 // wakeWorkers hands a token to every parked worker.

@@ -131,12 +131,13 @@ func TestPoolFor(t *testing.T) {
 	}
 }
 
-// panicTask panics on one index.
+// panicTask panics on one index, or on every chunk with at < 0 (as every
+// thread does when the model file is truncated under it).
 type panicTask struct{ at int }
 
 func (pt panicTask) run(lo, hi int) {
-	if pt.at >= lo && pt.at < hi {
-		panic("fault at " + fmt.Sprint(pt.at))
+	if pt.at < 0 || pt.at >= lo && pt.at < hi {
+		panic("fault at " + fmt.Sprint(lo))
 	}
 }
 
@@ -145,7 +146,7 @@ func (pt panicTask) run(lo, hi int) {
 func TestPoolPanic(t *testing.T) {
 	p := NewPool(2)
 	defer p.Close()
-	for _, at := range []int{0, 31, 63} {
+	for _, at := range []int{0, 31, 63, -1} {
 		func() {
 			defer func() {
 				r := recover()
