@@ -131,12 +131,17 @@ func (b *Batch) Set(xs [][]float32, t Type) {
 			}
 		}
 	case BF16:
+		// bfloat16 for VDPBF16PS, and the same values as float32 for
+		// the tiers that multiply with the rows kernel
 		b.bf = grow(b.bf, np*cols)
+		b.x = grow(b.x, np*cols)
 		clear(b.bf[n*cols:])
+		clear(b.x[n*cols:])
 		for i, x := range xs {
-			row := b.bf[i*cols : (i+1)*cols]
+			row, xr := b.bf[i*cols:(i+1)*cols], b.x[i*cols:(i+1)*cols]
 			for j, v := range x {
 				row[j] = fp32ToBF16(v)
+				xr[j] = BF16ToFP32(row[j])
 			}
 		}
 	default:

@@ -90,7 +90,7 @@ func gemmF16Tile(w0, w1, w2, w3 *byte, x *float32, xstride int, d *float32, dstr
 func gemmAVX2(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batch) {
 	switch {
 	case t == BF16:
-		gemmGeneric(out, ldo, t, w, rb, rows, b)
+		gemmRowsTiled(out, ldo, w, rb, rows, b)
 		return
 	case t == Q4_0 && b.n == 1:
 		gemvQ4_0AVX2(&w[0], rb, rows, &b.q[0], &b.d[0], &b.xc[0], b.nb, &out[0])
@@ -124,6 +124,20 @@ func gemmAVX2(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batch) 
 			for j := range min(3, b.n-t0) {
 				copy(out[(t0+j)*ldo+r0:][:nr], tile[4*j:4*j+nr])
 			}
+		}
+	}
+}
+
+// gemmRowsTiled multiplies BF16 weights with the rows kernel, one vector
+// at a time, over tiles of rows that stay in the L2 cache while they meet
+// every vector (as prefill did before MatMul); b.x holds the activations
+// rounded to bfloat16, as the other tiers use them.
+func gemmRowsTiled(out []float32, ldo int, w []byte, rb, rows int, b *Batch) {
+	tile := max(1, (64<<10)/rb)
+	for lo := 0; lo < rows; lo += tile {
+		hi := min(lo+tile, rows)
+		for t := 0; t < b.n; t++ {
+			rowsBF16Impl(out[t*ldo+lo:t*ldo+hi], w[lo*rb:hi*rb], rb, b.x[t*b.cols:(t+1)*b.cols])
 		}
 	}
 }

@@ -71,7 +71,7 @@ func gemmQ4_0TileVNNI(w0, w1, w2, w3 *byte, x *byte, xstride int, bias *int32, d
 // gemmAVX512 walks 4x4 tiles: two blocks per step for the int8 types
 // (VNNI; an odd last block is added in Go), sixteen columns per step for
 // F32 and F16 (the columns after the last whole step are added in Go).
-// BF16 uses VDPBF16PS where the CPU has AVX512_BF16, else the portable tier.
+// BF16 uses VDPBF16PS where the CPU has AVX512_BF16, else the AVX2 tier.
 func gemmAVX512(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batch) {
 	switch t {
 	case F32, F16:
