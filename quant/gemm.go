@@ -167,12 +167,13 @@ func fp32ToBF16(v float32) uint16 {
 }
 
 // MatMul computes the product of rows [lo, hi) of m with every vector of
-// the batch b, prepared for m.Type: out[t*ldo + r-lo] = dot(row r of m,
-// vector t), for t < b.Len(). Like MatVec it only reads m and b, so
-// goroutines may share them and compute disjoint row ranges.
+// the batch b, prepared for m.Type: outs[t][r] = dot(row r of m, vector t)
+// for r in [lo, hi) and t < b.Len(). Like MatVec it only reads m and b, so
+// goroutines may share them and compute disjoint row ranges of the same
+// outs. It does not allocate.
 //
-//	W (Rows, Cols) @ X^T (Cols, n) -> out (n, ldo), columns [0, hi-lo)
-func MatMul(out []float32, ldo int, m Matrix, lo, hi int, b *Batch) {
+//	W (Rows, Cols) @ X^T (Cols, n) -> outs (n, Rows), columns [lo, hi)
+func MatMul(outs [][]float32, m Matrix, lo, hi int, b *Batch) {
 	if lo < 0 || hi > m.Rows || lo > hi {
 		panic(fmt.Sprintf("quant: MatMul rows [%d,%d) out of range [0,%d)", lo, hi, m.Rows))
 	}
@@ -180,19 +181,24 @@ func MatMul(out []float32, ldo int, m Matrix, lo, hi int, b *Batch) {
 		panic(fmt.Sprintf("quant: MatMul on a %dx%d %s matrix with a batch of %d prepared for %d columns of %s",
 			m.Rows, m.Cols, m.Type, b.n, b.cols, b.t))
 	}
-	if ldo < hi-lo || len(out) < (b.n-1)*ldo+hi-lo {
-		panic(fmt.Sprintf("quant: MatMul out has %d elements, want %d tokens of stride %d", len(out), b.n, ldo))
+	if len(outs) < b.n {
+		panic(fmt.Sprintf("quant: MatMul has %d outputs for %d vectors", len(outs), b.n))
+	}
+	for _, o := range outs[:b.n] {
+		if len(o) < hi {
+			panic(fmt.Sprintf("quant: MatMul output of %d elements, want %d", len(o), hi))
+		}
 	}
 	if lo == hi {
 		return
 	}
 	rb := m.RowBytes()
-	gemmImpl(out, ldo, m.Type, m.Data[lo*rb:hi*rb], rb, hi-lo, b)
+	gemmImpl(outs, lo, m.Type, m.Data[lo*rb:hi*rb], rb, hi-lo, b)
 }
 
-// gemmKernel computes out[t*ldo + r] for r < rows and t < b.n from rows
+// gemmKernel computes outs[t][off+r] for r < rows and t < b.n from rows
 // consecutive weight rows of rb bytes at w.
-type gemmKernel func(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batch)
+type gemmKernel func(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch)
 
 // gemmTiers lists every tier this build and CPU can run (the assembly
 // tiers are appended at init, best last); gemmImpl is the one MatMul uses,
@@ -238,7 +244,7 @@ func UseGEMMTier(name string) (restore func()) {
 
 // gemmRef is the definition: every output is a dot product of one weight
 // row with one vector, in the order of the types' reference dot kernels.
-func gemmRef(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batch) {
+func gemmRef(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) {
 	for tok := 0; tok < b.n; tok++ {
 		for r := range rows {
 			row := w[r*rb : (r+1)*rb]
@@ -274,7 +280,7 @@ func gemmRef(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batch) {
 					s += floatAt(t, row, i) * x[i]
 				}
 			}
-			out[tok*ldo+r] = s
+			outs[tok][off+r] = s
 		}
 	}
 }
@@ -291,7 +297,7 @@ func floatAt(t Type, row []byte, i int) float32 {
 // gemmTokenPad vectors it decodes a weight block once (to int8 or float32,
 // on the stack) and multiplies it with every vector of the group, so the
 // decoding is shared and nothing is allocated.
-func gemmGeneric(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batch) {
+func gemmGeneric(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) {
 	var acc [gemmTokenPad]float32
 	for t0 := 0; t0 < b.n; t0 += gemmTokenPad {
 		nt := min(gemmTokenPad, b.n-t0)
@@ -340,7 +346,7 @@ func gemmGeneric(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batc
 				}
 			}
 			for j := range nt {
-				out[(t0+j)*ldo+r] = acc[j]
+				outs[t0+j][off+r] = acc[j]
 			}
 		}
 	}

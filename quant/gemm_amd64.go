@@ -87,13 +87,13 @@ func gemmF16Tile(w0, w1, w2, w3 *byte, x *float32, xstride int, d *float32, dstr
 // gemmAVX2 walks 4x3 tiles: each group of four rows (the last group
 // repeats its last row when rows is not a multiple of four) meets every
 // vector while it is in the L1 cache. BF16 goes to the portable tier.
-func gemmAVX2(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batch) {
+func gemmAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) {
 	switch {
 	case t == BF16:
-		gemmRowsTiled(out, ldo, w, rb, rows, b)
+		gemmRowsTiled(outs, off, w, rb, rows, b)
 		return
 	case t == Q4_0 && b.n == 1:
-		gemvQ4_0AVX2(&w[0], rb, rows, &b.q[0], &b.d[0], &b.xc[0], b.nb, &out[0])
+		gemvQ4_0AVX2(&w[0], rb, rows, &b.q[0], &b.d[0], &b.xc[0], b.nb, &outs[0][off])
 		return
 	}
 	var tile [12]float32
@@ -122,7 +122,7 @@ func gemmAVX2(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batch) 
 				}
 			}
 			for j := range min(3, b.n-t0) {
-				copy(out[(t0+j)*ldo+r0:][:nr], tile[4*j:4*j+nr])
+				copy(outs[t0+j][off+r0:][:nr], tile[4*j:4*j+nr])
 			}
 		}
 	}
@@ -132,12 +132,12 @@ func gemmAVX2(out []float32, ldo int, t Type, w []byte, rb, rows int, b *Batch) 
 // at a time, over tiles of rows that stay in the L2 cache while they meet
 // every vector (as prefill did before MatMul); b.x holds the activations
 // rounded to bfloat16, as the other tiers use them.
-func gemmRowsTiled(out []float32, ldo int, w []byte, rb, rows int, b *Batch) {
+func gemmRowsTiled(outs [][]float32, off int, w []byte, rb, rows int, b *Batch) {
 	tile := max(1, (64<<10)/rb)
 	for lo := 0; lo < rows; lo += tile {
 		hi := min(lo+tile, rows)
 		for t := 0; t < b.n; t++ {
-			rowsBF16Impl(out[t*ldo+lo:t*ldo+hi], w[lo*rb:hi*rb], rb, b.x[t*b.cols:(t+1)*b.cols])
+			rowsBF16Impl(outs[t][off+lo:off+hi], w[lo*rb:hi*rb], rb, b.x[t*b.cols:(t+1)*b.cols])
 		}
 	}
 }
@@ -153,9 +153,12 @@ func gemmFloatTail(tile []float32, t Type, w []byte, rb, r0, nr int, b *Batch, t
 			var s float32
 			for i := from; i < cols; i++ {
 				var wi float32
-				if t == F16 {
+				switch t {
+				case F16:
 					wi = FP16ToFP32(binary.LittleEndian.Uint16(row[2*i:]))
-				} else {
+				case BF16:
+					wi = BF16ToFP32(binary.LittleEndian.Uint16(row[2*i:]))
+				default:
 					wi = math.Float32frombits(binary.LittleEndian.Uint32(row[4*i:]))
 				}
 				s += wi * x[i]

@@ -66,7 +66,7 @@ func TestMatMulTiers(t *testing.T) {
 						b.Set(xs, typ)
 						want := make([]float32, n*rows)
 						restore := UseGEMMTier("ref")
-						MatMul(want, rows, m, 0, rows, b)
+						MatMul(strided(want, rows, rows, n), m, 0, rows, b)
 						restore()
 
 						ldo := rows + 3 // guard columns between the tokens' outputs
@@ -76,7 +76,7 @@ func TestMatMulTiers(t *testing.T) {
 							got[j] = sentinel
 						}
 						restore = UseGEMMTier(tier)
-						MatMul(got, ldo, m, 0, rows, b)
+						MatMul(strided(got, ldo, rows, n), m, 0, rows, b)
 						restore()
 						check()
 						for tok := range n {
@@ -102,6 +102,15 @@ func TestMatMulTiers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// strided returns n output rows of length rows, ldo apart in buf.
+func strided(buf []float32, ldo, rows, n int) [][]float32 {
+	outs := make([][]float32, n)
+	for i := range outs {
+		outs[i] = buf[i*ldo : i*ldo+rows : i*ldo+rows]
+	}
+	return outs
 }
 
 // gemmTol is the allowed difference between two summation orders of one
@@ -142,10 +151,10 @@ func TestMatMulDefinition(t *testing.T) {
 			b.Set(xs, typ)
 			ref := make([]float32, n*rows)
 			restore := UseGEMMTier("ref")
-			MatMul(ref, rows, m, 0, rows, b)
+			MatMul(strided(ref, rows, rows, n), m, 0, rows, b)
 			restore()
 			got := make([]float32, n*rows)
-			MatMul(got, rows, m, 0, rows, b)
+			MatMul(strided(got, rows, rows, n), m, 0, rows, b)
 			v := NewVec(cols)
 			mv := make([]float32, rows)
 			for tok := range n {
@@ -195,10 +204,10 @@ func TestMatMulRowRanges(t *testing.T) {
 		b := NewBatch(n, cols)
 		b.Set(xs, typ)
 		whole := make([]float32, n*rows)
-		MatMul(whole, rows, m, 0, rows, b)
+		MatMul(strided(whole, rows, rows, n), m, 0, rows, b)
 		parts := make([]float32, n*rows)
 		for _, cut := range [][2]int{{0, 5}, {5, 6}, {6, 19}, {19, 19}, {19, 29}} {
-			MatMul(parts[cut[0]:], rows, m, cut[0], cut[1], b)
+			MatMul(strided(parts, rows, rows, n), m, cut[0], cut[1], b)
 		}
 		for i := range whole {
 			if whole[i] != parts[i] {
@@ -215,10 +224,10 @@ func TestMatMulNoAlloc(t *testing.T) {
 			m, xs, _ := gemmCase(t, rng, typ, 16, 64, 13, 0)
 			b := NewBatch(13, 64)
 			b.Set(xs, typ)
-			out := make([]float32, 13*16)
+			outs := strided(make([]float32, 13*16), 16, 16, 13)
 			restore := UseGEMMTier(tier)
 			if tier != "ref" {
-				if a := testing.AllocsPerRun(10, func() { MatMul(out, 16, m, 0, 16, b) }); a != 0 {
+				if a := testing.AllocsPerRun(10, func() { MatMul(outs, m, 0, 16, b) }); a != 0 {
 					t.Errorf("%s %s: MatMul allocates %v times", tier, typ, a)
 				}
 			}
@@ -237,13 +246,13 @@ func TestMatMulMisusePanics(t *testing.T) {
 	b.Set(xs, Q8_0)
 	f16 := NewBatch(3, 64)
 	f16.Set(xs, F16)
-	out := make([]float32, 3*8)
+	outs := strided(make([]float32, 3*8), 8, 8, 3)
 	for name, f := range map[string]func(){
-		"rows out of range": func() { MatMul(out, 8, m, 0, 9, b) },
-		"lo > hi":           func() { MatMul(out, 8, m, 5, 4, b) },
-		"short out":         func() { MatMul(out[:20], 8, m, 0, 8, b) },
-		"ldo < rows":        func() { MatMul(out, 7, m, 0, 8, b) },
-		"wrong type":        func() { MatMul(out, 8, m, 0, 8, f16) },
+		"rows out of range": func() { MatMul(outs, m, 0, 9, b) },
+		"lo > hi":           func() { MatMul(outs, m, 5, 4, b) },
+		"short output":      func() { MatMul([][]float32{outs[0], outs[1], outs[2][:7]}, m, 0, 8, b) },
+		"too few outputs":   func() { MatMul(outs[:2], m, 0, 8, b) },
+		"wrong type":        func() { MatMul(outs, m, 0, 8, f16) },
 		"too many vectors":  func() { b.Set(append(xs, xs[0]), Q8_0) },
 		"too long":          func() { b.Set([][]float32{make([]float32, 96)}, Q8_0) },
 		"not whole blocks":  func() { b.Set([][]float32{make([]float32, 33)}, Q8_0) },
@@ -273,12 +282,12 @@ func BenchmarkMatMul(b *testing.B) {
 			m, xs, _ := gemmCase(t, rng, typ, rows, cols, n, 0)
 			batch := NewBatch(n, cols)
 			batch.Set(xs, typ)
-			out := make([]float32, n*rows)
+			outs := strided(make([]float32, n*rows), rows, rows, n)
 			b.Run(fmt.Sprintf("%s/%s/%dx%dx%d", typ, tier, rows, cols, n), func(b *testing.B) {
 				restore := UseGEMMTier(tier)
 				defer restore()
 				for b.Loop() {
-					MatMul(out, rows, m, 0, rows, batch)
+					MatMul(outs, m, 0, rows, batch)
 				}
 				b.ReportMetric(2*float64(rows*cols*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})

@@ -48,11 +48,10 @@ type job struct {
 
 	out []float32 // matrix-vector product: out (Rows,)
 
-	outs [][]float32  // if set, a matrix-matrix product: outs[b] = m @ vs[b]
+	outs [][]float32  // if set, a matrix-matrix product: outs[b] = m @ vs[b] (or @ vector b of batch)
 	vs   []*quant.Vec // for rows [lo, hi)
 
-	batch *quant.Batch // if set, a tiled matrix-matrix product (quant.MatMul) into out, ldo apart
-	ldo   int
+	batch *quant.Batch // if set, a tiled matrix-matrix product (quant.MatMul) into outs
 
 	// If group is set, rows [lo, hi) of the matrices of group stacked
 	// on top of each other, all multiplied with v.
@@ -82,7 +81,7 @@ func (j *job) do(lo, hi int) {
 			base += m.Rows
 		}
 	case j.batch != nil:
-		quant.MatMul(j.out[lo:], j.ldo, j.m, lo, hi, j.batch)
+		quant.MatMul(j.outs, j.m, lo, hi, j.batch)
 	case j.outs != nil:
 		tile := max(1, tileBytes/j.m.RowBytes())
 		for l := lo; l < hi; l += tile {
@@ -330,13 +329,13 @@ func (p *Pool) MatMat(outs [][]float32, m quant.Matrix, vs []*quant.Vec) {
 	p.split(j)
 }
 
-// MatMul computes out[t*ldo + r] = row r of m . vector t of b for every
-// row and every vector of the batch b (prepared for m.Type), with the
-// tiled kernels of quant.MatMul: W (rows, cols) @ X^T (cols, n) -> out (n,
-// ldo), columns [0, rows). Chunks of rows go to the threads; each keeps
-// its rows in the L1 cache while they meet every vector.
-func (p *Pool) MatMul(out []float32, ldo int, m quant.Matrix, b *quant.Batch) {
-	j := job{out: out, ldo: ldo, m: m, batch: b, n: m.Rows, label: kernelLabel(p.phase, int(m.Type))}
+// MatMul computes outs[t] = m @ vector t of b for every vector of the
+// batch b (prepared for m.Type), with the tiled kernels of quant.MatMul:
+// W (rows, cols) @ X^T (cols, n) -> outs (n, rows). Chunks of rows go to
+// the threads; each keeps its rows in the L1 cache while they meet every
+// vector.
+func (p *Pool) MatMul(outs [][]float32, m quant.Matrix, b *quant.Batch) {
+	j := job{outs: outs, m: m, batch: b, n: m.Rows, label: kernelLabel(p.phase, int(m.Type))}
 	if p.threads == 1 || len(m.Data)*b.Len() < 4*minParallelBytes || m.Rows < p.threads*rowAlign {
 		p.labelled(j.label, func() { j.do(0, m.Rows) })
 		return

@@ -76,17 +76,16 @@ func TestPoolProducts(t *testing.T) {
 				// and through the tiled kernels, as a batch of three
 				batch := quant.NewBatch(3, cols)
 				batch.Set([][]float32{x, x, x}, quant.Q8_0)
-				ldo := rows + 5
-				mm := make([]float32, 3*ldo)
-				p.MatMul(mm, ldo, m, batch)
+				mm := [][]float32{make([]float32, rows), make([]float32, rows), make([]float32, rows)}
+				p.MatMul(mm, m, batch)
 				one := quant.NewBatch(1, cols)
 				one.Set([][]float32{x}, quant.Q8_0)
-				ref := make([]float32, rows)
-				quant.MatMul(ref, rows, m, 0, rows, one)
-				for b := range 3 {
+				ref := [][]float32{make([]float32, rows)}
+				quant.MatMul(ref, m, 0, rows, one)
+				for b := range mm {
 					for r := range rows {
-						if d := mm[b*ldo+r] - ref[r]; d > 1e-4 || d < -1e-4 {
-							t.Fatalf("%d rows, MatMul vector %d: out[%d] = %g, want %g", rows, b, r, mm[b*ldo+r], ref[r])
+						if d := mm[b][r] - ref[0][r]; d > 1e-4 || d < -1e-4 {
+							t.Fatalf("%d rows, MatMul vector %d: out[%d] = %g, want %g", rows, b, r, mm[b][r], ref[0][r])
 						}
 					}
 				}
