@@ -55,6 +55,21 @@ func gemmF16Tile512(w0, w1, w2, w3 *byte, x *float32, xstride int, bias *int32, 
 //go:noescape
 func gemmBF16Tile512(w0, w1, w2, w3 *byte, x *uint16, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
 
+// gemvF16512 is the one-vector product for F16 weights: rows rows,
+// stride bytes apart, of n columns (a multiple of 16) times x. Reference
+// loop:
+//
+//	for r := 0; r < rows; r++ {
+//		var s float32
+//		for i := 0; i < n; i++ {
+//			s += FP16ToFP32(binary.LittleEndian.Uint16(w[r*stride+2*i:])) * x[i]
+//		}
+//		out[r] = s
+//	}
+//
+//go:noescape
+func gemvF16512(w *byte, stride, rows int, x *float32, n int, out *float32)
+
 //go:noescape
 func gemmQ4_0TileVNNI(w0, w1, w2, w3 *byte, x *byte, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
 
@@ -64,7 +79,8 @@ func gemmQ4_0TileVNNI(w0, w1, w2, w3 *byte, x *byte, xstride int, bias *int32, d
 // added in Go), F32 and F16 sixteen columns, BF16 32 columns with
 // VDPBF16PS where the CPU has AVX512_BF16 (else the AVX2 tier); the
 // columns after the last whole step are added in Go. One Q4_0 vector goes
-// to the AVX2 one-vector kernel (a VNNI variant of it was no faster).
+// to the AVX2 one-vector kernel (a VNNI variant of it was no faster), one
+// F16 vector to gemvF16512.
 func gemmAVX512(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) {
 	switch {
 	case t == BF16 && !hasBF16:
@@ -72,6 +88,22 @@ func gemmAVX512(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Ba
 		return
 	case t == Q4_0 && b.n == 1:
 		gemvQ4_0AVX2(&w[0], rb, rows, &b.q[0], &b.d[0], &b.xc[0], b.nb, &outs[0][off])
+		return
+	case t == F16 && b.n == 1:
+		out := outs[0][off : off+rows]
+		if c16 := b.cols &^ 15; c16 > 0 {
+			gemvF16512(&w[0], rb, rows, &b.x[0], c16, &out[0])
+		} else {
+			clear(out)
+		}
+		if b.cols%16 != 0 {
+			var tile [1]float32
+			for r := range rows {
+				tile[0] = 0
+				gemmFloatTail(tile[:], t, w, rb, r, 1, b, 0, 1, 1, b.cols&^15)
+				out[r] += tile[0]
+			}
+		}
 		return
 	}
 	var tile [16]float32

@@ -391,3 +391,71 @@ vbf16loop:
 vbf16done:
 	STORE512
 	RET
+
+// func gemvF16512(w *byte, stride, rows int, x *float32, n int, out *float32)
+// One vector, F16 weights: out[r] = dot(row r, x) over n columns (a
+// multiple of 16), sixteen per VCVTPH2PS + FMA, four accumulators.
+// Registers: R11 row start, SI weights, DI x, CX columns left, R8 rows
+// left, R9 stride, R10 out; Z0..Z3 accumulators.
+TEXT ·gemvF16512(SB), NOSPLIT, $0-48
+	MOVQ  w+0(FP), R11
+	MOVQ  stride+8(FP), R9
+	MOVQ  rows+16(FP), R8
+	MOVQ  out+40(FP), R10
+	TESTQ R8, R8
+	JZ    gf16ret
+
+gf16row:
+	MOVQ   R11, SI
+	MOVQ   x+24(FP), DI
+	MOVQ   n+32(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+gf16loop64:
+	CMPQ        CX, $64
+	JL          gf16loop16
+	VCVTPH2PS   (SI), Z4
+	VCVTPH2PS   32(SI), Z5
+	VCVTPH2PS   64(SI), Z6
+	VCVTPH2PS   96(SI), Z7
+	VFMADD231PS (DI), Z4, Z0
+	VFMADD231PS 64(DI), Z5, Z1
+	VFMADD231PS 128(DI), Z6, Z2
+	VFMADD231PS 192(DI), Z7, Z3
+	ADDQ        $128, SI
+	ADDQ        $256, DI
+	SUBQ        $64, CX
+	JMP         gf16loop64
+
+gf16loop16:
+	CMPQ        CX, $16
+	JL          gf16done
+	VCVTPH2PS   (SI), Z4
+	VFMADD231PS (DI), Z4, Z0
+	ADDQ        $32, SI
+	ADDQ        $64, DI
+	SUBQ        $16, CX
+	JMP         gf16loop16
+
+gf16done:
+	VADDPS        Z1, Z0, Z0
+	VADDPS        Z3, Z2, Z2
+	VADDPS        Z2, Z0, Z0
+	VEXTRACTF32X8 $1, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VADDPS        X1, X0, X0
+	VHADDPS       X0, X0, X0
+	VHADDPS       X0, X0, X0
+	VMOVSS        X0, (R10)
+	ADDQ          $4, R10
+	ADDQ          R9, R11
+	DECQ          R8
+	JNZ           gf16row
+
+gf16ret:
+	VZEROUPPER
+	RET
