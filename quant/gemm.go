@@ -140,7 +140,7 @@ func (b *Batch) Set(xs [][]float32, t Type) {
 		for i, x := range xs {
 			row, xr := b.bf[i*cols:(i+1)*cols], b.x[i*cols:(i+1)*cols]
 			for j, v := range x {
-				row[j] = fp32ToBF16(v)
+				row[j] = FP32ToBF16(v)
 				xr[j] = BF16ToFP32(row[j])
 			}
 		}
@@ -155,16 +155,6 @@ func (b *Batch) Set(xs [][]float32, t Type) {
 
 // Len returns the number of vectors set.
 func (b *Batch) Len() int { return b.n }
-
-// fp32ToBF16 rounds v to the nearest bfloat16, ties to even (NaN stays NaN).
-func fp32ToBF16(v float32) uint16 {
-	u := math.Float32bits(v)
-	if u&0x7fffffff > 0x7f800000 {
-		return uint16(u>>16) | 0x40
-	}
-	u += 0x7fff + (u>>16)&1
-	return uint16(u >> 16)
-}
 
 // MatMul computes the product of rows [lo, hi) of m with every vector of
 // the batch b, prepared for m.Type: outs[t][r] = dot(row r of m, vector t)

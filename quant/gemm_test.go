@@ -170,7 +170,7 @@ func TestMatMulDefinition(t *testing.T) {
 					case typ == BF16:
 						x = make([]float32, cols)
 						for i := range x {
-							x[i] = BF16ToFP32(fp32ToBF16(xs[tok][i]))
+							x[i] = BF16ToFP32(FP32ToBF16(xs[tok][i]))
 						}
 					default:
 						x = xs[tok]
