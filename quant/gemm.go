@@ -39,6 +39,7 @@ type Batch struct {
 	bias  []int32   // (nPad, nb*8) -128 x the sum of each group of 4 quants (VNNI tier, Q8_0)
 	bias4 []int32   // (nPad, nb*8) -8 x the same (VNNI tier, Q4_0)
 	xc    []float32 // (nPad, nb) 8 x scale x the sum of a block's quants (one-vector Q4_0 kernel)
+	q34   []byte    // (nb*34) the first vector as Q8_0 blocks, as Vec holds it (one-vector Q8_0: the rows kernel)
 	bf    []uint16  // (nPad, cols) bfloat16 activations (BF16)
 
 	maxTokens, maxCols int
@@ -98,6 +99,7 @@ func (b *Batch) Set(xs [][]float32, t Type) {
 		b.bias = grow(b.bias, np*nb*8)
 		b.bias4 = grow(b.bias4, np*nb*8)
 		b.xc = grow(b.xc, np*nb)
+		b.q34 = grow(b.q34, nb*34)
 		var blk [34]byte
 		for i := range np {
 			q, d := b.q[i*nb*32:(i+1)*nb*32], b.d[i*nb:(i+1)*nb]
@@ -113,6 +115,9 @@ func (b *Batch) Set(xs [][]float32, t Type) {
 			}
 			for k := range nb {
 				quantizeBlockQ8_0(blk[:], xs[i][32*k:32*k+32])
+				if i == 0 {
+					copy(b.q34[34*k:], blk[:])
+				}
 				d[k] = FP16ToFP32(binary.LittleEndian.Uint16(blk[:]))
 				copy(q[32*k:32*k+32], blk[2:])
 				var sum int32

@@ -89,11 +89,11 @@ func gemmF16Tile(w0, w1, w2, w3 *byte, x *float32, xstride int, d *float32, dstr
 // vector while it is in the L1 cache. BF16 goes to the portable tier.
 func gemmAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) {
 	switch {
+	case b.n == 1:
+		gemvAVX2(outs[0][off:off+rows], t, w, rb, b)
+		return
 	case t == BF16:
 		gemmRowsTiled(outs, off, w, rb, rows, b)
-		return
-	case t == Q4_0 && b.n == 1:
-		gemvQ4_0AVX2(&w[0], rb, rows, &b.q[0], &b.d[0], &b.xc[0], b.nb, &outs[0][off])
 		return
 	}
 	var tile [12]float32
@@ -125,6 +125,24 @@ func gemmAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batc
 				copy(outs[t0+j][off+r0:][:nr], tile[4*j:4*j+nr])
 			}
 		}
+	}
+}
+
+// gemvAVX2 is the product with one vector (decode), which is bound by
+// memory, not arithmetic: a register tile would multiply padding vectors.
+// Q4_0 uses gemvQ4_0AVX2, the other types the rows kernels MatVec uses.
+func gemvAVX2(out []float32, t Type, w []byte, rb int, b *Batch) {
+	switch t {
+	case Q4_0:
+		gemvQ4_0AVX2(&w[0], rb, len(out), &b.q[0], &b.d[0], &b.xc[0], b.nb, &out[0])
+	case Q8_0:
+		rowsQ8_0Impl(out, w, rb, b.q34)
+	case F32:
+		rowsF32Impl(out, w, rb, b.x[:b.cols])
+	case F16:
+		rowsF16Impl(out, w, rb, b.x[:b.cols])
+	case BF16:
+		rowsBF16Impl(out, w, rb, b.x[:b.cols])
 	}
 }
 

@@ -78,18 +78,15 @@ func gemmQ4_0TileVNNI(w0, w1, w2, w3 *byte, x *byte, xstride int, bias *int32, d
 // Per step the int8 types take two blocks (VNNI; an odd last block is
 // added in Go), F32 and F16 sixteen columns, BF16 32 columns with
 // VDPBF16PS where the CPU has AVX512_BF16 (else the AVX2 tier); the
-// columns after the last whole step are added in Go. One Q4_0 vector goes
-// to the AVX2 one-vector kernel (a VNNI variant of it was no faster), one
-// F16 vector to gemvF16512.
+// columns after the last whole step are added in Go. One vector goes to
+// gemvF16512 for F16 and to the AVX2 tier's one-vector kernels for the
+// other types (a VNNI one-vector Q4_0 kernel measured no faster).
 func gemmAVX512(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) {
 	switch {
-	case t == BF16 && !hasBF16:
+	case b.n == 1 && t != F16, t == BF16 && !hasBF16:
 		gemmAVX2(outs, off, t, w, rb, rows, b)
 		return
-	case t == Q4_0 && b.n == 1:
-		gemvQ4_0AVX2(&w[0], rb, rows, &b.q[0], &b.d[0], &b.xc[0], b.nb, &outs[0][off])
-		return
-	case t == F16 && b.n == 1:
+	case b.n == 1: // F16
 		out := outs[0][off : off+rows]
 		if c16 := b.cols &^ 15; c16 > 0 {
 			gemvF16512(&w[0], rb, rows, &b.x[0], c16, &out[0])
