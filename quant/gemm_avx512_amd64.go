@@ -70,6 +70,15 @@ func gemmBF16Tile512(w0, w1, w2, w3 *byte, x *uint16, xstride int, bias *int32, 
 //go:noescape
 func gemvF16512(w *byte, stride, rows int, x *float32, n int, out *float32)
 
+// gemvQ4_0VNNI512 is gemvQ4_0AVX2 (same arguments and reference loop) on
+// 512-bit registers, two blocks per VPDPBUSD and the scales of eight
+// blocks picked from two loads: about half the instructions per block
+// (callgrind: 14.2 per block for gemvQ4_0AVX2, 19.4 for the rows kernel).
+// n is a multiple of 8.
+//
+//go:noescape
+func gemvQ4_0VNNI512(w *byte, stride, rows int, xq *byte, xd, xc *float32, n int, out *float32)
+
 //go:noescape
 func gemmQ4_0TileVNNI(w0, w1, w2, w3 *byte, x *byte, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
 
@@ -83,6 +92,9 @@ func gemmQ4_0TileVNNI(w0, w1, w2, w3 *byte, x *byte, xstride int, bias *int32, d
 // other types (a VNNI one-vector Q4_0 kernel measured no faster).
 func gemmAVX512(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) {
 	switch {
+	case b.n == 1 && t == Q4_0:
+		gemvQ4_0512(outs[0][off:off+rows], w, rb, b)
+		return
 	case b.n == 1 && t != F16, t == BF16 && !hasBF16:
 		gemmAVX2(outs, off, t, w, rb, rows, b)
 		return
@@ -146,5 +158,25 @@ func gemmAVX512(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Ba
 				copy(outs[t0+j][off+r0:][:nr], tile[4*j:4*j+nr])
 			}
 		}
+	}
+}
+
+// gemvQ4_0512 is one Q4_0 vector on AVX-512: the kernel takes whole groups
+// of eight blocks, Go the blocks after them (no model here has any: rows
+// of 768, 2048 and 5632 columns are 24, 64 and 176 blocks).
+func gemvQ4_0512(out []float32, w []byte, rb int, b *Batch) {
+	nb := b.nb
+	if n8 := nb &^ 7; n8 > 0 {
+		gemvQ4_0VNNI512(&w[0], rb, len(out), &b.q[0], &b.d[0], &b.xc[0], n8, &out[0])
+	} else {
+		clear(out)
+	}
+	if nb%8 == 0 {
+		return
+	}
+	for r := range out {
+		var acc [gemmTokenPad]float32
+		gemmBlocksGenericFrom(&acc, Q4_0, w[r*rb:(r+1)*rb], b, 0, 1, nb&^7)
+		out[r] += acc[0]
 	}
 }

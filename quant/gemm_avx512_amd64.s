@@ -459,3 +459,137 @@ gf16done:
 gf16ret:
 	VZEROUPPER
 	RET
+
+// q4perm8 picks the fp16 scales of eight Q4_0 blocks (18 bytes = 9 words
+// apart) out of two 64-byte loads, for VPERMT2W: words 0, 9, ..., 63.
+DATA q4perm8<>+0(SB)/8, $0x001b001200090000
+DATA q4perm8<>+8(SB)/8, $0x003f0036002d0024
+DATA q4perm8<>+16(SB)/8, $0
+DATA q4perm8<>+24(SB)/8, $0
+DATA q4perm8<>+32(SB)/8, $0
+DATA q4perm8<>+40(SB)/8, $0
+DATA q4perm8<>+48(SB)/8, $0
+DATA q4perm8<>+56(SB)/8, $0
+GLOBL q4perm8<>(SB), RODATA|NOPTR, $64
+
+// q4shift512 shifts the high nibbles down in the odd 128-bit lanes.
+DATA q4shift512<>+0(SB)/8, $0
+DATA q4shift512<>+8(SB)/8, $0
+DATA q4shift512<>+16(SB)/8, $4
+DATA q4shift512<>+24(SB)/8, $4
+DATA q4shift512<>+32(SB)/8, $0
+DATA q4shift512<>+40(SB)/8, $0
+DATA q4shift512<>+48(SB)/8, $4
+DATA q4shift512<>+56(SB)/8, $4
+GLOBL q4shift512<>(SB), RODATA|NOPTR, $64
+
+// Q4STEP512 adds blocks 2j and 2j+1 of the current eight (nibbles at
+// nib0 and nib1 from SI, vector quants at xoff from DI; scale products in
+// Z23, lane selector zsel) into acc:
+//   VBROADCASTI32X4 twice + VSHUFI64X2: block 2j's nibbles in lanes 0, 1,
+//   block 2j+1's in lanes 2, 3; VPSRLVQ shifts lanes 1 and 3 by 4, VPANDD
+//   0x0f: 32 unsigned weights per block (the -8 comes off per row, see
+//   gemvQ4_0AVX2); VPDPBUSD with the vector's signed quants; VCVTDQ2PS;
+//   VPERMPS spreads the two blocks' scale products over their lanes; FMA.
+#define Q4STEP512(nib0, nib1, xoff, zsel, acc) \
+	VBROADCASTI32X4 nib0(SI), Z5 \
+	VBROADCASTI32X4 nib1(SI), Z6 \
+	VSHUFI64X2      $0, Z6, Z5, Z5 \
+	VPSRLVQ         Z12, Z5, Z5 \
+	VPANDD          Z14, Z5, Z5 \
+	VPXORD          Z7, Z7, Z7 \
+	VPDPBUSD        xoff(DI), Z5, Z7 \
+	VCVTDQ2PS       Z7, Z7 \
+	VPERMPS         Z23, zsel, Z8 \
+	VFMADD231PS     Z8, Z7, acc
+
+// func gemvQ4_0VNNI512(w *byte, stride, rows int, xq *byte, xd, xc *float32, n int, out *float32)
+// gemvQ4_0AVX2 on 512-bit registers, two blocks per VPDPBUSD, eight
+// blocks per iteration, their scales picked from two loads by VPERMT2W;
+// n (blocks) is a multiple of 8.
+// Registers: R11 row start, SI weights, DI x quants, R13 xd, R14 xc, CX
+// blocks left, R8 rows left, R9 stride, R10 out; Z0..Z3 accumulators, Y4
+// the correction's eight lanes.
+TEXT ·gemvQ4_0VNNI512(SB), NOSPLIT, $0-64
+	MOVQ         w+0(FP), R11
+	MOVQ         stride+8(FP), R9
+	MOVQ         rows+16(FP), R8
+	MOVQ         out+56(FP), R10
+	VPBROADCASTD bytes0f<>(SB), Z14
+	VMOVDQU64    q4shift512<>(SB), Z12
+	VMOVDQU64    q4perm8<>(SB), Z16
+	MOVL         $0, AX
+	VPBROADCASTD AX, Y24
+	MOVL         $1, AX
+	VPBROADCASTD AX, Y9
+	VINSERTI32X8 $1, Y9, Z24, Z24
+	MOVL         $2, AX
+	VPBROADCASTD AX, Y25
+	MOVL         $3, AX
+	VPBROADCASTD AX, Y9
+	VINSERTI32X8 $1, Y9, Z25, Z25
+	MOVL         $4, AX
+	VPBROADCASTD AX, Y26
+	MOVL         $5, AX
+	VPBROADCASTD AX, Y9
+	VINSERTI32X8 $1, Y9, Z26, Z26
+	MOVL         $6, AX
+	VPBROADCASTD AX, Y27
+	MOVL         $7, AX
+	VPBROADCASTD AX, Y9
+	VINSERTI32X8 $1, Y9, Z27, Z27
+	TESTQ        R8, R8
+	JZ           q4v5ret
+
+q4v5row:
+	MOVQ   R11, SI
+	MOVQ   xq+24(FP), DI
+	MOVQ   xd+32(FP), R13
+	MOVQ   xc+40(FP), R14
+	MOVQ   n+48(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Y4, Y4, Y4
+	TESTQ  CX, CX
+	JZ     q4v5done
+
+q4v5loop:
+	VMOVDQU16   (SI), Z20
+	VMOVDQU16   64(SI), Z21
+	VPERMT2W    Z21, Z16, Z20
+	VCVTPH2PS   X20, Y22
+	VMULPS      (R13), Y22, Y23
+	VFMADD231PS (R14), Y22, Y4
+	Q4STEP512(2, 20, 0, Z24, Z0)
+	Q4STEP512(38, 56, 64, Z25, Z1)
+	Q4STEP512(74, 92, 128, Z26, Z2)
+	Q4STEP512(110, 128, 192, Z27, Z3)
+	ADDQ        $144, SI
+	ADDQ        $256, DI
+	ADDQ        $32, R13
+	ADDQ        $32, R14
+	SUBQ        $8, CX
+	JNZ         q4v5loop
+
+q4v5done:
+	VADDPS        Z1, Z0, Z0
+	VADDPS        Z3, Z2, Z2
+	VADDPS        Z2, Z0, Z0
+	VEXTRACTF32X8 $1, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VSUBPS        Y4, Y0, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VADDPS        X1, X0, X0
+	VHADDPS       X0, X0, X0
+	VHADDPS       X0, X0, X0
+	VMOVSS        X0, (R10)
+	ADDQ          $4, R10
+	ADDQ          R9, R11
+	DECQ          R8
+	JNZ           q4v5row
+
+q4v5ret:
+	VZEROUPPER
+	RET
