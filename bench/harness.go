@@ -291,6 +291,7 @@ func runThreads(ctx context.Context, r *Report, m *runtime.Model, path string, t
 			tests = append(tests, test{"tg", n, d})
 		}
 	}
+	filled := 0 // the depth whose context the state holds
 	for _, tc := range tests {
 		res := Result{Test: fmt.Sprintf("%s%d", tc.kind, tc.n), Tokens: tc.n, Depth: tc.depth, Threads: threads}
 		if tc.depth > 0 {
@@ -305,6 +306,15 @@ func runThreads(ctx context.Context, r *Report, m *runtime.Model, path string, t
 			phase = "prefill"
 		}
 		pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels("phase", phase, "test", res.Test)))
+		if tc.depth > 0 && filled != tc.depth {
+			// The context the test starts from, not timed. Tests only
+			// write positions from their depth on, so it stays valid
+			// for every repetition and every test of this depth.
+			if _, err := prefill(m, s, tokens[:tc.depth]); err != nil {
+				return err
+			}
+			filled = tc.depth
+		}
 		for rep := -1; rep < opts.Reps; rep++ {
 			if err := ctx.Err(); err != nil {
 				pprof.SetGoroutineLabels(context.Background())
@@ -317,12 +327,6 @@ func runThreads(ctx context.Context, r *Report, m *runtime.Model, path string, t
 			}
 			var elapsed, firstTok time.Duration
 			var err error
-			if tc.depth > 0 {
-				// the context the test starts from, not timed
-				if _, err := prefill(m, s, tokens[:tc.depth]); err != nil {
-					return err
-				}
-			}
 			if tc.kind == "pp" {
 				elapsed, firstTok, err = timePrompt(m, s, sampler, tokens[tc.depth:tc.depth+tc.n], tc.depth)
 			} else {
