@@ -18,7 +18,10 @@ import (
 // gemmGeneric (portable Go, the noasm tier), then assembly tiers chosen at
 // init from the CPU (gemm_amd64.go): AVX2 (VPMADDUBSW for the int8 types,
 // FMA for the float types) and AVX-512 (VPDPBUSD, VNNI, for the int8 types;
-// 16-wide FMA for F32/F16; VDPBF16PS for BF16).
+// 16-wide FMA for F32/F16; VDPBF16PS for BF16). A batch of one vector
+// (decode, bound by memory) never goes through a register tile: it takes
+// one-vector kernels (Q4_0, and F16 with AVX-512) or the rows kernels
+// MatVec uses.
 
 // Batch is a batch of activation vectors prepared once for products with
 // matrices of one type, as Vec is for one vector: for Q8_0 and Q4_0
