@@ -79,6 +79,28 @@ func gemvF16512(w *byte, stride, rows int, x *float32, n int, out *float32)
 //go:noescape
 func gemvQ4_0VNNI512(w *byte, stride, rows int, xq *byte, xd, xc *float32, n int, out *float32)
 
+// gemvQ8_0VNNI512 is the one-vector product for Q8_0 weights on 512-bit
+// registers: two blocks per VPDPBUSD (weights made unsigned, the batch's
+// bias cancelling the offset), four blocks per iteration with their
+// scales picked from two loads by VPERMT2W. n is a multiple of 4.
+// Reference loop:
+//
+//	for r := 0; r < rows; r++ {
+//		var s float32
+//		for k := 0; k < n; k++ {
+//			wb := w[r*stride+34*k:]
+//			var sum int32
+//			for i := 0; i < 32; i++ {
+//				sum += int32(int8(wb[2+i])) * int32(int8(xq[32*k+i]))
+//			}
+//			s += float32(sum) * (fp16(wb) * xd[k])
+//		}
+//		out[r] = s
+//	}
+//
+//go:noescape
+func gemvQ8_0VNNI512(w *byte, stride, rows int, xq *byte, bias *int32, xd *float32, n int, out *float32)
+
 //go:noescape
 func gemmQ4_0TileVNNI(w0, w1, w2, w3 *byte, x *byte, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
 
@@ -88,12 +110,15 @@ func gemmQ4_0TileVNNI(w0, w1, w2, w3 *byte, x *byte, xstride int, bias *int32, d
 // added in Go), F32 and F16 sixteen columns, BF16 32 columns with
 // VDPBF16PS where the CPU has AVX512_BF16 (else the AVX2 tier); the
 // columns after the last whole step are added in Go. One vector goes to
-// gemvF16512 for F16 and to the AVX2 tier's one-vector kernels for the
-// other types (a VNNI one-vector Q4_0 kernel measured no faster).
+// the 512-bit one-vector kernels for Q4_0, Q8_0 and F16, and to the AVX2
+// tier's for the other types.
 func gemmAVX512(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) {
 	switch {
 	case b.n == 1 && t == Q4_0:
 		gemvQ4_0512(outs[0][off:off+rows], w, rb, b)
+		return
+	case b.n == 1 && t == Q8_0:
+		gemvQ8_0512(outs[0][off:off+rows], w, rb, b)
 		return
 	case b.n == 1 && t != F16, t == BF16 && !hasBF16:
 		gemmAVX2(outs, off, t, w, rb, rows, b)
@@ -177,6 +202,25 @@ func gemvQ4_0512(out []float32, w []byte, rb int, b *Batch) {
 	for r := range out {
 		var acc [gemmTokenPad]float32
 		gemmBlocksGenericFrom(&acc, Q4_0, w[r*rb:(r+1)*rb], b, 0, 1, nb&^7)
+		out[r] += acc[0]
+	}
+}
+
+// gemvQ8_0512 is one Q8_0 vector on AVX-512: the kernel takes whole groups
+// of four blocks, Go the blocks after them.
+func gemvQ8_0512(out []float32, w []byte, rb int, b *Batch) {
+	nb := b.nb
+	if n4 := nb &^ 3; n4 > 0 {
+		gemvQ8_0VNNI512(&w[0], rb, len(out), &b.q[0], &b.bias[0], &b.d[0], n4, &out[0])
+	} else {
+		clear(out)
+	}
+	if nb%4 == 0 {
+		return
+	}
+	for r := range out {
+		var acc [gemmTokenPad]float32
+		gemmBlocksGenericFrom(&acc, Q8_0, w[r*rb:(r+1)*rb], b, 0, 1, nb&^3)
 		out[r] += acc[0]
 	}
 }

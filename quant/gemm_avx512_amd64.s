@@ -593,3 +593,101 @@ q4v5done:
 q4v5ret:
 	VZEROUPPER
 	RET
+
+// q8perm4 picks the fp16 scales of four Q8_0 blocks (34 bytes = 17 words
+// apart) out of two 64-byte loads, for VPERMT2W: words 0, 17, 34, 51.
+DATA q8perm4<>+0(SB)/8, $0x0033002200110000
+DATA q8perm4<>+8(SB)/8, $0
+DATA q8perm4<>+16(SB)/8, $0
+DATA q8perm4<>+24(SB)/8, $0
+DATA q8perm4<>+32(SB)/8, $0
+DATA q8perm4<>+40(SB)/8, $0
+DATA q8perm4<>+48(SB)/8, $0
+DATA q8perm4<>+56(SB)/8, $0
+GLOBL q8perm4<>(SB), RODATA|NOPTR, $64
+
+// Q8STEP512 adds blocks 2j and 2j+1 of the current four (quants at q0 and
+// q1 from SI, vector quants and biases at xoff from DI and BX) into acc:
+// the weights made unsigned (XOR 0x80), VPDPBUSD onto the vector's bias
+// (which cancels the +128 exactly, see gemmQ8_0TileVNNI), VCVTDQ2PS,
+// VPERMPS spreads the two blocks' scale products (Z23) over their lanes,
+// FMA.
+#define Q8STEP512(q0, q1, xoff, zsel, acc) \
+	VMOVDQU8     q0(SI), Y5 \
+	VINSERTI64X4 $1, q1(SI), Z5, Z5 \
+	VPXORD       Z30, Z5, Z5 \
+	VMOVDQU32    xoff(BX), Z7 \
+	VPDPBUSD     xoff(DI), Z5, Z7 \
+	VCVTDQ2PS    Z7, Z7 \
+	VPERMPS      Z23, zsel, Z8 \
+	VFMADD231PS  Z8, Z7, acc
+
+// func gemvQ8_0VNNI512(w *byte, stride, rows int, xq *byte, bias *int32, xd *float32, n int, out *float32)
+// One vector, Q8_0 weights: out[r] = sum_k fp16(wd_k)*xd[k]*sum_i(w_ki*x_ki),
+// two blocks per VPDPBUSD, four per iteration; n (blocks) is a multiple
+// of 4. Registers: R11 row start, SI weights, DI x quants, BX x biases,
+// R13 xd, CX blocks left, R8 rows left, R9 stride, R10 out; Z0, Z1
+// accumulators.
+TEXT ·gemvQ8_0VNNI512(SB), NOSPLIT, $0-64
+	MOVQ         w+0(FP), R11
+	MOVQ         stride+8(FP), R9
+	MOVQ         rows+16(FP), R8
+	MOVQ         out+56(FP), R10
+	VPBROADCASTD bytes80<>(SB), Z30
+	VMOVDQU64    q8perm4<>(SB), Z16
+	MOVL         $0, AX
+	VPBROADCASTD AX, Y24
+	MOVL         $1, AX
+	VPBROADCASTD AX, Y9
+	VINSERTI32X8 $1, Y9, Z24, Z24
+	MOVL         $2, AX
+	VPBROADCASTD AX, Y25
+	MOVL         $3, AX
+	VPBROADCASTD AX, Y9
+	VINSERTI32X8 $1, Y9, Z25, Z25
+	TESTQ        R8, R8
+	JZ           q8v5ret
+
+q8v5row:
+	MOVQ   R11, SI
+	MOVQ   xq+24(FP), DI
+	MOVQ   bias+32(FP), BX
+	MOVQ   xd+40(FP), R13
+	MOVQ   n+48(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	TESTQ  CX, CX
+	JZ     q8v5done
+
+q8v5loop:
+	VMOVDQU16 (SI), Z20
+	VMOVDQU16 64(SI), Z21
+	VPERMT2W  Z21, Z16, Z20
+	VCVTPH2PS X20, X22
+	VMULPS    (R13), X22, X23
+	Q8STEP512(2, 36, 0, Z24, Z0)
+	Q8STEP512(70, 104, 64, Z25, Z1)
+	ADDQ      $136, SI
+	ADDQ      $128, DI
+	ADDQ      $128, BX
+	ADDQ      $16, R13
+	SUBQ      $4, CX
+	JNZ       q8v5loop
+
+q8v5done:
+	VADDPS        Z1, Z0, Z0
+	VEXTRACTF32X8 $1, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VADDPS        X1, X0, X0
+	VHADDPS       X0, X0, X0
+	VHADDPS       X0, X0, X0
+	VMOVSS        X0, (R10)
+	ADDQ          $4, R10
+	ADDQ          R9, R11
+	DECQ          R8
+	JNZ           q8v5row
+
+q8v5ret:
+	VZEROUPPER
+	RET
