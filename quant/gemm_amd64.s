@@ -299,9 +299,12 @@ GLOBL q4shift<>(SB), RODATA|NOPTR, $32
 // Each row: out[r] = sum_k fp16(wd_k)*xd[k]*sum_i(n_ki*x_ki) - sum_k fp16(wd_k)*xc[k],
 // xc[k] = 8*xd[k]*sum_i(x_ki). n counts blocks.
 // Registers: R11 row start, SI weights, DI x quants, R13 xd, R14 xc, CX
-// blocks left, R8 rows left, R9 stride, R10 out; Y0..Y3 accumulators, X4
-// the correction's four lanes.
-TEXT ·gemvQ4_0AVX2(SB), NOSPLIT, $16-64
+// blocks left, R8 rows left, R9 stride, R10 out; Y0..Y3 accumulators, Y4
+// the correction's eight lanes (X10 the single-block tail's: a VEX scalar
+// op would clear Y4's upper half). Eight blocks per iteration: their scales
+// gathered by VPINSRW (one instruction each, against three for a scalar
+// load, shift and OR), converted and multiplied together.
+TEXT ·gemvQ4_0AVX2(SB), NOSPLIT, $32-64
 	MOVQ         w+0(FP), R11
 	MOVQ         stride+8(FP), R9
 	MOVQ         rows+16(FP), R8
@@ -323,36 +326,38 @@ gq4row:
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
-	VXORPS X4, X4, X4
+	VXORPS Y4, Y4, Y4
+	VXORPS X10, X10, X10
 
-gq4loop4:
-	CMPQ        CX, $4
+gq4loop8:
+	CMPQ        CX, $8
 	JL          gq4loop1
-	MOVWQZX     (SI), AX
-	MOVWQZX     18(SI), BX
-	SHLQ        $16, BX
-	ORQ         BX, AX
-	MOVWQZX     36(SI), BX
-	SHLQ        $32, BX
-	ORQ         BX, AX
-	MOVWQZX     54(SI), BX
-	SHLQ        $48, BX
-	ORQ         BX, AX
-	VMOVQ       AX, X7
-	VCVTPH2PS   X7, X7
-	VMULPS      (R13), X7, X8
-	VMOVUPS     X8, 0(SP)
-	VFMADD231PS (R14), X7, X4
+	VMOVD       (SI), X7
+	VPINSRW     $1, 18(SI), X7, X7
+	VPINSRW     $2, 36(SI), X7, X7
+	VPINSRW     $3, 54(SI), X7, X7
+	VPINSRW     $4, 72(SI), X7, X7
+	VPINSRW     $5, 90(SI), X7, X7
+	VPINSRW     $6, 108(SI), X7, X7
+	VPINSRW     $7, 126(SI), X7, X7
+	VCVTPH2PS   X7, Y7
+	VMULPS      (R13), Y7, Y8
+	VMOVUPS     Y8, 0(SP)
+	VFMADD231PS (R14), Y7, Y4
 	Q4GEMV(2(SI), (DI), 0, Y0)
 	Q4GEMV(20(SI), 32(DI), 4, Y1)
 	Q4GEMV(38(SI), 64(DI), 8, Y2)
 	Q4GEMV(56(SI), 96(DI), 12, Y3)
-	ADDQ        $72, SI
-	ADDQ        $128, DI
-	ADDQ        $16, R13
-	ADDQ        $16, R14
-	SUBQ        $4, CX
-	JMP         gq4loop4
+	Q4GEMV(74(SI), 128(DI), 16, Y0)
+	Q4GEMV(92(SI), 160(DI), 20, Y1)
+	Q4GEMV(110(SI), 192(DI), 24, Y2)
+	Q4GEMV(128(SI), 224(DI), 28, Y3)
+	ADDQ        $144, SI
+	ADDQ        $256, DI
+	ADDQ        $32, R13
+	ADDQ        $32, R14
+	SUBQ        $8, CX
+	JMP         gq4loop8
 
 gq4loop1:
 	TESTQ       CX, CX
@@ -362,7 +367,7 @@ gq4loop1:
 	VCVTPH2PS   X7, X7
 	VMULSS      (R13), X7, X8
 	VMOVSS      X8, 0(SP)
-	VFMADD231SS (R14), X7, X4
+	VFMADD231SS (R14), X7, X10
 	Q4GEMV(2(SI), (DI), 0, Y0)
 	ADDQ        $18, SI
 	ADDQ        $32, DI
@@ -375,9 +380,10 @@ gq4done:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
+	VSUBPS       Y4, Y0, Y0
 	VEXTRACTF128 $1, Y0, X1
 	VADDPS       X1, X0, X0
-	VSUBPS       X4, X0, X0
+	VSUBPS       X10, X0, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	VMOVSS       X0, (R10)
