@@ -483,6 +483,56 @@ DATA q4shift512<>+48(SB)/8, $4
 DATA q4shift512<>+56(SB)/8, $4
 GLOBL q4shift512<>(SB), RODATA|NOPTR, $64
 
+// pairsel spreads a block pair's two floats over their lanes, for VPERMPS:
+// at offset 64j, dword indices 2j (lanes 0..7) and 2j+1 (lanes 8..15).
+DATA pairsel<>+0(SB)/8, $0x0000000000000000
+DATA pairsel<>+8(SB)/8, $0x0000000000000000
+DATA pairsel<>+16(SB)/8, $0x0000000000000000
+DATA pairsel<>+24(SB)/8, $0x0000000000000000
+DATA pairsel<>+32(SB)/8, $0x0000000100000001
+DATA pairsel<>+40(SB)/8, $0x0000000100000001
+DATA pairsel<>+48(SB)/8, $0x0000000100000001
+DATA pairsel<>+56(SB)/8, $0x0000000100000001
+DATA pairsel<>+64(SB)/8, $0x0000000200000002
+DATA pairsel<>+72(SB)/8, $0x0000000200000002
+DATA pairsel<>+80(SB)/8, $0x0000000200000002
+DATA pairsel<>+88(SB)/8, $0x0000000200000002
+DATA pairsel<>+96(SB)/8, $0x0000000300000003
+DATA pairsel<>+104(SB)/8, $0x0000000300000003
+DATA pairsel<>+112(SB)/8, $0x0000000300000003
+DATA pairsel<>+120(SB)/8, $0x0000000300000003
+DATA pairsel<>+128(SB)/8, $0x0000000400000004
+DATA pairsel<>+136(SB)/8, $0x0000000400000004
+DATA pairsel<>+144(SB)/8, $0x0000000400000004
+DATA pairsel<>+152(SB)/8, $0x0000000400000004
+DATA pairsel<>+160(SB)/8, $0x0000000500000005
+DATA pairsel<>+168(SB)/8, $0x0000000500000005
+DATA pairsel<>+176(SB)/8, $0x0000000500000005
+DATA pairsel<>+184(SB)/8, $0x0000000500000005
+DATA pairsel<>+192(SB)/8, $0x0000000600000006
+DATA pairsel<>+200(SB)/8, $0x0000000600000006
+DATA pairsel<>+208(SB)/8, $0x0000000600000006
+DATA pairsel<>+216(SB)/8, $0x0000000600000006
+DATA pairsel<>+224(SB)/8, $0x0000000700000007
+DATA pairsel<>+232(SB)/8, $0x0000000700000007
+DATA pairsel<>+240(SB)/8, $0x0000000700000007
+DATA pairsel<>+248(SB)/8, $0x0000000700000007
+GLOBL pairsel<>(SB), RODATA|NOPTR, $256
+
+// HSUMROW512 adds the sixteen lanes of Z0 to one float in X0 and stores it
+// to (R10), then advances to the next row.
+#define HSUMROW512 \
+	VEXTRACTF32X8 $1, Z0, Y1 \
+	VADDPS        Y1, Y0, Y0 \
+	VEXTRACTF128  $1, Y0, X1 \
+	VADDPS        X1, X0, X0 \
+	VHADDPS       X0, X0, X0 \
+	VHADDPS       X0, X0, X0 \
+	VMOVSS        X0, (R10) \
+	ADDQ          $4, R10 \
+	ADDQ          R9, R11 \
+	DECQ          R8
+
 // Q4STEP512 adds blocks 2j and 2j+1 of the current eight (nibbles at
 // nib0 and nib1 from SI, vector quants at xoff from DI; scale products in
 // Z23, lane selector zsel) into acc:
@@ -518,26 +568,10 @@ TEXT ·gemvQ4_0VNNI512(SB), NOSPLIT, $0-64
 	VPBROADCASTD bytes0f<>(SB), Z14
 	VMOVDQU64    q4shift512<>(SB), Z12
 	VMOVDQU64    q4perm8<>(SB), Z16
-	MOVL         $0, AX
-	VPBROADCASTD AX, Y24
-	MOVL         $1, AX
-	VPBROADCASTD AX, Y9
-	VINSERTI32X8 $1, Y9, Z24, Z24
-	MOVL         $2, AX
-	VPBROADCASTD AX, Y25
-	MOVL         $3, AX
-	VPBROADCASTD AX, Y9
-	VINSERTI32X8 $1, Y9, Z25, Z25
-	MOVL         $4, AX
-	VPBROADCASTD AX, Y26
-	MOVL         $5, AX
-	VPBROADCASTD AX, Y9
-	VINSERTI32X8 $1, Y9, Z26, Z26
-	MOVL         $6, AX
-	VPBROADCASTD AX, Y27
-	MOVL         $7, AX
-	VPBROADCASTD AX, Y9
-	VINSERTI32X8 $1, Y9, Z27, Z27
+	VMOVDQU32    pairsel<>+0(SB), Z24
+	VMOVDQU32    pairsel<>+64(SB), Z25
+	VMOVDQU32    pairsel<>+128(SB), Z26
+	VMOVDQU32    pairsel<>+192(SB), Z27
 	TESTQ        R8, R8
 	JZ           q4v5ret
 
@@ -574,21 +608,14 @@ q4v5loop:
 	JNZ         q4v5loop
 
 q4v5done:
-	VADDPS        Z1, Z0, Z0
-	VADDPS        Z3, Z2, Z2
-	VADDPS        Z2, Z0, Z0
-	VEXTRACTF32X8 $1, Z0, Y1
-	VADDPS        Y1, Y0, Y0
-	VSUBPS        Y4, Y0, Y0
-	VEXTRACTF128  $1, Y0, X1
-	VADDPS        X1, X0, X0
-	VHADDPS       X0, X0, X0
-	VHADDPS       X0, X0, X0
-	VMOVSS        X0, (R10)
-	ADDQ          $4, R10
-	ADDQ          R9, R11
-	DECQ          R8
-	JNZ           q4v5row
+	VADDPS    Z1, Z0, Z0
+	VADDPS    Z3, Z2, Z2
+	VADDPS    Z2, Z0, Z0
+	VXORPS    Y5, Y5, Y5
+	VSUBPS    Z4, Z5, Z5
+	VADDPS    Z5, Z0, Z0
+	HSUMROW512
+	JNZ       q4v5row
 
 q4v5ret:
 	VZEROUPPER
@@ -635,16 +662,8 @@ TEXT ·gemvQ8_0VNNI512(SB), NOSPLIT, $0-64
 	MOVQ         out+56(FP), R10
 	VPBROADCASTD bytes80<>(SB), Z30
 	VMOVDQU64    q8perm4<>(SB), Z16
-	MOVL         $0, AX
-	VPBROADCASTD AX, Y24
-	MOVL         $1, AX
-	VPBROADCASTD AX, Y9
-	VINSERTI32X8 $1, Y9, Z24, Z24
-	MOVL         $2, AX
-	VPBROADCASTD AX, Y25
-	MOVL         $3, AX
-	VPBROADCASTD AX, Y9
-	VINSERTI32X8 $1, Y9, Z25, Z25
+	VMOVDQU32    pairsel<>+0(SB), Z24
+	VMOVDQU32    pairsel<>+64(SB), Z25
 	TESTQ        R8, R8
 	JZ           q8v5ret
 
@@ -675,18 +694,9 @@ q8v5loop:
 	JNZ       q8v5loop
 
 q8v5done:
-	VADDPS        Z1, Z0, Z0
-	VEXTRACTF32X8 $1, Z0, Y1
-	VADDPS        Y1, Y0, Y0
-	VEXTRACTF128  $1, Y0, X1
-	VADDPS        X1, X0, X0
-	VHADDPS       X0, X0, X0
-	VHADDPS       X0, X0, X0
-	VMOVSS        X0, (R10)
-	ADDQ          $4, R10
-	ADDQ          R9, R11
-	DECQ          R8
-	JNZ           q8v5row
+	VADDPS     Z1, Z0, Z0
+	HSUMROW512
+	JNZ        q8v5row
 
 q8v5ret:
 	VZEROUPPER
