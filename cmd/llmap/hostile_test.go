@@ -86,6 +86,7 @@ var hostileAccepted = map[string][]string{
 	"bench --threads":    {"9223372036854775807"}, // capped at the CPUs, with a line
 	"bench --prompt":     {"0"},                   // no pp test
 	"bench --gen":        {"0"},                   // no tg test
+	"bench --depth":      {"0"},                   // no context before the tests
 	"bench --help":       {"0"},
 	"bench --cpuprofile": {"*"},
 	"bench --memprofile": {"*"},
