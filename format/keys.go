@@ -20,6 +20,8 @@ const (
 	KeyNormEps          = "model.norm_eps"          // f32: epsilon of RMSNorm / LayerNorm
 	KeyRopeBase         = "model.rope_base"         // f32: RoPE theta (families with RoPE)
 	KeySharedClassifier = "model.shared_classifier" // bool: output.weight is token_embd.weight
+	KeyRopeAttnFactor   = "model.rope_attn_factor"  // f32: multiplies RoPE's cos and sin; optional, default 1
+	KeySlidingWindow    = "model.sliding_window"    // u32: positions a query attends to; optional, default all
 
 	KeyTokenizerKind       = "tokenizer.kind"        // string: TokenizerLlama or TokenizerGPT2
 	KeyTokenizerTokens     = "tokenizer.tokens"      // []string: token pieces by id

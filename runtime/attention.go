@@ -46,19 +46,24 @@ func (a *attention) run(lo, hi int) {
 }
 
 // attendHead computes head h of the attention of query q (headSize,) at
-// position pos over the cached keys and values of positions 0..pos, into
-// out (headSize,), using att (at least pos+1) as scratch for the weights.
+// position pos over the cached keys and values of positions 0..pos (the
+// last c.SlidingWindow of them when the model has a window), into out
+// (headSize,), using att (at least pos+1) as scratch for the weights.
 func (s *State) attendHead(c *arch.Config, layer, pos, h int, q, out, att []float32) {
 	headSize, kvDim := c.HeadSize, c.KVDim()
 	kvh := (h / (c.NHeads / c.NKVHeads)) * headSize // this head's offset in a key or value vector
 	keys := s.keyCache[layer*s.ctx*kvDim:]          // (ctx, kvDim)
 	values := s.valueCache[layer*kvDim*s.ctx:]      // (kvDim, ctx): transposed
-	att = att[:pos+1]
+	first := 0                                      // the first position attended to
+	if w := c.SlidingWindow; w > 0 && pos >= w {
+		first = pos - w + 1
+	}
+	att = att[:pos+1-first]
 	// att[t] = q . k_t / sqrt(headSize), then softmax over t; the keys of
 	// this head are rows of headSize, kvDim apart
-	quant.DotRowsF32(att, keys[kvh:], kvDim, q)
+	quant.DotRowsF32(att, keys[first*kvDim+kvh:], kvDim, q)
 	simd.Scale(att, float32(1/math.Sqrt(float64(headSize))))
 	simd.Softmax(att)
 	// out[i] = sum_t att[t] * v_t[i]: row i of the transposed cache . att
-	quant.DotRowsF32(out, values[kvh*s.ctx:], s.ctx, att)
+	quant.DotRowsF32(out, values[kvh*s.ctx+first:], s.ctx, att)
 }

@@ -112,7 +112,7 @@ func (m *Model) ForwardBatch(b *Batch) (err error) {
 // position), then per block x += attention(norm(x)) and x += ffn(norm(x)),
 // then logits = classifier @ norm(x) for the rows that want them.
 func (m *Model) forwardChunk(b *Batch, rows []batchRow) {
-	c, w := &m.Config, &m.Weights
+	w := &m.Weights
 	n := len(rows)
 	x, xb := b.x[:n], b.xb[:n]
 
@@ -124,7 +124,7 @@ func (m *Model) forwardChunk(b *Batch, rows []batchRow) {
 			w.PositionEmbedding.Row(r.pos, xb[i])
 			addInPlace(x[i], xb[i])
 		} else {
-			ropeTable(b.rope[i], r.pos, c.HeadSize, c.RopeBase)
+			ropeTable(b.rope[i], r.pos, m.ropeFreq, m.ropeScale)
 		}
 	}
 	for l := range w.Layers {
@@ -156,6 +156,11 @@ func (m *Model) attentionBlock(b *Batch, rows []batchRow, l int, lw *LayerWeight
 		addBias(q[i], lw.Bq)
 		addBias(k[i], lw.Bk)
 		addBias(v[i], lw.Bv)
+		if lw.QNorm != nil {
+			// q, k = rmsNorm(each head) * q_norm, k_norm
+			headNorms(q[i], lw.QNorm, m.Config.NormEps)
+			headNorms(k[i], lw.KNorm, m.Config.NormEps)
+		}
 		// rotate each head of q and k by the row's position
 		switch m.family.Position {
 		case arch.RoPEPairs:

@@ -43,10 +43,12 @@ type Model struct {
 	Weights   Weights
 	Tokenizer Tokenizer
 
-	family *arch.Family // the pieces of the forward pass
-	file   *format.File
-	pool   *Pool
-	paging *pager // nil when there is no paging policy to apply
+	family    *arch.Family // the pieces of the forward pass
+	ropeFreq  []float32    // (headSize/2,) angle per position of each RoPE pair; nil without RoPE
+	ropeScale float64      // multiplies RoPE's cos and sin: Config.RopeAttnFactor, or 1
+	file      *format.File
+	pool      *Pool
+	paging    *pager // nil when there is no paging policy to apply
 }
 
 // Open maps the .llmap file at path and prepares the model for running.
@@ -97,7 +99,14 @@ func New(f *format.File, opts Options) (*Model, error) {
 		return nil, fmt.Errorf("memory budget %d is negative", opts.MemBudget)
 	}
 	paging := newPager(f, &c, !opts.NoPrefetch, opts.MemBudget)
-	return &Model{Config: c, Weights: w, Tokenizer: tok, family: fam, file: f, pool: NewPool(threads), paging: paging}, nil
+	m := &Model{Config: c, Weights: w, Tokenizer: tok, family: fam, file: f, pool: NewPool(threads), paging: paging, ropeScale: 1}
+	if fam.Position.RoPE() {
+		m.ropeFreq = ropeFrequencies(c.HeadSize, c.RopeBase, w.RopeFreqs)
+	}
+	if c.RopeAttnFactor != 0 {
+		m.ropeScale = float64(c.RopeAttnFactor)
+	}
+	return m, nil
 }
 
 // BudgetFloor is the smallest Options.MemBudget the model can keep: its

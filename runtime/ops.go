@@ -57,16 +57,39 @@ func layerNorm(o, x, weight, bias []float32, eps float32) {
 	}
 }
 
-// ropeTable fills table (headSize,) with (cos, sin) of pos*freq(i) for each
-// pair i of a head, freq(i) = base^(-2i/headSize).
-func ropeTable(table []float32, pos, headSize int, base float32) {
-	// llama2.c computes the exponent, frequency and angle in float32.
-	for i := 0; i < headSize; i += 2 {
-		exp := float32(i) / float32(headSize)
-		freq := 1 / float32(math.Pow(float64(base), float64(exp)))
-		angle := float64(float32(pos) * freq)
-		table[i] = float32(math.Cos(angle))
-		table[i+1] = float32(math.Sin(angle))
+// ropeFrequencies returns the angle per position of each pair i of a
+// head: base^(-2i/headSize), divided by divisors[i] when the model has
+// RoPE frequency divisors (LLaMA 3.1, LongRoPE; nil otherwise).
+func ropeFrequencies(headSize int, base float32, divisors []float32) []float32 {
+	freq := make([]float32, headSize/2)
+	// llama2.c computes the exponent and frequency in float32.
+	for i := range freq {
+		exp := float32(2*i) / float32(headSize)
+		freq[i] = 1 / float32(math.Pow(float64(base), float64(exp)))
+		if divisors != nil {
+			freq[i] /= divisors[i]
+		}
+	}
+	return freq
+}
+
+// ropeTable fills table (headSize,) with (cos, sin) of pos*freq[i] for
+// each pair i of a head (freq from ropeFrequencies), both multiplied by
+// scale (LongRoPE's attention factor; 1 for other models).
+func ropeTable(table []float32, pos int, freq []float32, scale float64) {
+	for i, f := range freq {
+		angle := float64(float32(pos) * f) // in float32, as llama2.c
+		table[2*i] = float32(math.Cos(angle) * scale)
+		table[2*i+1] = float32(math.Sin(angle) * scale)
+	}
+}
+
+// headNorms sets each head (headSize,) of v to rmsNorm(head) * weight:
+// Qwen 3's query and key norms.
+func headNorms(v, weight []float32, eps float32) {
+	hs := len(weight)
+	for h := 0; h < len(v); h += hs {
+		rmsNorm(v[h:h+hs], v[h:h+hs], weight, eps)
 	}
 }
 

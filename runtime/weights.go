@@ -21,6 +21,7 @@ type Weights struct {
 	OutputNorm        []float32    // (dim,)
 	OutputNormBias    []float32    // (dim,); LayerNorm only
 	Classifier        quant.Matrix // (vocab, dim); the token embedding when shared
+	RopeFreqs         []float32    // (headSize/2,) divisor of each RoPE pair's frequency; nil = none
 }
 
 // LayerWeights are one transformer block's weights.
@@ -33,6 +34,8 @@ type LayerWeights struct {
 	Bq           []float32    // (qDim,)
 	Bk           []float32    // (kvDim,)
 	Bv           []float32    // (kvDim,)
+	QNorm        []float32    // (headSize,) RMSNorm weight of every query head; Qwen 3 only
+	KNorm        []float32    // (headSize,) RMSNorm weight of every key head
 	Wo           quant.Matrix // (dim, qDim)
 	Bo           []float32    // (dim,)
 	FFNNorm      []float32    // (dim,)
@@ -116,6 +119,12 @@ func loadWeights(f *format.File, fam *arch.Family, c *arch.Config) (Weights, err
 	if w.Classifier.Data == nil {
 		w.Classifier = w.TokenEmbedding
 	}
+	for i, d := range w.RopeFreqs {
+		if !(d > 0 && d < 1e9) {
+			l.fail(fam.Tensor(arch.RoleRopeFreqs).Name, "divisor %g of pair %d is not a positive finite number", d, i)
+			break
+		}
+	}
 	return w, l.err
 }
 
@@ -134,6 +143,8 @@ func (w *Weights) bind(lw *LayerWeights, r arch.Role, m quant.Matrix, v []float3
 		w.OutputNormBias = v
 	case arch.RoleOutput:
 		w.Classifier = m
+	case arch.RoleRopeFreqs:
+		w.RopeFreqs = v
 	case arch.RoleAttnNorm:
 		lw.AttnNorm = v
 	case arch.RoleAttnNormBias:
@@ -155,6 +166,10 @@ func (w *Weights) bind(lw *LayerWeights, r arch.Role, m quant.Matrix, v []float3
 		lw.Bv = v
 	case arch.RoleAttnQKVBias:
 		lw.Bq, lw.Bk, lw.Bv = v[:q:q], v[q:q+kv:q+kv], v[q+kv:]
+	case arch.RoleAttnQNorm:
+		lw.QNorm = v
+	case arch.RoleAttnKNorm:
+		lw.KNorm = v
 	case arch.RoleAttnOutput:
 		lw.Wo = m
 	case arch.RoleAttnOutputBias:

@@ -291,6 +291,7 @@ func convertGGUF(input string, f convertFlags, opts convert.Options) error {
 	if err != nil {
 		return err
 	}
+	notify(m, opts)
 	if err := convert.Write(f.output, m, opts); err != nil {
 		return withPath(f.output, err)
 	}
@@ -316,10 +317,19 @@ func convertHF(input string, f convertFlags, opts convert.Options, keepTypes boo
 	if keepTypes {
 		opts.Matrices = h.DType
 	}
+	notify(h.Model, opts)
 	if err := convert.Write(f.output, h.Model, opts); err != nil {
 		return withPath(f.output, err)
 	}
 	return nil
+}
+
+// notify shows the source's notes (a sliding window, a capped context,
+// tensors left out) before the conversion starts.
+func notify(m *convert.Model, opts convert.Options) {
+	for _, n := range m.Notes {
+		opts.Notice(n)
+	}
 }
 
 // trimPathError drops a repeated "PATH: " prefix and the "open PATH:" of an

@@ -110,12 +110,13 @@ func TestFindAndEntries(t *testing.T) {
 	}
 	c := stories260K
 	es := f.Entries(&c)
-	if len(es) != 2+9*c.NLayers+1 {
+	if len(es) != 3+9*c.NLayers+1 {
 		t.Fatalf("%d entries", len(es))
 	}
-	if es[0].Name != "token_embd.weight" || es[1].Name != "blk.0.attn_norm.weight" || es[10].Name != "blk.1.attn_norm.weight" ||
-		es[len(es)-1].Name != "output.weight" || !slices.Equal(es[3].Shape, []int64{32, 64}) {
-		t.Errorf("entries out of order or misshaped: %v %v %v %v %v", es[0].Name, es[1].Name, es[10].Name, es[len(es)-1].Name, es[3].Shape)
+	if es[0].Name != "token_embd.weight" || es[1].Name != "rope_freqs.weight" || es[2].Name != "blk.0.attn_norm.weight" ||
+		es[11].Name != "blk.1.attn_norm.weight" || es[len(es)-1].Name != "output.weight" ||
+		!slices.Equal(es[4].Shape, []int64{32, 64}) || !slices.Equal(es[1].Shape, []int64{4}) || es[1].Required(&c) {
+		t.Errorf("entries out of order or misshaped: %v %v %v %v %v %v", es[0].Name, es[1].Name, es[2].Name, es[11].Name, es[len(es)-1].Name, es[4].Shape)
 	}
 	if out := es[len(es)-1]; out.Required(&c) {
 		t.Error("output.weight required with a shared classifier")

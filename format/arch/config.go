@@ -22,6 +22,15 @@ type Config struct {
 	NormEps          float32 // epsilon of the family's norm
 	RopeBase         float32 // RoPE base frequency θ; 0 for families without RoPE
 	SharedClassifier bool    // the classifier is the token embedding (no output.weight)
+
+	// RopeAttnFactor multiplies RoPE's cosines and sines, so every
+	// attention score by its square: LongRoPE's attention factor
+	// (Phi-3 128k, Phi-3.5). 0 means none (1).
+	RopeAttnFactor float32
+	// SlidingWindow, if > 0, is the number of positions a query
+	// attends to: itself and the SlidingWindow-1 before it (Mistral
+	// v0.1, Phi-3 mini 4k). 0 means the whole context.
+	SlidingWindow int
 }
 
 // QDim is the width of the query vector of one position: NHeads·HeadSize.
@@ -89,6 +98,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("n_heads %d × head_size %d is too large", c.NHeads, c.HeadSize)
 	case !(c.NormEps > 0 && c.NormEps < 1):
 		return fmt.Errorf("norm_eps %g is out of range (0..1)", c.NormEps)
+	case c.SlidingWindow < 0 || c.SlidingWindow > MaxSize:
+		return fmt.Errorf("sliding_window %d is out of range (0..%d)", c.SlidingWindow, MaxSize)
+	case c.RopeAttnFactor != 0 && !(c.RopeAttnFactor > 0 && c.RopeAttnFactor <= 100 && f.Position.RoPE()):
+		return fmt.Errorf("rope_attn_factor %g is out of range (0..100, RoPE families only)", c.RopeAttnFactor)
 	}
 	if f.Position.RoPE() {
 		if c.HeadSize%2 != 0 {
@@ -151,6 +164,21 @@ func FromMetadata(meta *format.Metadata) (Config, error) {
 	if v, ok := meta.Get(format.KeySharedClassifier); ok && v.Kind() == format.KindBool {
 		c.SharedClassifier, _ = meta.Bool(format.KeySharedClassifier)
 	}
+	if _, ok := meta.Get(format.KeyRopeAttnFactor); ok {
+		if c.RopeAttnFactor, err = meta.F32(format.KeyRopeAttnFactor); err != nil {
+			return c, err
+		}
+	}
+	if _, ok := meta.Get(format.KeySlidingWindow); ok {
+		v, err := meta.U32(format.KeySlidingWindow)
+		if err != nil {
+			return c, err
+		}
+		if v > MaxSize {
+			return c, fmt.Errorf("metadata %s = %d is out of range (0..%d)", format.KeySlidingWindow, v, MaxSize)
+		}
+		c.SlidingWindow = int(v)
+	}
 	if err := c.Validate(); err != nil {
 		return c, fmt.Errorf("metadata: %w", err)
 	}
@@ -160,8 +188,9 @@ func FromMetadata(meta *format.Metadata) (Config, error) {
 // Metadata returns a new Metadata holding the architecture, name and
 // source (left out when empty) and the hyperparameters, in the order
 // llmap's own files use; the caller adds the tokenizer keys.
-// model.head_size is written only when it is not dim/n_heads, and
-// model.rope_base only for families with RoPE.
+// model.head_size is written only when it is not dim/n_heads,
+// model.rope_base only for families with RoPE, model.rope_attn_factor and
+// model.sliding_window only when set.
 func (c *Config) Metadata(name, source string) *format.Metadata {
 	m := &format.Metadata{}
 	m.Set(format.KeyArchitecture, format.String(c.Arch))
@@ -189,5 +218,11 @@ func (c *Config) Metadata(name, source string) *format.Metadata {
 		m.Set(format.KeyRopeBase, format.F32(c.RopeBase))
 	}
 	m.Set(format.KeySharedClassifier, format.Bool(c.SharedClassifier))
+	if c.RopeAttnFactor != 0 {
+		m.Set(format.KeyRopeAttnFactor, format.F32(c.RopeAttnFactor))
+	}
+	if c.SlidingWindow != 0 {
+		m.Set(format.KeySlidingWindow, format.U32(uint32(c.SlidingWindow)))
+	}
 	return m
 }

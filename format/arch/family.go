@@ -27,6 +27,14 @@ type Family struct {
 	// Tensors lists every tensor the family may have, in file order:
 	// the embeddings, one block's tensors, then the output tensors.
 	Tensors []Tensor
+	// GGUFUnused names tensors that GGUF files of the family may carry
+	// and llmap does not read; the converter leaves them out, and a
+	// comment beside each says why.
+	GGUFUnused []string
+	// LongRoPE: the family's RoPE frequency divisors, when a model has
+	// them, are LongRoPE's short factors, exact only up to the model's
+	// original context length, which then caps its context.
+	LongRoPE bool
 
 	HF HF // how Hugging Face checkpoints of the family look
 }
@@ -117,6 +125,10 @@ type Tensor struct {
 	// the layer, without the family's HF.Prefixes; "" if HF has none.
 	HF       string
 	HFLayout Layout
+	// HFFrom names the config.json entry a tensor is computed from when
+	// Hugging Face keeps it there rather than in the checkpoint (the
+	// family's HF.Config derives it); "" otherwise.
+	HFFrom string
 }
 
 // Vector reports whether t is one-dimensional (norm weights, biases).
@@ -152,6 +164,8 @@ const (
 	DimKV                     // n_kv_heads·head_size: the key and value width
 	DimQKV                    // q, k and v stacked: n_heads·head_size + 2·n_kv_heads·head_size
 	DimHidden2                // gate and up stacked: 2·hidden_dim
+	DimHead                   // head_size: one head (per-head norms)
+	DimPairs                  // head_size/2: the rotated pairs of one head
 )
 
 // Size is d's value under c.
@@ -173,6 +187,10 @@ func (d Dim) Size(c *Config) int64 {
 		return int64(c.QDim()) + 2*int64(c.KVDim())
 	case DimHidden2:
 		return 2 * int64(c.HiddenDim)
+	case DimHead:
+		return int64(c.HeadSize)
+	case DimPairs:
+		return int64(c.HeadSize / 2)
 	}
 	panic(fmt.Sprintf("arch: unknown dimension %d", d))
 }
@@ -195,6 +213,10 @@ func (d Dim) String() string {
 		return "q_dim+2·kv_dim"
 	case DimHidden2:
 		return "2·hidden"
+	case DimHead:
+		return "head_size"
+	case DimPairs:
+		return "head_size/2"
 	}
 	return "dim(" + strconv.Itoa(int(d)) + ")"
 }
@@ -257,6 +279,10 @@ func Register(f *Family) error {
 		return fmt.Errorf("arch: family %s: GELU needs an up projection", f.Name)
 	case f.Position == Learned && !has(RolePositionEmbedding):
 		return fmt.Errorf("arch: family %s: learned positions need a position table", f.Name)
+	case (f.Tensor(RoleAttnQNorm) == nil) != (f.Tensor(RoleAttnKNorm) == nil):
+		return fmt.Errorf("arch: family %s: query and key head norms come together", f.Name)
+	case !f.Position.RoPE() && f.Tensor(RoleRopeFreqs) != nil:
+		return fmt.Errorf("arch: family %s: RoPE frequency divisors without RoPE", f.Name)
 	}
 	families[f.Name] = f
 	return nil

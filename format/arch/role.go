@@ -15,6 +15,7 @@ const (
 	RoleOutputNorm                        // (dim,) final norm weight
 	RoleOutputNormBias                    // (dim,) final norm bias (LayerNorm)
 	RoleOutput                            // (vocab, dim) classifier; absent when shared with the embedding
+	RoleRopeFreqs                         // (head_size/2,) RoPE frequency divisor of each pair (LLaMA 3.1, LongRoPE)
 
 	blockRoles // roles from here on are one per block
 )
@@ -31,6 +32,8 @@ const (
 	RoleAttnKBias                               // (kv_dim,)
 	RoleAttnVBias                               // (kv_dim,)
 	RoleAttnQKVBias                             // (q_dim+2·kv_dim,)
+	RoleAttnQNorm                               // (head_size,) RMSNorm weight of each query head, before RoPE
+	RoleAttnKNorm                               // (head_size,) RMSNorm weight of each key head, before RoPE
 	RoleAttnOutput                              // (dim, q_dim)
 	RoleAttnOutputBias                          // (dim,)
 	RoleFFNNorm                                 // (dim,) norm before the feed-forward network
@@ -50,10 +53,11 @@ func (r Role) Block() bool { return r >= blockRoles }
 var roleNames = [numRoles]string{
 	RoleTokenEmbedding: "token embedding", RolePositionEmbedding: "position embedding",
 	RoleOutputNorm: "output norm", RoleOutputNormBias: "output norm bias", RoleOutput: "classifier",
-	RoleAttnNorm: "attention norm", RoleAttnNormBias: "attention norm bias",
+	RoleRopeFreqs: "RoPE frequency divisors", RoleAttnNorm: "attention norm", RoleAttnNormBias: "attention norm bias",
 	RoleAttnQ: "query", RoleAttnK: "key", RoleAttnV: "value", RoleAttnQKV: "fused query, key, value",
 	RoleAttnQBias: "query bias", RoleAttnKBias: "key bias", RoleAttnVBias: "value bias",
-	RoleAttnQKVBias: "fused query, key, value bias", RoleAttnOutput: "attention output",
+	RoleAttnQKVBias: "fused query, key, value bias", RoleAttnQNorm: "query head norm",
+	RoleAttnKNorm: "key head norm", RoleAttnOutput: "attention output",
 	RoleAttnOutputBias: "attention output bias", RoleFFNNorm: "feed-forward norm",
 	RoleFFNNormBias: "feed-forward norm bias", RoleFFNGate: "gate", RoleFFNUp: "up",
 	RoleFFNGateUp: "fused gate, up", RoleFFNUpBias: "up bias", RoleFFNDown: "down",

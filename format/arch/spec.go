@@ -33,6 +33,9 @@ func (f *Family) SpecTable() string {
 			role += "; optional"
 		}
 		hf := "–"
+		if t.HFFrom != "" {
+			hf = "computed from config.json `" + t.HFFrom + "`"
+		}
 		if t.HF != "" {
 			hf = "`" + strings.ReplaceAll(t.HF, "%d", "N") + "`"
 			switch t.HFLayout {

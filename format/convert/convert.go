@@ -49,6 +49,10 @@ func (t *Tensor) Cols() int { return int(t.Shape[len(t.Shape)-1]) }
 type Model struct {
 	Meta    *format.Metadata
 	Tensors []Tensor
+
+	// Notes are lines for the user about how the source is run: a
+	// sliding window, a capped context, tensors left out.
+	Notes []string
 }
 
 // Options choose the tensor types of the output.

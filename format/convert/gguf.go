@@ -2,6 +2,7 @@ package convert
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/llmap/llmap/format"
@@ -19,7 +20,7 @@ import (
 // alias f's mapping: keep f open until Write returns. path is used in error
 // messages and for the default name.
 func FromGGUF(f *gguf.File, path string) (*Model, error) {
-	meta, err := ggufConfig(f)
+	meta, notes, err := ggufConfig(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -37,9 +38,18 @@ func FromGGUF(f *gguf.File, path string) (*Model, error) {
 	meta = withName(meta, name, fmt.Sprintf("GGUF v%d (%s)", f.Version, baseName(path)))
 
 	m := &Model{Meta: meta}
+	for _, n := range notes {
+		m.Notes = append(m.Notes, path+": "+n)
+	}
+	archName, _ := meta.String(format.KeyArchitecture)
+	fam, _ := arch.Lookup(archName) // ggufConfig checked it
 	hasOutput := false
 	for i := range f.Tensors {
 		ti := &f.Tensors[i]
+		if slices.Contains(fam.GGUFUnused, ti.Name) {
+			m.Notes = append(m.Notes, fmt.Sprintf("%s: tensor %s: not used by llmap, left out", path, ti.Name))
+			continue
+		}
 		typ, err := ti.Type()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
@@ -75,20 +85,21 @@ func baseName(path string) string {
 }
 
 // ggufConfig reads the hyperparameters of a GGUF model of a family llmap
-// runs into llmap metadata keys. GGUF spells them the same way for every
-// family, under the architecture's name: ARCH.embedding_length, ...; the
-// epsilon key depends on the family's norm, and the RoPE keys are read
-// only for families with RoPE.
-func ggufConfig(f *gguf.File) (*format.Metadata, error) {
+// runs into llmap metadata keys, and notes for the user. GGUF spells them
+// the same way for every family, under the architecture's name:
+// ARCH.embedding_length, ...; the epsilon key depends on the family's
+// norm, and the RoPE keys are read only for families with RoPE.
+func ggufConfig(f *gguf.File) (*format.Metadata, []string, error) {
 	name, ok := f.String("general.architecture")
 	if !ok {
-		return nil, fmt.Errorf("metadata general.architecture: missing")
+		return nil, nil, fmt.Errorf("metadata general.architecture: missing")
 	}
 	fam, err := arch.Lookup(name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c := arch.Config{Arch: fam.Name}
+	var notes []string
 	u32 := func(key string, required bool, def uint32) (int, error) {
 		v, ok := f.Uint32(name + "." + key)
 		if !ok {
@@ -110,31 +121,41 @@ func ggufConfig(f *gguf.File) (*format.Metadata, error) {
 		{"context_length", &c.ContextLength},
 	} {
 		if *k.dst, err = u32(k.key, true, 0); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if c.NKVHeads, err = u32("attention.head_count_kv", false, uint32(c.NHeads)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	// The head size is attention.key_length where it is not dim/n_heads
+	// (Qwen 3); llmap's keys and values have the same width.
+	if c.HeadSize, err = u32("attention.key_length", false, 0); err != nil {
+		return nil, nil, err
+	}
+	if v, err := u32("attention.value_length", false, uint32(c.HeadSize)); err != nil {
+		return nil, nil, err
+	} else if v != c.HeadSize {
+		return nil, nil, fmt.Errorf("metadata %s.attention.value_length = %d: keys and values of different widths (key_length %d) are not supported", name, v, c.HeadSize)
+	}
+	c.SetDefaults()
 	epsKey := "attention.layer_norm_rms_epsilon"
 	if fam.Norm == arch.LayerNorm {
 		epsKey = "attention.layer_norm_epsilon"
 	}
 	if c.NormEps, ok = f.Float32(name + "." + epsKey); !ok {
-		return nil, fmt.Errorf("metadata %s.%s: missing", name, epsKey)
+		return nil, nil, fmt.Errorf("metadata %s.%s: missing", name, epsKey)
 	}
 	if fam.Position.RoPE() {
-		if c.RopeBase, ok = f.Float32(name + ".rope.freq_base"); !ok {
-			c.RopeBase = fam.RopeBase
+		if notes, err = ggufRoPE(f, fam, &c); err != nil {
+			return nil, nil, err
 		}
-		if d, ok := f.Uint32(name + ".rope.dimension_count"); ok {
-			if c.NHeads > 0 && int(d) != c.Dim/c.NHeads {
-				return nil, fmt.Errorf("metadata %s.rope.dimension_count = %d: partial RoPE is not supported (head size %d)", name, d, c.Dim/c.NHeads)
-			}
-		}
-		if st, ok := f.String(name + ".rope.scaling.type"); ok && st != "none" {
-			return nil, fmt.Errorf("metadata %s.rope.scaling.type = %q: RoPE scaling is not supported", name, st)
-		}
+	}
+	if w, err := u32("attention.sliding_window", false, 0); err != nil {
+		return nil, nil, err
+	} else if w > 0 && w < c.ContextLength {
+		c.SlidingWindow = w
+		notes = append(notes, fmt.Sprintf("%s.attention.sliding_window %d: each position attends to itself and the %d before it; "+
+			"contexts of up to %d positions are not affected (llmap's default is 2048)", name, w, w-1, w))
 	}
 	// The vocabulary size is the embedding's row count.
 	if t, ok := f.Tensor(format.TensorTokenEmbd); ok && len(t.Dims) == 2 && t.Dims[1] <= arch.MaxSize {
@@ -142,10 +163,51 @@ func ggufConfig(f *gguf.File) (*format.Metadata, error) {
 	} else if toks, ok := f.Strings("tokenizer.ggml.tokens"); ok {
 		c.VocabSize = len(toks)
 	} else {
-		return nil, fmt.Errorf("tensor %s: missing", format.TensorTokenEmbd)
+		return nil, nil, fmt.Errorf("tensor %s: missing", format.TensorTokenEmbd)
 	}
-	c.SetDefaults()
-	return c.Metadata("", ""), nil
+	if err := c.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("metadata: %w", err)
+	}
+	return c.Metadata("", ""), notes, nil
+}
+
+// ggufRoPE reads the RoPE keys of a GGUF file into c: the base, the
+// attention factor, and for LongRoPE families the original context, which
+// caps the context when the file has the (short) frequency divisors.
+// Partial RoPE and the scaling types llmap does not run are refused.
+func ggufRoPE(f *gguf.File, fam *arch.Family, c *arch.Config) (notes []string, err error) {
+	name := fam.Name
+	if c.RopeBase, _ = f.Float32(name + ".rope.freq_base"); c.RopeBase == 0 {
+		c.RopeBase = fam.RopeBase
+	}
+	if d, ok := f.Uint32(name + ".rope.dimension_count"); ok && int(d) != c.HeadSize {
+		return nil, fmt.Errorf("metadata %s.rope.dimension_count = %d: partial RoPE is not supported (head size %d)", name, d, c.HeadSize)
+	}
+	if st, ok := f.String(name + ".rope.scaling.type"); ok && st != "none" {
+		return nil, fmt.Errorf("metadata %s.rope.scaling.type = %q: RoPE scaling of this type is not supported (llmap runs frequency divisors: rope_freqs.weight, LongRoPE factors)", name, st)
+	}
+	if a, ok := f.Float32(name + ".rope.scaling.attn_factor"); ok && a != 1 {
+		c.RopeAttnFactor = a
+	}
+	if !fam.LongRoPE {
+		return nil, nil
+	}
+	divisors := fam.Tensor(arch.RoleRopeFreqs).Name
+	_, scaled := f.Tensor(divisors)
+	orig, ok := f.Uint32(name + ".rope.scaling.original_context_length")
+	switch {
+	case !ok || int(orig) >= c.ContextLength:
+	case !scaled:
+		return nil, fmt.Errorf("metadata %s.context_length %d is longer than rope.scaling.original_context_length %d, but the file has no %s (LongRoPE factors)",
+			name, c.ContextLength, orig, divisors)
+	case orig == 0:
+		return nil, fmt.Errorf("metadata %s.rope.scaling.original_context_length = 0", name)
+	default:
+		notes = append(notes, fmt.Sprintf("LongRoPE: llmap runs the short factors (%s), exact up to the original context of %d positions; "+
+			"the context is capped there (%s.context_length %d needs the long factors)", divisors, orig, name, c.ContextLength))
+		c.ContextLength = int(orig)
+	}
+	return notes, nil
 }
 
 // TokenizerFromGGUF returns the tokenizer of a GGUF file (a model or a

@@ -102,6 +102,9 @@ func OpenHF(dir string, opts HFOptions) (*HF, error) {
 		return nil, err
 	}
 	h.Model.Meta = withName(meta, name, "Hugging Face "+hfArch+" ("+filepath.Base(filepath.Clean(dir))+")")
+	for _, n := range j.Notes() {
+		h.Model.Notes = append(h.Model.Notes, cfgPath+": "+n)
+	}
 	if err := CheckModel(h.Model); err != nil {
 		set.Close()
 		return nil, fmt.Errorf("%s: %w", dir, err)
@@ -118,6 +121,13 @@ func (h *HF) tensors(dir string, fam *arch.Family, c *arch.Config, j *arch.HFCon
 		tied = fam.HF.TiedByDefault
 	}
 	for _, e := range fam.Entries(c) {
+		if v := j.Derived(e.Role); v != nil && e.Layer < 0 {
+			if int64(len(v)) != e.Shape[0] {
+				return fmt.Errorf("%s: tensor %s computed from config.json has %d values, want %d", dir, e.Name, len(v), e.Shape[0])
+			}
+			h.addVector(e.Name, v)
+			continue
+		}
 		if e.HF == "" {
 			if e.Required(c) && e.Role != arch.RoleOutput {
 				return fmt.Errorf("%s: tensor %s: no Hugging Face name known", dir, e.Name)
@@ -207,6 +217,18 @@ func (h *HF) add(name string, src hfTensor) {
 	h.Model.Tensors = append(h.Model.Tensors, Tensor{
 		Name: name, Shape: shape, Raw: src.data, RawType: src.typ,
 		Row: rowDecoder(src.data, src.typ, int(shape[len(shape)-1])),
+	})
+}
+
+// addVector appends the f32 vector v as tensor name.
+func (h *HF) addVector(name string, v []float32) {
+	raw := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(x))
+	}
+	h.Model.Tensors = append(h.Model.Tensors, Tensor{
+		Name: name, Shape: []int64{int64(len(v))}, Raw: raw, RawType: quant.F32,
+		Row: func(_ int, dst []float32) { copy(dst, v) },
 	})
 }
 

@@ -74,7 +74,7 @@ func Synth(name string, c arch.Config, seed uint64) (*Model, error) {
 		id := uint64(len(m.Tensors))
 		t := Tensor{Name: e.Name, Shape: e.Shape}
 		switch e.Role {
-		case arch.RoleAttnNorm, arch.RoleFFNNorm, arch.RoleOutputNorm:
+		case arch.RoleAttnNorm, arch.RoleFFNNorm, arch.RoleOutputNorm, arch.RoleAttnQNorm, arch.RoleAttnKNorm:
 			t.Row = func(_ int, dst []float32) {
 				for i := range dst {
 					dst[i] = 1
