@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/llmap/llmap/format/arch"
 	"github.com/llmap/llmap/format/convert"
 	"github.com/llmap/llmap/format/gguf"
 	"github.com/llmap/llmap/internal/testmodels"
@@ -119,5 +120,83 @@ func TestSharedFamilyLogits(t *testing.T) {
 			}
 		}
 		m.Close()
+	}
+}
+
+// TestFamilyReference converts each family's tiny random checkpoint twice,
+// from its Hugging Face directory and from its GGUF twin (the same numbers,
+// laid out as llama.cpp lays out the family), and checks both against
+// PyTorch's logits at every position (reference_logits.py, Hugging Face
+// semantics). The two conversions must also agree with each other.
+func TestFamilyReference(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		ggufGolden string // when GGUF runs the model differently (Mistral: no window)
+		check      func(hf, gg *arch.Config) bool
+	}{
+		{name: "llama3", check: func(hf, gg *arch.Config) bool { return hf.SharedClassifier && gg.RopeBase == 500000 }},
+		{name: "qwen2", check: func(hf, gg *arch.Config) bool { return hf.Arch == "qwen2" && hf.SharedClassifier }},
+		{name: "qwen3", check: func(hf, gg *arch.Config) bool { return hf.HeadSize == 16 && gg.HeadSize == 16 && hf.QDim() == 64 }},
+		{name: "mistral", ggufGolden: "mistral_gguf_tiny.json",
+			check: func(hf, gg *arch.Config) bool {
+				return hf.SlidingWindow == 8 && gg.SlidingWindow == 0 && hf.HeadSize == 12
+			}},
+		{name: "phi3", check: func(hf, gg *arch.Config) bool {
+			return hf.SlidingWindow == 8 && gg.SlidingWindow == 8 && hf.VocabSize == 64
+		}},
+		{name: "phi35", check: func(hf, gg *arch.Config) bool {
+			return hf.ContextLength == 32 && gg.ContextLength == 32 && hf.RopeAttnFactor > 1.2 && hf.RopeAttnFactor == gg.RopeAttnFactor
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			golden := c.name + "_tiny.json"
+			hfPath := convertHF(t, filepath.Join(referenceDir, "hf-"+c.name+"-tiny"), nil)
+			d := compareReference(t, hfPath, golden, tolExact, true)
+			ggGolden := golden
+			if c.ggufGolden != "" {
+				ggGolden = c.ggufGolden
+			}
+			ggPath := convertGGUF(t, filepath.Join(referenceDir, c.name+"_tiny.gguf"))
+			dg := compareReference(t, ggPath, ggGolden, tolExact, true)
+
+			hf, err := Open(hfPath, Options{Threads: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer hf.Close()
+			gg, err := Open(ggPath, Options{Threads: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer gg.Close()
+			if !c.check(&hf.Config, &gg.Config) {
+				t.Errorf("hyperparameters: Hugging Face %+v, GGUF %+v", hf.Config, gg.Config)
+			}
+			// The same ids through both: equal logits wherever both run the
+			// model the same way (Mistral's GGUF has no window).
+			same := 0.0
+			for _, cs := range readGolden(t, golden).Cases {
+				s1, _ := hf.NewState(0)
+				s2, _ := gg.NewState(0)
+				for pos, tok := range cs.Tokens {
+					a, err := hf.Forward(s1, tok, pos)
+					if err != nil {
+						t.Fatal(err)
+					}
+					b, err := gg.Forward(s2, tok, pos)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if w := hf.Config.SlidingWindow; w > 0 && pos >= w && gg.Config.SlidingWindow != w {
+						continue
+					}
+					same = max(same, maxDiff(a, b))
+				}
+			}
+			t.Logf("%s: max |logit - torch| = %.2g (Hugging Face), %.2g (GGUF); Hugging Face vs GGUF %.2g", c.name, d, dg, same)
+			if same > 1e-5 {
+				t.Errorf("the Hugging Face and GGUF conversions of the same weights differ by %g", same)
+			}
+		})
 	}
 }

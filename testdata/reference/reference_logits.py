@@ -28,6 +28,7 @@ Attention is written out (softmax of masked scores) because Debian's torch
 """
 
 import json
+import math
 import os
 import struct
 import sys
@@ -163,11 +164,14 @@ def read_gguf(path):
 
 # ---------------------------------------------------------------- the models
 
-def causal_attention(q, k, v):
-    """q (nh, T, hs), k/v (nh, T, hs) -> (nh, T, hs)."""
+def causal_attention(q, k, v, window=None):
+    """q (nh, T, hs), k/v (nh, T, hs) -> (nh, T, hs). With a window, query i
+    sees keys i-window+1..i (Hugging Face's sliding-window mask)."""
     T, hs = q.shape[1], q.shape[2]
     scores = q @ k.transpose(1, 2) / hs ** 0.5
     mask = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
+    if window is not None:
+        mask |= torch.tril(torch.ones(T, T, dtype=torch.bool), diagonal=-window)
     scores = scores.masked_fill(mask, float("-inf"))
     return F.softmax(scores, dim=-1) @ v
 
@@ -197,15 +201,26 @@ def rms_norm(x, w, eps):
     return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
 
 
-def rope_rotate_half(x, theta):
-    """Hugging Face LLaMA RoPE: x (nh, T, hs); dimension j pairs with j+hs/2."""
+def default_inv_freq(theta, hs):
+    """The angle per position of each pair of a head: theta^(-2i/hs)."""
+    return 1.0 / theta ** (torch.arange(0, hs, 2, dtype=DT) / hs)
+
+
+def rope_hf(x, inv, scale=1.0):
+    """Hugging Face's RoPE: x (nh, T, hs); dimension j pairs with j+hs/2
+    and turns by pos*inv[j mod hs/2]; cos and sin are multiplied by scale
+    (LongRoPE's attention factor)."""
     nh, T, hs = x.shape
-    inv = 1.0 / theta ** (torch.arange(0, hs, 2, dtype=DT) / hs)
     ang = torch.arange(T, dtype=DT)[:, None] * inv[None, :]
     emb = torch.cat([ang, ang], dim=-1)
     x1, x2 = x[..., : hs // 2], x[..., hs // 2:]
     rot = torch.cat([-x2, x1], dim=-1)
-    return x * emb.cos() + rot * emb.sin()
+    return x * (emb.cos() * scale) + rot * (emb.sin() * scale)
+
+
+def rope_rotate_half(x, theta):
+    """Hugging Face LLaMA RoPE: x (nh, T, hs); dimension j pairs with j+hs/2."""
+    return rope_hf(x, default_inv_freq(theta, x.shape[2]))
 
 
 def rope_interleaved(x, theta):
@@ -313,20 +328,8 @@ def make_llama_tiny(dir):
     gen = torch.Generator().manual_seed(20240602)
     d, nl, nh, nkv, hidden, ctx = 16, 2, 4, 2, 40, 64
     hs = d // nh
-    pieces = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in (9, 10)] + \
-        ["▁"] + list("abcdefghijklmnopqrstuvwxyz") + \
-        ["▁t", "he", "▁the", "in", "▁a", "an", "▁an", "nd", "▁and", "er", "on", "re", "at", "en", "▁s",
-         "▁w", "▁o", "▁i", "ed", "es", "or", "▁c", "is", "▁f", "it", "ar", "ou", "▁b", "▁p", "al"]
+    pieces, ids, merges = spm_toy()
     V = len(pieces)
-    # merges: every split of a multi-character piece into two pieces, ordered
-    # by the piece's position (earlier = higher priority), as HF's converter
-    # orders them by SentencePiece score.
-    ids = {p: i for i, p in enumerate(pieces)}
-    merges = []
-    for p in pieces[6 + 26:]:
-        for i in range(1, len(p)):
-            if p[:i] in ids and p[i:] in ids:
-                merges.append([p[:i], p[i:]])
     r = lambda *s: torch.randn(*s, generator=gen, dtype=torch.float32) * 0.5
     t = {"model.embed_tokens.weight": r(V, d)}
     for l in range(nl):
@@ -350,10 +353,458 @@ def make_llama_tiny(dir):
            "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "bfloat16"}
     with open(os.path.join(dir, "config.json"), "w") as f:
         json.dump(cfg, f, indent=1)
+    write_spm_tokenizer(dir, ids, merges)
+
+
+def spm_toy():
+    """A SentencePiece-style BPE of 62 pieces: <unk>, <s>, </s>, two byte
+    pieces, "▁", the letters and 30 merged pieces. Returns the pieces, their
+    ids and the merges: every split of a multi-character piece into two
+    pieces, ordered by the piece's position (earlier = higher priority), as
+    HF's converter orders them by SentencePiece score."""
+    pieces = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in (9, 10)] + \
+        ["▁"] + list("abcdefghijklmnopqrstuvwxyz") + \
+        ["▁t", "he", "▁the", "in", "▁a", "an", "▁an", "nd", "▁and", "er", "on", "re", "at", "en", "▁s",
+         "▁w", "▁o", "▁i", "ed", "es", "or", "▁c", "is", "▁f", "it", "ar", "ou", "▁b", "▁p", "al"]
+    ids = {p: i for i, p in enumerate(pieces)}
+    merges = []
+    for p in pieces[6 + 26:]:
+        for i in range(1, len(p)):
+            if p[:i] in ids and p[i:] in ids:
+                merges.append([p[:i], p[i:]])
+    return pieces, ids, merges
+
+
+def write_spm_tokenizer(dir, ids, merges):
     tok = {"version": "1.0", "model": {"type": "BPE", "byte_fallback": True, "unk_token": "<unk>",
                                        "vocab": ids, "merges": merges}}
     with open(os.path.join(dir, "tokenizer.json"), "w") as f:
         json.dump(tok, f, ensure_ascii=False, indent=1)
+
+
+# ------------------------------------------------------ families as in 2025
+
+# Tiny random checkpoints of LLaMA 3, Qwen 2, Qwen 3, Mistral and Phi-3,
+# each written twice from the same numbers: a Hugging Face directory
+# (safetensors, config.json, tokenizer files) and a GGUF file laid out as
+# llama.cpp's converter lays out that family (names, q/k row order,
+# metadata keys, RoPE factor tensors). The reference logits are computed
+# from the Hugging Face tensors with Hugging Face's semantics (rotate-half
+# RoPE and its rope_scaling formulas, sliding-window mask), so llmap's
+# Hugging Face import and its GGUF import are both checked against them.
+
+def byte_alphabet():
+    """GPT-2's byte-level alphabet: byte b as one printable character
+    (printable Latin-1 bytes as themselves, the rest as U+0100 onwards)."""
+    printable = set(range(ord("!"), ord("~") + 1)) | set(range(0xA1, 0xAD)) | set(range(0xAE, 0x100))
+    out, n = [], 0
+    for b in range(256):
+        if b in printable:
+            out.append(chr(b))
+        else:
+            out.append(chr(256 + n))
+            n += 1
+    return out
+
+
+def bpe_toy(specials):
+    """A byte-level BPE: the 256 byte tokens (id = byte), 15 merges, then
+    the special tokens. Returns the tokens and the merges."""
+    merges = [("Ġ", "t"), ("h", "e"), ("Ġt", "he"), ("i", "n"), ("a", "n"), ("e", "r"), ("o", "n"), ("Ġ", "a"),
+              ("r", "e"), ("Ġ", "s"), ("o", "u"), ("a", "t"), ("e", "n"), ("i", "t"), ("Ġ", "w")]
+    tokens = byte_alphabet() + [a + b for a, b in merges] + specials
+    return tokens, merges
+
+
+def write_bpe_tokenizer(dir, models, like, tokens, merges, specials, tok_config):
+    """tokenizer.json with the pre-tokenizer, normalizer, post-processor
+    and decoder of the real tokenizer.json of `like` (llama3 or qwen3 in
+    MODELS_DIR/hf-tokenizers), and tokenizer_config.json."""
+    real = json.load(open(os.path.join(models, "hf-tokenizers", like, "tokenizer.json")))
+    n = len(tokens) - len(specials)
+    model = {k: v for k, v in real["model"].items() if k not in ("vocab", "merges")}
+    model["vocab"] = {t: i for i, t in enumerate(tokens[:n])}
+    model["merges"] = [a + " " + b for a, b in merges]
+    tj = {"version": "1.0", "truncation": None, "padding": None,
+          "added_tokens": [{"id": n + i, "content": s, "single_word": False, "lstrip": False, "rstrip": False,
+                            "normalized": False, "special": True} for i, s in enumerate(specials)],
+          "normalizer": real["normalizer"], "pre_tokenizer": real["pre_tokenizer"],
+          "post_processor": real["post_processor"], "decoder": real["decoder"], "model": model}
+    with open(os.path.join(dir, "tokenizer.json"), "w") as f:
+        json.dump(tj, f, ensure_ascii=False, indent=1)
+    with open(os.path.join(dir, "tokenizer_config.json"), "w") as f:
+        json.dump(tok_config, f, indent=1)
+
+
+def write_gguf(path, kvs, tensors):
+    """A GGUF v3 file. kvs: (key, kind, value), kind u32, i32, f32, bool,
+    str, or [kind] for an array; tensors: (name, float64 tensor outermost
+    first, ggml type: 0 F32, 1 F16, 30 BF16), data aligned to 32 bytes."""
+    codes = {"u32": (4, "<I"), "i32": (5, "<i"), "f32": (6, "<f"), "bool": (7, "<?")}
+
+    def s(x):
+        b = x.encode("utf-8")
+        return struct.pack("<Q", len(b)) + b
+
+    def val(kind, v):
+        if kind == "str":
+            return s(v)
+        return struct.pack(codes[kind][1], v)
+
+    def code(kind):
+        return 8 if kind == "str" else codes[kind][0]
+
+    out = [b"GGUF", struct.pack("<IQQ", 3, len(tensors), len(kvs))]
+    for key, kind, v in kvs:
+        out.append(s(key))
+        if isinstance(kind, list):
+            out.append(struct.pack("<IIQ", 9, code(kind[0]), len(v)))
+            out.extend(val(kind[0], x) for x in v)
+        else:
+            out.append(struct.pack("<I", code(kind)) + val(kind, v))
+    blobs, off = [], 0
+    for name, t, typ in tensors:
+        if typ == 0:
+            raw = t.to(torch.float32).numpy().astype("<f4").tobytes()
+        elif typ == 1:
+            raw = as_f16(t).astype("<f2").tobytes()
+        else:
+            raw = as_bf16_bits(t).astype("<u2").tobytes()
+        out.append(s(name) + struct.pack("<I", t.dim()) + b"".join(struct.pack("<Q", d) for d in reversed(t.shape)))
+        out.append(struct.pack("<IQ", typ, off))
+        blobs.append(raw)
+        off += (len(raw) + 31) // 32 * 32
+    head = b"".join(out)
+    head += b"\0" * ((32 - len(head) % 32) % 32)
+    with open(path, "wb") as f:
+        f.write(head)
+        for raw in blobs:
+            f.write(raw + b"\0" * ((32 - len(raw) % 32) % 32))
+
+
+def llama3_inv_freq(theta, hs, rs):
+    """Hugging Face's rope_type "llama3": the default frequencies, divided by
+    factor where the wavelength exceeds original/low_freq_factor, blended
+    between the two where it lies between original/high_freq_factor and
+    original/low_freq_factor."""
+    inv = default_inv_freq(theta, hs)
+    factor, low, high = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"]
+    orig = rs["original_max_position_embeddings"]
+    wavelen = 2 * math.pi / inv
+    scaled = torch.where(wavelen > orig / low, inv / factor, inv)
+    smooth = (orig / wavelen - low) / (high - low)
+    blended = (1 - smooth) * scaled / factor + smooth * scaled
+    medium = (wavelen >= orig / high) & (wavelen <= orig / low)
+    return torch.where(medium, blended, scaled)
+
+
+def llama3_rope_freqs(theta, hs, rs):
+    """llama.cpp's rope_freqs.weight for the same scaling: one divisor of
+    each pair's frequency (1, factor, or the blend's inverse)."""
+    factor, low, high = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"]
+    orig = rs["original_max_position_embeddings"]
+    out = []
+    for i in range(hs // 2):
+        wavelen = 2 * math.pi * theta ** (2 * i / hs)
+        if wavelen < orig / high:
+            out.append(1.0)
+        elif wavelen > orig / low:
+            out.append(factor)
+        else:
+            sm = (orig / wavelen - low) / (high - low)
+            out.append(1 / ((1 - sm) / factor + sm))
+    return torch.tensor(out, dtype=DT)
+
+
+def decoder_logits(w, c, tokens):
+    """A LLaMA-like decoder with Hugging Face's tensor names: RMSNorm, q/k/v
+    (fused qkv_proj for Phi-3, biases for Qwen 2, per-head q_norm/k_norm
+    for Qwen 3), rotate-half RoPE with c["inv_freq"] and c["rope_scale"],
+    grouped-query causal attention (c["window"]: sliding window or None),
+    SwiGLU (fused gate_up_proj for Phi-3), tied or untied lm_head."""
+    nh, nkv, hd, eps = c["n_heads"], c["n_kv_heads"], c["head_dim"], c["eps"]
+    T = len(tokens)
+    x = w["model.embed_tokens.weight"][tokens]
+    for l in range(c["n_layers"]):
+        p = f"model.layers.{l}."
+        h = rms_norm(x, w[p + "input_layernorm.weight"], eps)
+        if p + "self_attn.qkv_proj.weight" in w:
+            q, k, v = (h @ w[p + "self_attn.qkv_proj.weight"].T).split([nh * hd, nkv * hd, nkv * hd], dim=1)
+        else:
+            q, k, v = (h @ w[p + f"self_attn.{n}_proj.weight"].T + w.get(p + f"self_attn.{n}_proj.bias", 0)
+                       for n in "qkv")
+        q, k, v = q.reshape(T, nh, hd), k.reshape(T, nkv, hd), v.reshape(T, nkv, hd)
+        if p + "self_attn.q_norm.weight" in w:
+            q = rms_norm(q, w[p + "self_attn.q_norm.weight"], eps)
+            k = rms_norm(k, w[p + "self_attn.k_norm.weight"], eps)
+        q, k, v = q.transpose(0, 1), k.transpose(0, 1), v.transpose(0, 1)
+        q, k = rope_hf(q, c["inv_freq"], c["rope_scale"]), rope_hf(k, c["inv_freq"], c["rope_scale"])
+        k = k.repeat_interleave(nh // nkv, dim=0)
+        v = v.repeat_interleave(nh // nkv, dim=0)
+        a = causal_attention(q, k, v, c["window"]).transpose(0, 1).reshape(T, nh * hd)
+        x = x + a @ w[p + "self_attn.o_proj.weight"].T
+        h = rms_norm(x, w[p + "post_attention_layernorm.weight"], eps)
+        if p + "mlp.gate_up_proj.weight" in w:
+            gate, up = (h @ w[p + "mlp.gate_up_proj.weight"].T).chunk(2, dim=-1)
+        else:
+            gate, up = h @ w[p + "mlp.gate_proj.weight"].T, h @ w[p + "mlp.up_proj.weight"].T
+        x = x + (F.silu(gate) * up) @ w[p + "mlp.down_proj.weight"].T
+    x = rms_norm(x, w["model.norm.weight"], eps)
+    return x @ w.get("lm_head.weight", w["model.embed_tokens.weight"]).T
+
+
+# GGUF names of the Hugging Face tensors (llama.cpp's tensor map).
+GGUF_NAMES = {"input_layernorm.weight": "attn_norm.weight", "post_attention_layernorm.weight": "ffn_norm.weight",
+              "self_attn.o_proj.weight": "attn_output.weight", "self_attn.qkv_proj.weight": "attn_qkv.weight",
+              "self_attn.q_norm.weight": "attn_q_norm.weight", "self_attn.k_norm.weight": "attn_k_norm.weight",
+              "mlp.gate_proj.weight": "ffn_gate.weight", "mlp.up_proj.weight": "ffn_up.weight",
+              "mlp.down_proj.weight": "ffn_down.weight", "mlp.gate_up_proj.weight": "ffn_up.weight"}
+for _n in "qkv":
+    GGUF_NAMES[f"self_attn.{_n}_proj.weight"] = f"attn_{_n}.weight"
+    GGUF_NAMES[f"self_attn.{_n}_proj.bias"] = f"attn_{_n}.bias"
+
+
+def interleave_rows(t, hd):
+    """llama.cpp's q/k order for GGUF llama: within each head, row 2i is
+    Hugging Face's row i and row 2i+1 its row i+hd/2."""
+    heads = t.reshape(-1, 2, hd // 2, t.shape[1])
+    return heads.transpose(1, 2).reshape(t.shape)
+
+
+def gguf_tensors(w, arch, hd, typ):
+    """The Hugging Face tensors under GGUF names, matrices in typ and
+    vectors in F32, q/k rows interleaved for llama."""
+    out = []
+    for name, t in w.items():
+        if name == "model.embed_tokens.weight":
+            g = "token_embd.weight"
+        elif name == "model.norm.weight":
+            g = "output_norm.weight"
+        elif name == "lm_head.weight":
+            g = "output.weight"
+        else:
+            _, _, l, rest = name.split(".", 3)
+            g = f"blk.{l}.{GGUF_NAMES[rest]}"
+            if arch == "llama" and rest in ("self_attn.q_proj.weight", "self_attn.k_proj.weight"):
+                t = interleave_rows(t, hd)
+        out.append((g, t, typ if t.dim() == 2 else 0))
+    return out
+
+
+def gguf_bpe_vocab(pre, tokens, specials, bos, eos, add_bos):
+    n = len(tokens) - len(specials)
+    merges = bpe_toy(specials)[1]
+    return [("tokenizer.ggml.model", "str", "gpt2"), ("tokenizer.ggml.pre", "str", pre),
+            ("tokenizer.ggml.tokens", ["str"], tokens),
+            ("tokenizer.ggml.token_type", ["i32"], [1] * n + [3] * len(specials)),
+            ("tokenizer.ggml.merges", ["str"], [a + " " + b for a, b in merges]),
+            ("tokenizer.ggml.bos_token_id", "u32", bos), ("tokenizer.ggml.eos_token_id", "u32", eos),
+            ("tokenizer.ggml.add_bos_token", "bool", add_bos)]
+
+
+def gguf_spm_vocab(pieces, merges, vocab_size):
+    """The SentencePiece toy as llama.cpp writes it: scores minus the rank
+    of the first merge that makes a piece, types unknown/control/byte/
+    normal, and [PADn] pieces (unused) up to the model's vocabulary."""
+    rank = {}
+    for i, (a, b) in enumerate(merges):
+        rank.setdefault(a + b, i)
+    types = [2, 3, 3, 6, 6] + [1] * (len(pieces) - 5)
+    pad = [f"[PAD{i}]" for i in range(len(pieces), vocab_size)]
+    return [("tokenizer.ggml.model", "str", "llama"), ("tokenizer.ggml.tokens", ["str"], pieces + pad),
+            ("tokenizer.ggml.scores", ["f32"], [-float(rank.get(p, -0.0)) for p in pieces] + [-10000.0] * len(pad)),
+            ("tokenizer.ggml.token_type", ["i32"], types + [5] * len(pad)),
+            ("tokenizer.ggml.bos_token_id", "u32", 1), ("tokenizer.ggml.eos_token_id", "u32", 2),
+            ("tokenizer.ggml.add_bos_token", "bool", True)]
+
+
+def gguf_hparams(arch, cfg, hd):
+    a = arch
+    kv = [("general.architecture", "str", a), ("general.name", "str", cfg["name"]),
+          (a + ".context_length", "u32", cfg["max_position_embeddings"]),
+          (a + ".embedding_length", "u32", cfg["hidden_size"]),
+          (a + ".block_count", "u32", cfg["num_hidden_layers"]),
+          (a + ".feed_forward_length", "u32", cfg["intermediate_size"]),
+          (a + ".attention.head_count", "u32", cfg["num_attention_heads"]),
+          (a + ".attention.head_count_kv", "u32", cfg["num_key_value_heads"]),
+          (a + ".attention.layer_norm_rms_epsilon", "f32", cfg["rms_norm_eps"]),
+          (a + ".rope.freq_base", "f32", cfg["rope_theta"]), (a + ".rope.dimension_count", "u32", hd)]
+    if "head_dim" in cfg:
+        kv += [(a + ".attention.key_length", "u32", hd), (a + ".attention.value_length", "u32", hd)]
+    return kv
+
+
+def make_family(dir, spec, rnd):
+    """Writes the Hugging Face directory of spec (random weights from rnd)
+    and returns its tensors as float64 after rounding to the stored dtype."""
+    cfg = spec["config"]
+    d, nl, nh, nkv = cfg["hidden_size"], cfg["num_hidden_layers"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
+    hd, hidden, V = cfg.get("head_dim", d // nh), cfg["intermediate_size"], cfg["vocab_size"]
+    r = lambda *s: torch.randn(*s, generator=rnd, dtype=torch.float32) * 0.35
+    t = {"model.embed_tokens.weight": r(V, d)}
+    for l in range(nl):
+        p = f"model.layers.{l}."
+        t[p + "input_layernorm.weight"] = 1 + r(d) * 0.2
+        if spec.get("fused"):
+            t[p + "self_attn.qkv_proj.weight"] = r((nh + 2 * nkv) * hd, d)
+        else:
+            t[p + "self_attn.q_proj.weight"] = r(nh * hd, d)
+            t[p + "self_attn.k_proj.weight"] = r(nkv * hd, d)
+            t[p + "self_attn.v_proj.weight"] = r(nkv * hd, d)
+        if spec.get("bias"):
+            for n, rows in (("q", nh * hd), ("k", nkv * hd), ("v", nkv * hd)):
+                t[p + f"self_attn.{n}_proj.bias"] = r(rows)
+        if spec.get("qk_norm"):
+            t[p + "self_attn.q_norm.weight"] = 1 + r(hd) * 0.4
+            t[p + "self_attn.k_norm.weight"] = 1 + r(hd) * 0.4
+        t[p + "self_attn.o_proj.weight"] = r(d, nh * hd)
+        t[p + "post_attention_layernorm.weight"] = 1 + r(d) * 0.2
+        if spec.get("fused"):
+            t[p + "mlp.gate_up_proj.weight"] = r(2 * hidden, d)
+        else:
+            t[p + "mlp.gate_proj.weight"] = r(hidden, d)
+            t[p + "mlp.up_proj.weight"] = r(hidden, d)
+        t[p + "mlp.down_proj.weight"] = r(d, hidden)
+    t["model.norm.weight"] = 1 + r(d) * 0.2
+    if not cfg["tie_word_embeddings"]:
+        t["lm_head.weight"] = r(V, d)
+    os.makedirs(dir, exist_ok=True)
+    dt = {"float16": "F16", "bfloat16": "BF16"}[cfg["torch_dtype"]]
+    bits = as_f16 if dt == "F16" else as_bf16_bits
+    write_safetensors(os.path.join(dir, "model.safetensors"), [(k, dt, bits(v)) for k, v in t.items()])
+    with open(os.path.join(dir, "config.json"), "w") as f:
+        json.dump({k: v for k, v in cfg.items() if k != "name"}, f, indent=1)
+    return read_safetensors(os.path.join(dir, "model.safetensors"))
+
+
+def families(models):
+    """The family checkpoints, their GGUF twins and reference logits."""
+    bpe_l3 = ["<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>"]
+    bpe_qw = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    n_bpe = 256 + 15 + 3
+    pieces, spm_ids, spm_merges = spm_toy()
+    common = lambda **kw: {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
+                           "num_key_value_heads": 2, "intermediate_size": 64, "hidden_act": "silu", **kw}
+    specs = [
+        # LLaMA 3.2-style: θ 500000, rope_scaling llama3 with the original
+        # context small enough that the 8 pairs of a 16-wide head cover all
+        # three regimes (kept, blended, slowed), tied embeddings, BF16.
+        {"name": "llama3", "arch": "llama", "seed": 20250101, "tok": "llama3", "prompt": 40,
+         "config": common(architectures=["LlamaForCausalLM"], model_type="llama", num_attention_heads=2,
+                          num_key_value_heads=1, max_position_embeddings=128, rms_norm_eps=1e-5,
+                          rope_theta=500000.0, rope_scaling={"factor": 8.0, "low_freq_factor": 1.0,
+                                                             "high_freq_factor": 4.0,
+                                                             "original_max_position_embeddings": 64,
+                                                             "rope_type": "llama3"},
+                          tie_word_embeddings=True, vocab_size=n_bpe, bos_token_id=n_bpe - 3,
+                          eos_token_id=n_bpe - 2, torch_dtype="bfloat16")},
+        # Qwen 2.5-style: q/k/v biases, θ 1e6, tied, F16.
+        {"name": "qwen2", "arch": "qwen2", "seed": 20250102, "tok": "qwen3", "bias": True, "prompt": 40,
+         "config": common(architectures=["Qwen2ForCausalLM"], model_type="qwen2", max_position_embeddings=128,
+                          rms_norm_eps=1e-6, rope_theta=1000000.0, tie_word_embeddings=True, use_sliding_window=False,
+                          sliding_window=32, max_window_layers=2, vocab_size=n_bpe, bos_token_id=n_bpe - 3,
+                          eos_token_id=n_bpe - 1, torch_dtype="float16")},
+        # Qwen 3-style: q/k head norms, head_dim 16 (q_dim 64 > hidden 32),
+        # untied, BF16.
+        {"name": "qwen3", "arch": "qwen3", "seed": 20250103, "tok": "qwen3", "qk_norm": True, "prompt": 40,
+         "config": common(architectures=["Qwen3ForCausalLM"], model_type="qwen3", head_dim=16,
+                          max_position_embeddings=128, rms_norm_eps=1e-6, rope_theta=1000000.0,
+                          tie_word_embeddings=False, attention_bias=False, use_sliding_window=False,
+                          vocab_size=n_bpe, bos_token_id=n_bpe - 3, eos_token_id=n_bpe - 1, torch_dtype="bfloat16")},
+        # Mistral v0.1-style with a window of 8 (v0.1 has 4096) and a
+        # head_dim of 12 that is not hidden/heads (as Mistral NeMo has),
+        # untied, F16. GGUF "llama" files carry no window.
+        {"name": "mistral", "arch": "llama", "seed": 20250104, "tok": "spm", "prompt": 24,
+         "config": common(architectures=["MistralForCausalLM"], model_type="mistral", head_dim=12,
+                          max_position_embeddings=64, rms_norm_eps=1e-5, rope_theta=10000.0, sliding_window=8,
+                          tie_word_embeddings=False, vocab_size=len(pieces), bos_token_id=1, eos_token_id=2,
+                          torch_dtype="float16")},
+        # Phi-3 mini 4k-style: fused qkv and gate_up, sliding window (2047
+        # in the real model; 8 here), embeddings padded past the tokenizer
+        # (32064 for 32011 in the real model), F16.
+        {"name": "phi3", "arch": "phi3", "seed": 20250105, "tok": "spm", "fused": True, "prompt": 24,
+         "config": common(architectures=["Phi3ForCausalLM"], model_type="phi3", intermediate_size=48,
+                          max_position_embeddings=64, original_max_position_embeddings=64, rms_norm_eps=1e-5,
+                          rope_theta=10000.0, rope_scaling=None, sliding_window=8, tie_word_embeddings=False,
+                          vocab_size=64, bos_token_id=1, eos_token_id=2, torch_dtype="float16")},
+        # Phi-3.5 mini-style: LongRoPE (short and long factors, attention
+        # factor from max/original = 256/32), MHA, BF16. llmap runs it up to
+        # the original 32 positions, with the short factors.
+        {"name": "phi35", "arch": "phi3", "seed": 20250106, "tok": "spm", "fused": True, "prompt": 30,
+         "config": common(architectures=["Phi3ForCausalLM"], model_type="phi3", num_key_value_heads=4,
+                          max_position_embeddings=256, original_max_position_embeddings=32, rms_norm_eps=1e-5,
+                          rope_theta=10000.0, sliding_window=256, tie_word_embeddings=False, vocab_size=64,
+                          bos_token_id=1, eos_token_id=2, torch_dtype="bfloat16")},
+    ]
+    # Phi-3.5's factors: random but fixed, between 1 and 5 as the real ones.
+    g = torch.Generator().manual_seed(20250107)
+    specs[5]["config"]["rope_scaling"] = {
+        "type": "longrope",
+        "short_factor": [round(1 + 2 * float(v), 4) for v in torch.rand(4, generator=g, dtype=DT)],
+        "long_factor": [round(1 + 4 * float(v), 4) for v in torch.rand(4, generator=g, dtype=DT)]}
+
+    for spec in specs:
+        cfg, name = spec["config"], spec["name"]
+        cfg["name"] = f"{name}-tiny"
+        dir = os.path.join(HERE, f"hf-{name}-tiny")
+        w = make_family(dir, spec, torch.Generator().manual_seed(spec["seed"]))
+        d, nh = cfg["hidden_size"], cfg["num_attention_heads"]
+        hd = cfg.get("head_dim", d // nh)
+        theta, V = cfg["rope_theta"], cfg["vocab_size"]
+
+        # tokenizers
+        if spec["tok"] == "spm":
+            write_spm_tokenizer(dir, spm_ids, spm_merges)
+            vocab = gguf_spm_vocab(pieces, spm_merges, V)
+        else:
+            specials = bpe_l3 if spec["tok"] == "llama3" else bpe_qw
+            tokens, merges = bpe_toy(specials)
+            if spec["tok"] == "llama3":
+                tc = {"bos_token": specials[0], "eos_token": specials[1], "tokenizer_class": "PreTrainedTokenizerFast"}
+                vocab = gguf_bpe_vocab("llama-bpe", tokens, specials, V - 3, V - 2, True)
+            else:
+                tc = {"add_bos_token": False, "bos_token": None, "eos_token": specials[2],
+                      "tokenizer_class": "Qwen2Tokenizer"}
+                vocab = gguf_bpe_vocab("qwen2", tokens, specials, V - 3, V - 1, False)
+            write_bpe_tokenizer(dir, models, spec["tok"], tokens, merges, specials, tc)
+
+        # the RoPE of the Hugging Face model, and what GGUF carries for it
+        c = {"n_heads": nh, "n_kv_heads": cfg["num_key_value_heads"], "head_dim": hd, "eps": cfg["rms_norm_eps"],
+             "n_layers": cfg["num_hidden_layers"], "inv_freq": default_inv_freq(theta, hd), "rope_scale": 1.0,
+             "window": None}
+        kvs = gguf_hparams(spec["arch"], cfg, hd)
+        extra = []
+        rs = cfg.get("rope_scaling")
+        if rs and rs.get("rope_type") == "llama3":
+            c["inv_freq"] = llama3_inv_freq(theta, hd, rs)
+            extra.append(("rope_freqs.weight", llama3_rope_freqs(theta, hd, rs), 0))
+        if rs and rs.get("type") == "longrope":
+            orig = cfg["original_max_position_embeddings"]
+            scale = cfg["max_position_embeddings"] / orig
+            c["rope_scale"] = math.sqrt(1 + math.log(scale) / math.log(orig))
+            c["inv_freq"] = 1.0 / (torch.tensor(rs["short_factor"], dtype=DT) * theta ** (torch.arange(0, hd, 2, dtype=DT) / hd))
+            extra += [("rope_factors_long.weight", torch.tensor(rs["long_factor"], dtype=DT), 0),
+                      ("rope_factors_short.weight", torch.tensor(rs["short_factor"], dtype=DT), 0)]
+            kvs.append(("phi3.rope.scaling.attn_factor", "f32", c["rope_scale"]))
+        if spec["arch"] == "phi3":
+            kvs += [("phi3.rope.scaling.original_context_length", "u32", cfg["original_max_position_embeddings"]),
+                    ("phi3.attention.sliding_window", "u32", cfg["sliding_window"])]
+        window = cfg.get("sliding_window") if spec["arch"] != "qwen2" else None
+        if window and window < cfg["max_position_embeddings"]:
+            c["window"] = window
+        typ = 1 if cfg["torch_dtype"] == "float16" else 30
+        write_gguf(os.path.join(HERE, f"{name}_tiny.gguf"), kvs + vocab, extra + gguf_tensors(w, spec["arch"], hd, typ))
+
+        prompts = PROMPTS + [[(7 * i + 3) % 60 for i in range(spec["prompt"])]]
+        label = f"{cfg['architectures'][0]}, {cfg['torch_dtype']}"
+        stride = 5 if V > 100 else 2
+        golden(os.path.join(HERE, f"{name}_tiny.json"), f"hf-{name}-tiny", label,
+               [(p, decoder_logits(w, c, p)) for p in prompts], stride=stride)
+        if spec["arch"] == "llama" and c["window"]:
+            # GGUF llama has no window: its reference attends to everything.
+            c["window"] = None
+            golden(os.path.join(HERE, f"{name}_gguf_tiny.json"), f"{name}_tiny.gguf", label + ", no sliding window",
+                   [(p, decoder_logits(w, c, p)) for p in prompts], stride=stride)
 
 
 def main():
@@ -412,6 +863,10 @@ def main():
     prompts = [[1], [1, 15043, 3186, 29991], [1, 450, 4996, 17354, 1701, 29916, 432, 17204, 975, 278]]
     golden(os.path.join(HERE, "llama_gguf_tiny.json"), "llama-2-tiny-random.gguf", "GGUF v3 llama, F16",
            [(p, llama_logits(roles, c, p, rope_interleaved)) for p in prompts], stride=125)
+
+    # 5. LLaMA 3, Qwen 2, Qwen 3, Mistral, Phi-3 and Phi-3.5: Hugging Face
+    # directories and GGUF files of the same random weights.
+    families(models)
 
 
 if __name__ == "__main__":
