@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -97,5 +98,90 @@ func TestConvertUnknownFamily(t *testing.T) {
 		if _, err := os.Stat(out); err == nil {
 			t.Fatalf("%s: a failed conversion left a file at the output path", in)
 		}
+	}
+}
+
+// TestConvertBadFamilyHyperparameters: GGUF hyperparameters of the new
+// families that llmap cannot run as they say get one line naming the file
+// and the key, and nothing is written; a RoPE divisor that is not a
+// positive number is refused when the model is opened.
+func TestConvertBadFamilyHyperparameters(t *testing.T) {
+	dir := t.TempDir()
+	kvs, ts := tinyGGUF()
+	with := func(name string, extra []ggufKV, tensors []ggufTensor) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, buildGGUF(append(slices.Clone(kvs), extra...), tensors), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// A phi3 file: fused qkv (96 rows) and gate/up (64 rows), 2 heads of 16.
+	phi3 := func(name string, extra []ggufKV, tensors ...ggufTensor) string {
+		k := []ggufKV{{"general.architecture", 8, "phi3"}}
+		for _, kv := range kvs[1:] {
+			kv.key = strings.Replace(kv.key, "llama.", "phi3.", 1)
+			k = append(k, kv)
+		}
+		for _, kv := range extra {
+			if i := slices.IndexFunc(k, func(x ggufKV) bool { return x.key == kv.key }); i >= 0 {
+				k[i] = kv
+			} else {
+				k = append(k, kv)
+			}
+		}
+		vec := func(n int) []byte { return make([]byte, 4*n) }
+		ts := []ggufTensor{{"token_embd.weight", []uint64{32, 4}, 0, vec(128)}, {"output_norm.weight", []uint64{32}, 0, vec(32)},
+			{"blk.0.attn_norm.weight", []uint64{32}, 0, vec(32)}, {"blk.0.ffn_norm.weight", []uint64{32}, 0, vec(32)},
+			{"blk.0.attn_qkv.weight", []uint64{32, 96}, 0, vec(32 * 96)}, {"blk.0.attn_output.weight", []uint64{32, 32}, 0, vec(1024)},
+			{"blk.0.ffn_up.weight", []uint64{32, 64}, 0, vec(2048)}, {"blk.0.ffn_down.weight", []uint64{32, 32}, 0, vec(1024)}}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, buildGGUF(k, append(ts, tensors...)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	longCtx := []ggufKV{{"phi3.context_length", 4, uint32(256)}, {"phi3.rope.scaling.original_context_length", 4, uint32(16)}}
+	out := filepath.Join(dir, "out.llmap")
+	for _, c := range []struct {
+		input string
+		want  []string
+	}{
+		{with("kv.gguf", []ggufKV{{"llama.attention.key_length", 4, uint32(16)}, {"llama.attention.value_length", 4, uint32(8)}}, ts),
+			[]string{"kv.gguf", "llama.attention.value_length = 8", "key_length 16"}},
+		{with("partial.gguf", []ggufKV{{"llama.rope.dimension_count", 4, uint32(8)}}, ts),
+			[]string{"partial.gguf", "llama.rope.dimension_count = 8", "partial RoPE"}},
+		{with("linear.gguf", []ggufKV{{"llama.rope.scaling.type", 8, "linear"}}, ts),
+			[]string{"linear.gguf", `llama.rope.scaling.type = "linear"`, "not supported"}},
+		{with("factor.gguf", []ggufKV{{"llama.rope.scaling.attn_factor", 6, float32(math.NaN())}}, ts),
+			[]string{"factor.gguf", "rope_attn_factor NaN"}},
+		{with("freqs.gguf", nil, append(slices.Clone(ts), ggufTensor{"rope_freqs.weight", []uint64{4}, 0, make([]byte, 16)})),
+			[]string{"freqs.gguf", "rope_freqs.weight", "shape [4], want [8]"}},
+		{phi3("nofactors.gguf", longCtx),
+			[]string{"nofactors.gguf", "phi3.context_length 256", "original_context_length 16", "rope_factors_short.weight"}},
+	} {
+		stderr := expectUserError(t, []string{"convert", "-o", out, c.input}, c.want...)
+		t.Log(strings.TrimSpace(stderr))
+		if _, err := os.Stat(out); err == nil {
+			t.Fatalf("%s: a failed conversion left a file at the output path", c.input)
+		}
+	}
+
+	// Divisors of zero convert (a tensor is a tensor) but do not open.
+	zero := with("zero.gguf", nil, append(slices.Clone(ts), ggufTensor{"rope_freqs.weight", []uint64{8}, 0, make([]byte, 32)}))
+	if _, stderr, code := llmap(t, "convert", "-o", out, zero); code != 0 {
+		t.Fatalf("convert: %s", stderr)
+	}
+	expectUserError(t, []string{"run", out, "-n", "1"}, "out.llmap", "rope_freqs.weight", "divisor 0 of pair 0")
+
+	// LongRoPE with its factors: the context is capped at the original 16.
+	ok := phi3("phi3.gguf", longCtx, ggufTensor{"rope_factors_short.weight", []uint64{8}, 0, f32Bytes([]float32{1, 1, 2, 2, 3, 3, 4, 4})},
+		ggufTensor{"rope_factors_long.weight", []uint64{8}, 0, f32Bytes([]float32{1, 2, 3, 4, 5, 6, 7, 8})})
+	os.Remove(out)
+	if _, stderr, code := llmap(t, "convert", "-o", out, ok); code != 0 || !strings.Contains(stderr, "capped") {
+		t.Fatalf("convert: exit %d, %s", code, stderr)
+	}
+	stdout, _, _ := llmap(t, "inspect", out)
+	if !strings.Contains(stdout, "model.context_length     u32       16") || strings.Contains(stdout, "rope_factors_long") {
+		t.Errorf("inspect: %s", stdout)
 	}
 }
