@@ -39,11 +39,18 @@ conversion has finished; a failed conversion leaves nothing behind.
 Input formats (--from auto detects them):
   llama2c  llama2.c checkpoints (legacy version 0, and version 1 fp32 /
            version 2 int8 exports) with their tokenizer.bin
-  gguf     GGUF v3 files of the llama and gpt2 architectures; f32, f16,
-           bf16, q8_0 and q4_0 tensors are copied without requantising
+  gguf     GGUF v3 files of the llama (LLaMA 1-3, Mistral), qwen2, qwen3,
+           phi3 and gpt2 architectures; f32, f16, bf16, q8_0 and q4_0
+           tensors are copied without requantising
   hf       Hugging Face model directories (config.json, model.safetensors
            or shards with model.safetensors.index.json, tokenizer files):
-           GPT2LMHeadModel, GPT2Model and LlamaForCausalLM, F32/F16/BF16
+           LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM,
+           Qwen3ForCausalLM, Phi3ForCausalLM, GPT2LMHeadModel, GPT2Model;
+           F32/F16/BF16
+
+Lines starting 'llmap convert:' before the conversion say how the model
+will run where that is worth knowing: a sliding window, a context capped at
+LongRoPE's original length, tensors left out.
 
 Without --quant, tensors keep their stored type; tensors that must be
 rearranged on import (GPT-2's transposed Conv1D weights, LLaMA's RoPE-permuted
