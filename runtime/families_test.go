@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/llmap/llmap/format/arch"
@@ -66,11 +67,12 @@ func convertGGUF(t *testing.T, src string) string {
 }
 
 // TestSharedFamilyLogits converts the F16 GGUF files of LLaMA 3 (RoPE θ
-// 500000, rope_freqs.weight, tied output) and Qwen 2 (q/k/v biases, NeoX
-// RoPE) and runs the ids of expected.json: the last position's logits must
-// be within tolSharedExact of the exact ones, through Forward one position
-// at a time and through Prefill. The distance to llama.cpp's logits is
-// logged.
+// 500000, rope_freqs.weight, tied output, BOS) and Qwen 2 (q/k/v biases,
+// NeoX RoPE, no BOS), tokenises each prompt's text with the converted
+// model's tokenizer (the ids must be expected.json's, BOS included) and
+// runs them: the last position's logits must be within tolSharedExact of
+// the exact ones, through Forward one position at a time and through
+// Prefill. The distance to llama.cpp's logits is logged.
 func TestSharedFamilyLogits(t *testing.T) {
 	for _, dir := range []string{"llama3-random", "qwen2-random"} {
 		exp := testmodels.Path(t, dir+"/expected.json")
@@ -93,12 +95,16 @@ func TestSharedFamilyLogits(t *testing.T) {
 			if len(exact) != m.Config.VocabSize || len(llamaCpp) != m.Config.VocabSize {
 				t.Fatalf("%s: %d and %d reference logits for a vocabulary of %d", dir, len(exact), len(llamaCpp), m.Config.VocabSize)
 			}
+			ids := m.Tokenizer.Encode(p.Text, true)
+			if !slices.Equal(ids, p.IDs) {
+				t.Fatalf("%s: %q tokenises to %v, want %v", sp.Model, p.Text, ids, p.IDs)
+			}
 			s, err := m.NewState(0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var logits []float32
-			for pos, id := range p.IDs {
+			for pos, id := range ids {
 				if logits, err = m.Forward(s, id, pos); err != nil {
 					t.Fatal(err)
 				}
@@ -132,19 +138,20 @@ func TestFamilyReference(t *testing.T) {
 	for _, c := range []struct {
 		name       string
 		ggufGolden string // when GGUF runs the model differently (Mistral: no window)
+		bos        bool   // prompts start with BOS
 		check      func(hf, gg *arch.Config) bool
 	}{
-		{name: "llama3", check: func(hf, gg *arch.Config) bool { return hf.SharedClassifier && gg.RopeBase == 500000 }},
+		{name: "llama3", bos: true, check: func(hf, gg *arch.Config) bool { return hf.SharedClassifier && gg.RopeBase == 500000 }},
 		{name: "qwen2", check: func(hf, gg *arch.Config) bool { return hf.Arch == "qwen2" && hf.SharedClassifier }},
 		{name: "qwen3", check: func(hf, gg *arch.Config) bool { return hf.HeadSize == 16 && gg.HeadSize == 16 && hf.QDim() == 64 }},
-		{name: "mistral", ggufGolden: "mistral_gguf_tiny.json",
+		{name: "mistral", bos: true, ggufGolden: "mistral_gguf_tiny.json",
 			check: func(hf, gg *arch.Config) bool {
 				return hf.SlidingWindow == 8 && gg.SlidingWindow == 0 && hf.HeadSize == 12
 			}},
-		{name: "phi3", check: func(hf, gg *arch.Config) bool {
+		{name: "phi3", bos: true, check: func(hf, gg *arch.Config) bool {
 			return hf.SlidingWindow == 8 && gg.SlidingWindow == 8 && hf.VocabSize == 64
 		}},
-		{name: "phi35", check: func(hf, gg *arch.Config) bool {
+		{name: "phi35", bos: true, check: func(hf, gg *arch.Config) bool {
 			return hf.ContextLength == 32 && gg.ContextLength == 32 && hf.RopeAttnFactor > 1.2 && hf.RopeAttnFactor == gg.RopeAttnFactor
 		}},
 	} {
@@ -171,6 +178,14 @@ func TestFamilyReference(t *testing.T) {
 			defer gg.Close()
 			if !c.check(&hf.Config, &gg.Config) {
 				t.Errorf("hyperparameters: Hugging Face %+v, GGUF %+v", hf.Config, gg.Config)
+			}
+			// Each carries its tokenizer: tokenizer.json and the GGUF
+			// vocabulary encode a prompt alike (BOS by the family's rule).
+			for _, text := range []string{"the cat sat on the mat", "Then, in 2025: it went\nwest."} {
+				a, b := hf.Tokenizer.Encode(text, true), gg.Tokenizer.Encode(text, true)
+				if !slices.Equal(a, b) || len(a) < 5 || (a[0] == hf.Tokenizer.BOS()) != c.bos {
+					t.Errorf("%q: Hugging Face ids %v, GGUF %v (BOS %d, want BOS: %v)", text, a, b, hf.Tokenizer.BOS(), c.bos)
+				}
 			}
 			// The same ids through both: equal logits wherever both run the
 			// model the same way (Mistral's GGUF has no window).
