@@ -149,7 +149,7 @@ func TestFamilyReference(t *testing.T) {
 				return hf.SlidingWindow == 8 && gg.SlidingWindow == 0 && hf.HeadSize == 12
 			}},
 		{name: "phi3", bos: true, check: func(hf, gg *arch.Config) bool {
-			return hf.SlidingWindow == 8 && gg.SlidingWindow == 8 && hf.VocabSize == 64
+			return hf.SlidingWindow == 8 && gg.SlidingWindow == 8 && hf.VocabSize == 66
 		}},
 		{name: "phi35", bos: true, check: func(hf, gg *arch.Config) bool {
 			return hf.ContextLength == 32 && gg.ContextLength == 32 && hf.RopeAttnFactor > 1.2 && hf.RopeAttnFactor == gg.RopeAttnFactor

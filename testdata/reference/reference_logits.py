@@ -375,9 +375,15 @@ def spm_toy():
     return pieces, ids, merges
 
 
-def write_spm_tokenizer(dir, ids, merges):
+def write_spm_tokenizer(dir, ids, merges, specials=()):
+    """tokenizer.json of the SentencePiece toy, with specials as added
+    tokens after the pieces."""
     tok = {"version": "1.0", "model": {"type": "BPE", "byte_fallback": True, "unk_token": "<unk>",
                                        "vocab": ids, "merges": merges}}
+    if specials:
+        tok = {"version": "1.0", "added_tokens": [
+            {"id": len(ids) + i, "content": s, "single_word": False, "lstrip": False, "rstrip": False,
+             "normalized": False, "special": True} for i, s in enumerate(specials)], "model": tok["model"]}
     with open(os.path.join(dir, "tokenizer.json"), "w") as f:
         json.dump(tok, f, ensure_ascii=False, indent=1)
 
@@ -602,17 +608,19 @@ def gguf_bpe_vocab(pre, tokens, specials, bos, eos, add_bos):
             ("tokenizer.ggml.add_bos_token", "bool", add_bos)]
 
 
-def gguf_spm_vocab(pieces, merges, vocab_size):
+def gguf_spm_vocab(pieces, merges, vocab_size, specials=()):
     """The SentencePiece toy as llama.cpp writes it: scores minus the rank
     of the first merge that makes a piece, types unknown/control/byte/
-    normal, and [PADn] pieces (unused) up to the model's vocabulary."""
+    normal, the special tokens (control), and [PADn] pieces (unused) up to
+    the model's vocabulary."""
     rank = {}
     for i, (a, b) in enumerate(merges):
         rank.setdefault(a + b, i)
-    types = [2, 3, 3, 6, 6] + [1] * (len(pieces) - 5)
-    pad = [f"[PAD{i}]" for i in range(len(pieces), vocab_size)]
-    return [("tokenizer.ggml.model", "str", "llama"), ("tokenizer.ggml.tokens", ["str"], pieces + pad),
-            ("tokenizer.ggml.scores", ["f32"], [-float(rank.get(p, -0.0)) for p in pieces] + [-10000.0] * len(pad)),
+    types = [2, 3, 3, 6, 6] + [1] * (len(pieces) - 5) + [3] * len(specials)
+    pad = [f"[PAD{i}]" for i in range(len(pieces) + len(specials), vocab_size)]
+    scores = [-float(rank[p]) if p in rank else 0.0 for p in pieces] + [0.0] * len(specials)
+    return [("tokenizer.ggml.model", "str", "llama"), ("tokenizer.ggml.tokens", ["str"], pieces + list(specials) + pad),
+            ("tokenizer.ggml.scores", ["f32"], scores + [-10000.0] * len(pad)),
             ("tokenizer.ggml.token_type", ["i32"], types + [5] * len(pad)),
             ("tokenizer.ggml.bos_token_id", "u32", 1), ("tokenizer.ggml.eos_token_id", "u32", 2),
             ("tokenizer.ggml.add_bos_token", "bool", True)]
@@ -683,6 +691,7 @@ def families(models):
     bpe_qw = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
     n_bpe = 256 + 15 + 3
     pieces, spm_ids, spm_merges = spm_toy()
+    phi_specials = ["<|endoftext|>", "<|end|>"]
     common = lambda **kw: {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
                            "num_key_value_heads": 2, "intermediate_size": 64, "hidden_act": "silu", **kw}
     specs = [
@@ -720,20 +729,23 @@ def families(models):
                           tie_word_embeddings=False, vocab_size=len(pieces), bos_token_id=1, eos_token_id=2,
                           torch_dtype="float16")},
         # Phi-3 mini 4k-style: fused qkv and gate_up, sliding window (2047
-        # in the real model; 8 here), embeddings padded past the tokenizer
-        # (32064 for 32011 in the real model), F16.
+        # in the real model; 8 here), special tokens after the pieces and
+        # embeddings padded past them (32064 for 32011 in the real model),
+        # F16.
         {"name": "phi3", "arch": "phi3", "seed": 20250105, "tok": "spm", "fused": True, "prompt": 24,
+         "specials": phi_specials,
          "config": common(architectures=["Phi3ForCausalLM"], model_type="phi3", intermediate_size=48,
                           max_position_embeddings=64, original_max_position_embeddings=64, rms_norm_eps=1e-5,
                           rope_theta=10000.0, rope_scaling=None, sliding_window=8, tie_word_embeddings=False,
-                          vocab_size=64, bos_token_id=1, eos_token_id=2, torch_dtype="float16")},
+                          vocab_size=66, bos_token_id=1, eos_token_id=2, torch_dtype="float16")},
         # Phi-3.5 mini-style: LongRoPE (short and long factors, attention
         # factor from max/original = 256/32), MHA, BF16. llmap runs it up to
         # the original 32 positions, with the short factors.
         {"name": "phi35", "arch": "phi3", "seed": 20250106, "tok": "spm", "fused": True, "prompt": 30,
+         "specials": phi_specials,
          "config": common(architectures=["Phi3ForCausalLM"], model_type="phi3", num_key_value_heads=4,
                           max_position_embeddings=256, original_max_position_embeddings=32, rms_norm_eps=1e-5,
-                          rope_theta=10000.0, sliding_window=256, tie_word_embeddings=False, vocab_size=64,
+                          rope_theta=10000.0, sliding_window=256, tie_word_embeddings=False, vocab_size=66,
                           bos_token_id=1, eos_token_id=2, torch_dtype="bfloat16")},
     ]
     # Phi-3.5's factors: random but fixed, between 1 and 5 as the real ones.
@@ -754,8 +766,8 @@ def families(models):
 
         # tokenizers
         if spec["tok"] == "spm":
-            write_spm_tokenizer(dir, spm_ids, spm_merges)
-            vocab = gguf_spm_vocab(pieces, spm_merges, V)
+            write_spm_tokenizer(dir, spm_ids, spm_merges, spec.get("specials", ()))
+            vocab = gguf_spm_vocab(pieces, spm_merges, V, spec.get("specials", ()))
         else:
             specials = bpe_l3 if spec["tok"] == "llama3" else bpe_qw
             tokens, merges = bpe_toy(specials)
