@@ -10,8 +10,6 @@ import (
 	"testing"
 
 	"github.com/llmap/llmap/format/arch"
-	"github.com/llmap/llmap/format/convert"
-	"github.com/llmap/llmap/format/gguf"
 	"github.com/llmap/llmap/internal/testmodels"
 )
 
@@ -44,26 +42,6 @@ func readF32s(t *testing.T, path string) []float32 {
 		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 	}
 	return v
-}
-
-// convertGGUF converts the GGUF file src to a temporary .llmap file,
-// copying its tensors as they are.
-func convertGGUF(t *testing.T, src string) string {
-	t.Helper()
-	f, err := gguf.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	m, err := convert.FromGGUF(f, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), filepath.Base(src)+".llmap")
-	if err := convert.Write(path, m, convert.Options{Keep: true}); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 // TestSharedFamilyLogits converts the F16 GGUF files of LLaMA 3 (RoPE θ

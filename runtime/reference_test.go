@@ -143,7 +143,15 @@ func TestReferenceLlamaHF(t *testing.T) {
 }
 
 func TestReferenceLlamaGGUF(t *testing.T) {
-	src := testmodels.Path(t, "llama-2-tiny-random-gguf/llama-2-tiny-random.gguf")
+	path := convertGGUF(t, testmodels.Path(t, "llama-2-tiny-random-gguf/llama-2-tiny-random.gguf"))
+	d := compareReference(t, path, "llama_gguf_tiny.json", tolExact, true)
+	t.Logf("llama-2-tiny-random.gguf (f16, copied raw): max |logit - torch| = %.3g", d)
+}
+
+// convertGGUF converts the GGUF file src to a temporary .llmap file,
+// copying its tensors as they are.
+func convertGGUF(t *testing.T, src string) string {
+	t.Helper()
 	f, err := gguf.Open(src)
 	if err != nil {
 		t.Fatal(err)
@@ -153,10 +161,9 @@ func TestReferenceLlamaGGUF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "tiny.llmap")
+	path := filepath.Join(t.TempDir(), filepath.Base(src)+".llmap")
 	if err := convert.Write(path, m, convert.Options{Keep: true}); err != nil {
 		t.Fatal(err)
 	}
-	d := compareReference(t, path, "llama_gguf_tiny.json", tolExact, true)
-	t.Logf("llama-2-tiny-random.gguf (f16, copied raw): max |logit - torch| = %.3g", d)
+	return path
 }
