@@ -43,7 +43,7 @@ func qwen3HF(j *HFConfig) (Config, error) {
 	if err := noBias(j, "attention_bias"); err != nil {
 		return c, err
 	}
-	if j.Has("rope_scaling") {
+	if s, _, err := ropeScaling(j); err != nil || s != nil {
 		return c, fmt.Errorf("rope_scaling %s is not supported", j.Raw("rope_scaling"))
 	}
 	return c, qwenWindow(j, &c)

@@ -15,7 +15,8 @@ import (
 // computed here from config.json.
 
 // ropeScaling returns config.json's rope_scaling object and its type
-// ("rope_type", or the older "type"); nil and "" if there is none.
+// ("rope_type", or the older "type"); nil and "" if there is none or its
+// type is "default" (no scaling).
 func ropeScaling(j *HFConfig) (*HFConfig, string, error) {
 	if !j.Has("rope_scaling") {
 		return nil, "", nil
@@ -27,6 +28,9 @@ func ropeScaling(j *HFConfig) (*HFConfig, string, error) {
 	t := s.String("rope_type")
 	if t == "" {
 		t = s.String("type")
+	}
+	if t == "default" {
+		return nil, "", nil
 	}
 	return s, t, nil
 }
