@@ -1,12 +1,18 @@
 package main
 
 import (
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/llmap/llmap/format/arch"
+	"github.com/llmap/llmap/internal/testmodels"
+	"github.com/llmap/llmap/runtime"
 )
 
 // TestConvertFamilies converts the tiny checkpoint of every family, from
@@ -189,5 +195,85 @@ func TestConvertBadFamilyHyperparameters(t *testing.T) {
 	stdout, _, _ := llmap(t, "inspect", out)
 	if !strings.Contains(stdout, "model.context_length     u32       16") || strings.Contains(stdout, "rope_factors_long") {
 		t.Errorf("inspect: %s", stdout)
+	}
+}
+
+// TestConvertHFRealTokenizers: a Hugging Face directory with LLaMA 3's or
+// Qwen's real tokenizer.json and tokenizer_config.json converts with its
+// tokenizer, and the model tokenises the prompts of the shared LLaMA 3 and
+// Qwen 2 references to their listed ids (BOS <|begin_of_text|> for LLaMA 3,
+// none for Qwen). The weights are zeros of the right shapes; only the
+// tokenizer is under test here.
+func TestConvertHFRealTokenizers(t *testing.T) {
+	for _, c := range []struct {
+		tokenizer, expected string
+		cfg                 arch.Config
+		hfArch              string
+	}{
+		{"llama3", "llama3-random/expected.json", arch.Config{Arch: "llama", Dim: 8, HiddenDim: 8, NLayers: 1, NHeads: 2, NKVHeads: 1,
+			HeadSize: 4, VocabSize: 128256, ContextLength: 64, SharedClassifier: true}, "LlamaForCausalLM"},
+		{"qwen3", "qwen2-random/expected.json", arch.Config{Arch: "qwen3", Dim: 8, HiddenDim: 8, NLayers: 1, NHeads: 2, NKVHeads: 1,
+			HeadSize: 4, VocabSize: 151669, ContextLength: 64, SharedClassifier: true}, "Qwen3ForCausalLM"},
+	} {
+		t.Run(c.tokenizer, func(t *testing.T) {
+			src := testmodels.Path(t, "hf-tokenizers/"+c.tokenizer)
+			dir := t.TempDir()
+			for _, f := range []string{"tokenizer.json", "tokenizer_config.json"} {
+				data, err := os.ReadFile(filepath.Join(src, f))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, f), data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfg, _ := json.Marshal(map[string]any{"architectures": []string{c.hfArch}, "hidden_size": c.cfg.Dim,
+				"intermediate_size": c.cfg.HiddenDim, "num_hidden_layers": c.cfg.NLayers, "num_attention_heads": c.cfg.NHeads,
+				"num_key_value_heads": c.cfg.NKVHeads, "head_dim": c.cfg.HeadSize, "vocab_size": c.cfg.VocabSize,
+				"max_position_embeddings": c.cfg.ContextLength, "tie_word_embeddings": true})
+			if err := os.WriteFile(filepath.Join(dir, "config.json"), cfg, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			fam, _ := c.cfg.Family()
+			var ts []stTensor
+			for _, e := range fam.Entries(&c.cfg) {
+				if e.HF == "" || !e.Required(&c.cfg) {
+					continue
+				}
+				n := int64(2)
+				for _, d := range e.Shape {
+					n *= d
+				}
+				ts = append(ts, stTensor{strings.ReplaceAll(e.HF, "%d", strconv.Itoa(e.Layer)), "F16", e.Shape, make([]byte, n)})
+			}
+			writeSafetensors(t, filepath.Join(dir, "model.safetensors"), ts)
+			out := filepath.Join(t.TempDir(), "m.llmap")
+			if _, stderr, code := llmap(t, "convert", "-o", out, dir); code != 0 {
+				t.Fatalf("convert: %s", stderr)
+			}
+			m, err := runtime.Open(out, runtime.Options{Threads: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			raw, err := os.ReadFile(testmodels.Path(t, c.expected))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var exp struct {
+				Prompts []struct {
+					Text string `json:"text"`
+					IDs  []int  `json:"ids"`
+				} `json:"prompts"`
+			}
+			if err := json.Unmarshal(raw, &exp); err != nil || len(exp.Prompts) == 0 {
+				t.Fatalf("%s: %v", c.expected, err)
+			}
+			for _, p := range exp.Prompts {
+				if ids := m.Tokenizer.Encode(p.Text, true); !slices.Equal(ids, p.IDs) {
+					t.Errorf("%q: ids %v, want %v", p.Text, ids, p.IDs)
+				}
+			}
+		})
 	}
 }
