@@ -36,7 +36,7 @@ type Options struct {
 	// the first open; Run calls the function it returns after the last
 	// test, before the bandwidth measurement allocates its buffer, and
 	// puts the result in Report.Memory. (cmd/llmap passes one built on
-	// runtime.MemSampler; the suites here need none.)
+	// memstats.Sampler; the suites here need none.)
 	SampleMemory func() (stop func() Memory)
 
 	// Context, if set, stops the run between repetitions when it is

@@ -96,6 +96,8 @@ func (m *Model) ForwardBatch(b *Batch) (err error) {
 		}
 		ctx = max(ctx, r.s.ctx)
 	}
+	m.fwd.Lock()
+	defer m.fwd.Unlock()
 	// A fault on the mapping panics instead of killing the process;
 	// recoverFault turns it into an error.
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))

@@ -58,8 +58,12 @@ func kernelLabel(p phase, k int) context.Context {
 }
 
 // setPhase labels the calling goroutine with phase p and tells the pool,
-// which labels its kernels with it.
+// which labels its kernels with it. The pool's phase is shared by the
+// model's callers: it is written between forward passes, so concurrent
+// generations may label each other's kernels, never race.
 func (m *Model) setPhase(p phase) {
+	m.fwd.Lock()
 	m.pool.phase = p
+	m.fwd.Unlock()
 	pprof.SetGoroutineLabels(labels[p][0])
 }

@@ -3,9 +3,12 @@ package runtime
 import (
 	"fmt"
 	"runtime"
+	"runtime/debug"
+	"sync"
 
 	"github.com/llmap/llmap/format"
 	"github.com/llmap/llmap/format/arch"
+	"github.com/llmap/llmap/quant"
 )
 
 // DefaultContext is the number of positions a State holds unless asked
@@ -36,8 +39,10 @@ type Options struct {
 }
 
 // Model is an opened model: hyperparameters, weights mapped from the file,
-// a tokenizer and a worker pool. A Model may serve several States, one
-// Forward, Prefill or ForwardBatch call at a time.
+// a tokenizer and a worker pool. A Model is safe for concurrent use: many
+// Sessions (or States) share it, and its forward passes take turns, each
+// using all of the pool's threads. Sessions generating at the same time
+// are decoded together, one pass over the weights per step (see Session).
 type Model struct {
 	Config    arch.Config
 	Weights   Weights
@@ -49,6 +54,13 @@ type Model struct {
 	file      *format.File
 	pool      *Pool
 	paging    *pager // nil when there is no paging policy to apply
+
+	// fwd serialises forward passes: the pool and the pager serve one
+	// caller at a time.
+	fwd sync.Mutex
+
+	schedOnce sync.Once
+	sched     *scheduler // decodes the sessions of this model; started by the first Generate
 }
 
 // Open maps the .llmap file at path and prepares the model for running.
@@ -120,7 +132,11 @@ func (m *Model) BudgetFloor() int64 {
 }
 
 // PagingStats reports what the paging policy has done since Open.
-func (m *Model) PagingStats() PagingStats { return m.paging.stats() }
+func (m *Model) PagingStats() PagingStats {
+	m.fwd.Lock()
+	defer m.fwd.Unlock()
+	return m.paging.stats()
+}
 
 // File returns the model's file.
 func (m *Model) File() *format.File { return m.file }
@@ -128,12 +144,28 @@ func (m *Model) File() *format.File { return m.file }
 // Threads is the number of goroutines that share each product.
 func (m *Model) Threads() int { return m.pool.Threads() }
 
-// Close stops the workers and unmaps the file. The weights must not be used
-// afterwards.
+// Close stops the workers and unmaps the file. Generations still running
+// end with ErrClosed; the weights must not be used afterwards.
 func (m *Model) Close() error {
+	m.schedOnce.Do(func() {}) // no scheduler starts after this
+	if m.sched != nil {
+		m.sched.close()
+	}
+	m.fwd.Lock()
+	defer m.fwd.Unlock()
 	m.pool.Close()
 	m.paging.close()
 	return m.file.Close()
+}
+
+// Guard runs f, which reads the model's mapped weights (through Weights),
+// and turns a memory fault on the mapping (the file was truncated while in
+// use) into an error wrapping ErrFault, instead of a crash.
+func (m *Model) Guard(f func()) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer m.recoverFault(&err)
+	f()
+	return nil
 }
 
 // recoverFault turns a memory fault on the mapping (SIGBUS after the file
@@ -154,4 +186,13 @@ func (m *Model) recoverFault(err *error) {
 func isFault(e runtime.Error) bool {
 	_, ok := e.(interface{ Addr() uintptr })
 	return ok
+}
+
+// MatVec computes out = w @ v on the model's worker pool, taking turns with
+// the forward passes: for tools that multiply with the weights outside a
+// forward pass (explore's embedding scans). v is prepared for w.Type.
+func (m *Model) MatVec(out []float32, w quant.Matrix, v *quant.Vec) {
+	m.fwd.Lock()
+	defer m.fwd.Unlock()
+	m.pool.MatVec(out, w, v)
 }

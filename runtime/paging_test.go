@@ -11,6 +11,7 @@ import (
 	"github.com/llmap/llmap/format"
 	"github.com/llmap/llmap/format/arch"
 	"github.com/llmap/llmap/format/convert"
+	"github.com/llmap/llmap/internal/memstats"
 	"github.com/llmap/llmap/quant"
 )
 
@@ -197,7 +198,7 @@ func TestBudgetKeepsMappedBytes(t *testing.T) {
 		}
 		tok = NewSampler(len(logits), 0, 0, 0, nil).Sample(logits)
 		got = append(got, tok)
-		ms, err := ReadMappingStats(0, path)
+		ms, err := memstats.ReadMapping(0, path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -232,7 +233,7 @@ func TestEmbeddingRowsOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mapped, err := MappedBytes(path, emb.Offset, emb.Size)
+	mapped, err := memstats.MappedBytes(path, emb.Offset, emb.Size)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/llmap/llmap/bench"
-	"github.com/llmap/llmap/runtime"
+	"github.com/llmap/llmap/internal/memstats"
 	"github.com/spf13/cobra"
 )
 
@@ -178,10 +178,10 @@ func runBench(cmd *cobra.Command, path, output string, opts bench.Options) error
 	return err
 }
 
-// sampleMemory follows the process's memory with runtime.MemSampler,
+// sampleMemory follows the process's memory with memstats.Sampler,
 // sampling every 10ms; without /proc the figures stay zero.
 func sampleMemory() (stop func() bench.Memory) {
-	s, err := runtime.StartMemSampler(10 * time.Millisecond)
+	s, err := memstats.Start(10 * time.Millisecond)
 	if err != nil {
 		return func() bench.Memory { return bench.Memory{} }
 	}

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/llmap/llmap/runtime"
+	"github.com/llmap/llmap/runtime/explore"
 	"github.com/spf13/cobra"
 )
 
@@ -116,7 +117,7 @@ func (f *embedFlags) check(cmd *cobra.Command, action string) error {
 	if changed("top") && f.k < 1 {
 		return usagef("-k/--top must be at least 1, got %d", f.k)
 	}
-	if _, err := runtime.ParseMetric(f.metric); err != nil {
+	if _, err := explore.ParseMetric(f.metric); err != nil {
 		return usagef("--metric: %v", err)
 	}
 	if action == "direction" && (f.from == "" || f.to == "") {
@@ -160,8 +161,8 @@ func runEmbed(cmd *cobra.Command, path, action string, rest []string, f embedFla
 	if k > m.Config.VocabSize {
 		return usagef("-k %d is larger than the vocabulary (%d tokens)", k, m.Config.VocabSize)
 	}
-	metric, _ := runtime.ParseMetric(f.metric)
-	x := &explorer{m: m, e: m.Embeddings(), w: cmd.OutOrStdout(), json: f.output == "json"}
+	metric, _ := explore.ParseMetric(f.metric)
+	x := &explorer{m: m, e: explore.NewEmbeddings(m), w: cmd.OutOrStdout(), json: f.output == "json"}
 	switch action {
 	case "vector":
 		return x.vector(rest[0])
@@ -179,7 +180,7 @@ func runEmbed(cmd *cobra.Command, path, action string, rest []string, f embedFla
 // explorer prints the results of the embed actions.
 type explorer struct {
 	m    *runtime.Model
-	e    *runtime.Embeddings
+	e    *explore.Embeddings
 	w    io.Writer
 	json bool
 }
@@ -212,9 +213,9 @@ func (x *explorer) tokens(ids []int) []jsonToken {
 	return out
 }
 
-func (x *explorer) word(w runtime.Word) jsonWord { return jsonWord{w.Text, x.tokens(w.IDs)} }
+func (x *explorer) word(w explore.Word) jsonWord { return jsonWord{w.Text, x.tokens(w.IDs)} }
 
-func (x *explorer) scores(res []runtime.TokenScore) []jsonScore {
+func (x *explorer) scores(res []explore.TokenScore) []jsonScore {
 	out := make([]jsonScore, len(res))
 	for i, r := range res {
 		out[i] = jsonScore{i + 1, r.ID, tokenText(x.m, r.ID), r.Score}
@@ -231,7 +232,7 @@ func tokenText(m *runtime.Model, id int) string { return string(m.Tokenizer.Piec
 func (x *explorer) label(id int) string { return strconv.Quote(tokenText(x.m, id)) }
 
 // describe is a word with its tokens: `"cat" = 280 " c" + 294 "at"`.
-func (x *explorer) describe(w runtime.Word) string {
+func (x *explorer) describe(w explore.Word) string {
 	parts := make([]string, len(w.IDs))
 	for i, id := range w.IDs {
 		parts[i] = fmt.Sprintf("%d %s", id, x.label(id))
@@ -302,7 +303,7 @@ func formatFloats(v []float32) string {
 }
 
 // printScores prints ranked vocabulary entries as a table.
-func (x *explorer) printScores(res []runtime.TokenScore, metric runtime.Metric) {
+func (x *explorer) printScores(res []explore.TokenScore, metric explore.Metric) {
 	ids := make([]int, len(res))
 	for i, r := range res {
 		ids[i] = r.ID
@@ -314,7 +315,7 @@ func (x *explorer) printScores(res []runtime.TokenScore, metric runtime.Metric) 
 	}
 }
 
-func (x *explorer) nearest(word string, k int, metric runtime.Metric) error {
+func (x *explorer) nearest(word string, k int, metric explore.Metric) error {
 	w, err := x.e.Word(word)
 	if err != nil {
 		return err
@@ -335,7 +336,7 @@ func (x *explorer) nearest(word string, k int, metric runtime.Metric) error {
 	return nil
 }
 
-func (x *explorer) analogy(a, b, c string, k int, metric runtime.Metric) error {
+func (x *explorer) analogy(a, b, c string, k int, metric explore.Metric) error {
 	res, ws, err := x.e.Analogy(a, b, c, k, metric)
 	if err != nil {
 		return err
@@ -350,7 +351,7 @@ func (x *explorer) analogy(a, b, c string, k int, metric runtime.Metric) error {
 		}{x.word(ws[0]), x.word(ws[1]), x.word(ws[2]), metric.String(), x.scores(res)})
 	}
 	fmt.Fprintf(x.w, "%q - %q + %q, nearest by %s (their tokens left out)\n", b, a, c, metric)
-	for _, w := range []runtime.Word{ws[1], ws[0], ws[2]} {
+	for _, w := range []explore.Word{ws[1], ws[0], ws[2]} {
 		fmt.Fprintf(x.w, "  %s\n", x.describe(w))
 	}
 	x.printScores(res, metric)
@@ -403,7 +404,7 @@ func (x *explorer) context(text string) error {
 	if err != nil {
 		return err
 	}
-	cv, err := x.m.Contextual(s, text)
+	cv, err := explore.Contextual(x.m, s, text)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/llmap/llmap/internal/memstats"
 	"github.com/llmap/llmap/runtime"
 	"github.com/spf13/pflag"
 )
@@ -78,7 +79,7 @@ func parseSize(s string) (int64, error) {
 }
 
 // printMemStats writes the figures of a run to w, one per line.
-func printMemStats(w io.Writer, ms runtime.MemStats, ps runtime.PagingStats) {
+func printMemStats(w io.Writer, ms memstats.Stats, ps runtime.PagingStats) {
 	fmt.Fprintf(w, "llmap: memory: peak anonymous RSS %s (heap, KV cache, activations), peak file RSS %s (mapped weights), PSS %s (file %s), peak total RSS %s (VmHWM)\n",
 		humanBytes(ms.PeakAnonRSS), humanBytes(ms.PeakFileRSS), humanBytes(ms.PSS), humanBytes(ms.PSSFile), humanBytes(ms.PeakRSS))
 	wait := "not measured (kernel.task_delayacct=0)"

@@ -13,7 +13,7 @@ import (
 
 	"github.com/llmap/llmap/format"
 	"github.com/llmap/llmap/internal/cgroup"
-	"github.com/llmap/llmap/runtime"
+	"github.com/llmap/llmap/internal/memstats"
 )
 
 // The tests below run llmap as a child process: the test binary re-executes
@@ -152,13 +152,13 @@ func TestProcessesShareMappedPages(t *testing.T) {
 	// Every weight but the embedding rows is read once per token, so after
 	// the first token each process maps most of the file.
 	want := fi.Size() * 3 / 4
-	var sa, sb runtime.MappingStats
+	var sa, sb memstats.Mapping
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if sa, err = runtime.ReadMappingStats(a.Process.Pid, model); err != nil {
+		if sa, err = memstats.ReadMapping(a.Process.Pid, model); err != nil {
 			t.Fatal(err)
 		}
-		if sb, err = runtime.ReadMappingStats(b.Process.Pid, model); err != nil {
+		if sb, err = memstats.ReadMapping(b.Process.Pid, model); err != nil {
 			t.Fatal(err)
 		}
 		if sa.RSS >= want && sb.RSS >= want {
@@ -170,7 +170,7 @@ func TestProcessesShareMappedPages(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Logf("model %d bytes; process A %+v; process B %+v", fi.Size(), sa, sb)
-	for _, s := range []runtime.MappingStats{sa, sb} {
+	for _, s := range []memstats.Mapping{sa, sb} {
 		if s.PSS > s.RSS*6/10 {
 			t.Errorf("PSS %d of RSS %d: the pages are not shared", s.PSS, s.RSS)
 		}

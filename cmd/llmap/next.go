@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/llmap/llmap/runtime"
+	"github.com/llmap/llmap/runtime/explore"
 	"github.com/spf13/cobra"
 )
 
@@ -80,16 +81,16 @@ func runNext(cmd *cobra.Command, path string, f nextFlags) error {
 	if err != nil {
 		return err
 	}
-	tokens, logits, err := m.NextLogits(s, f.prompt)
+	tokens, logits, err := explore.NextLogits(m, s, f.prompt)
 	if err != nil {
 		return err
 	}
-	top := runtime.TopK(logits, f.top)
+	top := explore.TopK(logits, f.top)
 	probs := make([][]float32, len(f.temps)) // (temperature, top)
 	mass := make([]float32, len(f.temps))    // probability held by the rows shown
 	p := make([]float32, len(logits))
 	for i, t := range f.temps {
-		if err := runtime.Probabilities(p, logits, t); err != nil {
+		if err := explore.Probabilities(p, logits, t); err != nil {
 			return err
 		}
 		probs[i] = make([]float32, len(top))
@@ -132,7 +133,7 @@ func runNext(cmd *cobra.Command, path string, f nextFlags) error {
 
 // printNext prints the table: rank, token, logit and, per temperature, the
 // probability with a bar.
-func printNext(w io.Writer, m *runtime.Model, f nextFlags, tokens []int, top []runtime.TokenScore, probs [][]float32, mass []float32) {
+func printNext(w io.Writer, m *runtime.Model, f nextFlags, tokens []int, top []explore.TokenScore, probs [][]float32, mass []float32) {
 	label := func(id int) string { return strconv.Quote(tokenText(m, id)) }
 	fmt.Fprintf(w, "%q: %d tokens; the %d most likely next tokens of %d\n", f.prompt, len(tokens), len(top), m.Config.VocabSize)
 	lw := 5

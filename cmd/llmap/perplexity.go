@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/llmap/llmap/runtime"
+	"github.com/llmap/llmap/runtime/explore"
 	"github.com/spf13/cobra"
 )
 
@@ -107,10 +108,10 @@ func runPerplexity(cmd *cobra.Command, path string, files []string, f perplexity
 		header += "top-1 agreement\t"
 	}
 	fmt.Fprintln(tw, header)
-	var total runtime.PerplexityResult
+	var total explore.PerplexityResult
 	t0 := time.Now()
 	for i, text := range texts {
-		r, err := m.Perplexity(s, text, ref, refState)
+		r, err := explore.Perplexity(m, s, text, ref, refState)
 		if err != nil {
 			return fmt.Errorf("%s: %w", files[i], err)
 		}
@@ -129,7 +130,7 @@ func runPerplexity(cmd *cobra.Command, path string, files []string, f perplexity
 	return nil
 }
 
-func printPerplexityRow(tw *tabwriter.Writer, name string, r runtime.PerplexityResult, withRef bool) {
+func printPerplexityRow(tw *tabwriter.Writer, name string, r explore.PerplexityResult, withRef bool) {
 	fmt.Fprintf(tw, "%s\t%d\t%.4f\t", name, r.Predictions, r.Perplexity())
 	if withRef {
 		fmt.Fprintf(tw, "%.2f%%\t", 100*r.Agreement())

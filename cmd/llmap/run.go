@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/llmap/llmap/internal/memstats"
 	"github.com/llmap/llmap/runtime"
 	"github.com/spf13/cobra"
 )
@@ -91,10 +92,10 @@ func (f *runFlags) check() error {
 // runRun generates; the flags have been checked.
 func runRun(cmd *cobra.Command, path string, f runFlags) error {
 	stderr := cmd.ErrOrStderr()
-	var sampler0 *runtime.MemSampler // follows the run's memory figures for --stats
+	var sampler0 *memstats.Sampler // follows the run's memory figures for --stats
 	if f.mem.stats {
 		var err error
-		if sampler0, err = runtime.StartMemSampler(0); err != nil {
+		if sampler0, err = memstats.Start(0); err != nil {
 			return fmt.Errorf("--stats: %w", err)
 		}
 		defer func() {

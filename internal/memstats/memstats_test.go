@@ -1,4 +1,4 @@
-package runtime
+package memstats
 
 import (
 	"os"
@@ -13,7 +13,7 @@ import (
 // TestMemSamplerSeesAnonymousPeak allocates and touches 64 MiB during a
 // sampled interval: the sampled peak of anonymous RSS must include it.
 func TestMemSamplerSeesAnonymousPeak(t *testing.T) {
-	s, err := StartMemSampler(5 * time.Millisecond)
+	s, err := Start(5 * time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestMappedFileFigures(t *testing.T) {
 	}
 	defer unix.Munmap(m)
 
-	before, err := ReadMemStats()
+	before, err := Read()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestMappedFileFigures(t *testing.T) {
 		sum += int(m[i])
 	}
 	t.Logf("sum %d", sum)
-	after, err := ReadMemStats()
+	after, err := Read()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestMappedFileFigures(t *testing.T) {
 	if _, ioErr := os.Stat("/proc/self/io"); ioErr == nil && after.ReadBytes-before.ReadBytes < size/2 {
 		t.Errorf("read %d bytes from disk, want about %d", after.ReadBytes-before.ReadBytes, size)
 	}
-	ms, err := ReadMappingStats(0, path)
+	ms, err := ReadMapping(0, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestMappedFileFigures(t *testing.T) {
 	if err := unix.Madvise(m, unix.MADV_DONTNEED); err != nil {
 		t.Fatal(err)
 	}
-	ms, _ = ReadMappingStats(0, path)
+	ms, _ = ReadMapping(0, path)
 	mapped, _ = MappedBytes(path, 0, size)
 	if ms.RSS != 0 || mapped != 0 {
 		t.Errorf("after MADV_DONTNEED: smaps %+v, pagemap %d bytes; want none", ms, mapped)

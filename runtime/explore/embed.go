@@ -1,4 +1,4 @@
-package runtime
+package explore
 
 import (
 	"cmp"
@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime/debug"
 	"slices"
 	"strings"
 
 	"github.com/llmap/llmap/format"
 	"github.com/llmap/llmap/quant"
+	"github.com/llmap/llmap/runtime"
 	"github.com/llmap/llmap/simd"
 )
 
@@ -25,8 +25,6 @@ var (
 	// ErrUnknownWord: a word encodes to nothing, to the unknown token or to
 	// byte-fallback pieces, so the vocabulary has no entry for it.
 	ErrUnknownWord = errors.New("not in the vocabulary")
-	// ErrTemperature: a temperature is negative, infinite or NaN.
-	ErrTemperature = errors.New("temperature must be a finite number >= 0")
 	// ErrCount: a number of results is below 1 or above the vocabulary size.
 	ErrCount = errors.New("number of results out of range")
 )
@@ -78,9 +76,11 @@ type Word struct {
 // model's worker pool: an Embeddings must not be used while the same model
 // runs Forward on another goroutine, nor by two goroutines at once.
 type Embeddings struct {
-	m           *Model
-	matrix      quant.Matrix // (vocab, dim) the token embedding, as stored
-	prefixSpace bool         // words get a leading space (byte-level BPE has no dummy prefix)
+	matrix      quant.Matrix                                      // (vocab, dim) the token embedding, as stored
+	mul         func(out []float32, m quant.Matrix, v *quant.Vec) // out = m @ v, on the model's pool
+	guard       func(f func()) error                              // runs f, a fault on the mapping becoming an error
+	prefixSpace bool                                              // words get a leading space (byte-level BPE has no dummy prefix)
+	tokenizer   runtime.Tokenizer
 
 	norms  []float32  // (vocab,) row norms, computed on the first cosine scan
 	scores []float32  // (vocab,) scratch: one score per entry
@@ -89,23 +89,26 @@ type Embeddings struct {
 	vec    *quant.Vec // the query, prepared for the matrix type
 }
 
-// Embeddings returns the embedding-space tools of m. It allocates scratch of
-// a few vocabulary-sized float vectors, never a copy of the matrix.
-func (m *Model) Embeddings() *Embeddings {
-	e := newEmbeddings(m)
-	if m.file != nil {
-		if kind, err := m.file.Meta.String(format.KeyTokenizerKind); err == nil && kind == format.TokenizerGPT2 {
+// NewEmbeddings returns the embedding-space tools of m. It allocates
+// scratch of a few vocabulary-sized float vectors, never a copy of the
+// matrix. An Embeddings is used by one goroutine at a time; several may
+// share a model.
+func NewEmbeddings(m *runtime.Model) *Embeddings {
+	e := newEmbeddings(m.Weights.TokenEmbedding, m.MatVec, m.Guard)
+	e.tokenizer = m.Tokenizer
+	if f := m.File(); f != nil {
+		if kind, err := f.Meta.String(format.KeyTokenizerKind); err == nil && kind == format.TokenizerGPT2 {
 			e.prefixSpace = true
 		}
 	}
 	return e
 }
 
-func newEmbeddings(m *Model) *Embeddings {
-	mat := m.Weights.TokenEmbedding
+func newEmbeddings(mat quant.Matrix, mul func([]float32, quant.Matrix, *quant.Vec), guard func(func()) error) *Embeddings {
 	return &Embeddings{
-		m:      m,
 		matrix: mat,
+		mul:    mul,
+		guard:  guard,
 		scores: make([]float32, mat.Rows),
 		row:    make([]float32, mat.Cols),
 		query:  make([]float32, mat.Cols),
@@ -124,10 +127,10 @@ func (e *Embeddings) Vector(id int) (v []float32, err error) {
 	if id < 0 || id >= e.matrix.Rows {
 		return nil, fmt.Errorf("token %d is outside the vocabulary (0..%d)", id, e.matrix.Rows-1)
 	}
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer e.m.recoverFault(&err)
 	v = make([]float32, e.matrix.Cols)
-	e.matrix.Row(id, v)
+	if err := e.guard(func() { e.matrix.Row(id, v) }); err != nil {
+		return nil, err
+	}
 	return v, nil
 }
 
@@ -138,7 +141,7 @@ func (e *Embeddings) Vector(id int) (v []float32, err error) {
 // follow. A word that encodes to nothing, to the unknown token or to
 // byte-fallback pieces gets an error wrapping ErrUnknownWord.
 func (e *Embeddings) Tokens(word string) ([]int, error) {
-	tok := e.m.Tokenizer
+	tok := e.tokenizer
 	if strings.TrimSpace(word) == "" {
 		return nil, fmt.Errorf("word %q is empty: %w", word, ErrUnknownWord)
 	}
@@ -178,12 +181,15 @@ func (e *Embeddings) Word(word string) (w Word, err error) {
 	if err != nil {
 		return Word{}, err
 	}
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer e.m.recoverFault(&err)
 	v := make([]float32, e.matrix.Cols)
-	for _, id := range ids {
-		e.matrix.Row(id, e.row)
-		simd.Add(v, e.row)
+	err = e.guard(func() {
+		for _, id := range ids {
+			e.matrix.Row(id, e.row)
+			simd.Add(v, e.row)
+		}
+	})
+	if err != nil {
+		return Word{}, err
 	}
 	simd.Scale(v, 1/float32(len(ids)))
 	return Word{Text: word, IDs: ids, Vector: v}, nil
@@ -196,12 +202,15 @@ func (e *Embeddings) Norms() (norms []float32, err error) {
 	if e.norms != nil {
 		return e.norms, nil
 	}
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer e.m.recoverFault(&err)
 	n := make([]float32, e.matrix.Rows)
-	for r := range n {
-		e.matrix.Row(r, e.row)
-		n[r] = float32(math.Sqrt(float64(simd.Dot(e.row, e.row))))
+	err = e.guard(func() {
+		for r := range n {
+			e.matrix.Row(r, e.row)
+			n[r] = float32(math.Sqrt(float64(simd.Dot(e.row, e.row))))
+		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	e.norms = n
 	return n, nil
@@ -220,12 +229,12 @@ func (e *Embeddings) Scores(q []float32, metric Metric) (scores []float32, err e
 			return nil, err
 		}
 	}
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer e.m.recoverFault(&err)
 	copy(e.query, q) // the prepared Vec refers to it, not to the caller's slice
 	e.vec.Set(e.query, e.matrix.Type)
 	// scores (vocab,) = E (vocab, dim) @ q (dim,)
-	e.m.pool.MatVec(e.scores, e.matrix, e.vec)
+	if err := e.guard(func() { e.mul(e.scores, e.matrix, e.vec) }); err != nil {
+		return nil, err
+	}
 	if metric == Cosine {
 		qn := float32(math.Sqrt(float64(simd.Dot(q, q))))
 		for i, n := range norms {
@@ -392,8 +401,8 @@ type ContextVectors struct {
 // and keeps the hidden state of every position: the vector each token has
 // become after soaking in the context before it: the residual stream after
 // the last block, before the final norm.
-func (m *Model) Contextual(s *State, text string) (*ContextVectors, error) {
-	tokens, err := m.promptTokens(s, text)
+func Contextual(m *runtime.Model, s *runtime.State, text string) (*ContextVectors, error) {
+	tokens, err := promptTokens(m, s, text)
 	if err != nil {
 		return nil, err
 	}
@@ -449,8 +458,8 @@ func (cv *ContextVectors) Repeats(e *Embeddings) ([]Repeat, error) {
 
 // NextLogits feeds prompt (BOS first, as Generate does) and returns the
 // prompt's tokens and a copy of the logits (vocab,) for the position after it.
-func (m *Model) NextLogits(s *State, prompt string) (tokens []int, logits []float32, err error) {
-	tokens, err = m.promptTokens(s, prompt)
+func NextLogits(m *runtime.Model, s *runtime.State, prompt string) (tokens []int, logits []float32, err error) {
+	tokens, err = promptTokens(m, s, prompt)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -464,16 +473,16 @@ func (m *Model) NextLogits(s *State, prompt string) (tokens []int, logits []floa
 
 // promptTokens encodes a non-empty text with BOS and checks that it fits
 // in the state's context.
-func (m *Model) promptTokens(s *State, text string) ([]int, error) {
+func promptTokens(m *runtime.Model, s *runtime.State, text string) ([]int, error) {
 	if text == "" {
-		return nil, ErrEmptyPrompt
+		return nil, runtime.ErrEmptyPrompt
 	}
 	tokens := m.Tokenizer.Encode(text, true)
 	if len(tokens) == 0 {
-		return nil, ErrEmptyPrompt
+		return nil, runtime.ErrEmptyPrompt
 	}
-	if len(tokens) > s.ctx {
-		return nil, fmt.Errorf("the text is %d tokens, more than the context of %d positions", len(tokens), s.ctx)
+	if len(tokens) > s.Context() {
+		return nil, fmt.Errorf("the text is %d tokens, more than the context of %d positions", len(tokens), s.Context())
 	}
 	return tokens, nil
 }
@@ -484,7 +493,7 @@ func (m *Model) promptTokens(s *State, text string) ([]int, error) {
 // maxima), as greedy decoding picks it.
 func Probabilities(probs, logits []float32, temp float32) error {
 	if !(temp >= 0) || math.IsInf(float64(temp), 1) {
-		return fmt.Errorf("%w, got %g", ErrTemperature, temp)
+		return fmt.Errorf("%w, got %g", runtime.ErrTemperature, temp)
 	}
 	if len(probs) != len(logits) {
 		return fmt.Errorf("probabilities have %d elements, logits %d", len(probs), len(logits))

@@ -1,10 +1,11 @@
-package runtime
+package explore
 
 import (
 	"errors"
 	"fmt"
 	"math"
 
+	"github.com/llmap/llmap/runtime"
 	"github.com/llmap/llmap/simd"
 )
 
@@ -41,16 +42,16 @@ var ErrTooShort = errors.New("the text is too short: it encodes to fewer than tw
 // tokenizer's start token); every token after the first of a window is
 // predicted from those before it. If ref is not nil, it is run on the same
 // windows with refState and the argmaxes of the two models are compared.
-func (m *Model) Perplexity(s *State, text string, ref *Model, refState *State) (PerplexityResult, error) {
+func Perplexity(m *runtime.Model, s *runtime.State, text string, ref *runtime.Model, refState *runtime.State) (PerplexityResult, error) {
 	var res PerplexityResult
 	tokens := m.Tokenizer.Encode(text, false)
 	start := m.Tokenizer.BOS()
 	if start < 0 {
 		start = m.Tokenizer.EOS()
 	}
-	window := s.ctx
+	window := s.Context()
 	if ref != nil {
-		window = min(window, refState.ctx)
+		window = min(window, refState.Context())
 	}
 	if start >= 0 {
 		window-- // each window begins with the start token

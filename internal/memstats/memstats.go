@@ -1,4 +1,8 @@
-package runtime
+// Package memstats reads the memory figures of a process from Linux's /proc
+// and getrusage: resident and proportional set sizes by kind, faults, bytes
+// read, and the figures of one mapped file. llmap run --stats, llmap bench
+// and the tests that measure paging use it.
+package memstats
 
 import (
 	"bufio"
@@ -17,12 +21,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// MemStats are the memory figures of this process, read from Linux's /proc
+// Stats are the memory figures of this process, read from Linux's /proc
 // and getrusage. Each field says where it comes from, because the figures
 // people quote for mapped models are easy to misread: RSS counts mapped
 // weights that the kernel can drop at any time, and pages shared with other
 // processes are counted in full by each of them (PSS divides them).
-type MemStats struct {
+type Stats struct {
 	// Current resident set from /proc/self/status: RSS = AnonRSS + FileRSS
 	// (+ shared memory, not used by llmap). AnonRSS is the heap, the KV
 	// cache and activations (and weights read with NoMmap); FileRSS is the
@@ -32,15 +36,15 @@ type MemStats struct {
 	// process started. The kernel keeps no peak per kind.
 	PeakRSS int64
 	// PeakAnonRSS and PeakFileRSS are the largest AnonRSS and FileRSS a
-	// MemSampler saw; sampled, so a short spike between samples is missed.
-	// Zero in a single ReadMemStats.
+	// Sampler saw; sampled, so a short spike between samples is missed.
+	// Zero in a single Read.
 	PeakAnonRSS, PeakFileRSS int64
 	// PSS is the proportional set size from /proc/self/smaps_rollup: each
 	// page counted divided by the number of processes mapping it. PSSFile
 	// is its file-backed part (the shared model weights).
 	PSS, PSSAnon, PSSFile int64
 	// MajorFaults needed a disk read; MinorFaults found the page in memory
-	// (getrusage). A MemSampler reports the counts during the sampled run.
+	// (getrusage). A Sampler reports the counts during the sampled run.
 	// Linux counts a fault whose readahead brought the page in, then was
 	// retried, as minor at times: ReadBytes is the surer figure of disk
 	// reads.
@@ -57,10 +61,10 @@ type MemStats struct {
 	FaultWaitKnown bool
 }
 
-// ReadMemStats returns the current figures of this process; counters are
+// Read returns the current figures of this process; counters are
 // totals since the process started.
-func ReadMemStats() (MemStats, error) {
-	var s MemStats
+func Read() (Stats, error) {
+	var s Stats
 	if err := readStatus(&s); err != nil {
 		return s, err
 	}
@@ -105,7 +109,7 @@ func procFields(path string, fn func(key string, bytes int64)) error {
 	return nil
 }
 
-func readStatus(s *MemStats) error {
+func readStatus(s *Stats) error {
 	return procFields("/proc/self/status", func(k string, n int64) {
 		switch k {
 		case "VmRSS":
@@ -120,7 +124,7 @@ func readStatus(s *MemStats) error {
 	})
 }
 
-func readRollup(s *MemStats) error {
+func readRollup(s *Stats) error {
 	return procFields("/proc/self/smaps_rollup", func(k string, n int64) {
 		switch k {
 		case "Pss":
@@ -183,38 +187,38 @@ func readBlkioDelay() (time.Duration, bool) {
 	return time.Duration(ticks) * time.Second / clockTicks, true
 }
 
-// MemSampler follows the memory figures of this process during a run: it
+// Sampler follows the memory figures of this process during a run: it
 // samples RSS by kind every interval (PSS every tenth sample, since
 // smaps_rollup walks the page tables) to find the peaks, and counts faults,
 // bytes read and I/O wait from Start to Stop.
-type MemSampler struct {
-	start    MemStats
+type Sampler struct {
+	start    Stats
 	interval time.Duration
 	stop     chan struct{}
 	done     chan struct{}
 
 	mu   sync.Mutex
-	peak MemStats // PeakAnonRSS, PeakFileRSS, PSS maxima
+	peak Stats // PeakAnonRSS, PeakFileRSS, PSS maxima
 	err  error
 }
 
-// StartMemSampler takes the starting figures and starts sampling every
+// Start takes the starting figures and starts sampling every
 // interval (<= 0 means 50ms). Call Stop to end it.
-func StartMemSampler(interval time.Duration) (*MemSampler, error) {
+func Start(interval time.Duration) (*Sampler, error) {
 	if interval <= 0 {
 		interval = 50 * time.Millisecond
 	}
-	st, err := ReadMemStats()
+	st, err := Read()
 	if err != nil {
 		return nil, err
 	}
-	s := &MemSampler{start: st, interval: interval, stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Sampler{start: st, interval: interval, stop: make(chan struct{}), done: make(chan struct{})}
 	s.observe(st, true)
 	go s.loop()
 	return s, nil
 }
 
-func (s *MemSampler) loop() {
+func (s *Sampler) loop() {
 	defer close(s.done)
 	t := time.NewTicker(s.interval)
 	defer t.Stop()
@@ -224,7 +228,7 @@ func (s *MemSampler) loop() {
 			return
 		case <-t.C:
 		}
-		var st MemStats
+		var st Stats
 		err := readStatus(&st)
 		withPSS := i%10 == 0
 		if err == nil && withPSS {
@@ -240,7 +244,7 @@ func (s *MemSampler) loop() {
 	}
 }
 
-func (s *MemSampler) observe(st MemStats, withPSS bool) {
+func (s *Sampler) observe(st Stats, withPSS bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.peak.PeakAnonRSS = max(s.peak.PeakAnonRSS, st.AnonRSS)
@@ -257,10 +261,10 @@ func (s *MemSampler) observe(st MemStats, withPSS bool) {
 // PeakFileRSS sampled; PSS, PSSAnon and PSSFile the largest sampled (so a
 // model released before Stop still shows); faults, bytes read and I/O
 // wait counted from Start.
-func (s *MemSampler) Stop() (MemStats, error) {
+func (s *Sampler) Stop() (Stats, error) {
 	close(s.stop)
 	<-s.done
-	end, err := ReadMemStats()
+	end, err := Read()
 	if err != nil {
 		return end, err
 	}
@@ -280,19 +284,19 @@ func (s *MemSampler) Stop() (MemStats, error) {
 	return r, nil
 }
 
-// MappingStats are the figures of one mapped file in one process, from
+// Mapping is the figures of one mapped file in one process, from
 // /proc/PID/smaps, summed over the file's mappings.
-type MappingStats struct {
+type Mapping struct {
 	Size int64 // bytes mapped
 	RSS  int64 // bytes of the mapping resident in this process's page tables
 	PSS  int64 // RSS with each page divided by the number of processes mapping it
 }
 
-// ReadMappingStats returns the smaps figures of the file at path as mapped
+// ReadMapping returns the smaps figures of the file at path as mapped
 // by process pid (0 = this process). A process that does not map the file
 // gets zeros.
-func ReadMappingStats(pid int, path string) (MappingStats, error) {
-	var ms MappingStats
+func ReadMapping(pid int, path string) (Mapping, error) {
+	var ms Mapping
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return ms, err

@@ -1,4 +1,4 @@
-package runtime
+package explore
 
 import (
 	"math"
@@ -11,6 +11,7 @@ import (
 	"github.com/llmap/llmap/format/llama2c"
 	"github.com/llmap/llmap/internal/testmodels"
 	"github.com/llmap/llmap/quant"
+	"github.com/llmap/llmap/runtime"
 )
 
 // TestPerplexityOfUniformModel: a model whose classifier is all zeros
@@ -30,13 +31,13 @@ func TestPerplexityOfUniformModel(t *testing.T) {
 	if err := convert.Write(path, src, convert.Options{Matrices: quant.F32}); err != nil {
 		t.Fatal(err)
 	}
-	m, err := Open(path, Options{Threads: 1})
+	m, err := runtime.Open(path, runtime.Options{Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
 	s, _ := m.NewState(16) // several windows
-	r, err := m.Perplexity(s, "abc def ghi jkl mno pqr stu vwx yz abc def ghi jkl mno pqr", nil, nil)
+	r, err := Perplexity(m, s, "abc def ghi jkl mno pqr stu vwx yz abc def ghi jkl mno pqr", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func TestPerplexityOfUniformModel(t *testing.T) {
 	if got := r.Perplexity(); math.Abs(got-300) > 1e-3 {
 		t.Errorf("perplexity %v, want 300", got)
 	}
-	if _, err := m.Perplexity(s, "", nil, nil); err == nil {
+	if _, err := Perplexity(m, s, "", nil, nil); err == nil {
 		t.Error("empty text accepted")
 	}
 }
@@ -73,12 +74,12 @@ func TestQuantisedAccuracy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	open := func(typ quant.Type) (*Model, *State) {
+	open := func(typ quant.Type) (*runtime.Model, *runtime.State) {
 		path := filepath.Join(t.TempDir(), typ.String()+".llmap")
 		if err := convert.Write(path, convert.FromLlama2c(ck, tok, "stories260K"), convert.Options{Matrices: typ}); err != nil {
 			t.Fatal(err)
 		}
-		m, err := Open(path, Options{Threads: 1})
+		m, err := runtime.Open(path, runtime.Options{Threads: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +88,7 @@ func TestQuantisedAccuracy(t *testing.T) {
 		return m, s
 	}
 	ref, refState := open(quant.F32)
-	base, err := ref.Perplexity(refState, text, nil, nil)
+	base, err := Perplexity(ref, refState, text, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestQuantisedAccuracy(t *testing.T) {
 	}
 	for typ, lim := range limits {
 		m, s := open(typ)
-		r, err := m.Perplexity(s, text, ref, refState)
+		r, err := Perplexity(m, s, text, ref, refState)
 		if err != nil {
 			t.Fatal(err)
 		}

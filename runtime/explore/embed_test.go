@@ -1,4 +1,4 @@
-package runtime
+package explore
 
 import (
 	"bytes"
@@ -14,7 +14,9 @@ import (
 
 	"github.com/llmap/llmap/format"
 	"github.com/llmap/llmap/format/arch"
+	"github.com/llmap/llmap/internal/testmodels/stories"
 	"github.com/llmap/llmap/quant"
+	"github.com/llmap/llmap/runtime"
 )
 
 // The synthetic vocabulary: the special tokens, " ", the letters, and for
@@ -199,10 +201,10 @@ func encode(t testing.TB, typ quant.Type, v []float32) []byte {
 	return b
 }
 
-func openSynth(t testing.TB, typ quant.Type) (*Model, synthModel) {
+func openSynth(t testing.TB, typ quant.Type) (*runtime.Model, synthModel) {
 	t.Helper()
 	sm := writeSynthModel(t, typ)
-	m, err := Open(sm.path, Options{Threads: 2})
+	m, err := runtime.Open(sm.path, runtime.Options{Threads: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +214,7 @@ func openSynth(t testing.TB, typ quant.Type) (*Model, synthModel) {
 
 func TestWordTokens(t *testing.T) {
 	m, sm := openSynth(t, quant.F32)
-	e := m.Embeddings()
+	e := NewEmbeddings(m)
 	for _, w := range synthWords {
 		ids, err := e.Tokens(w)
 		if err != nil {
@@ -239,7 +241,7 @@ func TestAnalogyFindsConstructed(t *testing.T) {
 	for _, typ := range []quant.Type{quant.F32, quant.F16, quant.Q8_0} {
 		t.Run(typ.String(), func(t *testing.T) {
 			m, sm := openSynth(t, typ)
-			e := m.Embeddings()
+			e := NewEmbeddings(m)
 			res, words, err := e.Analogy("man", "king", "woman", 5, Cosine)
 			if err != nil {
 				t.Fatal(err)
@@ -270,7 +272,7 @@ func sortedScores(r []TokenScore) bool {
 
 func TestNearestOfTokenIsItself(t *testing.T) {
 	m, _ := openSynth(t, quant.F32)
-	e := m.Embeddings()
+	e := NewEmbeddings(m)
 	for id := range e.VocabSize() {
 		v, err := e.Vector(id)
 		if err != nil {
@@ -293,7 +295,7 @@ func TestScoresAgainstReference(t *testing.T) {
 	for _, typ := range []quant.Type{quant.F32, quant.F16, quant.BF16, quant.Q8_0, quant.Q4_0} {
 		t.Run(typ.String(), func(t *testing.T) {
 			m, _ := openSynth(t, typ)
-			e := m.Embeddings()
+			e := NewEmbeddings(m)
 			rng := rand.New(rand.NewPCG(1, 2))
 			q := make([]float32, e.Dim())
 			for i := range q {
@@ -370,7 +372,7 @@ func TestTopKTiesAndNaN(t *testing.T) {
 
 func TestNearestRejectsBadK(t *testing.T) {
 	m, _ := openSynth(t, quant.F32)
-	e := m.Embeddings()
+	e := NewEmbeddings(m)
 	q := make([]float32, e.Dim())
 	for _, k := range []int{0, -1, e.VocabSize() + 1} {
 		if _, err := e.Nearest(q, k, Cosine); !errors.Is(err, ErrCount) {
@@ -384,7 +386,7 @@ func TestNearestRejectsBadK(t *testing.T) {
 
 func TestDirectionOrdersAsConstructed(t *testing.T) {
 	m, _ := openSynth(t, quant.F32)
-	e := m.Embeddings()
+	e := NewEmbeddings(m)
 	words := []string{"two", "none", "four", "one", "three"}
 	res, d, err := e.Direction("cat", "cats", words)
 	if err != nil {
@@ -461,7 +463,7 @@ func TestProbabilitiesAgainstFloat64(t *testing.T) {
 		}
 	}
 	for _, bad := range []float32{-0.5, float32(math.NaN()), float32(math.Inf(1))} {
-		if err := Probabilities(probs, logits, bad); !errors.Is(err, ErrTemperature) {
+		if err := Probabilities(probs, logits, bad); !errors.Is(err, runtime.ErrTemperature) {
 			t.Errorf("temperature %g: error %v", bad, err)
 		}
 	}
@@ -474,7 +476,7 @@ func TestContextualAndNext(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := "king man king"
-	cv, err := m.Contextual(s, text)
+	cv, err := Contextual(m, s, text)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -495,7 +497,7 @@ func TestContextualAndNext(t *testing.T) {
 			t.Errorf("next at %d = %d, argmax %d", pos, cv.Next[pos], p)
 		}
 	}
-	reps, err := cv.Repeats(m.Embeddings())
+	reps, err := cv.Repeats(NewEmbeddings(m))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -517,18 +519,18 @@ func TestContextualAndNext(t *testing.T) {
 	}
 
 	s3, _ := m.NewState(0)
-	tokens, logits, err := m.NextLogits(s3, text)
+	tokens, logits, err := NextLogits(m, s3, text)
 	if err != nil || !slices.Equal(tokens, cv.Tokens) {
 		t.Fatalf("NextLogits: %v %v", tokens, err)
 	}
 	if p := slices.Index(logits, slices.Max(logits)); p != cv.Next[len(cv.Next)-1] {
 		t.Errorf("NextLogits argmax %d, contextual next %d", p, cv.Next[len(cv.Next)-1])
 	}
-	if _, _, err := m.NextLogits(s3, ""); !errors.Is(err, ErrEmptyPrompt) {
+	if _, _, err := NextLogits(m, s3, ""); !errors.Is(err, runtime.ErrEmptyPrompt) {
 		t.Errorf("empty prompt: %v", err)
 	}
 	short, _ := m.NewState(2)
-	if _, err := m.Contextual(short, text); err == nil {
+	if _, err := Contextual(m, short, text); err == nil {
 		t.Error("a text longer than the context was accepted")
 	}
 }
@@ -536,12 +538,12 @@ func TestContextualAndNext(t *testing.T) {
 // TestEmbeddingsStories260K: on real weights the word of a single piece is
 // that piece's row, and nearest finds it first.
 func TestEmbeddingsStories260K(t *testing.T) {
-	m, err := Open(convertStories(t), Options{Threads: 2})
+	m, err := runtime.Open(stories.Convert(t), runtime.Options{Threads: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	e := m.Embeddings()
+	e := NewEmbeddings(m)
 	w, err := e.Word("Lily")
 	if err != nil {
 		t.Fatal(err)
@@ -578,9 +580,9 @@ func BenchmarkVocabScan(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			m := &Model{Weights: Weights{TokenEmbedding: mat}, pool: NewPool(goruntime.GOMAXPROCS(0))}
-			defer m.pool.Close()
-			e := newEmbeddings(m)
+			pool := runtime.NewPool(goruntime.GOMAXPROCS(0))
+			defer pool.Close()
+			e := newEmbeddings(mat, pool.MatVec, func(f func()) error { f(); return nil })
 			t0 := time.Now()
 			if _, err := e.Norms(); err != nil {
 				b.Fatal(err)
