@@ -205,6 +205,7 @@ func TestSessionCancel(t *testing.T) {
 	m := openStories(t, 1)
 	s, _ := m.NewSession(512)
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	const at = 5
 	n := 0
 	var last error
