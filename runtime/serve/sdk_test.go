@@ -12,7 +12,6 @@ import (
 	"github.com/llmap/llmap/runtime/chat"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
-	"github.com/openai/openai-go/v3/shared"
 )
 
 // TestOpenAIGoSDK drives the server with the official OpenAI Go client:
@@ -130,7 +129,7 @@ func TestOpenAIGoSDK(t *testing.T) {
 		t.Errorf("negative temperature: %v", err)
 	}
 	params.Temperature = openai.Float(0)
-	params.Model = shared.ChatModelGPT4o
+	params.Model = "gpt-4"
 	if _, err = client.Chat.Completions.New(ctx, params); !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Code != "model_not_found" {
 		t.Errorf("unknown model: %v", err)
 	}
