@@ -59,6 +59,7 @@ memory-mapped .llmap format, runs them, and shows what is inside them.`,
 		newSynthCmd(),
 		newBenchCmd(),
 		newPerplexityCmd(),
+		newChatCmd(), newServeCmd(),
 		newVersionCmd(),
 	)
 	return root

@@ -339,6 +339,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, endpoint strin
 	var text strings.Builder
 	var finish runtime.Finish
 	first := true
+	leading := endpoint == endpointChat // a chat reply's leading blanks are dropped
 	for tok, err := range sl.session.Generate(ctx, gen) {
 		if err != nil {
 			s.generationFailed(w, out, err)
@@ -349,10 +350,17 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, endpoint strin
 			first = false
 		}
 		s.metrics.token()
+		piece := tok.Text
+		if leading {
+			// The plain fallback ends its prompt with "Assistant:", so the
+			// model starts with a space; a chat message does not.
+			piece = strings.TrimLeft(piece, " \n")
+			leading = piece == ""
+		}
 		if out.sse != nil {
-			out.delta(tok.Text)
+			out.delta(piece)
 		} else {
-			text.WriteString(tok.Text)
+			text.WriteString(piece)
 		}
 		finish = tok.Finish
 	}
