@@ -46,6 +46,19 @@ func (m *Model) NewSession(ctx int) (*Session, error) {
 	return &Session{m: m, state: st}, nil
 }
 
+// Commit writes to every page of the session's KV cache, so that its
+// memory is taken from the system now (and a shortage shows at once)
+// rather than page by page as the context fills. A server calls it for the
+// sequences it allocates at start.
+func (s *Session) Commit() {
+	const perPage = 4096 / 4
+	for _, c := range [][]float32{s.state.keyCache, s.state.valueCache} {
+		for i := 0; i < len(c); i += perPage {
+			c[i] = 0
+		}
+	}
+}
+
 // Context is the number of positions the session holds.
 func (s *Session) Context() int { return s.state.ctx }
 

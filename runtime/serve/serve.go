@@ -150,7 +150,8 @@ func New(cfg Config) *Server {
 }
 
 // Load attaches the model and allocates the sequences: Parallel KV caches
-// of Context positions (KVBytes says how much). The server is ready when
+// of Context positions (KVBytes says how much), committed now
+// (Session.Commit). The server is ready when
 // it returns. The model's chat template is checked here; a template that
 // cannot be used is an error.
 func (s *Server) Load(m *runtime.Model) error {
@@ -167,6 +168,7 @@ func (s *Server) Load(m *runtime.Model) error {
 		if err != nil {
 			return err
 		}
+		sess.Commit()
 		slots[i] = &slot{session: sess}
 	}
 	s.mu.Lock()
