@@ -6,10 +6,6 @@ import (
 	"github.com/llmap/llmap/runtime/chat"
 )
 
-// chatTemplateKey is the metadata key of the model's Jinja chat template,
-// as GGUF and the converters name it.
-const chatTemplateKey = "tokenizer.chat_template"
-
 // ChatFormat turns a conversation into the tokens a model expects and says
 // where its replies end. It is safe for concurrent use.
 type ChatFormat struct {
@@ -34,8 +30,8 @@ type ChatFormat struct {
 // "User:/Assistant:" transcript). A stored template that cannot be used
 // (see chat.New) is an error; FallbackChatFormat then gives the fallback.
 func (m *Model) ChatFormat() (*ChatFormat, error) {
-	src, err := m.file.Meta.String(chatTemplateKey)
-	if err != nil || src == "" {
+	src := m.Tokenizer.ChatTemplate()
+	if src == "" {
 		return m.FallbackChatFormat(), nil
 	}
 	t, err := chat.New(src, m.specialTokens())

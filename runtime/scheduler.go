@@ -299,10 +299,7 @@ func (j *seqJob) advance() bool {
 // one of the request's stop tokens.
 func (j *seqJob) isStop(id int) bool {
 	tok := j.s.m.Tokenizer
-	if id == tok.EOS() || id == tok.BOS() {
-		return true
-	}
-	if eog, ok := tok.(interface{ IsEOG(int) bool }); ok && eog.IsEOG(id) {
+	if id == tok.BOS() || tok.IsEOG(id) {
 		return true
 	}
 	for _, t := range j.req.StopTokens {

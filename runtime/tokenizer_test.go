@@ -27,7 +27,8 @@ func TestGPT2PromptLogits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens, logits, err := m.NextLogits(s, "dbebfjcg")
+	tokens := m.Tokenizer.Encode("dbebfjcg", true) // as explore.NextLogits encodes a prompt
+	logits, err := m.Prefill(s, tokens, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func slowModel(t *testing.T, template string) *runtime.Model {
 		}
 	}
 	if template != "" {
-		src.Meta.Set("tokenizer.chat_template", format.String(template))
+		src.Meta.Set(format.KeyTokenizerChatTemplate, format.String(template))
 	}
 	path := filepath.Join(t.TempDir(), "slow.llmap")
 	if err := convert.Write(path, src, convert.Options{Matrices: quant.Q8_0}); err != nil {
