@@ -75,7 +75,7 @@ With MESSAGE, the reply to that one message is printed and chat exits.`,
 	fl.IntVar(&f.topK, "top-k", 0, "sample from the K most likely tokens; 0 = off")
 	fl.Uint64VarP(&f.seed, "seed", "s", 0, "random seed; 0 = from the clock")
 	fl.IntVarP(&f.maxTokens, "max-tokens", "n", 0, "longest reply in tokens; 0 = up to the end of the context")
-	fl.IntVar(&f.threads, "threads", 0, "threads for matrix products; 0 = one per CPU")
+	fl.IntVar(&f.threads, "threads", 0, threadsHelp)
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print each reply's statistics on stderr")
 	fl.BoolVar(&f.noTemplate, "no-template", false, "ignore the model's chat template and use the built-in fallback")
 	return cmd
@@ -121,14 +121,12 @@ func runChat(cmd *cobra.Command, a []string, f chatFlags) error {
 		return err
 	}
 	path, stderr := a[0], cmd.ErrOrStderr()
-	m, err := runtime.Open(path, runtime.Options{Threads: f.threads})
+	m, err := runtime.Open(path, runtime.Options{Threads: capThreads(stderr, f.threads)})
 	if err != nil {
 		return describeOpenError(path, err)
 	}
 	defer m.Close()
-	if f.ctx > m.Config.ContextLength && cmd.Flags().Changed("ctx") {
-		fmt.Fprintf(stderr, "llmap: --ctx %d is more than the model's context; using %d\n", f.ctx, m.Config.ContextLength)
-	}
+	f.ctx = capContext(stderr, cmd, f.ctx, m.Config.ContextLength)
 	format := m.FallbackChatFormat()
 	if !f.noTemplate {
 		if format, err = m.ChatFormat(); err != nil {

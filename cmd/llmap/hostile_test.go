@@ -103,6 +103,27 @@ var hostileAccepted = map[string][]string{
 	"perplexity --pprof":      {""},
 
 	"version --help": {"0"},
+
+	"chat --system":      {"*"},                                                // any text
+	"chat --ctx":         {"9223372036854775807"},                              // capped at the model's, with a line
+	"chat --temp":        {"0", "9223372036854775807", "99999999999999999999"}, // as run
+	"chat --top-p":       {"0"},                                                // off
+	"chat --top-k":       {"0", "9223372036854775807"},                         // off; all of the vocabulary
+	"chat --seed":        {"0", "9223372036854775807"},                         // 0 = from the clock
+	"chat --max-tokens":  {"0", "9223372036854775807"},                         // to the end of the context
+	"chat --threads":     {"0", "9223372036854775807"},                         // one per CPU; capped, with a line
+	"chat --verbose":     {"0"},                                                // false
+	"chat --no-template": {"0"},                                                //
+	"chat --help":        {"0"},                                                //
+
+	"serve --name":       {"*"},                        // any name
+	"serve --ctx":        {"9223372036854775807"},      // capped at the model's, with a line
+	"serve --queue":      {"0"},                        // 4 x --parallel
+	"serve --max-tokens": {"0", "9223372036854775807"}, // to the end of the context; capped by it
+	"serve --threads":    {"0", "9223372036854775807"}, // one per CPU; capped, with a line
+	"serve --grace":      {"0"},                        // cancel at once
+	"serve --quiet":      {"0"},                        // false
+	"serve --help":       {"0"},                        //
 }
 
 // hostileOutputs are the flags whose value names a file the command
@@ -138,6 +159,11 @@ func TestHostileFlags(t *testing.T) {
 		"bench":      {"bench", model, "-p", "4", "-n", "4", "-r", "1"},
 		"perplexity": {"perplexity", model, text},
 		"version":    {"version"},
+		// chat answers one message given as an argument; serve --dry-run
+		// allocates and exits, and without it cannot listen on a TEST-NET
+		// address, so that no value leaves a server running.
+		"chat":  {"chat", model, "Hello", "-n", "4"},
+		"serve": {"serve", model, "--dry-run", "--addr", "192.0.2.1:8080"},
 	}
 	root := newRoot(nil, nil)
 	cmds := append([]*cobra.Command{root}, root.Commands()...)

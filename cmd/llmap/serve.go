@@ -66,7 +66,7 @@ SIGINT or SIGTERM stops accepting, lets replies in flight finish for up to
 	fl.IntVar(&f.queue, "queue", 0, "requests that may wait for a sequence before new ones get 503; 0 = 4 x --parallel")
 	fl.StringVar(&f.maxBody, "max-body", "1M", "largest request body accepted (413 above)")
 	fl.IntVar(&f.maxTokens, "max-tokens", 0, "reply length for requests that set none; 0 = up to the end of the context")
-	fl.IntVar(&f.threads, "threads", 0, "threads for matrix products; 0 = one per CPU")
+	fl.IntVar(&f.threads, "threads", 0, threadsHelp)
 	fl.DurationVar(&f.grace, "grace", 30*time.Second, "on SIGINT/SIGTERM, how long replies in flight may take to finish before they are cancelled")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "open the model, allocate the sequences, print what serving would use, and exit")
 	fl.BoolVar(&f.quiet, "quiet", false, "do not log each request on stderr")
@@ -141,14 +141,12 @@ func runServe(cmd *cobra.Command, path string, f *serveFlags) error {
 	}
 
 	t0 := time.Now()
-	m, err := runtime.Open(path, runtime.Options{Threads: f.threads})
+	m, err := runtime.Open(path, runtime.Options{Threads: capThreads(stderr, f.threads)})
 	if err != nil {
 		return abort(describeOpenError(path, err))
 	}
 	defer m.Close()
-	if f.ctx > m.Config.ContextLength && cmd.Flags().Changed("ctx") {
-		fmt.Fprintf(stderr, "llmap: --ctx %d is more than the model's context; using %d\n", f.ctx, m.Config.ContextLength)
-	}
+	capContext(stderr, cmd, f.ctx, m.Config.ContextLength) // the server caps it too; this says so
 	if err := srv.Load(m); err != nil {
 		return abort(fmt.Errorf("%s: %w", path, err))
 	}
