@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -64,8 +65,9 @@ func BenchmarkStreams(b *testing.B) {
 			defer ts.Close()
 			var tokens int
 			var ttft []time.Duration
-			var elapsed time.Duration
+			var elapsed, cpu time.Duration
 			for b.Loop() {
+				c0 := cpuTime()
 				t0 := time.Now()
 				var mu sync.Mutex
 				var wg sync.WaitGroup
@@ -100,12 +102,21 @@ func BenchmarkStreams(b *testing.B) {
 				}
 				wg.Wait()
 				elapsed += time.Since(t0)
+				cpu += cpuTime() - c0
 			}
 			slices.Sort(ttft)
 			b.ReportMetric(float64(tokens)/elapsed.Seconds(), "tokens/s")
+			b.ReportMetric(float64(tokens)/cpu.Seconds(), "tokens/cpu-s")
 			b.ReportMetric(ttft[len(ttft)/2].Seconds()*1000, "ttft-p50-ms")
 			b.ReportMetric(ttft[min(len(ttft)-1, len(ttft)*99/100)].Seconds()*1000, "ttft-p99-ms")
 			b.ReportMetric(float64(tokens)/float64(b.N), "tokens/op")
 		})
 	}
+}
+
+// cpuTime is the CPU time this process (server and clients) has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
