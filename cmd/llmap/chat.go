@@ -129,8 +129,10 @@ func runChat(cmd *cobra.Command, a []string, f chatFlags) error {
 	f.ctx = capContext(stderr, cmd, f.ctx, m.Config.ContextLength)
 	format := m.FallbackChatFormat()
 	if !f.noTemplate {
-		if format, err = m.ChatFormat(); err != nil {
-			return fmt.Errorf("%s: %w (--no-template uses the built-in fallback)", path, err)
+		if own, err := m.ChatFormat(); err != nil {
+			fmt.Fprintf(stderr, "llmap: warning: %s: %v; using the built-in %s\n", path, err, fallbackName(format))
+		} else {
+			format = own
 		}
 	}
 	s, err := m.NewSession(f.ctx)

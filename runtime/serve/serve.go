@@ -151,16 +151,19 @@ func New(cfg Config) *Server {
 
 // Load attaches the model and allocates the sequences: Parallel KV caches
 // of Context positions (KVBytes says how much), committed now
-// (Session.Commit). The server is ready when
-// it returns. The model's chat template is checked here; a template that
-// cannot be used is an error.
+// (Session.Commit). The server is ready when it returns. A chat template
+// that runtime/chat refuses is logged, and chat uses the fallback.
 func (s *Server) Load(m *runtime.Model) error {
 	if s.model != nil {
 		return errors.New("serve: a model is already loaded")
 	}
 	format, err := m.ChatFormat()
 	if err != nil {
-		return err
+		// A template the renderer refuses (see runtime/chat) should not
+		// keep the model from being served: completions work, and chat
+		// gets the fallback, as llama.cpp's server does.
+		s.cfg.Logger.Warn("the model's chat template cannot be used; chat uses the built-in fallback", "err", err)
+		format = m.FallbackChatFormat()
 	}
 	slots := make([]*slot, s.cfg.Parallel)
 	for i := range slots {

@@ -630,3 +630,16 @@ func TestLoad(t *testing.T) {
 		t.Errorf("statuses %v", counts)
 	}
 }
+
+// TestRefusedTemplate: a model whose chat template the renderer refuses is
+// still served; chat falls back to the built-in format.
+func TestRefusedTemplate(t *testing.T) {
+	m := slowModel(t, "{% for m in messages %}{{ m.content * 3 }}{% endfor %}")
+	if _, err := m.ChatFormat(); err == nil {
+		t.Fatal("the template was accepted")
+	}
+	_, base := start(t, m, Config{Parallel: 1, Context: 256})
+	if code, _, body := post(t, base+"/v1/chat/completions", `{"messages":[{"role":"user","content":"hi"}],"max_tokens":4}`); code != 200 {
+		t.Errorf("chat with a refused template: %d %s", code, body)
+	}
+}
