@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/llmap/llmap/internal/testmodels"
+	"github.com/llmap/llmap/runtime/chat"
 )
 
 // collect runs a generation to its end and returns the reply, the tokens
@@ -321,5 +323,64 @@ func TestStopText(t *testing.T) {
 	r.add([]byte("end\nUs"))
 	if got := r.flush(); got != "\nUs" {
 		t.Errorf("flush: %q", got)
+	}
+}
+
+// TestChatFormatOfRealTemplates: LLaMA 3 and Qwen 2 files converted from
+// GGUF carry their chat templates; ChatFormat uses them (not the fallback),
+// maps their end-of-turn markers to single tokens (<|eot_id|> 128009,
+// <|im_end|> 151645), puts exactly one BOS first where the family has one,
+// and a two-turn chat through a session reuses the first turn's cache.
+func TestChatFormatOfRealTemplates(t *testing.T) {
+	cases := []struct {
+		gguf     string
+		stop     int
+		firstBOS int // the id the prompt starts with
+	}{
+		{"llama3-random/l3-F16.gguf", 128009, 128000},
+		{"qwen2-random/qw-F16.gguf", 151645, -1},
+	}
+	for _, c := range cases {
+		m, err := Open(convertGGUF(t, testmodels.Path(t, c.gguf)), Options{Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		f, err := m.ChatFormat()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Builtin || !slices.Contains(f.StopTokens, c.stop) || len(f.Stop) != 0 {
+			t.Errorf("%s: builtin %v, stop tokens %v, stop texts %q", c.gguf, f.Builtin, f.StopTokens, f.Stop)
+		}
+		conv := []chat.Message{{Role: "system", Content: "Be brief."}, {Role: "user", Content: "Hello there"}}
+		req, err := f.Request(conv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bos := m.Tokenizer.BOS()
+		if c.firstBOS >= 0 && (req.Tokens[0] != c.firstBOS || req.Tokens[1] == bos) {
+			t.Errorf("%s: prompt starts %v, want one %d", c.gguf, req.Tokens[:3], c.firstBOS)
+		}
+		if c.firstBOS < 0 && req.Tokens[0] == bos {
+			t.Errorf("%s: prompt starts with BOS %d", c.gguf, bos)
+		}
+		s, _ := m.NewSession(256)
+		req.MaxTokens = 6
+		reply, _, err := collect(s, context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conv = append(conv, chat.Message{Role: "assistant", Content: reply}, chat.Message{Role: "user", Content: "And?"})
+		if req, err = f.Request(conv); err != nil {
+			t.Fatal(err)
+		}
+		req.MaxTokens = 3
+		if _, _, err := collect(s, context.Background(), req); err != nil {
+			t.Fatal(err)
+		}
+		if st := s.Stats(); st.CachedTokens < 10 {
+			t.Errorf("%s: second turn reused %d tokens of the cache", c.gguf, st.CachedTokens)
+		}
 	}
 }
