@@ -394,10 +394,16 @@ func (p *Pool) split(j job) {
 			goruntime.Gosched()
 		}
 	}
+	// Re-raise the first panic, and forget the others: when every chunk
+	// faults (a truncated file), several threads record one.
+	var first any
 	for i, r := range p.panics {
-		if r != nil {
-			p.panics[i] = nil
-			panic(r)
+		if first == nil {
+			first = r
 		}
+		p.panics[i] = nil
+	}
+	if first != nil {
+		panic(first)
 	}
 }
