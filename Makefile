@@ -14,7 +14,7 @@ RACE_PKGS   := ./runtime/... ./quant/... ./simd/... ./bench/... ./internal/...
 
 export LLMAP_MODELS ?= $(abspath ../shared/models)
 
-.PHONY: help build demo test test-unit test-noasm test-race fuzz lint bench bench-compare bench-llama2c clean golden
+.PHONY: help build cross demo test test-unit test-noasm test-race test-arm64 fuzz lint bench bench-compare bench-llama2c clean golden
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -23,6 +23,18 @@ help: ## list the targets
 # (a clone, not a linked worktree), even when GOFLAGS turns it off.
 build: ## build bin/llmap
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/llmap
+
+# The platforms `make cross` builds for (GOOS/GOARCH), without cgo.
+CROSS       := linux/amd64 linux/arm64 darwin/arm64 darwin/amd64 windows/amd64
+
+cross: ## build bin/llmap-OS-ARCH for every platform in CROSS and vet each (tests included)
+	@set -e; for p in $(CROSS); do \
+		os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
+		echo "cross $$os/$$arch"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -o $(BIN)-$$os-$$arch$$ext ./cmd/llmap; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) vet ./...; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) vet -tags noasm ./...; \
+	done
 
 demo: build ## convert stories260K (or MODEL_DIR=...) and print a story
 	@mkdir -p $(OUT)

@@ -5,8 +5,6 @@ import (
 	"io"
 	"math"
 	"os"
-
-	"golang.org/x/sys/unix"
 )
 
 // OpenInMemory reads the whole file at path into anonymous memory and
@@ -33,19 +31,17 @@ func OpenInMemory(path string) (*File, error) {
 	if size > math.MaxInt {
 		return nil, fmt.Errorf("%s: file of %d bytes is too large to read into memory", path, size)
 	}
-	// An anonymous private mapping is page aligned and is returned to the
-	// kernel on Close, not left to the garbage collector.
-	buf, err := unix.Mmap(-1, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	buf, err := allocPages(int(size))
 	if err != nil {
 		return nil, fmt.Errorf("%s: allocating %d bytes: %w", path, size, err)
 	}
 	if _, err := io.ReadFull(fd, buf); err != nil {
-		_ = unix.Munmap(buf)
+		_ = freePages(buf)
 		return nil, fmt.Errorf("%s: reading into memory: %w", path, err)
 	}
 	f, err := NewFile(buf)
 	if err != nil {
-		_ = unix.Munmap(buf)
+		_ = freePages(buf)
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	f.path = path

@@ -3,15 +3,22 @@ package format
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
-
-	"golang.org/x/sys/unix"
+	"runtime"
 )
 
 // ErrNotMapped is returned by the paging helpers for a File whose bytes are
 // not a file mapping (NewFile, OpenInMemory, or after Close): advising the
 // kernel about anonymous memory would be wrong (MADV_DONTNEED zeroes it).
 var ErrNotMapped = errors.New("format: the file's data is not a file mapping")
+
+// notAvailable is the error of a paging helper on a system that lacks the
+// call it needs (they are Linux-only, mlock Unix-only). It wraps
+// errors.ErrUnsupported, so callers can tell it from a failed call.
+func notAvailable(what string) error {
+	return fmt.Errorf("%s is not available on this system (%s): %w", what, runtime.GOOS, errors.ErrUnsupported)
+}
 
 // Mapped reports whether the File's data is a read-only file mapping made by
 // Open, the only case where the paging helpers below apply.
@@ -35,86 +42,18 @@ func (f *File) pageSpan(off, n int64) []byte {
 	return f.data[lo:hi:hi]
 }
 
-// advise applies madvise(advice) to the pages holding [off, off+n).
-func (f *File) advise(off, n int64, advice int, name string) error {
-	if !f.Mapped() {
-		return ErrNotMapped
-	}
-	b := f.pageSpan(off, n)
-	if b == nil {
-		return nil
-	}
-	if err := unix.Madvise(b, advice); err != nil {
-		return fmt.Errorf("madvise(%s) on [%d, +%d) of %s: %w", name, off, n, f.path, err)
-	}
-	return nil
-}
-
-// WillNeed asks the kernel to read the pages holding bytes [off, off+n) of
-// the file into the page cache now (MADV_WILLNEED), so that later accesses
-// do not wait on the disk. It starts the reads and may block while it
-// queues them; call it from a goroutine that can wait.
-func (f *File) WillNeed(off, n int64) error {
-	return f.advise(off, n, unix.MADV_WILLNEED, "MADV_WILLNEED")
-}
-
-// Populate reads the pages holding bytes [off, off+n) into the page cache
-// and maps them into this process (MADV_POPULATE_READ, Linux 5.14), so
-// that the forward pass then reads them without page faults. It blocks
-// until the pages are in; call it from a goroutine that can wait. On older
-// kernels it falls back to WillNeed.
-func (f *File) Populate(off, n int64) error {
-	err := f.advise(off, n, unix.MADV_POPULATE_READ, "MADV_POPULATE_READ")
-	if errors.Is(err, unix.EINVAL) {
-		return f.WillNeed(off, n)
-	}
-	return err
-}
-
-// DontNeed drops the pages holding bytes [off, off+n) from this process's
-// mapping (MADV_DONTNEED). The mapping is read-only and its pages are clean,
-// so nothing is lost: a later access faults the page in again, from the page
-// cache if it is still there. Other processes mapping the file keep theirs.
-func (f *File) DontNeed(off, n int64) error {
-	return f.advise(off, n, unix.MADV_DONTNEED, "MADV_DONTNEED")
-}
-
-// Resident returns how many bytes of the pages holding [off, off+n) are in
-// the page cache (mincore). For a file mapping this is page-cache
-// residency, which includes pages this process has not mapped (or has
-// released with DontNeed) but that are cached for any reader of the file.
-func (f *File) Resident(off, n int64) (int64, error) {
-	if !f.Mapped() {
-		return 0, ErrNotMapped
-	}
-	b := f.pageSpan(off, n)
-	if b == nil {
-		return 0, nil
-	}
-	ps := os.Getpagesize()
-	vec := make([]byte, (len(b)+ps-1)/ps)
-	if err := mincore(b, vec); err != nil {
-		return 0, fmt.Errorf("mincore on [%d, +%d) of %s: %w", off, n, f.path, err)
-	}
-	var pages int64
-	for _, v := range vec {
-		pages += int64(v & 1)
-	}
-	return pages * int64(ps), nil
-}
-
 // MlockError is returned by Mlock when the kernel refuses to lock the
 // pages; it carries the limit that usually explains why.
 type MlockError struct {
 	Path  string
 	Bytes int64
-	Limit uint64 // RLIMIT_MEMLOCK soft limit in bytes; unix.RLIM_INFINITY if unlimited
+	Limit uint64 // RLIMIT_MEMLOCK soft limit in bytes; math.MaxUint64 if unlimited or unknown
 	Err   error
 }
 
 func (e *MlockError) Error() string {
 	limit := "unlimited"
-	if e.Limit != unix.RLIM_INFINITY {
+	if e.Limit != math.MaxUint64 {
 		limit = fmt.Sprintf("%d bytes", e.Limit)
 	}
 	return fmt.Sprintf("mlock %s (%d bytes): %v (RLIMIT_MEMLOCK is %s; raise it with 'ulimit -l' or run without --mlock)",
@@ -122,48 +61,3 @@ func (e *MlockError) Error() string {
 }
 
 func (e *MlockError) Unwrap() error { return e.Err }
-
-// Mlock pins the whole file in memory: every page is read now and stays
-// resident until Munlock or Close. It works for a mapping and for data read
-// into memory by OpenInMemory.
-func (f *File) Mlock() error {
-	if len(f.data) == 0 {
-		return nil
-	}
-	if err := unix.Mlock(f.data); err != nil {
-		var lim unix.Rlimit
-		limit := uint64(unix.RLIM_INFINITY)
-		if unix.Getrlimit(unix.RLIMIT_MEMLOCK, &lim) == nil {
-			limit = lim.Cur
-		}
-		return &MlockError{Path: f.path, Bytes: int64(len(f.data)), Limit: limit, Err: err}
-	}
-	return nil
-}
-
-// Munlock undoes Mlock.
-func (f *File) Munlock() error {
-	if len(f.data) == 0 {
-		return nil
-	}
-	return unix.Munlock(f.data)
-}
-
-// EvictPageCache asks the kernel to drop the cached pages of the file at path
-// (fsync, then POSIX_FADV_DONTNEED). Pages still mapped by a process stay.
-// Benchmarks and tests use it to start from a cold cache for one file
-// without dropping every cache on the machine.
-func EvictPageCache(path string) error {
-	fd, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer fd.Close()
-	if err := fd.Sync(); err != nil && !errors.Is(err, unix.EINVAL) {
-		return fmt.Errorf("fsync %s: %w", path, err)
-	}
-	if err := unix.Fadvise(int(fd.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
-		return fmt.Errorf("fadvise(DONTNEED) %s: %w", path, err)
-	}
-	return nil
-}

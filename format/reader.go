@@ -8,8 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/llmap/llmap/internal/mmapfile"
-	"golang.org/x/sys/unix"
-
 	"github.com/llmap/llmap/quant"
 )
 
@@ -76,7 +74,7 @@ func (f *File) Close() error {
 		f.mapping = nil
 	}
 	if f.heap != nil {
-		if e := unix.Munmap(f.heap); err == nil {
+		if e := freePages(f.heap); err == nil {
 			err = e
 		}
 		f.heap = nil

@@ -3,8 +3,6 @@ package format
 import (
 	"fmt"
 	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
 // nativeLittleEndian reports whether the machine stores integers
@@ -27,27 +25,11 @@ func float32s(b []byte) ([]float32, error) {
 	if len(b) == 0 {
 		return []float32{}, nil
 	}
-	p := unsafe.Pointer(unsafe.SliceData(b))
-	if uintptr(p)%unsafe.Alignof(float32(0)) != 0 {
-		return nil, fmt.Errorf("data at address %#x is not 4-byte aligned", uintptr(p))
+	if a := addrOf(b); a%unsafe.Alignof(float32(0)) != 0 {
+		return nil, fmt.Errorf("data at address %#x is not 4-byte aligned", a)
 	}
-	return unsafe.Slice((*float32)(p), len(b)/4), nil
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/4), nil
 }
 
-// mincore fills vec with one byte per page of b (which must start on a page
-// boundary), bit 0 set when the page is resident. golang.org/x/sys has no
-// wrapper for the system call.
-func mincore(b, vec []byte) error {
-	if len(b) == 0 {
-		return nil
-	}
-	ps := unix.Getpagesize()
-	if len(vec) < (len(b)+ps-1)/ps {
-		return fmt.Errorf("mincore: vector of %d bytes for %d pages", len(vec), (len(b)+ps-1)/ps)
-	}
-	_, _, e := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), uintptr(unsafe.Pointer(unsafe.SliceData(vec))))
-	if e != 0 {
-		return e
-	}
-	return nil
-}
+// addrOf returns the address of b's first element, for alignment checks.
+func addrOf(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }

@@ -110,6 +110,11 @@ func New(f *format.File, opts Options) (*Model, error) {
 	if opts.MemBudget < 0 {
 		return nil, fmt.Errorf("memory budget %d is negative", opts.MemBudget)
 	}
+	if opts.MemBudget > 0 && f.Mapped() {
+		if err := format.PagingAvailable(); err != nil {
+			return nil, fmt.Errorf("memory budget: %w", err)
+		}
+	}
 	paging := newPager(f, &c, !opts.NoPrefetch, opts.MemBudget)
 	m := &Model{Config: c, Weights: w, Tokenizer: tok, family: fam, file: f, pool: NewPool(threads), paging: paging, ropeScale: 1}
 	if fam.Position.RoPE() {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/llmap/llmap/format"
 	"github.com/llmap/llmap/format/arch"
-	"golang.org/x/sys/unix"
 )
 
 // The paging policy. The forward pass reads the weights in file order, one
@@ -89,7 +88,7 @@ type pager struct {
 // nothing to do: prefetch off and no budget, or data that is not a file
 // mapping (NoMmap).
 func newPager(f *format.File, c *arch.Config, prefetch bool, budget int64) *pager {
-	if !f.Mapped() || (!prefetch && budget <= 0) {
+	if !f.Mapped() || (!prefetch && budget <= 0) || format.PagingAvailable() != nil {
 		return nil
 	}
 	p := &pager{f: f, budget: max(budget, 0), willNeed: f.Populate, dontNeed: f.DontNeed}
@@ -283,7 +282,7 @@ func (p *pager) release(off, n int64) error {
 		return err
 	}
 	// Advice only: an error here changes nothing the forward pass needs.
-	_ = unix.Fadvise(int(p.fd.Fd()), off, n, unix.FADV_DONTNEED)
+	_ = format.DropCache(p.fd, off, n)
 	return nil
 }
 

@@ -14,7 +14,6 @@ import (
 	"github.com/llmap/llmap/format"
 	"github.com/llmap/llmap/quant"
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 )
 
 // args returns a cobra argument check that wants exactly the named
@@ -45,12 +44,6 @@ func describeOpenError(path string, err error) error {
 		msg = path + ": " + msg
 	}
 	return errors.New(msg)
-}
-
-// isTerminal reports whether f is a terminal.
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
 }
 
 // progress draws a one-line progress bar on stderr when it is a terminal,

@@ -34,6 +34,9 @@ const Root = "/sys/fs/cgroup/memory"
 
 // Available reports why memory cgroups cannot be created here, or nil.
 func Available() error {
+	if err := supported(); err != nil {
+		return err
+	}
 	if _, err := os.Stat(filepath.Join(Root, "memory.limit_in_bytes")); err != nil {
 		return fmt.Errorf("no cgroup v1 memory controller at %s", Root)
 	}
@@ -44,7 +47,7 @@ func Available() error {
 	if err != nil {
 		return err
 	}
-	if err := syscall.Access(parent, 2 /* W_OK */); err != nil {
+	if err := writable(parent); err != nil {
 		return fmt.Errorf("cannot create cgroups in %s: %w", parent, err)
 	}
 	return nil

@@ -17,8 +17,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Stats are the memory figures of this process, read from Linux's /proc
@@ -65,17 +63,19 @@ type Stats struct {
 // totals since the process started.
 func Read() (Stats, error) {
 	var s Stats
+	if err := procAvailable(); err != nil {
+		return s, err
+	}
 	if err := readStatus(&s); err != nil {
 		return s, err
 	}
 	if err := readRollup(&s); err != nil {
 		return s, err
 	}
-	var ru unix.Rusage
-	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
-		return s, fmt.Errorf("getrusage: %w", err)
+	var err error
+	if s.MajorFaults, s.MinorFaults, err = pageFaults(); err != nil {
+		return s, err
 	}
-	s.MajorFaults, s.MinorFaults = uint64(ru.Majflt), uint64(ru.Minflt)
 	s.ReadBytes, _ = readIOBytes() // absent without task I/O accounting: leave 0
 	s.FaultWait, s.FaultWaitKnown = readBlkioDelay()
 	return s, nil

@@ -1,0 +1,37 @@
+//go:build !linux
+
+package format
+
+import "os"
+
+// PagingAvailable reports whether the paging helpers (WillNeed, Populate,
+// DontNeed, Resident, DropCache, EvictPageCache) work on this system: nil on
+// Linux, an error wrapping errors.ErrUnsupported elsewhere.
+func PagingAvailable() error { return notAvailable("paging control (madvise, mincore, fadvise)") }
+
+// WillNeed is MADV_WILLNEED on Linux; here it reports that it is not available.
+func (f *File) WillNeed(off, n int64) error { return f.unavailable("MADV_WILLNEED") }
+
+// Populate is MADV_POPULATE_READ on Linux; here it reports that it is not available.
+func (f *File) Populate(off, n int64) error { return f.unavailable("MADV_POPULATE_READ") }
+
+// DontNeed is MADV_DONTNEED on Linux; here it reports that it is not available.
+func (f *File) DontNeed(off, n int64) error { return f.unavailable("MADV_DONTNEED") }
+
+// Resident is mincore on Linux; here it reports that it is not available.
+func (f *File) Resident(off, n int64) (int64, error) { return 0, f.unavailable("mincore") }
+
+func (f *File) unavailable(what string) error {
+	if !f.Mapped() {
+		return ErrNotMapped
+	}
+	return notAvailable(what)
+}
+
+// DropCache is POSIX_FADV_DONTNEED on Linux; here it reports that it is not
+// available.
+func DropCache(fd *os.File, off, n int64) error { return notAvailable("fadvise(DONTNEED)") }
+
+// EvictPageCache is fsync plus POSIX_FADV_DONTNEED on Linux; here it reports
+// that it is not available.
+func EvictPageCache(path string) error { return notAvailable("fadvise(DONTNEED)") }
