@@ -7,14 +7,31 @@ import (
 )
 
 // withPaths runs f once with the dispatched kernels (assembly when
-// available) and once with the portable Go tier forced by DisableAsm.
+// available), once with each further selection in archPaths, and once with
+// the portable Go tier forced by DisableAsm.
 func withPaths(t *testing.T, f func(t *testing.T)) {
 	t.Run("dispatch", f)
+	for _, p := range archPaths {
+		t.Run(p.name, func(t *testing.T) {
+			restore := p.use()
+			defer restore()
+			f(t)
+		})
+	}
 	t.Run("generic", func(t *testing.T) {
 		restore := DisableAsm()
 		defer restore()
 		f(t)
 	})
+}
+
+// archPaths are kernel selections besides the dispatched one that an
+// architecture's test file adds (dot_arm64_test.go: NEON without SDOT).
+var archPaths []kernelPath
+
+type kernelPath struct {
+	name string
+	use  func() (restore func())
 }
 
 // randFloats returns n values drawn from a mix of distributions: mostly
