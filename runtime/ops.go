@@ -20,13 +20,7 @@ func addBias(x, bias []float32) {
 }
 
 // rmsNorm sets o = x / sqrt(mean(x²) + eps) * weight. o may alias x.
-func rmsNorm(o, x, weight []float32, eps float32) {
-	ss := simd.Dot(x, x)/float32(len(x)) + eps
-	inv := float32(1 / math.Sqrt(float64(ss)))
-	for i := range o {
-		o[i] = weight[i] * (inv * x[i])
-	}
-}
+func rmsNorm(o, x, weight []float32, eps float32) { simd.RMSNorm(o, x, weight, eps) }
 
 // layerNorm sets o = (x - mean(x)) / sqrt(var(x) + eps) * weight + bias
 // (bias may be nil), with the biased variance, as
@@ -125,11 +119,7 @@ func ropeHalves(v, table []float32) {
 }
 
 // swiGLU sets hb[i] = silu(hb[i]) * hb2[i], silu(v) = v * sigmoid(v).
-func swiGLU(hb, hb2 []float32) {
-	for i, v := range hb {
-		hb[i] = v * float32(1/(1+math.Exp(float64(-v)))) * hb2[i]
-	}
-}
+func swiGLU(hb, hb2 []float32) { simd.SwiGLU(hb, hb2) }
 
 // geluTanh applies GELU with the tanh approximation GPT-2 uses ("gelu_new"):
 // gelu(v) = 0.5 * v * (1 + tanh(sqrt(2/pi) * (v + 0.044715 * v³))).

@@ -23,7 +23,7 @@ func Dot(a, b []float32) float32 {
 	if len(a) == 0 {
 		return 0
 	}
-	return vek32.Dot(a, b)
+	return dotImpl(a, b)
 }
 
 // Sum returns the sum of x (0 for empty x).
@@ -31,12 +31,15 @@ func Sum(x []float32) float32 {
 	if len(x) == 0 {
 		return 0
 	}
-	return vek32.Sum(x)
+	return sumImpl(x)
 }
 
 // Max returns the largest element of x; it panics on empty x.
 func Max(x []float32) float32 {
-	return vek32.Max(x)
+	if len(x) == 0 {
+		panic("simd: Max of an empty slice")
+	}
+	return maxImpl(x)
 }
 
 // Add adds x into dst element-wise: dst[i] += x[i].
@@ -47,7 +50,7 @@ func Add(dst, x []float32) {
 	if len(x) == 0 {
 		return
 	}
-	vek32.Add_Inplace(dst, x)
+	addImpl(dst, x)
 }
 
 // Mul multiplies dst by x element-wise: dst[i] *= x[i].
@@ -66,7 +69,7 @@ func Scale(x []float32, a float32) {
 	if len(x) == 0 {
 		return
 	}
-	vek32.MulNumber_Inplace(x, a)
+	scaleImpl(x, a)
 }
 
 // Axpy adds a times x into y: y[i] += a*x[i].
@@ -92,9 +95,6 @@ func SumSquares(x []float32) float32 {
 	return Dot(x, x)
 }
 
-// expMin is the smallest input Softmax passes to vek32.Exp.
-const expMin = -87
-
 // Softmax replaces x by exp(x[i]-max) / sum_j exp(x[j]-max) in place. The
 // maximum is subtracted first, so large logits do not overflow. Empty x is
 // left alone.
@@ -102,15 +102,34 @@ func Softmax(x []float32) {
 	if len(x) == 0 {
 		return
 	}
-	m := vek32.Max(x)
-	vek32.AddNumber_Inplace(x, -m)
-	// vek32.Exp returns NaN or huge negative values below about -88 (it
-	// does not handle underflow). exp(-87) is 1.6e-38: clamping there
-	// changes no probability by more than that.
-	vek32.MaximumNumber_Inplace(x, expMin)
-	vek32.Exp_Inplace(x)
-	s := vek32.Sum(x)
-	vek32.MulNumber_Inplace(x, 1/s)
+	softmaxImpl(x)
+}
+
+// RMSNorm sets o[i] = weight[i] * (x[i] / sqrt(mean(x²) + eps)), the root
+// mean square normalisation of LLaMA. o may be x itself; the three slices
+// have the same length.
+func RMSNorm(o, x, weight []float32, eps float32) {
+	if len(o) != len(x) || len(weight) != len(x) {
+		panic("simd: RMSNorm length mismatch")
+	}
+	if len(x) == 0 {
+		return
+	}
+	ss := Dot(x, x)/float32(len(x)) + eps
+	inv := float32(1 / math.Sqrt(float64(ss)))
+	scaleMulImpl(o, x, weight, inv)
+}
+
+// SwiGLU sets hb[i] = silu(hb[i]) * hb2[i], with silu(v) = v * sigmoid(v),
+// the gated activation of LLaMA's feed-forward block.
+func SwiGLU(hb, hb2 []float32) {
+	if len(hb) != len(hb2) {
+		panic("simd: SwiGLU length mismatch")
+	}
+	if len(hb) == 0 {
+		return
+	}
+	swiGLUImpl(hb, hb2)
 }
 
 // ErrTemperature is SoftmaxTemp's error for a temperature that is not a
