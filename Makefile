@@ -14,10 +14,10 @@ RACE_PKGS   := ./runtime/... ./quant/... ./simd/... ./bench/... ./internal/...
 
 export LLMAP_MODELS ?= $(abspath ../shared/models)
 
-.PHONY: help build cross demo test test-unit test-noasm test-race test-arm64 fuzz lint bench bench-compare bench-llama2c clean golden
+.PHONY: help build cross demo test test-unit test-noasm test-race test-arm64 arm64-tools check-arm64-words fuzz lint bench bench-compare bench-llama2c clean golden
 
 help: ## list the targets
-	@grep -E '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 # -buildvcs=auto records the git revision for 'llmap version' where Go can
 # (a clone, not a linked worktree), even when GOFLAGS turns it off.
@@ -27,13 +27,12 @@ build: ## build bin/llmap
 # The platforms `make cross` builds for (GOOS/GOARCH), without cgo.
 CROSS       := linux/amd64 linux/arm64 darwin/arm64 darwin/amd64 windows/amd64
 
-cross: ## build bin/llmap-OS-ARCH for every platform in CROSS and vet each (tests included)
+cross: ## build bin/llmap-OS-ARCH for every platform in CROSS, and vet each (which compiles the tests too)
 	@set -e; for p in $(CROSS); do \
 		os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
 		echo "cross $$os/$$arch"; \
 		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -o $(BIN)-$$os-$$arch$$ext ./cmd/llmap; \
 		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) vet ./...; \
-		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) vet -tags noasm ./...; \
 	done
 
 demo: build ## convert stories260K (or MODEL_DIR=...) and print a story
@@ -42,7 +41,7 @@ demo: build ## convert stories260K (or MODEL_DIR=...) and print a story
 	./$(BIN) inspect $(OUT)/stories260K.llmap | head -20
 	./$(BIN) run $(OUT)/stories260K.llmap -p "Once upon a time" -t 0.8 --seed 42
 
-test: lint test-unit test-noasm test-race fuzz ## everything CI runs: lint, tests (asm, noasm, race), bounded fuzzing
+test: lint test-unit test-noasm test-race test-arm64 cross fuzz ## everything CI runs: lint, tests (asm, noasm, race, arm64 under qemu), cross builds, bounded fuzzing
 
 test-unit: ## go test ./... with the assembly kernels
 	$(GO) test -count=1 ./...
@@ -52,6 +51,35 @@ test-noasm: ## the whole suite on the pure-Go kernels
 
 test-race: ## the concurrent packages under the race detector
 	$(GO) test -count=1 -race $(RACE_PKGS)
+
+# arm64 under qemu-user: the packages with kernels and the golden outputs, on
+# CPU models with and without the dot-product extension (max: every feature
+# qemu has; cortex-a72: the Raspberry Pi 4's core, ARMv8.0 NEON only).
+# TestTruncatedFileIsAnError is skipped: qemu-user delivers SIGBUS without
+# the fault address, so Go reports a nil dereference instead of a fault.
+ARM64_PKGS  := ./quant ./simd ./runtime ./format
+ARM64_CPUS  := max:1 cortex-a72:0
+ARM64_SKIP  := ^TestTruncatedFileIsAnError$$
+ARM64_ASM   := $(shell git ls-files '*_arm64.s')
+
+arm64-tools: # qemu-user-static and the GNU arm64 assembler, from Debian, when missing
+	@command -v qemu-aarch64-static >/dev/null && command -v aarch64-linux-gnu-as >/dev/null || { \
+		echo "installing qemu-user-static and binutils-aarch64-linux-gnu"; \
+		{ apt-get install -y -q qemu-user-static binutils-aarch64-linux-gnu || \
+		  { apt-get update -q && apt-get install -y -q qemu-user-static binutils-aarch64-linux-gnu; }; } >/dev/null; }
+
+check-arm64-words: arm64-tools ## every WORD in the arm64 assembly encodes the instruction its comment names
+	$(GO) run ./internal/armwords $(ARM64_ASM)
+
+test-arm64: check-arm64-words ## the arm64 build under qemu: kernels, runtime, format, golden outputs; with and without SDOT
+	@set -e; for c in $(ARM64_CPUS); do \
+		cpu=$${c%:*}; echo "arm64 -cpu $$cpu (dot product: $${c#*:})"; \
+		LLMAP_EXPECT_DOTPROD=$${c#*:} GOARCH=arm64 $(GO) test -count=1 -exec "qemu-aarch64-static -cpu $$cpu" \
+			-skip '$(ARM64_SKIP)' $(ARM64_PKGS); \
+		GOARCH=arm64 $(GO) test -count=1 -exec "qemu-aarch64-static -cpu $$cpu" \
+			-run '^(TestGolden|TestFlagsBeforeModel|TestPrompt)$$' ./cmd/llmap; \
+	done
+	GOARCH=arm64 $(GO) test -count=1 -tags noasm -exec "qemu-aarch64-static -cpu max" ./quant ./simd
 
 fuzz: ## run every fuzz target for a bounded number of executions (FUZZTIME=2000x)
 	@set -e; for pkg in $$($(GO) list ./...); do \

@@ -15,6 +15,24 @@ import (
 // Linux, an error wrapping errors.ErrUnsupported elsewhere.
 func PagingAvailable() error { return nil }
 
+// pageSpan returns data[off:off+n] widened to whole pages of the mapping
+// (which starts on a page boundary), clipped to the data. It returns nil for
+// an empty or out-of-range span.
+func (f *File) pageSpan(off, n int64) []byte {
+	size := int64(len(f.data))
+	if n <= 0 || off < 0 || off >= size {
+		return nil
+	}
+	end := min(off+n, size)
+	if end < off { // overflow
+		end = size
+	}
+	ps := int64(os.Getpagesize())
+	lo := off / ps * ps
+	hi := min((end+ps-1)/ps*ps, size)
+	return f.data[lo:hi:hi]
+}
+
 // advise applies madvise(advice) to the pages holding [off, off+n).
 func (f *File) advise(off, n int64, advice int, name string) error {
 	if !f.Mapped() {

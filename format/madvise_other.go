@@ -2,7 +2,19 @@
 
 package format
 
-import "os"
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+)
+
+// notAvailable is the error of a paging helper on a system that lacks the
+// call it needs (they are Linux-only, mlock Unix-only). It wraps
+// errors.ErrUnsupported, so callers can tell it from a failed call.
+func notAvailable(what string) error {
+	return fmt.Errorf("%s is not available on this system (%s): %w", what, runtime.GOOS, errors.ErrUnsupported)
+}
 
 // PagingAvailable reports whether the paging helpers (WillNeed, Populate,
 // DontNeed, Resident, DropCache, EvictPageCache) work on this system: nil on
