@@ -54,13 +54,15 @@ test-race: ## the concurrent packages under the race detector
 
 # arm64 under qemu-user: the packages with kernels and the golden outputs, on
 # CPU models with and without the dot-product extension (max: every feature
-# qemu has; cortex-a72: the Raspberry Pi 4's core, ARMv8.0 NEON only).
-# TestTruncatedFileIsAnError is skipped: qemu-user delivers SIGBUS without
-# the fault address, so Go reports a nil dereference instead of a fault.
+# qemu has; cortex-a72: the Raspberry Pi 4's core, ARMv8.0 NEON only), the
+# two side by side. TestTruncatedFileIsAnError is skipped: qemu-user delivers
+# SIGBUS without the fault address, so Go reports a nil dereference instead
+# of a fault.
 ARM64_PKGS  := ./quant ./simd ./runtime ./format
-ARM64_CPUS  := max:1 cortex-a72:0
 ARM64_SKIP  := ^TestTruncatedFileIsAnError$$
 ARM64_ASM   := $(shell git ls-files '*_arm64.s')
+DOTPROD_max        := 1
+DOTPROD_cortex-a72 := 0
 
 arm64-tools: # qemu-user-static and the GNU arm64 assembler, from Debian, when missing
 	@command -v qemu-aarch64-static >/dev/null && command -v aarch64-linux-gnu-as >/dev/null || { \
@@ -72,14 +74,15 @@ check-arm64-words: arm64-tools ## every WORD in the arm64 assembly encodes the i
 	$(GO) run ./internal/armwords $(ARM64_ASM)
 
 test-arm64: check-arm64-words ## the arm64 build under qemu: kernels, runtime, format, golden outputs; with and without SDOT
-	@set -e; for c in $(ARM64_CPUS); do \
-		cpu=$${c%:*}; echo "arm64 -cpu $$cpu (dot product: $${c#*:})"; \
-		LLMAP_EXPECT_DOTPROD=$${c#*:} GOARCH=arm64 $(GO) test -count=1 -exec "qemu-aarch64-static -cpu $$cpu" \
-			-skip '$(ARM64_SKIP)' $(ARM64_PKGS); \
-		GOARCH=arm64 $(GO) test -count=1 -exec "qemu-aarch64-static -cpu $$cpu" \
-			-run '^(TestGolden|TestFlagsBeforeModel|TestPrompt)$$' ./cmd/llmap; \
-	done
-	GOARCH=arm64 $(GO) test -count=1 -tags noasm -exec "qemu-aarch64-static -cpu max" ./quant ./simd
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-arm64-cpu-max test-arm64-cpu-cortex-a72
+
+test-arm64-cpu-%: arm64-tools # test-arm64 on one emulated CPU model; max adds the noasm tier
+	@echo "arm64 -cpu $* (dot product: $(DOTPROD_$*))"
+	LLMAP_EXPECT_DOTPROD=$(DOTPROD_$*) GOARCH=arm64 $(GO) test -count=1 -exec "qemu-aarch64-static -cpu $*" \
+		-skip '$(ARM64_SKIP)' $(ARM64_PKGS)
+	GOARCH=arm64 $(GO) test -count=1 -exec "qemu-aarch64-static -cpu $*" \
+		-run '^(TestGolden|TestFlagsBeforeModel|TestPrompt)$$' ./cmd/llmap
+	@if [ $* = max ]; then set -x; GOARCH=arm64 $(GO) test -count=1 -tags noasm -exec "qemu-aarch64-static -cpu max" ./quant ./simd; fi
 
 fuzz: ## run every fuzz target for a bounded number of executions (FUZZTIME=2000x)
 	@set -e; for pkg in $$($(GO) list ./...); do \
