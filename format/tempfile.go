@@ -5,14 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sync"
-
-	"golang.org/x/sys/unix"
 )
 
 // Temporary files.
@@ -48,7 +45,7 @@ func CreateTemp(path string) (*os.File, error) {
 		if err != nil {
 			return nil, fmt.Errorf("create %s: %w", path, unwrapPath(err))
 		}
-		if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		if err := lockTemp(f); err != nil {
 			f.Close()
 			os.Remove(tmp)
 			return nil, fmt.Errorf("create %s: lock: %w", path, err)
@@ -70,15 +67,8 @@ func CreateTemp(path string) (*os.File, error) {
 // once. A file system that cannot tell its free space (no blocks: /proc,
 // some FUSE mounts) is not refused.
 func CheckSpace(path string, size int64) error {
-	var st unix.Statfs_t
-	if err := unix.Statfs(filepath.Dir(path), &st); err != nil || st.Blocks == 0 {
-		return nil
-	}
-	bsize, avail := int64(st.Bsize), uint64(st.Bavail)
-	if bsize <= 0 || avail > uint64(math.MaxInt64/bsize) {
-		return nil // no block size, or more room than anything can ask for
-	}
-	if free := int64(avail) * bsize; size > free {
+	free, ok := freeSpace(filepath.Dir(path))
+	if ok && size > free {
 		return fmt.Errorf("create %s: the file needs %s, and %s has %s free", path, gib(size), filepath.Dir(path), gib(free))
 	}
 	return nil
@@ -198,7 +188,7 @@ func checkStale(path string) (StaleTemp, bool) {
 		return StaleTemp{}, false
 	}
 	defer f.Close()
-	if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+	if lockTemp(f) != nil {
 		return StaleTemp{}, false // being written
 	}
 	st := StaleTemp{Path: path}

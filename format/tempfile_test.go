@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/llmap/llmap/quant"
-	"golang.org/x/sys/unix"
 )
 
 // TestCreateErrorNamesTheTarget: an error creating the temporary file
@@ -68,7 +67,7 @@ func TestCleanStaleTemps(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer hf.Close()
-	if err := unix.Flock(int(hf.Fd()), unix.LOCK_EX); err != nil {
+	if err := lockTemp(hf); err != nil {
 		t.Fatal(err)
 	}
 	// A write in progress in this process.
