@@ -18,27 +18,70 @@ func init() {
 // is set. Tests call it with false to run the widening-multiply path on a
 // CPU that has SDOT.
 func useNEON(sdot bool) {
-	dotF32Impl = dotFloatNEON(rowsF32NEON)
-	dotF16Impl = dotFloatNEON(rowsF16NEON)
-	dotBF16Impl = dotFloatNEON(rowsBF16NEON)
-	rowsF32Impl = rowsF32NEON
-	rowsF16Impl = rowsF16NEON
-	rowsBF16Impl = rowsBF16NEON
-	q8, q4 := dotQ8_0RowsNEON, dotQ4_0RowsNEON
-	if sdot {
-		q8, q4 = dotQ8_0RowsSDOT, dotQ4_0RowsSDOT
-	}
-	rowsQ8_0Impl = rowsBlockNEON(q8, 34)
-	rowsQ4_0Impl = rowsBlockNEON(q4, 18)
-	dotQ8_0Impl = dotBlockNEON(rowsQ8_0Impl, 34)
-	dotQ4_0Impl = dotBlockNEON(rowsQ4_0Impl, 18)
+	useSDOT = sdot
+	dotF32Impl, dotF16Impl, dotBF16Impl = dotF32NEON, dotF16NEON, dotBF16NEON
+	rowsF32Impl, rowsF16Impl, rowsBF16Impl = rowsF32NEON, rowsF16NEON, rowsBF16NEON
+	dotQ8_0Impl, dotQ4_0Impl = dotQ8_0NEON, dotQ4_0NEON
+	rowsQ8_0Impl, rowsQ4_0Impl = rowsQ8_0NEON, rowsQ4_0NEON
 	asmEnabled = true
 }
 
-// rowsKernel is the signature of the assembly kernels: rows dot products of
-// n elements (floats: a multiple of 4; blocks: whole blocks) at w, stride
-// bytes apart, with x, stored to out.
-type rowsKernel[X byte | float32] func(w *byte, x *X, n, rows, stride int, out *float32)
+// useSDOT selects the SDOT block kernels (set by useNEON).
+var useSDOT bool
+
+// The Go side of the NEON tier. Every call into the assembly is a static
+// call of a //go:noescape function, so that a caller's out (a one-element
+// array for the single-row dot products) stays on its stack.
+
+func rowsF32NEON(out []float32, w []byte, stride int, x []float32) {
+	rowsFloatNEON(F32, out, w, stride, x)
+}
+
+func rowsF16NEON(out []float32, w []byte, stride int, x []float32) {
+	rowsFloatNEON(F16, out, w, stride, x)
+}
+
+func rowsBF16NEON(out []float32, w []byte, stride int, x []float32) {
+	rowsFloatNEON(BF16, out, w, stride, x)
+}
+
+func rowsQ8_0NEON(out []float32, w []byte, stride int, xq []byte) {
+	rowsBlockNEON(Q8_0, out, w, stride, xq)
+}
+
+func rowsQ4_0NEON(out []float32, w []byte, stride int, xq []byte) {
+	rowsBlockNEON(Q4_0, out, w, stride, xq)
+}
+
+func dotF32NEON(w []byte, x []float32) float32 {
+	var s [1]float32
+	rowsFloatNEON(F32, s[:], w, len(w), x)
+	return s[0]
+}
+
+func dotF16NEON(w []byte, x []float32) float32 {
+	var s [1]float32
+	rowsFloatNEON(F16, s[:], w, len(w), x)
+	return s[0]
+}
+
+func dotBF16NEON(w []byte, x []float32) float32 {
+	var s [1]float32
+	rowsFloatNEON(BF16, s[:], w, len(w), x)
+	return s[0]
+}
+
+func dotQ8_0NEON(w, xq []byte) float32 {
+	var s [1]float32
+	rowsBlockNEON(Q8_0, s[:], w, len(w), xq[:len(w)/34*34])
+	return s[0]
+}
+
+func dotQ4_0NEON(w, xq []byte) float32 {
+	var s [1]float32
+	rowsBlockNEON(Q4_0, s[:], w, len(w), xq[:len(w)/18*34])
+	return s[0]
+}
 
 // rowsNEONChecked panics unless len(out) rows of rowBytes bytes, stride
 // apart, fit in w (the assembly trusts these bounds).
@@ -48,68 +91,73 @@ func rowsNEONChecked(out []float32, w []byte, stride, rowBytes int) {
 	}
 }
 
-// rowsFloatNEON wraps a float kernel: the assembly takes the multiple-of-4
-// part of each row and ref adds the last len(x)%4 products.
-func rowsFloatNEON(kernel rowsKernel[float32], elemBytes int, ref func([]byte, []float32) float32) rowsFloat {
-	return func(out []float32, w []byte, stride int, x []float32) {
-		n := len(x)
-		rowsNEONChecked(out, w, stride, elemBytes*n)
-		if len(out) == 0 {
-			return
+// rowsFloatNEON runs the float kernel of type t: the assembly takes the
+// multiple-of-4 part of each row, the reference loop the last len(x)%4
+// products.
+func rowsFloatNEON(t Type, out []float32, w []byte, stride int, x []float32) {
+	n := len(x)
+	eb := 4
+	if t != F32 {
+		eb = 2
+	}
+	rowsNEONChecked(out, w, stride, eb*n)
+	if len(out) == 0 {
+		return
+	}
+	n4 := n &^ 3
+	if n4 > 0 {
+		switch t {
+		case F32:
+			dotF32RowsNEON(&w[0], &x[0], n4, len(out), stride, &out[0])
+		case F16:
+			dotF16RowsNEON(&w[0], &x[0], n4, len(out), stride, &out[0])
+		case BF16:
+			dotBF16RowsNEON(&w[0], &x[0], n4, len(out), stride, &out[0])
 		}
-		n4 := n &^ 3
-		if n4 > 0 {
-			kernel(&w[0], &x[0], n4, len(out), stride, &out[0])
-		} else {
-			clear(out)
-		}
-		if n4 < n {
-			for r := range out {
-				row := w[r*stride : r*stride+elemBytes*n]
-				out[r] += ref(row[elemBytes*n4:], x[n4:])
-			}
+	} else {
+		clear(out)
+	}
+	if n4 == n {
+		return
+	}
+	for r := range out {
+		tail := w[r*stride+eb*n4 : r*stride+eb*n]
+		switch t {
+		case F32:
+			out[r] += dotF32Ref(tail, x[n4:])
+		case F16:
+			out[r] += dotF16Ref(tail, x[n4:])
+		case BF16:
+			out[r] += dotBF16Ref(tail, x[n4:])
 		}
 	}
 }
 
-var (
-	rowsF32NEON  = rowsFloatNEON(dotF32RowsNEON, 4, dotF32Ref)
-	rowsF16NEON  = rowsFloatNEON(dotF16RowsNEON, 2, dotF16Ref)
-	rowsBF16NEON = rowsFloatNEON(dotBF16RowsNEON, 2, dotBF16Ref)
-)
-
-// rowsBlockNEON wraps a block kernel for weight blocks of blockBytes bytes
-// and Q8_0 activation blocks (34 bytes).
-func rowsBlockNEON(kernel rowsKernel[byte], blockBytes int) rowsBlock {
-	return func(out []float32, w []byte, stride int, xq []byte) {
-		nb := len(xq) / 34
-		rowsNEONChecked(out, w, stride, blockBytes*nb)
-		if len(out) == 0 {
-			return
-		}
-		if nb == 0 {
-			clear(out)
-			return
-		}
-		kernel(&w[0], &xq[0], nb, len(out), stride, &out[0])
+// rowsBlockNEON runs the block kernel of type t (Q8_0 or Q4_0 weights) on
+// Q8_0 activation blocks, with SDOT when useSDOT is set.
+func rowsBlockNEON(t Type, out []float32, w []byte, stride int, xq []byte) {
+	nb := len(xq) / 34
+	bb := 34
+	if t == Q4_0 {
+		bb = 18
 	}
-}
-
-// dotFloatNEON and dotBlockNEON are the single-row dot products on top of
-// the rows kernels.
-func dotFloatNEON(rows rowsFloat) func([]byte, []float32) float32 {
-	return func(w []byte, x []float32) float32 {
-		var s [1]float32
-		rows(s[:], w, len(w), x)
-		return s[0]
+	rowsNEONChecked(out, w, stride, bb*nb)
+	if len(out) == 0 {
+		return
 	}
-}
-
-func dotBlockNEON(rows rowsBlock, blockBytes int) func([]byte, []byte) float32 {
-	return func(w, xq []byte) float32 {
-		var s [1]float32
-		rows(s[:], w, len(w), xq[:len(w)/blockBytes*34])
-		return s[0]
+	if nb == 0 {
+		clear(out)
+		return
+	}
+	switch {
+	case t == Q8_0 && useSDOT:
+		dotQ8_0RowsSDOT(&w[0], &xq[0], nb, len(out), stride, &out[0])
+	case t == Q8_0:
+		dotQ8_0RowsNEON(&w[0], &xq[0], nb, len(out), stride, &out[0])
+	case useSDOT:
+		dotQ4_0RowsSDOT(&w[0], &xq[0], nb, len(out), stride, &out[0])
+	default:
+		dotQ4_0RowsNEON(&w[0], &xq[0], nb, len(out), stride, &out[0])
 	}
 }
 
