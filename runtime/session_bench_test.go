@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/llmap/llmap/format/convert"
+	"github.com/llmap/llmap/internal/memstats"
 	"github.com/llmap/llmap/quant"
 )
 
@@ -87,8 +87,4 @@ func BenchmarkSessions(b *testing.B) {
 // cpuTime is the CPU time this process has used (user + system): a
 // measure of work that the other processes of a busy machine do not skew
 // as they skew wall time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+func cpuTime() time.Duration { return memstats.CPUTime() }

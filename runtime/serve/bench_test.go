@@ -9,11 +9,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/llmap/llmap/format/convert"
+	"github.com/llmap/llmap/internal/memstats"
 	"github.com/llmap/llmap/quant"
 	"github.com/llmap/llmap/runtime"
 )
@@ -115,8 +115,4 @@ func BenchmarkStreams(b *testing.B) {
 }
 
 // cpuTime is the CPU time this process (server and clients) has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+func cpuTime() time.Duration { return memstats.CPUTime() }
