@@ -59,13 +59,9 @@ test-race: ## the concurrent packages under the race detector
 # TestTruncatedFileIsAnError (qemu-user delivers SIGBUS without the fault
 # address, so Go reports a nil dereference instead of a fault);
 # TestEmbeddingRowsOnly (it measures how much the host kernel maps around a
-# fault, which under qemu has exceeded its allowance: 320 KiB per row);
-# TestFirstForwardAllocatesNothing (it counts the process's mallocs over one
-# Forward, and under emulation a stray allocation elsewhere in the process
-# lands in that window about one run in four; alone it passes every time, and
-# TestForwardAllocatesNothing, averaged over runs, still runs here).
+# fault, which under qemu has exceeded its allowance: 320 KiB per row).
 ARM64_PKGS  := ./quant ./simd ./runtime ./format
-ARM64_SKIP  := ^(TestTruncatedFileIsAnError|TestEmbeddingRowsOnly|TestFirstForwardAllocatesNothing)$$
+ARM64_SKIP  := ^(TestTruncatedFileIsAnError|TestEmbeddingRowsOnly)$$
 ARM64_ASM   := $(shell git ls-files '*_arm64.s')
 DOTPROD_max        := 1
 DOTPROD_cortex-a72 := 0
