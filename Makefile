@@ -131,6 +131,7 @@ golden: ## regenerate the PyTorch reference logits in testdata/reference (instal
 		echo "installing python3-torch and python3-numpy with apt-get"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-torch python3-numpy; }
 	$(PYTHON) testdata/reference/reference_logits.py $(LLMAP_MODELS)
+	$(PYTHON) testdata/reference/explorer_reference.py $(LLMAP_MODELS)
 
 clean: ## remove build outputs
 	rm -rf bin $(OUT) bench.txt bench-ref.txt bench-new.txt

@@ -38,6 +38,8 @@ type Batch struct {
 
 	group matGroup  // products sharing an input, for Pool.MatVecGroup
 	attn  attention // the attention task of the current layer
+
+	traced bool // a row of the current chunk has a Tracer (trace.go)
 }
 
 // batchRow is one row of a Batch.

@@ -118,7 +118,9 @@ func (m *Model) forwardChunk(b *Batch, rows []batchRow) {
 	n := len(rows)
 	x, xb := b.x[:n], b.xb[:n]
 
+	b.traced = false
 	for i, r := range rows {
+		b.traced = b.traced || r.s.tracer != nil
 		// x (dim,) = row `token` of the embedding table (vocab, dim)
 		w.TokenEmbedding.Row(r.token, x[i])
 		if m.family.Position == arch.Learned {
@@ -134,6 +136,9 @@ func (m *Model) forwardChunk(b *Batch, rows []batchRow) {
 		lw := &w.Layers[l]
 		m.attentionBlock(b, rows, l, lw)
 		m.feedForwardBlock(b, n, lw)
+		if b.traced {
+			b.traceBlock(rows, l)
+		}
 	}
 	m.outputBlock(b, rows)
 }
@@ -175,6 +180,9 @@ func (m *Model) attentionBlock(b *Batch, rows []batchRow, l int, lw *LayerWeight
 		r.s.storeValue(l, r.pos, v[i])
 	}
 
+	if b.traced {
+		b.traceQueryKey(rows, l)
+	}
 	// o (n, qDim) = causal multi-head attention of each row over positions 0..pos of its state
 	m.attend(b, rows, l)
 

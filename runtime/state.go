@@ -18,6 +18,8 @@ type State struct {
 	hidden     []float32 // (dim,) residual stream of the last position run
 
 	batch *Batch // Forward's and Prefill's rows and activations
+
+	tracer Tracer // nil unless a tool looks inside the passes (SetTracer)
 }
 
 // NewState allocates the run state for a context of ctx positions; ctx <= 0
