@@ -87,6 +87,7 @@ type Embeddings struct {
 	row    []float32  // (dim,) scratch: one dequantised row
 	query  []float32  // (dim,) scratch: the query vector being scanned
 	vec    *quant.Vec // the query, prepared for the matrix type
+	vocab  *axes      // the principal axes of the vocabulary, computed on the first BasisVocab map
 }
 
 // NewEmbeddings returns the embedding-space tools of m. It allocates

@@ -9,7 +9,8 @@ It writes explorer_stories260K.json next to itself: for a fixed token-id
 sequence ("Lily saw a cat. Lily liked the cat." as tok512 encodes it, BOS
 first), the cosine similarity of every position's residual stream after
 each block with its token's embedding row, and the attention weights of
-every layer and head at two positions.
+every layer and head at two positions; and the 2D PCA map of a few words,
+with the axes fitted to those words and to the whole vocabulary.
 
 Usage: /usr/bin/python3 explorer_reference.py (Debian's python3-numpy) [MODELS_DIR]
 MODELS_DIR defaults to $LLMAP_MODELS or ../../../shared/models.
@@ -25,6 +26,9 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOKENS = [1, 317, 394, 261, 280, 294, 426, 317, 397, 355, 265, 280, 294, 426]
 POSITIONS = [7, 13]
+# Words for the embedding map, as token ids: " Lily", " Timmy", " Tim",
+# " she", " he", " her", " She", and "him" (" h" + "im", a mean of two rows).
+MAP_WORDS = [[317], [405], [326], [358], [281], [311], [338], [270, 288]]
 
 
 def load(path):
@@ -114,16 +118,35 @@ def run(p, tokens):
     return sim, att, int(np.argmax(logits))
 
 
+def pca(fit, words):
+    """Principal axes of the rows of fit (by SVD), each oriented so that
+    its components sum to a positive number; the fraction of variance
+    along each and the words' coordinates."""
+    mean = fit.mean(0)
+    _, sv, vt = np.linalg.svd(fit - mean, full_matrices=False)
+    axes = vt[:2] * np.sign(vt[:2].sum(1))[:, None]
+    explained = (sv[:2] ** 2 / (sv ** 2).sum()).tolist()
+    return explained, ((words - mean) @ axes.T).tolist()
+
+
 def main():
     models = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("LLMAP_MODELS", os.path.join(HERE, "../../../shared/models"))
     p = load(os.path.join(models, "stories260K", "stories260K.bin"))
     sim, att, argmax = run(p, TOKENS)
+    words = np.array([p["emb"][ids].mean(0) for ids in MAP_WORDS])
+    w_explained, w_points = pca(words, words)
+    v_explained, v_points = pca(p["emb"], words)
     out = {
         "model": "stories260K/stories260K.bin",
         "tokens": TOKENS,
         "similarity": sim,
         "attention": [{"position": pos, "weights": att[pos]} for pos in POSITIONS],
         "argmax_last": argmax,
+        "map": {
+            "words": MAP_WORDS,
+            "words_basis": {"explained": w_explained, "points": w_points},
+            "vocab_basis": {"explained": v_explained, "points": v_points},
+        },
     }
     with open(os.path.join(HERE, "explorer_stories260K.json"), "w") as f:
         json.dump(out, f, indent=None, separators=(",", ":"))
