@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/llmap/llmap/format"
 	"github.com/llmap/llmap/runtime"
 	"github.com/llmap/llmap/runtime/explore"
 	"github.com/spf13/cobra"
@@ -21,6 +23,8 @@ type embedFlags struct {
 	from, to string
 	output   string
 	threads  int
+	pairs    string
+	pca      string
 }
 
 // embedActions are the things `llmap embed` does, with their arguments.
@@ -33,6 +37,7 @@ var embedActions = map[string]struct {
 	"analogy":   {args: []string{"A", "B", "C"}},
 	"direction": {args: []string{"WORD"}, variadic: true},
 	"context":   {args: []string{"TEXT"}},
+	"map":       {args: []string{"WORD"}, variadic: true},
 }
 
 func newEmbedCmd() *cobra.Command {
@@ -57,13 +62,21 @@ are listed. Actions:
                                 block, and for a token that occurs twice the
                                 cosine of its two contextual vectors beside that
                                 of its static embedding
+  map WORD... [-o map.svg|map.png]
+      [--pairs cat:cats,dog:dogs] the words projected to 2D (PCA): a picture with
+      [--pca words|vocab]       a labelled point per word and an arrow per pair
+                                (parallel arrows: parallel directions), or the
+                                coordinates as text or json; the axes are fitted
+                                to the words (default) or to the vocabulary
 
 Every scan over the vocabulary is one matrix-vector product on the mapped
-matrix, in the type it is stored in. -o json prints the same for scripts.`,
+matrix, in the type it is stored in. -o json prints the same for scripts.
+For map, -o may also name the picture to write, SVG or PNG by its extension.`,
 		Example: `  llmap embed stories260K.llmap nearest cat -k 5
   llmap embed model.llmap analogy man king woman
   llmap embed model.llmap direction --from cat --to cats dog dogs tree trees
-  llmap embed model.llmap context "The cat saw the cat" -o json`,
+  llmap embed model.llmap context "The cat saw the cat" -o json
+  llmap embed stories260K.llmap map he she him her Lily Tom --pairs he:she,him:her -o map.svg`,
 		Args: embedArgs,
 		RunE: func(cmd *cobra.Command, a []string) error {
 			return runEmbed(cmd, a[0], a[1], a[2:], f)
@@ -74,7 +87,9 @@ matrix, in the type it is stored in. -o json prints the same for scripts.`,
 	fl.StringVar(&f.metric, "metric", "cosine", "nearest and analogy: cosine or dot")
 	fl.StringVar(&f.from, "from", "", "direction: the word the direction starts at")
 	fl.StringVar(&f.to, "to", "", "direction: the word the direction points to")
-	fl.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	fl.StringVarP(&f.output, "output", "o", "text", "output format: text or json; for map also a picture file, FILE.svg or FILE.png")
+	fl.StringVar(&f.pairs, "pairs", "", "map: arrows FROM:TO, comma-separated (cat:cats,dog:dogs); their words join the map")
+	fl.StringVar(&f.pca, "pca", "words", "map: fit the axes to the words shown (words) or to the whole vocabulary (vocab)")
 	fl.IntVar(&f.threads, "threads", 0, threadsHelp)
 	return cmd
 }
@@ -85,11 +100,11 @@ func embedArgs(cmd *cobra.Command, a []string) error {
 		return usagef("missing MODEL (usage: %s)", cmd.UseLine())
 	}
 	if len(a) == 1 {
-		return usagef("missing ACTION: one of vector, nearest, analogy, direction, context (usage: %s)", cmd.UseLine())
+		return usagef("missing ACTION: one of vector, nearest, analogy, direction, context, map (usage: %s)", cmd.UseLine())
 	}
 	act, ok := embedActions[a[1]]
 	if !ok {
-		return usagef("unknown action %q: want vector, nearest, analogy, direction or context", a[1])
+		return usagef("unknown action %q: want vector, nearest, analogy, direction, context or map", a[1])
 	}
 	rest := a[2:]
 	usage := "llmap embed MODEL " + a[1] + " " + strings.Join(act.args, " ")
@@ -108,7 +123,8 @@ func embedArgs(cmd *cobra.Command, a []string) error {
 // check validates the flags for action before the model is opened.
 func (f *embedFlags) check(cmd *cobra.Command, action string) error {
 	changed := cmd.Flags().Changed
-	only := map[string][]string{"top": {"nearest", "analogy"}, "metric": {"nearest", "analogy"}, "from": {"direction"}, "to": {"direction"}}
+	only := map[string][]string{"top": {"nearest", "analogy"}, "metric": {"nearest", "analogy"}, "from": {"direction"}, "to": {"direction"},
+		"pairs": {"map"}, "pca": {"map"}}
 	for flag, actions := range only {
 		if changed(flag) && !slices.Contains(actions, action) {
 			return usagef("--%s does not apply to %s (only to %s)", flag, action, strings.Join(actions, " and "))
@@ -126,7 +142,48 @@ func (f *embedFlags) check(cmd *cobra.Command, action string) error {
 	if f.threads < 0 {
 		return usagef("--threads must be 0 or more, got %d", f.threads)
 	}
+	if action == "map" {
+		if _, err := explore.ParseBasis(f.pca); err != nil {
+			return usagef("--pca: %v", err)
+		}
+		if _, err := parsePairs(f.pairs); err != nil {
+			return err
+		}
+		if pictureKind(f.output) != "" {
+			return nil
+		}
+		if f.output != "text" && f.output != "json" {
+			return usagef("-o/--output must be text, json, or a picture file ending in .svg or .png, got %q", f.output)
+		}
+		return nil
+	}
 	return checkOutputFormat(f.output)
+}
+
+// pictureKind is "svg" or "png" for an -o naming a picture file, by its
+// extension (any case), or "".
+func pictureKind(o string) string {
+	ext := strings.ToLower(filepath.Ext(o))
+	if (ext == ".svg" || ext == ".png") && len(o) > len(ext) {
+		return ext[1:]
+	}
+	return ""
+}
+
+// parsePairs parses --pairs: FROM:TO pairs separated by commas.
+func parsePairs(s string) ([][2]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var pairs [][2]string
+	for _, p := range strings.Split(s, ",") {
+		from, to, ok := strings.Cut(p, ":")
+		if !ok || strings.TrimSpace(from) == "" || strings.TrimSpace(to) == "" || strings.Contains(to, ":") {
+			return nil, usagef("--pairs: %q is not FROM:TO (want pairs like cat:cats,dog:dogs)", p)
+		}
+		pairs = append(pairs, [2]string{from, to})
+	}
+	return pairs, nil
 }
 
 // checkOutputFormat accepts the -o values.
@@ -162,7 +219,7 @@ func runEmbed(cmd *cobra.Command, path, action string, rest []string, f embedFla
 		return usagef("-k %d is larger than the vocabulary (%d tokens)", k, m.Config.VocabSize)
 	}
 	metric, _ := explore.ParseMetric(f.metric)
-	x := &explorer{m: m, e: explore.NewEmbeddings(m), w: cmd.OutOrStdout(), json: f.output == "json"}
+	x := &explorer{m: m, e: explore.NewEmbeddings(m), w: cmd.OutOrStdout(), errw: cmd.ErrOrStderr(), json: f.output == "json"}
 	switch action {
 	case "vector":
 		return x.vector(rest[0])
@@ -172,6 +229,8 @@ func runEmbed(cmd *cobra.Command, path, action string, rest []string, f embedFla
 		return x.analogy(rest[0], rest[1], rest[2], k, metric)
 	case "direction":
 		return x.direction(f.from, f.to, rest)
+	case "map":
+		return x.drawMap(path, rest, f)
 	default:
 		return x.context(rest[0])
 	}
@@ -182,6 +241,7 @@ type explorer struct {
 	m    *runtime.Model
 	e    *explore.Embeddings
 	w    io.Writer
+	errw io.Writer // where a picture's summary goes
 	json bool
 }
 
@@ -475,4 +535,116 @@ func signedFloats(v []float32) string {
 		parts[i] = fmt.Sprintf("%7.3f", f)
 	}
 	return strings.Join(parts, " ")
+}
+
+// drawMap is the map action: the words and pairs projected to 2D, printed
+// or drawn into the picture -o names.
+func (x *explorer) drawMap(model string, words []string, f embedFlags) error {
+	pairs, _ := parsePairs(f.pairs) // checked
+	basis, _ := explore.ParseBasis(f.pca)
+	kind := pictureKind(f.output)
+	if kind != "" {
+		if err := checkWritable("-o", f.output, filesRead(model)); err != nil {
+			return err
+		}
+	}
+	mp, err := x.e.Map(words, pairs, basis)
+	if err != nil {
+		return err
+	}
+	dirs := pairDirections(mp)
+	if kind != "" {
+		tmp, err := format.CreateTemp(f.output)
+		if err != nil {
+			return err
+		}
+		write := mp.WriteSVG
+		if kind == "png" {
+			write = mp.WritePNG
+		}
+		if err := write(tmp); err != nil {
+			format.DropTemp(tmp)
+			return fmt.Errorf("write %s: %w", f.output, err)
+		}
+		if err := format.CommitTemp(tmp, f.output); err != nil {
+			return err
+		}
+		fmt.Fprintf(x.errw, "wrote %s: %d words, %d arrows; %s\n", f.output, len(mp.Words), len(mp.Pairs), mp.Title())
+		return nil
+	}
+	if x.json {
+		type point struct {
+			jsonWord
+			X float64 `json:"x"`
+			Y float64 `json:"y"`
+		}
+		type pair struct {
+			From   string   `json:"from"`
+			To     string   `json:"to"`
+			Cosine *float32 `json:"cosine_with_first,omitempty"`
+		}
+		out := struct {
+			Basis     string     `json:"basis"`
+			Fitted    int        `json:"fitted"`
+			Explained [2]float64 `json:"explained"`
+			Points    []point    `json:"points"`
+			Pairs     []pair     `json:"pairs"`
+		}{Basis: mp.Basis.String(), Fitted: mp.Fitted, Explained: mp.Explained, Points: []point{}, Pairs: []pair{}}
+		for i, w := range mp.Words {
+			out.Points = append(out.Points, point{x.word(w), mp.Points[i][0], mp.Points[i][1]})
+		}
+		for i, p := range mp.Pairs {
+			pp := pair{From: mp.Words[p[0]].Text, To: mp.Words[p[1]].Text}
+			if i > 0 {
+				pp.Cosine = &dirs[i]
+			}
+			out.Pairs = append(out.Pairs, pp)
+		}
+		return writeJSON(x.w, out)
+	}
+	fmt.Fprintln(x.w, mp.Title())
+	ids := []int{}
+	for _, w := range mp.Words {
+		ids = append(ids, w.IDs...)
+	}
+	labels := make([]string, len(mp.Words))
+	lw := len("word")
+	for i, w := range mp.Words {
+		labels[i] = x.describe(w)
+		lw = max(lw, utf8.RuneCountInString(labels[i]))
+	}
+	fmt.Fprintf(x.w, "%s  %8s  %8s\n", padRunes("word", lw), "PC1", "PC2")
+	for i := range mp.Words {
+		fmt.Fprintf(x.w, "%s  %8.4f  %8.4f\n", padRunes(labels[i], lw), mp.Points[i][0], mp.Points[i][1])
+	}
+	if len(mp.Pairs) > 0 {
+		fmt.Fprintln(x.w, "arrows (PC1, PC2 offsets); cosine of each direction with the first, in all dimensions")
+		for i, p := range mp.Pairs {
+			a, b := mp.Points[p[0]], mp.Points[p[1]]
+			cos := ""
+			if i > 0 {
+				cos = fmt.Sprintf("  %7.4f", dirs[i])
+			}
+			fmt.Fprintf(x.w, "%q -> %q  %8.4f  %8.4f%s\n", mp.Words[p[0]].Text, mp.Words[p[1]].Text, b[0]-a[0], b[1]-a[1], cos)
+		}
+	}
+	return nil
+}
+
+// pairDirections is, for each pair of mp, the cosine similarity of its
+// direction (to - from, in every dimension) with the first pair's.
+func pairDirections(mp *explore.Map) []float32 {
+	out := make([]float32, len(mp.Pairs))
+	var first []float32
+	for i, p := range mp.Pairs {
+		d := slices.Clone(mp.Words[p[1]].Vector)
+		for j, v := range mp.Words[p[0]].Vector {
+			d[j] -= v
+		}
+		if i == 0 {
+			first = d
+		}
+		out[i] = explore.CosineSimilarity(first, d)
+	}
+	return out
 }

@@ -66,6 +66,7 @@ var hostileAccepted = map[string][]string{
 	"tokenize --help":      {"0"},
 	"embed --threads":      {"0", "9223372036854775807"},
 	"embed --help":         {"0"},
+	"embed --pairs":        {""}, // no arrows
 
 	"next --prompt":  {"*"},
 	"next --temp":    {"0", "9223372036854775807", "99999999999999999999"},
@@ -165,6 +166,11 @@ func TestHostileFlags(t *testing.T) {
 		"chat":  {"chat", model, "Hello", "-n", "4"},
 		"serve": {"serve", model, "--dry-run", "--addr", "192.0.2.1:8080"},
 	}
+	// more gives a command further invocations whose flags differ, so
+	// that each action's own flags meet the hostile values too.
+	more := map[string][][]string{
+		"embed": {{"embed", model, "map", "cat", "dog", "--pairs", "cat:dog", "--pca", "vocab", "-o", "map.svg"}},
+	}
 	root := newRoot(nil, nil)
 	cmds := append([]*cobra.Command{root}, root.Commands()...)
 	dir := t.TempDir()
@@ -182,35 +188,37 @@ func TestHostileFlags(t *testing.T) {
 			c.InitDefaultVersionFlag()
 		}
 		// Only a base invocation without the flag under test is valid.
-		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
-			key := name + " --" + f.Name
-			argv := withoutFlag(args, f)
-			for _, v := range hostileValues {
-				runs++
-				stdout, stderr, code := llmapRecover(t, append(slices.Clone(argv), "--"+f.Name+"="+v)...)
-				where := key + "=" + v
-				if strings.Contains(stdout+stderr, "panic") || strings.Contains(stdout+stderr, "goroutine ") {
-					t.Errorf("%s: crashed:\n%s%s", where, stdout, stderr)
-				}
-				created := newFiles(t, dir)
-				acc := hostileAccepted[key]
-				if code == 0 && (slices.Contains(acc, v) || slices.Contains(acc, "*")) {
-					if len(created) > 0 && !hostileOutputs["--"+f.Name] && !slices.Contains(base[name], "-o") {
-						t.Errorf("%s: created %v", where, created)
+		for _, args := range append([][]string{args}, more[name]...) {
+			c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+				key := name + " --" + f.Name
+				argv := withoutFlag(args, f)
+				for _, v := range hostileValues {
+					runs++
+					stdout, stderr, code := llmapRecover(t, append(slices.Clone(argv), "--"+f.Name+"="+v)...)
+					where := key + "=" + v
+					if strings.Contains(stdout+stderr, "panic") || strings.Contains(stdout+stderr, "goroutine ") {
+						t.Errorf("%s: crashed:\n%s%s", where, stdout, stderr)
 					}
-					continue
+					created := newFiles(t, dir)
+					acc := hostileAccepted[key]
+					if code == 0 && (slices.Contains(acc, v) || slices.Contains(acc, "*")) {
+						if len(created) > 0 && !hostileOutputs["--"+f.Name] && !slices.Contains(args, "-o") {
+							t.Errorf("%s: created %v", where, created)
+						}
+						continue
+					}
+					if code != 1 && code != 2 {
+						t.Errorf("%s: exit %d, want 1 or 2 (or list the value in hostileAccepted)\nstderr: %s", where, code, stderr)
+					}
+					if strings.Count(stderr, "\n") != 1 || stdout != "" {
+						t.Errorf("%s: want one line on stderr and nothing on stdout, got stderr %q, stdout %q", where, stderr, stdout)
+					}
+					if len(created) > 0 {
+						t.Errorf("%s: refused, but created %v", where, created)
+					}
 				}
-				if code != 1 && code != 2 {
-					t.Errorf("%s: exit %d, want 1 or 2 (or list the value in hostileAccepted)\nstderr: %s", where, code, stderr)
-				}
-				if strings.Count(stderr, "\n") != 1 || stdout != "" {
-					t.Errorf("%s: want one line on stderr and nothing on stdout, got stderr %q, stdout %q", where, stderr, stdout)
-				}
-				if len(created) > 0 {
-					t.Errorf("%s: refused, but created %v", where, created)
-				}
-			}
-		})
+			})
+		}
 	}
 	t.Logf("%d runs", runs)
 }
