@@ -32,12 +32,12 @@ func (s *Server) routes() {
 		"/v1/models": "GET", "/health": "GET", "/metrics": "GET"} {
 		s.mux.Handle(path, s.instrument("other", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allow)
-			writeError(w, &apiError{Status: http.StatusMethodNotAllowed, Type: "invalid_request_error",
+			WriteError(w, &Error{Status: http.StatusMethodNotAllowed, Type: "invalid_request_error",
 				Message: fmt.Sprintf("%s takes %s, not %s", r.URL.Path, allow, r.Method), Code: "method_not_allowed"})
 		}))
 	}
 	s.mux.Handle("/", s.instrument("other", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, &apiError{Status: http.StatusNotFound, Type: "invalid_request_error",
+		WriteError(w, &Error{Status: http.StatusNotFound, Type: "invalid_request_error",
 			Message: fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path), Code: "not_found"})
 	}))
 }
@@ -84,8 +84,8 @@ func (s *Server) instrument(endpoint string, h http.HandlerFunc) http.Handler {
 	})
 }
 
-// writeJSON sends v with the status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON sends v as JSON with the status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		status, b = http.StatusInternalServerError, []byte(`{"error":{"message":"encoding the response failed","type":"server_error","param":null,"code":null}}`)
@@ -95,8 +95,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(append(b, '\n'))
 }
 
-// writeError sends an OpenAI-style error object.
-func writeError(w http.ResponseWriter, e *apiError) {
+// WriteError sends e as an OpenAI-style error object with its status (a
+// 503 with Retry-After).
+func WriteError(w http.ResponseWriter, e *Error) {
 	if e.Status == http.StatusServiceUnavailable || e.Status == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", "1")
 	}
@@ -104,50 +105,64 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	if status == 499 { // the client is gone; nobody reads this
 		status = http.StatusBadRequest
 	}
-	writeJSON(w, status, map[string]*apiError{"error": e})
+	WriteJSON(w, status, map[string]*Error{"error": e})
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	switch s.state.Load() {
 	case stateReady:
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	case stateLoading:
 		w.Header().Set("Retry-After", "1")
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "loading"})
+		WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "loading"})
 	default:
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
+		WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
 	}
 }
 
 func (s *Server) handleModels(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": []modelObject{s.modelObject()}})
+	WriteJSON(w, http.StatusOK, map[string]any{"object": "list", "data": []modelObject{s.modelObject()}})
 }
 
 func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
 	if id := r.PathValue("id"); id != s.cfg.Model {
-		writeError(w, &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Param: "model", Code: "model_not_found",
+		WriteError(w, &Error{Status: http.StatusNotFound, Type: "invalid_request_error", Param: "model", Code: "model_not_found",
 			Message: fmt.Sprintf("the model %q does not exist; this server has %q", id, s.cfg.Model)})
 		return
 	}
-	writeJSON(w, http.StatusOK, s.modelObject())
+	WriteJSON(w, http.StatusOK, s.modelObject())
 }
 
 func (s *Server) modelObject() modelObject {
 	return modelObject{ID: s.cfg.Model, Object: "model", Created: s.created, OwnedBy: "llmap"}
 }
 
-// read checks that the server can take a generation request and decodes
-// its body into v.
-func (s *Server) read(r *http.Request, v any, model func() string) *apiError {
+// Handle adds a route for pattern to the server's mux, counted in its
+// metrics and logged under endpoint as the server's own routes are.
+func (s *Server) Handle(pattern, endpoint string, h http.HandlerFunc) {
+	s.mux.Handle(pattern, s.instrument(endpoint, h))
+}
+
+// ReadJSON checks that the server is ready (503 while loading or
+// draining) and decodes the JSON object in r's body, of at most
+// Config.MaxBody bytes (413 above), into v, with the messages the
+// server's own endpoints give for malformed JSON and fields of the wrong
+// type (400).
+func (s *Server) ReadJSON(r *http.Request, v any) *Error {
 	if s.state.Load() != stateReady {
 		return s.unavailable()
 	}
-	body := http.MaxBytesReader(nil, r.Body, s.cfg.MaxBody)
-	if e := decode(body, v); e != nil {
+	return decode(http.MaxBytesReader(nil, r.Body, s.cfg.MaxBody), v)
+}
+
+// read checks that the server can take a generation request and decodes
+// its body into v.
+func (s *Server) read(r *http.Request, v any, model func() string) *Error {
+	if e := s.ReadJSON(r, v); e != nil {
 		return e
 	}
 	if m := model(); m != "" && m != s.cfg.Model {
-		return &apiError{Status: http.StatusBadRequest, Type: "invalid_request_error", Param: "model", Code: "model_not_found",
+		return &Error{Status: http.StatusBadRequest, Type: "invalid_request_error", Param: "model", Code: "model_not_found",
 			Message: fmt.Sprintf("the model %q does not exist; this server has %q", m, s.cfg.Model)}
 	}
 	return nil
@@ -156,11 +171,11 @@ func (s *Server) read(r *http.Request, v any, model func() string) *apiError {
 func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	var req chatRequest
 	if e := s.read(r, &req, func() string { return req.Model }); e != nil {
-		writeError(w, e)
+		WriteError(w, e)
 		return
 	}
 	if len(req.Messages) == 0 {
-		writeError(w, badRequest("messages", "messages must be a non-empty list"))
+		WriteError(w, BadRequest("messages", "messages must be a non-empty list"))
 		return
 	}
 	msgs := make([]chat.Message, len(req.Messages))
@@ -171,7 +186,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		case "developer":
 			role = "system" // OpenAI's newer name; templates know "system"
 		default:
-			writeError(w, badRequest(fmt.Sprintf("messages[%d].role", i), "messages[%d].role must be system, developer, user, assistant or tool, got %q", i, m.Role))
+			WriteError(w, BadRequest(fmt.Sprintf("messages[%d].role", i), "messages[%d].role must be system, developer, user, assistant or tool, got %q", i, m.Role))
 			return
 		}
 		msgs[i] = chat.Message{Role: role, Content: m.Content.Text, Name: m.Name}
@@ -180,10 +195,10 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var ce *chat.Error
 		if errors.As(err, &ce) {
-			writeError(w, badRequest("messages", "the model's chat template refused the conversation: %v", err))
+			WriteError(w, BadRequest("messages", "the model's chat template refused the conversation: %v", err))
 			return
 		}
-		writeError(w, &apiError{Status: http.StatusInternalServerError, Type: "server_error", Message: err.Error()})
+		WriteError(w, &Error{Status: http.StatusInternalServerError, Type: "server_error", Message: err.Error()})
 		return
 	}
 	s.generate(w, r, endpointChat, gen, &req.sampling)
@@ -192,11 +207,11 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleCompletion(w http.ResponseWriter, r *http.Request) {
 	var req completionRequest
 	if e := s.read(r, &req, func() string { return req.Model }); e != nil {
-		writeError(w, e)
+		WriteError(w, e)
 		return
 	}
 	if !req.Prompt.Set {
-		writeError(w, badRequest("prompt", "prompt is required"))
+		WriteError(w, BadRequest("prompt", "prompt is required"))
 		return
 	}
 	tok := s.model.Tokenizer
@@ -205,12 +220,12 @@ func (s *Server) handleCompletion(w http.ResponseWriter, r *http.Request) {
 		tokens = tok.Encode(req.Prompt.Text, true)
 	}
 	if len(tokens) == 0 {
-		writeError(w, badRequest("prompt", "the prompt encodes to no tokens"))
+		WriteError(w, BadRequest("prompt", "the prompt encodes to no tokens"))
 		return
 	}
 	for _, t := range tokens {
 		if t >= tok.VocabSize() {
-			writeError(w, badRequest("prompt", "token %d is outside the vocabulary (0..%d)", t, tok.VocabSize()-1))
+			WriteError(w, BadRequest("prompt", "token %d is outside the vocabulary (0..%d)", t, tok.VocabSize()-1))
 			return
 		}
 	}
@@ -218,13 +233,13 @@ func (s *Server) handleCompletion(w http.ResponseWriter, r *http.Request) {
 }
 
 // options checks the sampling fields and completes gen with them.
-func (s *Server) options(gen *runtime.Request, p *sampling) *apiError {
+func (s *Server) options(gen *runtime.Request, p *sampling) *Error {
 	if p.N != nil && *p.N != 1 {
-		return badRequest("n", "n must be 1 (one choice per request), got %d", *p.N)
+		return BadRequest("n", "n must be 1 (one choice per request), got %d", *p.N)
 	}
 	ctx := s.cfg.Context
 	if len(gen.Tokens) >= ctx {
-		e := badRequest("messages", "the prompt is %d tokens; this server's context holds %d, with room for at least one token of reply", len(gen.Tokens), ctx)
+		e := BadRequest("messages", "the prompt is %d tokens; this server's context holds %d, with room for at least one token of reply", len(gen.Tokens), ctx)
 		e.Code = "context_length_exceeded"
 		return e
 	}
@@ -237,7 +252,7 @@ func (s *Server) options(gen *runtime.Request, p *sampling) *apiError {
 	}
 	if limit != nil {
 		if *limit < 1 {
-			return badRequest(name, "%s must be at least 1, got %d", name, *limit)
+			return BadRequest(name, "%s must be at least 1, got %d", name, *limit)
 		}
 		maxTokens = *limit
 	}
@@ -250,13 +265,13 @@ func (s *Server) options(gen *runtime.Request, p *sampling) *apiError {
 	if p.Temperature != nil {
 		temp = *p.Temperature
 		if !(temp >= 0 && temp <= 2) {
-			return badRequest("temperature", "temperature must be between 0 and 2, got %g", temp)
+			return BadRequest("temperature", "temperature must be between 0 and 2, got %g", temp)
 		}
 	}
 	if p.TopP != nil {
 		topP = *p.TopP
 		if !(topP >= 0 && topP <= 1) {
-			return badRequest("top_p", "top_p must be between 0 and 1, got %g", topP)
+			return BadRequest("top_p", "top_p must be between 0 and 1, got %g", topP)
 		}
 	}
 	if temp > 0 && topP > 0 {
@@ -273,7 +288,7 @@ func (s *Server) options(gen *runtime.Request, p *sampling) *apiError {
 		gen.Sampler = runtime.NewSampler(s.model.Config.VocabSize, float32(temp), float32(topP), 0, runtime.NewRNG(seed))
 	}
 	if len(p.Stop) > 4 {
-		return badRequest("stop", "stop takes at most 4 sequences, got %d", len(p.Stop))
+		return BadRequest("stop", "stop takes at most 4 sequences, got %d", len(p.Stop))
 	}
 	for _, st := range p.Stop {
 		if st != "" {
@@ -297,7 +312,7 @@ func finishReason(f runtime.Finish) *string {
 func (s *Server) generate(w http.ResponseWriter, r *http.Request, endpoint string, gen runtime.Request, p *sampling) {
 	start := time.Now()
 	if e := s.options(&gen, p); e != nil {
-		writeError(w, e)
+		WriteError(w, e)
 		return
 	}
 	ctx, cancel := context.WithCancel(r.Context())
@@ -306,7 +321,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, endpoint strin
 	s.mu.Lock()
 	if s.state.Load() != stateReady {
 		s.mu.Unlock()
-		writeError(w, s.unavailable())
+		WriteError(w, s.unavailable())
 		return
 	}
 	s.inflight[f] = struct{}{}
@@ -321,7 +336,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, endpoint strin
 
 	sl, e := s.acquire(ctx, gen.Tokens)
 	if e != nil {
-		writeError(w, e)
+		WriteError(w, e)
 		return
 	}
 	defer s.release(sl)
@@ -372,7 +387,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, endpoint strin
 		out.end(finish, u, p.StreamOptions.IncludeUsage)
 		return
 	}
-	writeJSON(w, http.StatusOK, out.whole(text.String(), finish, u))
+	WriteJSON(w, http.StatusOK, out.whole(text.String(), finish, u))
 }
 
 // generationFailed reports an error that ended a generation: nothing if
@@ -380,17 +395,17 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, endpoint strin
 func (s *Server) generationFailed(w http.ResponseWriter, out *response, err error) {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		if out.sse != nil && out.sse.err == nil {
-			out.sse.send(map[string]*apiError{"error": {Message: "the generation was cancelled: the server is shutting down", Type: "server_error"}})
+			out.sse.send(map[string]*Error{"error": {Message: "the generation was cancelled: the server is shutting down", Type: "server_error"}})
 		}
 		return
 	}
 	s.cfg.Logger.Error("generation failed", "err", err)
-	e := &apiError{Status: http.StatusInternalServerError, Type: "server_error", Message: err.Error()}
+	e := &Error{Status: http.StatusInternalServerError, Type: "server_error", Message: err.Error()}
 	if out.sse != nil {
-		out.sse.send(map[string]*apiError{"error": e})
+		out.sse.send(map[string]*Error{"error": e})
 		return
 	}
-	writeError(w, e)
+	WriteError(w, e)
 }
 
 // response builds the bodies of one generation.

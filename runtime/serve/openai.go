@@ -170,8 +170,10 @@ func (e fieldError) Error() string { return e.name + " " + e.msg }
 
 func typeError(name, want string) error { return fieldError{name: name, msg: "must be " + want} }
 
-// apiError is an OpenAI-style error response.
-type apiError struct {
+// Error is an error response in OpenAI's shape, {"error": {"message",
+// "type", "param", "code"}}, with its HTTP status: what the server's
+// endpoints answer, and what routes added to Mux answer with WriteError.
+type Error struct {
 	Status  int    `json:"-"`
 	Message string `json:"message"`
 	Type    string `json:"type"`
@@ -179,10 +181,12 @@ type apiError struct {
 	Code    any    `json:"code"`  // a short code, or null
 }
 
-func (e *apiError) Error() string { return e.Message }
+func (e *Error) Error() string { return e.Message }
 
-func badRequest(param, format string, args ...any) *apiError {
-	e := &apiError{Status: http.StatusBadRequest, Message: fmt.Sprintf(format, args...), Type: "invalid_request_error"}
+// BadRequest is a 400 invalid_request_error about the field param ("" for
+// the whole body), its message formatted as by fmt.Sprintf.
+func BadRequest(param, format string, args ...any) *Error {
+	e := &Error{Status: http.StatusBadRequest, Message: fmt.Sprintf(format, args...), Type: "invalid_request_error"}
 	if param != "" {
 		e.Param = param
 	}
@@ -191,12 +195,12 @@ func badRequest(param, format string, args ...any) *apiError {
 
 // decode reads a JSON body into v: one object, nothing after it. Its
 // errors say what and where, as a 400 (413 for a body over the limit).
-func decode(r io.Reader, v any) *apiError {
+func decode(r io.Reader, v any) *Error {
 	dec := json.NewDecoder(r)
 	err := dec.Decode(v)
 	if err == nil {
 		if _, err2 := dec.Token(); err2 != io.EOF {
-			return badRequest("", "the body must be one JSON object, with nothing after it")
+			return BadRequest("", "the body must be one JSON object, with nothing after it")
 		}
 		return nil
 	}
@@ -208,23 +212,23 @@ func decode(r io.Reader, v any) *apiError {
 	)
 	switch {
 	case errors.As(err, &tooBig):
-		return &apiError{Status: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("the body is larger than %d bytes", tooBig.Limit), Type: "invalid_request_error"}
+		return &Error{Status: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("the body is larger than %d bytes", tooBig.Limit), Type: "invalid_request_error"}
 	case errors.As(err, &syntax):
-		return badRequest("", "the body is not valid JSON: %v (at byte %d)", syntax, syntax.Offset)
+		return BadRequest("", "the body is not valid JSON: %v (at byte %d)", syntax, syntax.Offset)
 	case errors.As(err, &typ):
 		if typ.Field == "" {
-			return badRequest("", "the body must be a JSON object, got %s", typ.Value)
+			return BadRequest("", "the body must be a JSON object, got %s", typ.Value)
 		}
 		name := strings.TrimPrefix(typ.Field, "sampling.") // the embedded struct of the shared fields
-		return badRequest(name, "%s must be %s, got %s", name, jsonKind(typ.Type.Kind().String()), typ.Value)
+		return BadRequest(name, "%s must be %s, got %s", name, jsonKind(typ.Type.Kind().String()), typ.Value)
 	case errors.As(err, &field):
-		return badRequest(field.name, "%s", field.Error())
+		return BadRequest(field.name, "%s", field.Error())
 	case errors.Is(err, io.EOF):
-		return badRequest("", "the body is empty; it must be a JSON object")
+		return BadRequest("", "the body is empty; it must be a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return badRequest("", "the body ends in the middle of its JSON")
+		return BadRequest("", "the body ends in the middle of its JSON")
 	}
-	return badRequest("", "the body could not be read: %v", err)
+	return BadRequest("", "the body could not be read: %v", err)
 }
 
 // jsonKind names a Go kind as JSON does.

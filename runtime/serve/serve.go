@@ -271,7 +271,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener, grace time.Duration) 
 // waiting in the queue if need be. The slot chosen is the free one whose
 // cache shares the longest prefix with tokens (the least recently used on
 // a tie).
-func (s *Server) acquire(ctx context.Context, tokens []int) (*slot, *apiError) {
+func (s *Server) acquire(ctx context.Context, tokens []int) (*slot, *Error) {
 	s.mu.Lock()
 	if s.state.Load() != stateReady {
 		s.mu.Unlock()
@@ -285,7 +285,7 @@ func (s *Server) acquire(ctx context.Context, tokens []int) (*slot, *apiError) {
 	if len(s.waiting) >= s.cfg.Queue {
 		s.mu.Unlock()
 		s.metrics.refused.Inc()
-		return nil, &apiError{Status: http.StatusServiceUnavailable, Type: "server_error", Code: "overloaded",
+		return nil, &Error{Status: http.StatusServiceUnavailable, Type: "server_error", Code: "overloaded",
 			Message: "the server is busy: every sequence is generating and the queue is full; retry later"}
 	}
 	w := &waiter{tokens: tokens, got: make(chan *slot, 1)}
@@ -312,7 +312,7 @@ func (s *Server) acquire(ctx context.Context, tokens []int) (*slot, *apiError) {
 				s.release(sl)
 			}
 		}
-		return nil, &apiError{Status: 499, Message: "client went away", Type: "invalid_request_error"}
+		return nil, &Error{Status: 499, Message: "client went away", Type: "invalid_request_error"}
 	}
 }
 
@@ -356,12 +356,12 @@ func (s *Server) release(sl *slot) {
 }
 
 // unavailable is the 503 of a server that is loading or draining.
-func (s *Server) unavailable() *apiError {
+func (s *Server) unavailable() *Error {
 	msg := "the model is loading; retry shortly"
 	if s.state.Load() == stateDraining {
 		msg = "the server is shutting down"
 	}
-	return &apiError{Status: http.StatusServiceUnavailable, Message: msg, Type: "server_error", Code: "unavailable"}
+	return &Error{Status: http.StatusServiceUnavailable, Message: msg, Type: "server_error", Code: "unavailable"}
 }
 
 // newID returns an id for a response: prefix and 24 hex digits.
