@@ -117,14 +117,15 @@ var hostileAccepted = map[string][]string{
 	"chat --no-template": {"0"},                                                //
 	"chat --help":        {"0"},                                                //
 
-	"serve --name":       {"*"},                        // any name
-	"serve --ctx":        {"9223372036854775807"},      // capped at the model's, with a line
-	"serve --queue":      {"0"},                        // 4 x --parallel
-	"serve --max-tokens": {"0", "9223372036854775807"}, // to the end of the context; capped by it
-	"serve --threads":    {"0", "9223372036854775807"}, // one per CPU; capped, with a line
-	"serve --grace":      {"0"},                        // cancel at once
-	"serve --quiet":      {"0"},                        // false
-	"serve --help":       {"0"},                        //
+	"serve --name":        {"*"},                        // any name
+	"serve --ctx":         {"9223372036854775807"},      // capped at the model's, with a line
+	"serve --queue":       {"0"},                        // 4 x --parallel
+	"serve --max-tokens":  {"0", "9223372036854775807"}, // to the end of the context; capped by it
+	"serve --threads":     {"0", "9223372036854775807"}, // one per CPU; capped, with a line
+	"serve --grace":       {"0"},                        // cancel at once
+	"serve --quiet":       {"0"},                        // false
+	"serve --no-explorer": {"0"},                        //
+	"serve --help":        {"0"},                        //
 }
 
 // hostileOutputs are the flags whose value names a file the command

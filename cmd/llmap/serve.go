@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/llmap/llmap/runtime"
+	"github.com/llmap/llmap/runtime/explore/web"
 	"github.com/llmap/llmap/runtime/serve"
 	"github.com/spf13/cobra"
 )
@@ -31,6 +32,7 @@ type serveFlags struct {
 	grace     time.Duration
 	dryRun    bool
 	quiet     bool
+	noExplore bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -45,6 +47,9 @@ func newServeCmd() *cobra.Command {
   GET  /v1/models             the one model served
   GET  /health                200 {"status":"ok"}; 503 while loading or shutting down
   GET  /metrics               Prometheus metrics (requests, tokens, queue, tokens/s, time to first token)
+  GET  /                      the explorer: chat, next-token probabilities with a temperature
+                              slider, an embedding map, context and attention (docs/explorer.md)
+  POST /api/...               the explorer's JSON endpoints (next, nearest, analogy, map, context)
 
 --parallel sequences are generated at once, decoded together in one pass
 over the weights per step (continuous batching); their KV caches are
@@ -70,6 +75,7 @@ SIGINT or SIGTERM stops accepting, lets replies in flight finish for up to
 	fl.DurationVar(&f.grace, "grace", 30*time.Second, "on SIGINT/SIGTERM, how long replies in flight may take to finish before they are cancelled")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "open the model, allocate the sequences, print what serving would use, and exit")
 	fl.BoolVar(&f.quiet, "quiet", false, "do not log each request on stderr")
+	fl.BoolVar(&f.noExplore, "no-explorer", false, "do not serve the explorer page at / and its /api endpoints")
 	return cmd
 }
 
@@ -117,6 +123,9 @@ func runServe(cmd *cobra.Command, path string, f *serveFlags) error {
 	}
 	srv := serve.New(serve.Config{Model: name, Parallel: f.parallel, Context: f.ctx, Queue: f.queue,
 		MaxBody: f.maxBodyN, MaxTokens: f.maxTokens, Logger: logger})
+	if !f.noExplore {
+		web.Register(srv, web.Config{})
+	}
 
 	// Listen first, so that /health says "loading" while the model opens.
 	var ln net.Listener

@@ -1,12 +1,16 @@
 package explore
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
 
 	"github.com/llmap/llmap/runtime"
 )
+
+// ErrPosition is wrapped by Trace's error for a position outside the text.
+var ErrPosition = errors.New("position outside the text")
 
 // Inside is what the blocks do to the tokens of a text: how far each
 // token's vector moves from its static embedding, block by block, and
@@ -57,7 +61,7 @@ func traceTokens(m *runtime.Model, s *runtime.State, tokens []int, position int)
 		position = len(tokens) - 1
 	}
 	if position < 0 || position >= len(tokens) {
-		return nil, fmt.Errorf("position %d is outside the text's %d tokens (0..%d, or -1 for the last)", position, len(tokens), len(tokens)-1)
+		return nil, fmt.Errorf("%w: %d is not one of its %d tokens (0..%d, or -1 for the last)", ErrPosition, position, len(tokens), len(tokens)-1)
 	}
 	t := &tracer{
 		static: make([][]float32, len(tokens)),
