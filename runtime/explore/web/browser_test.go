@@ -409,4 +409,3 @@ func pollTrue(t *testing.T, ctx context.Context, expr string) {
 		t.Fatalf("waiting for %s: %v", expr, err)
 	}
 }
-
