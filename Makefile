@@ -14,7 +14,7 @@ RACE_PKGS   := ./runtime/... ./quant/... ./simd/... ./bench/... ./internal/...
 
 export LLMAP_MODELS ?= $(abspath ../shared/models)
 
-.PHONY: help build cross demo test test-unit test-noasm test-race test-arm64 arm64-tools check-arm64-words fuzz lint bench bench-compare bench-llama2c clean golden
+.PHONY: help build cross demo test test-unit test-noasm test-race test-arm64 arm64-tools check-arm64-words fuzz lint bench bench-compare bench-llama2c clean golden chromium screenshots
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -43,13 +43,13 @@ demo: build ## convert stories260K (or MODEL_DIR=...) and print a story
 
 test: lint test-unit test-noasm test-race test-arm64 cross fuzz ## everything CI runs: lint, tests (asm, noasm, race, arm64 under qemu), cross builds, bounded fuzzing
 
-test-unit: ## go test ./... with the assembly kernels
+test-unit: chromium ## go test ./... with the assembly kernels
 	$(GO) test -count=1 ./...
 
-test-noasm: ## the whole suite on the pure-Go kernels
+test-noasm: chromium ## the whole suite on the pure-Go kernels
 	$(GO) test -count=1 -tags noasm ./...
 
-test-race: ## the concurrent packages under the race detector
+test-race: chromium ## the concurrent packages under the race detector
 	$(GO) test -count=1 -race $(RACE_PKGS)
 
 # arm64 under qemu-user: the packages with kernels and the golden outputs, on
@@ -85,6 +85,17 @@ test-arm64-cpu-%: arm64-tools # test-arm64 on one emulated CPU model; max adds t
 	GOARCH=arm64 $(GO) test -count=1 -exec "qemu-aarch64-static -cpu $*" \
 		-run '^(TestGolden|TestFlagsBeforeModel|TestPrompt)$$' ./cmd/llmap
 	@if [ $* = max ]; then set -x; GOARCH=arm64 $(GO) test -count=1 -tags noasm -exec "qemu-aarch64-static -cpu max" ./quant ./simd; fi
+
+# The explorer's browser tests (runtime/explore/web) drive Debian's
+# Chromium; with CI=true they fail when it is missing, elsewhere they skip.
+chromium: ## install Debian's chromium for the explorer's browser tests when it is missing (as root)
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || test -n "$$LLMAP_CHROMIUM" || { \
+		test "$$(id -u)" = 0 || { echo "the browser tests need Chromium: apt-get install chromium (as root), or set LLMAP_CHROMIUM"; exit 0; }; \
+		echo "installing chromium with apt-get"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+screenshots: chromium ## run the explorer's browser test and keep its screenshots in docs/explorer/
+	LLMAP_SCREENSHOTS=$(abspath docs/explorer) $(GO) test -count=1 -run '^TestBrowser$$' ./runtime/explore/web/
 
 fuzz: ## run every fuzz target for a bounded number of executions (FUZZTIME=2000x)
 	@set -e; for pkg in $$($(GO) list ./...); do \

@@ -235,10 +235,11 @@ func (x *Explorer) handleAnalogy(w http.ResponseWriter, r *http.Request) {
 // POST /api/map
 
 type mapRequest struct {
-	Words []string    `json:"words"`
-	Pairs [][2]string `json:"pairs"`
-	Basis string      `json:"basis"`
+	Words []string   `json:"words"`
+	Pairs [][]string `json:"pairs"` // [from, to]
+	Basis string     `json:"basis"`
 	basis explore.Basis
+	pairs [][2]string
 }
 
 func (q *mapRequest) check() *serve.Error {
@@ -256,12 +257,16 @@ func (q *mapRequest) check() *serve.Error {
 			return e
 		}
 	}
-	for _, p := range q.Pairs {
+	for i, p := range q.Pairs {
+		if len(p) != 2 {
+			return serve.BadRequest("pairs", "pairs[%d] must be [from, to], got %d words", i, len(p))
+		}
 		for _, w := range p {
 			if e := checkWord("pairs", w); e != nil {
 				return e
 			}
 		}
+		q.pairs = append(q.pairs, [2]string{p[0], p[1]})
 	}
 	if q.Basis == "" {
 		q.Basis = "words"
@@ -301,7 +306,7 @@ type mapResponse struct {
 func (x *Explorer) handleMap(w http.ResponseWriter, r *http.Request) {
 	var q mapRequest
 	x.run(w, r, &q, func(m *runtime.Model, wk *worker) (any, error) {
-		mp, err := wk.emb.Map(q.Words, q.Pairs, q.basis)
+		mp, err := wk.emb.Map(q.Words, q.pairs, q.basis)
 		if err != nil {
 			return nil, err
 		}

@@ -36,15 +36,22 @@ func startServer(t *testing.T) string {
 // explorer registered.
 func newServer(t *testing.T, sc serve.Config, ec Config) (*serve.Server, *runtime.Model) {
 	t.Helper()
-	m, err := runtime.Open(stories.Convert(t), runtime.Options{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
+	m := storiesOpen(t)
 	srv := serve.New(sc)
 	Register(srv, ec)
 	if err := srv.Load(m); err != nil {
 		t.Fatal(err)
 	}
 	return srv, m
+}
+
+// storiesOpen converts and opens stories260K, closed when the test ends.
+func storiesOpen(t *testing.T) *runtime.Model {
+	t.Helper()
+	m, err := runtime.Open(stories.Convert(t), runtime.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
 }
