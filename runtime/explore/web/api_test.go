@@ -289,3 +289,40 @@ func callQuiet(h http.Handler, path string, body any) (int, []byte) {
 	h.ServeHTTP(rec, httptest.NewRequest("POST", path, bytes.NewReader(data)))
 	return rec.Code, rec.Body.Bytes()
 }
+
+// FuzzAPI sends arbitrary bodies to every POST endpoint: each answer is
+// 200, or a 400 or 413 with an error object, never a crash or a 500.
+func FuzzAPI(f *testing.F) {
+	paths := []string{"/api/next", "/api/nearest", "/api/analogy", "/api/map", "/api/context"}
+	seeds := []string{
+		`{"prompt": "Once upon a time", "top_k": 5, "temperature": 0.7}`,
+		`{"word": "Lily", "k": 3, "metric": "dot"}`,
+		`{"a": "he", "b": "she", "c": "him"}`,
+		`{"words": ["cat", "dog"], "pairs": [["he", "she"]], "basis": "vocab"}`,
+		`{"text": "Lily saw a cat.", "position": 2}`,
+		`{"prompt": "\u0000\ud800"}`, `{"words": [""]}`, `{"position": -1e309}`, `[]`, ``, `{`,
+	}
+	for i, s := range seeds {
+		f.Add(uint8(i), []byte(s))
+	}
+	srv, _ := newServer(f, serve.Config{Parallel: 1, Context: 64, MaxBody: 1 << 12}, Config{Context: 48})
+	h := srv.Mux()
+	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
+		path := paths[int(which)%len(paths)]
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", path, bytes.NewReader(body)))
+		var out map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+			t.Fatalf("%s %q: %d, not JSON: %q", path, body, rec.Code, rec.Body.String())
+		}
+		switch rec.Code {
+		case 200:
+		case 400, 413:
+			if _, ok := out["error"]; !ok {
+				t.Fatalf("%s %q: %d without an error object", path, body, rec.Code)
+			}
+		default:
+			t.Fatalf("%s %q: %d %v", path, body, rec.Code, out)
+		}
+	})
+}

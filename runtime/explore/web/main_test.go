@@ -34,7 +34,7 @@ func startServer(t *testing.T) string {
 
 // newServer opens stories260K and returns a loaded server with the
 // explorer registered.
-func newServer(t *testing.T, sc serve.Config, ec Config) (*serve.Server, *runtime.Model) {
+func newServer(t testing.TB, sc serve.Config, ec Config) (*serve.Server, *runtime.Model) {
 	t.Helper()
 	m := storiesOpen(t)
 	srv := serve.New(sc)
@@ -46,7 +46,7 @@ func newServer(t *testing.T, sc serve.Config, ec Config) (*serve.Server, *runtim
 }
 
 // storiesOpen converts and opens stories260K, closed when the test ends.
-func storiesOpen(t *testing.T) *runtime.Model {
+func storiesOpen(t testing.TB) *runtime.Model {
 	t.Helper()
 	m, err := runtime.Open(stories.Convert(t), runtime.Options{Threads: 2})
 	if err != nil {
