@@ -603,10 +603,6 @@ func (x *explorer) drawMap(model string, words []string, f embedFlags) error {
 		return writeJSON(x.w, out)
 	}
 	fmt.Fprintln(x.w, mp.Title())
-	ids := []int{}
-	for _, w := range mp.Words {
-		ids = append(ids, w.IDs...)
-	}
 	labels := make([]string, len(mp.Words))
 	lw := len("word")
 	for i, w := range mp.Words {
