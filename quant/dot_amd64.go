@@ -10,53 +10,18 @@ import (
 )
 
 func init() {
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX && cpu.X86.HasOSXSAVE && cpu.X86.HasF16C {
-		dotF32Impl = dotF32AVX2
-		dotF16Impl = dotF16AVX2
-		dotBF16Impl = dotBF16AVX2
-		dotQ8_0Impl = dotQ8_0AVX2
-		dotQ4_0Impl = dotQ4_0AVX2
-		rowsF32Impl = rowsF32AVX2
-		rowsF16Impl = rowsF16AVX2
-		rowsBF16Impl = rowsBF16AVX2
-		rowsQ8_0Impl = rowsQ8_0AVX2
-		rowsQ4_0Impl = rowsQ4_0AVX2
-		asmEnabled = true
-	}
+	registerTier(tierAVX2, cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX && cpu.X86.HasOSXSAVE && cpu.X86.HasF16C,
+		map[Type]rowsFunc{
+			F32:  rowsF32AVX2,
+			F16:  rowsF16AVX2,
+			BF16: rowsBF16AVX2,
+			Q8_0: rowsQ8_0AVX2,
+			Q4_0: rowsQ4_0AVX2,
+		})
 }
 
 // The AVX2 tier: Go wrappers that check bounds once, hand the multiple-of-8
 // (or whole-block) part to the assembly and finish the float tails in Go.
-
-func dotF32AVX2(w []byte, x []float32) float32 {
-	var s [1]float32
-	rowsF32AVX2(s[:], w, len(w), x)
-	return s[0]
-}
-
-func dotF16AVX2(w []byte, x []float32) float32 {
-	var s [1]float32
-	rowsF16AVX2(s[:], w, len(w), x)
-	return s[0]
-}
-
-func dotBF16AVX2(w []byte, x []float32) float32 {
-	var s [1]float32
-	rowsBF16AVX2(s[:], w, len(w), x)
-	return s[0]
-}
-
-func dotQ8_0AVX2(w, xq []byte) float32 {
-	var s [1]float32
-	rowsQ8_0AVX2(s[:], w, len(w), xq[:len(w)/34*34])
-	return s[0]
-}
-
-func dotQ4_0AVX2(w, xq []byte) float32 {
-	var s [1]float32
-	rowsQ4_0AVX2(s[:], w, len(w), xq[:len(w)/18*34])
-	return s[0]
-}
 
 // checkRows panics unless len(out) rows of rowBytes bytes, stride apart,
 // fit in w (the assembly trusts these bounds).
@@ -69,7 +34,8 @@ func checkRows(out []float32, w []byte, stride, rowBytes int) {
 	}
 }
 
-func rowsF32AVX2(out []float32, w []byte, stride int, x []float32) {
+func rowsF32AVX2(out []float32, w []byte, stride int, a activations) {
+	x := a.f
 	n := len(x)
 	checkRows(out, w, stride, 4*n)
 	if len(out) == 0 {
@@ -87,7 +53,8 @@ func rowsF32AVX2(out []float32, w []byte, stride int, x []float32) {
 	}
 }
 
-func rowsF16AVX2(out []float32, w []byte, stride int, x []float32) {
+func rowsF16AVX2(out []float32, w []byte, stride int, a activations) {
+	x := a.f
 	n := len(x)
 	checkRows(out, w, stride, 2*n)
 	if len(out) == 0 {
@@ -105,7 +72,8 @@ func rowsF16AVX2(out []float32, w []byte, stride int, x []float32) {
 	}
 }
 
-func rowsBF16AVX2(out []float32, w []byte, stride int, x []float32) {
+func rowsBF16AVX2(out []float32, w []byte, stride int, a activations) {
+	x := a.f
 	n := len(x)
 	checkRows(out, w, stride, 2*n)
 	if len(out) == 0 {
@@ -123,9 +91,10 @@ func rowsBF16AVX2(out []float32, w []byte, stride int, x []float32) {
 	}
 }
 
-func rowsQ8_0AVX2(out []float32, w []byte, stride int, xq []byte) {
-	nb := len(xq) / 34
-	checkRows(out, w, stride, 34*nb)
+func rowsQ8_0AVX2(out []float32, w []byte, stride int, a activations) {
+	xq := a.q
+	nb := len(xq) / sizeQ8_0
+	checkRows(out, w, stride, sizeQ8_0*nb)
 	if len(out) == 0 {
 		return
 	}
@@ -136,9 +105,10 @@ func rowsQ8_0AVX2(out []float32, w []byte, stride int, xq []byte) {
 	dotQ8_0Rows(&w[0], &xq[0], nb, len(out), stride, &out[0])
 }
 
-func rowsQ4_0AVX2(out []float32, w []byte, stride int, xq []byte) {
-	nb := len(xq) / 34
-	checkRows(out, w, stride, 18*nb)
+func rowsQ4_0AVX2(out []float32, w []byte, stride int, a activations) {
+	xq := a.q
+	nb := len(xq) / sizeQ8_0
+	checkRows(out, w, stride, sizeQ4_0*nb)
 	if len(out) == 0 {
 		return
 	}

@@ -2,5 +2,5 @@
 
 package quant
 
-// Without assembly every kernel keeps its portable Go tier (the defaults
-// set in dot.go), and AsmEnabled reports false.
+// Without assembly no tier registers itself: every kernel keeps its portable
+// Go tier (types.go), and AsmEnabled reports false.

@@ -18,6 +18,16 @@ var dotTolerance = map[Type]float64{
 	BF16: 2 * 0x1p-24,
 	Q8_0: 4 * 0x1p-24, // plus the rounding of the scale product
 	Q4_0: 4 * 0x1p-24,
+	// The K-quants: relative to the sum over elements of
+	// (|d*scale*q| + |dmin*min|) * |dx*qx| (kDot64), per super-block. Each
+	// super-block adds the roundings of float32(int32 sum) (exact below
+	// 2^24), of d*dx and dmin*dx, of their products and of the
+	// accumulation.
+	Q2_K: 6 * 0x1p-24,
+	Q3_K: 6 * 0x1p-24,
+	Q4_K: 6 * 0x1p-24,
+	Q5_K: 6 * 0x1p-24,
+	Q6_K: 6 * 0x1p-24,
 }
 
 var (

@@ -136,13 +136,13 @@ func gemvAVX2(out []float32, t Type, w []byte, rb int, b *Batch) {
 	case Q4_0:
 		gemvQ4_0AVX2(&w[0], rb, len(out), &b.q[0], &b.d[0], &b.xc[0], b.nb, &out[0])
 	case Q8_0:
-		rowsQ8_0Impl(out, w, rb, b.q34)
+		kernels.rows[Q8_0](out, w, rb, activations{q: b.q34})
 	case F32:
-		rowsF32Impl(out, w, rb, b.x[:b.cols])
+		kernels.rows[F32](out, w, rb, activations{f: b.x[:b.cols]})
 	case F16:
-		rowsF16Impl(out, w, rb, b.x[:b.cols])
+		kernels.rows[F16](out, w, rb, activations{f: b.x[:b.cols]})
 	case BF16:
-		rowsBF16Impl(out, w, rb, b.x[:b.cols])
+		kernels.rows[BF16](out, w, rb, activations{f: b.x[:b.cols]})
 	}
 }
 
@@ -155,7 +155,7 @@ func gemmRowsTiled(outs [][]float32, off int, w []byte, rb, rows int, b *Batch) 
 	for lo := 0; lo < rows; lo += tile {
 		hi := min(lo+tile, rows)
 		for t := 0; t < b.n; t++ {
-			rowsBF16Impl(outs[t][off+lo:off+hi], w[lo*rb:hi*rb], rb, b.x[t*b.cols:(t+1)*b.cols])
+			kernels.rows[BF16](outs[t][off+lo:off+hi], w[lo*rb:hi*rb], rb, activations{f: b.x[t*b.cols : (t+1)*b.cols]})
 		}
 	}
 }

@@ -166,7 +166,7 @@ func TestMatMulDefinition(t *testing.T) {
 					var x []float32
 					switch {
 					case typ.Quantized():
-						x = decode(t, Q8_0, v.q8, cols)
+						x = decode(t, Q8_0, v.q, cols)
 					case typ == BF16:
 						x = make([]float32, cols)
 						for i := range x {

@@ -1,16 +1,29 @@
 package quant
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"testing"
 )
 
-// withPaths runs f once with the dispatched kernels (assembly when
-// available), once with each further selection in archPaths, and once with
-// the portable Go tier forced by DisableAsm.
+// withPaths runs f once for every tier this machine can run (portable Go,
+// then each assembly tier), with the kernels of that tier selected for
+// every type that has one and the next lower tier for the others; once
+// with each further selection in archPaths; and once more after
+// DisableAsm, which must give the Go tier.
 func withPaths(t *testing.T, f func(t *testing.T)) {
-	t.Run("dispatch", f)
+	for tr := tierGeneric; tr < numTiers; tr++ {
+		if !tierUsable[tr] {
+			continue
+		}
+		t.Run(tr.String(), func(t *testing.T) {
+			old := kernels
+			kernels = selectKernels(tr)
+			defer func() { kernels = old }()
+			f(t)
+		})
+	}
 	for _, p := range archPaths {
 		t.Run(p.name, func(t *testing.T) {
 			restore := p.use()
@@ -18,9 +31,14 @@ func withPaths(t *testing.T, f func(t *testing.T)) {
 			f(t)
 		})
 	}
-	t.Run("generic", func(t *testing.T) {
+	t.Run("DisableAsm", func(t *testing.T) {
 		restore := DisableAsm()
 		defer restore()
+		for typ, tr := range kernels.tier {
+			if tr != tierGeneric {
+				t.Fatalf("%s: tier %s after DisableAsm", Type(typ), tr)
+			}
+		}
 		f(t)
 	})
 }
@@ -32,6 +50,41 @@ var archPaths []kernelPath
 type kernelPath struct {
 	name string
 	use  func() (restore func())
+}
+
+// kTypes lists the K-quant types.
+var kTypes = []Type{Q2_K, Q3_K, Q4_K, Q5_K, Q6_K}
+
+// isK reports whether typ's kernels read Q8_K activations (the K-quants;
+// Q8_0 and Q4_0 read Q8_0 blocks).
+func isK(typ Type) bool { return types[typ].act == actQ8_K }
+
+// encodeAct quantises activations x for kernels of typ.
+func encodeAct(t testing.TB, typ Type, x []float32) []byte {
+	t.Helper()
+	if isK(typ) {
+		b := make([]byte, len(x)/superLen*sizeQ8_K)
+		quantizeQ8_K(b, x)
+		return b
+	}
+	return encode(t, Q8_0, x)
+}
+
+// decodeAct is the float value of activations encoded by encodeAct.
+func decodeAct(t testing.TB, typ Type, q []byte, n int) []float32 {
+	t.Helper()
+	if !isK(typ) {
+		return decode(t, Q8_0, q, n)
+	}
+	x := make([]float32, n)
+	for b := 0; b < n/superLen; b++ {
+		blk := q[sizeQ8_K*b:][:sizeQ8_K]
+		d := math.Float32frombits(binary.LittleEndian.Uint32(blk))
+		for i := range superLen {
+			x[superLen*b+i] = d * float32(int8(blk[q8kQuants+i]))
+		}
+	}
+	return x
 }
 
 // randFloats returns n values drawn from a mix of distributions: mostly

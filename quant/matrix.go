@@ -67,14 +67,14 @@ func (m Matrix) Row(r int, dst []float32) {
 
 // Vec is an activation vector prepared for products with matrices of one
 // type: for Q8_0 and Q4_0 matrices the float32 vector is quantised to Q8_0
-// blocks once per matrix-vector product, and the integer kernels use those.
-// A Vec is written only by Set; MatVec calls only read it, so several
-// goroutines may share one prepared Vec.
+// blocks, for the K-quants to Q8_K super-blocks, once per matrix-vector
+// product, and the integer kernels use those. A Vec is written only by Set;
+// MatVec calls only read it, so several goroutines may share one prepared Vec.
 type Vec struct {
-	x         []float32 // (n,) the float vector given to Set, not copied
-	q8        []byte    // (n/32 blocks of 34 bytes) Q8_0 encoding of x; capacity fixed by NewVec
-	t         Type      // matrix type x was prepared for
-	quantized bool      // q8 holds x
+	x   []float32 // (n,) the float vector given to Set, not copied
+	q   []byte    // (n/32 Q8_0 blocks or n/256 Q8_K super-blocks) encoding of x; capacity fixed by NewVec
+	t   Type      // matrix type x was prepared for
+	act actFormat // the form of x the kernels of t read
 }
 
 // NewVec allocates scratch for vectors of up to maxLen elements.
@@ -82,27 +82,37 @@ func NewVec(maxLen int) *Vec {
 	if maxLen < 0 {
 		maxLen = 0
 	}
-	return &Vec{q8: make([]byte, (maxLen+31)/32*34)}
+	n := max((maxLen+blockLen-1)/blockLen*sizeQ8_0, (maxLen+superLen-1)/superLen*sizeQ8_K)
+	return &Vec{q: make([]byte, n)}
 }
 
 // Set prepares x for products with matrices of type t. It does not allocate.
 // x is not copied: it must stay unchanged until the products are done. For
-// quantised t, len(x) must be a multiple of 32.
+// quantised t, len(x) must be a multiple of t's block size.
 func (v *Vec) Set(x []float32, t Type) {
 	v.x = x
 	v.t = t
-	v.quantized = false
-	if t.Quantized() {
-		if len(x)%32 != 0 {
-			panic(fmt.Sprintf("quant: Vec.Set: length %d is not a multiple of 32", len(x)))
-		}
-		n := len(x) / 32 * 34
-		if n > cap(v.q8) {
-			panic(fmt.Sprintf("quant: Vec.Set: length %d exceeds the NewVec capacity", len(x)))
-		}
-		v.q8 = v.q8[:n]
-		quantizeQ8_0(v.q8, x)
-		v.quantized = true
+	v.act = types[t].act
+	var n, bs int
+	switch v.act {
+	case actF32:
+		return
+	case actQ8_0:
+		bs, n = blockLen, len(x)/blockLen*sizeQ8_0
+	case actQ8_K:
+		bs, n = superLen, len(x)/superLen*sizeQ8_K
+	}
+	if len(x)%bs != 0 {
+		panic(fmt.Sprintf("quant: Vec.Set: length %d is not a multiple of %d", len(x), bs))
+	}
+	if n > cap(v.q) {
+		panic(fmt.Sprintf("quant: Vec.Set: length %d exceeds the NewVec capacity", len(x)))
+	}
+	v.q = v.q[:n]
+	if v.act == actQ8_0 {
+		quantizeQ8_0(v.q, x)
+	} else {
+		quantizeQ8_K(v.q, x)
 	}
 }
 
@@ -110,9 +120,10 @@ func (v *Vec) Set(x []float32, t Type) {
 func (v *Vec) Len() int { return len(v.x) }
 
 // MatVec computes out[r-lo] = dot(row r of m, x) for r in [lo, hi), with x
-// the vector prepared in v for m's type. It does not allocate, and it only
-// reads m and v, so goroutines may call it concurrently on disjoint row
-// ranges (disjoint parts of out) with the same Vec.
+// the vector prepared in v for m's type (or a type that SharesActivations
+// with it). It does not allocate, and it only reads m and v, so goroutines
+// may call it concurrently on disjoint row ranges (disjoint parts of out)
+// with the same Vec.
 //
 //	W (Rows, Cols) @ x (Cols,) -> out (hi-lo,)
 func MatVec(out []float32, m Matrix, v *Vec, lo, hi int) {
@@ -125,24 +136,12 @@ func MatVec(out []float32, m Matrix, v *Vec, lo, hi int) {
 	if len(v.x) != m.Cols {
 		panic(fmt.Sprintf("quant: MatVec vector has %d elements, matrix %d columns", len(v.x), m.Cols))
 	}
-	if m.Type.Quantized() != v.quantized {
+	if types[m.Type].act != v.act {
 		panic(fmt.Sprintf("quant: MatVec on a %s matrix with a vector prepared for %s", m.Type, v.t))
 	}
 	out = out[:hi-lo]
 	rb := m.RowBytes()
-	data := m.Data[lo*rb : hi*rb]
-	switch m.Type {
-	case F32:
-		rowsF32Impl(out, data, rb, v.x)
-	case F16:
-		rowsF16Impl(out, data, rb, v.x)
-	case BF16:
-		rowsBF16Impl(out, data, rb, v.x)
-	case Q8_0:
-		rowsQ8_0Impl(out, data, rb, v.q8)
-	case Q4_0:
-		rowsQ4_0Impl(out, data, rb, v.q8)
-	}
+	kernels.rows[m.Type](out, m.Data[lo*rb:hi*rb], rb, activations{f: v.x, q: v.q})
 }
 
 // DotRowsF32 computes out[r] = dot(w[r*stride : r*stride+len(x)], x) for
@@ -156,5 +155,5 @@ func DotRowsF32(out, w []float32, stride int, x []float32) {
 	if len(out) > 0 && (stride < len(x) || (len(out)-1)*stride+len(x) > len(w)) {
 		panic(fmt.Sprintf("quant: DotRowsF32: %d rows of %d, stride %d, do not fit in %d values", len(out), len(x), stride, len(w)))
 	}
-	rowsF32Impl(out, float32AsBytes(w), 4*stride, x)
+	kernels.rows[F32](out, float32AsBytes(w), 4*stride, activations{f: x})
 }

@@ -30,12 +30,13 @@ func randMatrix(t testing.TB, rng *rand.Rand, typ Type, rows, cols, off int) (Ma
 }
 
 // vecRef returns the vector the kernels multiply with for matrices of typ:
-// x itself, or x quantised to Q8_0 and dequantised for the block types.
+// x itself, or x quantised to Q8_0 (Q8_K for the K-quants) and dequantised
+// for the block types.
 func vecRef(t testing.TB, typ Type, x []float32) []float32 {
 	if !typ.Quantized() {
 		return x
 	}
-	return decode(t, Q8_0, encode(t, Q8_0, x), len(x))
+	return decodeAct(t, typ, encodeAct(t, typ, x), len(x))
 }
 
 func TestMatVec(t *testing.T) {
@@ -45,6 +46,9 @@ func TestMatVec(t *testing.T) {
 			colsList := []int{32, 64, 96, 288, 1024}
 			if !typ.Quantized() {
 				colsList = append(colsList, 1, 7, 9, 33, 172) // tails after the 8-wide loop
+			}
+			if isK(typ) {
+				colsList = []int{256, 512, 768, 2048}
 			}
 			for _, cols := range colsList {
 				for _, off := range []int{0, 1, 4} {
@@ -63,6 +67,9 @@ func TestMatVec(t *testing.T) {
 					}
 					for r := lo; r < hi; r++ {
 						want, mag := dot64(deq[r], xr)
+						if isK(typ) {
+							_, mag = kDot64(typ, m.RowData(r), v.q)
+						}
 						tol := dotTolerance[typ]*float64(cols+8)*mag + 1e-30
 						if math.Abs(float64(out[r-lo])-want) > tol {
 							t.Errorf("%s %dx%d off=%d row %d: got %v, want %v (tol %g)", typ, rows, cols, off, r, out[r-lo], want, tol)
@@ -104,9 +111,9 @@ func TestMatVecConcurrent(t *testing.T) {
 func TestMatVecNoAlloc(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	for _, typ := range Types() {
-		m, _ := randMatrix(t, rng, typ, 16, 128, 0)
-		x := randFloats(rng, 128, "normal")
-		v := NewVec(128)
+		m, _ := randMatrix(t, rng, typ, 16, 256, 0)
+		x := randFloats(rng, 256, "normal")
+		v := NewVec(256)
 		out := make([]float32, 16)
 		if n := testing.AllocsPerRun(10, func() {
 			v.Set(x, typ)
@@ -123,7 +130,7 @@ func TestVecSetMatchesQuantizeRef(t *testing.T) {
 	v := NewVec(512)
 	v.Set(x, Q4_0)
 	want := encode(t, Q8_0, x)
-	if string(v.q8) != string(want) {
+	if string(v.q) != string(want) {
 		t.Fatal("Vec.Set Q8_0 encoding differs from QuantizeRef")
 	}
 }
@@ -132,8 +139,8 @@ func TestMatrixRow(t *testing.T) {
 	rng := rand.New(rand.NewPCG(25, 26))
 	for _, typ := range Types() {
 		for _, off := range []int{0, 1, 2} {
-			m, deq := randMatrix(t, rng, typ, 7, 64, off)
-			dst := make([]float32, 64)
+			m, deq := randMatrix(t, rng, typ, 7, 256, off)
+			dst := make([]float32, 256)
 			for r := range 7 {
 				m.Row(r, dst)
 				for i := range dst {
@@ -158,7 +165,7 @@ func TestNewMatrixErrors(t *testing.T) {
 		{Q4_0, 2, 32, 2 * 34},
 		{F16, -1, 2, 0},
 		{F16, 2, -2, 0},
-		{Type(7), 1, 1, 4},
+		{Type(99), 1, 1, 4},
 		{F32, 1 << 40, 1 << 40, 16},
 		{Q8_0, math.MaxInt / 2, 32, 34},
 	}
@@ -178,13 +185,17 @@ func TestNewMatrixErrors(t *testing.T) {
 func TestMatVecMisusePanics(t *testing.T) {
 	rng := rand.New(rand.NewPCG(27, 28))
 	m, _ := randMatrix(t, rng, Q8_0, 4, 64, 0)
+	m256, _ := randMatrix(t, rng, Q8_0, 4, 256, 0) // Q8_0 activations, not Q8_K
 	v := NewVec(64)
 	v.Set(make([]float32, 64), F32) // prepared for the wrong type
 	for name, f := range map[string]func(){
 		"type":  func() { MatVec(make([]float32, 4), m, v, 0, 4) },
 		"range": func() { v.Set(make([]float32, 64), Q8_0); MatVec(make([]float32, 5), m, v, 0, 5) },
 		"out":   func() { v.Set(make([]float32, 64), Q8_0); MatVec(make([]float32, 3), m, v, 0, 4) },
-		"cap":   func() { v.Set(make([]float32, 96), Q8_0) },
+		"cap":   func() { v.Set(make([]float32, 512), Q8_0) },
+		"capK":  func() { v.Set(make([]float32, 512), Q4_K) },
+		"lenK":  func() { NewVec(512).Set(make([]float32, 288), Q6_K) },
+		"kind":  func() { v.Set(make([]float32, 256), Q4_K); MatVec(make([]float32, 4), m256, v, 0, 4) },
 	} {
 		t.Run(fmt.Sprint(name), func(t *testing.T) {
 			defer func() {

@@ -48,44 +48,50 @@ func checkSizes(t Type, n int, b []byte) error {
 // must be exactly t.RowBytes(len(src)) long. Q8_0 uses d = max|x|/127,
 // q = round(x/d); Q4_0 uses d = m/-8 where m is the element of largest
 // magnitude, q = min(15, trunc(x/d + 8.5)) (the llama.cpp reference rules).
+// The K-quants search their scales (kquant_quantize.go).
 func QuantizeRef(t Type, dst []byte, src []float32) error {
 	if err := checkSizes(t, len(src), dst); err != nil {
 		return err
 	}
-	switch t {
-	case F32:
-		for i, v := range src {
-			binary.LittleEndian.PutUint32(dst[4*i:], math.Float32bits(v))
-		}
-	case F16:
-		for i, v := range src {
-			binary.LittleEndian.PutUint16(dst[2*i:], FP32ToFP16(v))
-		}
-	case BF16:
-		for i, v := range src {
-			binary.LittleEndian.PutUint16(dst[2*i:], FP32ToBF16(v))
-		}
-	case Q8_0:
-		quantizeQ8_0(dst, src)
-	case Q4_0:
-		for b := 0; b < len(src)/32; b++ {
-			quantizeBlockQ4_0(dst[18*b:18*b+18], src[32*b:32*b+32])
-		}
-	}
+	types[t].quantize(dst, src)
 	return nil
+}
+
+func quantizeF32(dst []byte, src []float32) {
+	for i, v := range src {
+		binary.LittleEndian.PutUint32(dst[4*i:], math.Float32bits(v))
+	}
+}
+
+func quantizeF16(dst []byte, src []float32) {
+	for i, v := range src {
+		binary.LittleEndian.PutUint16(dst[2*i:], FP32ToFP16(v))
+	}
+}
+
+func quantizeBF16(dst []byte, src []float32) {
+	for i, v := range src {
+		binary.LittleEndian.PutUint16(dst[2*i:], FP32ToBF16(v))
+	}
 }
 
 // quantizeQ8_0 encodes src (a multiple of 32 long) as Q8_0 blocks into dst.
 // It is also used for activations, so it must not allocate.
 func quantizeQ8_0(dst []byte, src []float32) {
-	for b := 0; b < len(src)/32; b++ {
-		quantizeBlockQ8_0(dst[34*b:34*b+34], src[32*b:32*b+32])
+	for b := 0; b < len(src)/blockLen; b++ {
+		quantizeBlockQ8_0(dst[sizeQ8_0*b:][:sizeQ8_0], src[blockLen*b:][:blockLen])
+	}
+}
+
+func quantizeQ4_0(dst []byte, src []float32) {
+	for b := 0; b < len(src)/blockLen; b++ {
+		quantizeBlockQ4_0(dst[sizeQ4_0*b:][:sizeQ4_0], src[blockLen*b:][:blockLen])
 	}
 }
 
 func quantizeBlockQ8_0(dst []byte, x []float32) {
-	dst = dst[:34]
-	x = x[:32]
+	dst = dst[:sizeQ8_0]
+	x = x[:blockLen]
 	var amax float32
 	for _, v := range x {
 		if a := abs32(v); a > amax {
@@ -104,8 +110,8 @@ func quantizeBlockQ8_0(dst []byte, x []float32) {
 }
 
 func quantizeBlockQ4_0(dst []byte, x []float32) {
-	dst = dst[:18]
-	x = x[:32]
+	dst = dst[:sizeQ4_0]
+	x = x[:blockLen]
 	var amax, m float32
 	for _, v := range x {
 		if a := abs32(v); a > amax {
@@ -118,9 +124,10 @@ func quantizeBlockQ4_0(dst []byte, x []float32) {
 		id = 1 / d
 	}
 	binary.LittleEndian.PutUint16(dst, FP32ToFP16(d))
-	for j := 0; j < 16; j++ {
+	const half = blockLen / 2
+	for j := 0; j < half; j++ {
 		lo := min(15, int(int8(x[j]*id+8.5)))
-		hi := min(15, int(int8(x[j+16]*id+8.5)))
+		hi := min(15, int(int8(x[j+half]*id+8.5)))
 		dst[2+j] = byte(lo) | byte(hi)<<4
 	}
 }
@@ -131,46 +138,54 @@ func DequantizeRef(t Type, dst []float32, src []byte) error {
 	if err := checkSizes(t, len(dst), src); err != nil {
 		return err
 	}
-	dequantize(t, dst, src)
+	types[t].dequantize(dst, src)
 	return nil
 }
 
-// dequantize is DequantizeRef without the size check.
-func dequantize(t Type, dst []float32, src []byte) {
-	switch t {
-	case F32:
-		for i := range dst {
-			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
-		}
-	case F16:
-		for i := range dst {
-			dst[i] = FP16ToFP32(binary.LittleEndian.Uint16(src[2*i:]))
-		}
-	case BF16:
-		for i := range dst {
-			dst[i] = BF16ToFP32(binary.LittleEndian.Uint16(src[2*i:]))
-		}
-	case Q8_0:
-		for b := 0; b < len(dst)/32; b++ {
-			blk := src[34*b : 34*b+34]
-			d := FP16ToFP32(binary.LittleEndian.Uint16(blk))
-			out := dst[32*b : 32*b+32]
-			for i := range out {
-				out[i] = d * float32(int8(blk[2+i]))
-			}
-		}
-	case Q4_0:
-		for b := 0; b < len(dst)/32; b++ {
-			blk := src[18*b : 18*b+18]
-			d := FP16ToFP32(binary.LittleEndian.Uint16(blk))
-			out := dst[32*b : 32*b+32]
-			for j := 0; j < 16; j++ {
-				out[j] = d * float32(int(blk[2+j]&0x0f)-8)
-				out[j+16] = d * float32(int(blk[2+j]>>4)-8)
-			}
+func dequantizeF32(dst []float32, src []byte) {
+	for i := range dst {
+		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
+	}
+}
+
+func dequantizeF16(dst []float32, src []byte) {
+	for i := range dst {
+		dst[i] = FP16ToFP32(binary.LittleEndian.Uint16(src[2*i:]))
+	}
+}
+
+func dequantizeBF16(dst []float32, src []byte) {
+	for i := range dst {
+		dst[i] = BF16ToFP32(binary.LittleEndian.Uint16(src[2*i:]))
+	}
+}
+
+func dequantizeQ8_0(dst []float32, src []byte) {
+	for b := 0; b < len(dst)/blockLen; b++ {
+		blk := src[sizeQ8_0*b:][:sizeQ8_0]
+		d := FP16ToFP32(binary.LittleEndian.Uint16(blk))
+		out := dst[blockLen*b:][:blockLen]
+		for i := range out {
+			out[i] = d * float32(int8(blk[2+i]))
 		}
 	}
 }
+
+func dequantizeQ4_0(dst []float32, src []byte) {
+	const half = blockLen / 2
+	for b := 0; b < len(dst)/blockLen; b++ {
+		blk := src[sizeQ4_0*b:][:sizeQ4_0]
+		d := FP16ToFP32(binary.LittleEndian.Uint16(blk))
+		out := dst[blockLen*b:][:blockLen]
+		for j := 0; j < half; j++ {
+			out[j] = d * float32(int(blk[2+j]&0x0f)-8)
+			out[j+half] = d * float32(int(blk[2+j]>>4)-8)
+		}
+	}
+}
+
+// dequantize is DequantizeRef without the size check.
+func dequantize(t Type, dst []float32, src []byte) { types[t].dequantize(dst, src) }
 
 func abs32(v float32) float32 { return math.Float32frombits(math.Float32bits(v) &^ (1 << 31)) }
 

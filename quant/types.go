@@ -9,15 +9,22 @@
 //	Q4_0: 32 weights per block, 18 bytes: fp16 scale d, then 16 bytes of nibbles;
 //	      byte j holds weight j in its low nibble and weight j+16 in its high
 //	      nibble; w = d*(nibble-8)
+//	Q2_K..Q6_K: 256-weight super-blocks of 16- or 32-weight sub-blocks with
+//	      quantised per-sub-block scales (and mins); see kquant.go
+//
+// Every type is one row of the type table (types, below): its block size and
+// bytes, its reference dequantiser and quantiser, the activation format its
+// kernels read, and its rows kernel per tier (kernels.go).
 //
 // Products with a matrix (MatVec) take an activation Vec prepared once per
-// product: float32 for F32/F16/BF16 weights, and for Q8_0/Q4_0 weights the
-// activations quantised to Q8_0 blocks (llama.cpp style, d = max|x|/127), so
-// that the inner loops are integer dot products. The kernels come in three
-// tiers: *Ref scalar references, *Generic portable Go, and AVX2/FMA/F16C
-// assembly selected at init (build with -tags noasm to leave it out, or call
-// DisableAsm in tests). Weight data may point into a read-only mapping; no
-// function here writes to it.
+// product: float32 for F32/F16/BF16 weights; for Q8_0/Q4_0 weights the
+// activations quantised to Q8_0 blocks (llama.cpp style, d = max|x|/127), and
+// for the K-quants to Q8_K super-blocks (float32 d, 256 int8, and the sums of
+// each 16), so that the inner loops are integer dot products. The kernels come
+// in tiers: *Ref scalar references, *Generic portable Go, and assembly (AVX2
+// with FMA and F16C on amd64) selected at init (build with -tags noasm to
+// leave it out, or call DisableAsm in tests). Weight data may point into a
+// read-only mapping; no function here writes to it.
 package quant
 
 import (
@@ -36,28 +43,87 @@ const (
 	BF16 Type = 2
 	Q8_0 Type = 3
 	Q4_0 Type = 4
+	Q2_K Type = 5
+	Q3_K Type = 6
+	Q4_K Type = 7
+	Q5_K Type = 8
+	Q6_K Type = 9
+
+	numTypes = 10
 )
 
-// typeInfo is one row of the type table: elements per block and bytes per block.
-type typeInfo struct {
+// Block geometry. Kernels and their callers use these names, never the
+// numbers.
+const (
+	// blockLen is the number of weights in a Q8_0 or Q4_0 block (ggml's QK8_0, QK4_0).
+	blockLen = 32
+	// superLen is the number of weights in a K-quant super-block (ggml's QK_K).
+	superLen = 256
+
+	sizeQ8_0 = 2 + blockLen            // fp16 d, int8 q[32]
+	sizeQ4_0 = 2 + blockLen/2          // fp16 d, nibbles[16]
+	sizeQ2_K = 16 + superLen/4 + 2 + 2 // scales[16], qs[64], fp16 d, fp16 dmin
+	sizeQ3_K = superLen/8 + superLen/4 + 12 + 2
+	sizeQ4_K = 2 + 2 + 12 + superLen/2
+	sizeQ5_K = 2 + 2 + 12 + superLen/8 + superLen/2
+	sizeQ6_K = superLen/2 + superLen/4 + superLen/16 + 2
+	// sizeQ8_K is one super-block of activations: float32 d, int8 q[256],
+	// int16 sums of each 16 q.
+	sizeQ8_K = 4 + superLen + 2*superLen/16
+)
+
+// actFormat is the form in which a type's kernels read the activations.
+type actFormat uint8
+
+const (
+	actF32  actFormat = iota // the float32 vector itself
+	actQ8_0                  // Q8_0 blocks of 32
+	actQ8_K                  // Q8_K super-blocks of 256
+)
+
+// typeTraits is one row of the type table.
+type typeTraits struct {
 	name       string
 	blockSize  int // elements per block
 	blockBytes int // bytes per block
+	act        actFormat
+	// dequantize decodes whole blocks: len(dst)/blockSize blocks of src.
+	// It is the reference every kernel is tested against.
+	dequantize func(dst []float32, src []byte)
+	// quantize encodes whole blocks: len(src)/blockSize blocks into dst.
+	// It must not allocate (Q8_0 also quantises activations).
+	quantize func(dst []byte, src []float32)
+	// rows holds the rows kernel of each tier (kernels.go); tiers without
+	// a kernel of their own are nil. Ref and Generic are always set.
+	rows [numTiers]rowsFunc
 }
 
-var types = [...]typeInfo{
-	F32:  {"f32", 1, 4},
-	F16:  {"f16", 1, 2},
-	BF16: {"bf16", 1, 2},
-	Q8_0: {"q8_0", 32, 34},
-	Q4_0: {"q4_0", 32, 18},
+// types is the type table. A new type is one row here plus, optionally, its
+// assembly kernels registered by the tier files (see registerTier).
+var types = [numTypes]typeTraits{
+	F32:  {name: "f32", blockSize: 1, blockBytes: 4, act: actF32, dequantize: dequantizeF32, quantize: quantizeF32, rows: tierRows(rowsFloat(dotF32Ref, 4), rowsF32Generic)},
+	F16:  {name: "f16", blockSize: 1, blockBytes: 2, act: actF32, dequantize: dequantizeF16, quantize: quantizeF16, rows: tierRows(rowsFloat(dotF16Ref, 2), rowsFloat(dotF16Generic, 2))},
+	BF16: {name: "bf16", blockSize: 1, blockBytes: 2, act: actF32, dequantize: dequantizeBF16, quantize: quantizeBF16, rows: tierRows(rowsFloat(dotBF16Ref, 2), rowsFloat(dotBF16Generic, 2))},
+	Q8_0: {name: "q8_0", blockSize: blockLen, blockBytes: sizeQ8_0, act: actQ8_0, dequantize: dequantizeQ8_0, quantize: quantizeQ8_0, rows: tierRows(rowsBlock(dotQ8_0Ref, sizeQ8_0, sizeQ8_0), rowsBlock(dotQ8_0Generic, sizeQ8_0, sizeQ8_0))},
+	Q4_0: {name: "q4_0", blockSize: blockLen, blockBytes: sizeQ4_0, act: actQ8_0, dequantize: dequantizeQ4_0, quantize: quantizeQ4_0, rows: tierRows(rowsBlock(dotQ4_0Ref, sizeQ4_0, sizeQ8_0), rowsBlock(dotQ4_0Generic, sizeQ4_0, sizeQ8_0))},
+	Q2_K: {name: "q2_k", blockSize: superLen, blockBytes: sizeQ2_K, act: actQ8_K, dequantize: dequantizeK(Q2_K), quantize: quantizeQ2_K, rows: tierRows(rowsBlock(dotKRef(Q2_K), sizeQ2_K, sizeQ8_K), rowsBlock(dotQ2_KGeneric, sizeQ2_K, sizeQ8_K))},
+	Q3_K: {name: "q3_k", blockSize: superLen, blockBytes: sizeQ3_K, act: actQ8_K, dequantize: dequantizeK(Q3_K), quantize: quantizeQ3_K, rows: tierRows(rowsBlock(dotKRef(Q3_K), sizeQ3_K, sizeQ8_K), rowsBlock(dotQ3_KGeneric, sizeQ3_K, sizeQ8_K))},
+	Q4_K: {name: "q4_k", blockSize: superLen, blockBytes: sizeQ4_K, act: actQ8_K, dequantize: dequantizeK(Q4_K), quantize: quantizeQ4_K, rows: tierRows(rowsBlock(dotKRef(Q4_K), sizeQ4_K, sizeQ8_K), rowsBlock(dotQ4_KGeneric, sizeQ4_K, sizeQ8_K))},
+	Q5_K: {name: "q5_k", blockSize: superLen, blockBytes: sizeQ5_K, act: actQ8_K, dequantize: dequantizeK(Q5_K), quantize: quantizeQ5_K, rows: tierRows(rowsBlock(dotKRef(Q5_K), sizeQ5_K, sizeQ8_K), rowsBlock(dotQ5_KGeneric, sizeQ5_K, sizeQ8_K))},
+	Q6_K: {name: "q6_k", blockSize: superLen, blockBytes: sizeQ6_K, act: actQ8_K, dequantize: dequantizeK(Q6_K), quantize: quantizeQ6_K, rows: tierRows(rowsBlock(dotKRef(Q6_K), sizeQ6_K, sizeQ8_K), rowsBlock(dotQ6_KGeneric, sizeQ6_K, sizeQ8_K))},
 }
 
 // Types lists every type in the table, in numeric order.
-func Types() []Type { return []Type{F32, F16, BF16, Q8_0, Q4_0} }
+func Types() []Type {
+	ts := make([]Type, numTypes)
+	for i := range ts {
+		ts[i] = Type(i)
+	}
+	return ts
+}
 
 // Valid reports whether t is a known type.
-func (t Type) Valid() bool { return int(t) < len(types) }
+func (t Type) Valid() bool { return t < numTypes }
 
 // String returns the lower-case name used on the command line ("q8_0").
 func (t Type) String() string {
@@ -74,16 +140,23 @@ func (t Type) BlockSize() int { return types[t].blockSize }
 func (t Type) BlockBytes() int { return types[t].blockBytes }
 
 // Quantized reports whether t is a block-quantised integer type.
-func (t Type) Quantized() bool { return t == Q8_0 || t == Q4_0 }
+func (t Type) Quantized() bool { return types[t].act != actF32 }
+
+// SharesActivations reports whether matrices of types t and u read the same
+// prepared Vec, so that one Vec.Set serves products with both (Q4_K and
+// Q6_K do; Q8_0 and Q4_K do not).
+func (t Type) SharesActivations(u Type) bool { return types[t].act == types[u].act }
 
 // ParseType parses a type name as accepted by --quant (case-insensitive).
 func ParseType(s string) (Type, error) {
+	names := make([]string, 0, numTypes)
 	for _, t := range Types() {
 		if strings.EqualFold(s, t.String()) {
 			return t, nil
 		}
+		names = append(names, t.String())
 	}
-	return 0, fmt.Errorf("unknown tensor type %q (want f32, f16, bf16, q8_0 or q4_0)", s)
+	return 0, fmt.Errorf("unknown tensor type %q (want one of %s)", s, strings.Join(names, ", "))
 }
 
 // RowBytes returns the number of bytes n elements of type t occupy. It fails

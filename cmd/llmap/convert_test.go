@@ -435,8 +435,11 @@ func TestConvertBadInput(t *testing.T) {
 
 	kvs, ts := tinyGGUF()
 	good := write("good.gguf", buildGGUF(kvs, ts))
+	q41 := slices.Clone(ts)
+	q41[2] = ggufTensor{"blk.0.attn_q.weight", []uint64{32, 32}, 3, make([]byte, 32*20)} // q4_1
+	ggufQ41 := write("q41.gguf", buildGGUF(kvs, q41))
 	q4k := slices.Clone(ts)
-	q4k[2] = ggufTensor{"blk.0.attn_q.weight", []uint64{256, 4}, 12, make([]byte, 4*144)} // q4_k
+	q4k[2] = ggufTensor{"blk.0.attn_q.weight", []uint64{32, 32}, 12, make([]byte, 4*144)} // q4_k rows of 32
 	ggufQ4K := write("q4k.gguf", buildGGUF(kvs, q4k))
 	shape := slices.Clone(ts)
 	shape[3].dims = []uint64{32, 16}
@@ -468,7 +471,8 @@ func TestConvertBadInput(t *testing.T) {
 		{"hf unsupported dtype", badType, []string{"dtype", "h.0.ln_1.weight", "I16"}},
 		{"hf unknown architecture", unknownArch, []string{"arch", "BertForMaskedLM", "unknown architecture"}},
 		{"hf lying offsets", lying, []string{"lying", "model.safetensors", "offset"}},
-		{"gguf unsupported type", ggufQ4K, []string{"q4k.gguf", "blk.0.attn_q.weight", "q4_k"}},
+		{"gguf unsupported type", ggufQ41, []string{"q41.gguf", "blk.0.attn_q.weight", "q4_1", "q4_k"}},
+		{"gguf k-quant rows", ggufQ4K, []string{"q4k.gguf", "blk.0.attn_q.weight", "256"}},
 		{"gguf wrong shape", ggufShape, []string{"shape.gguf", "blk.0.attn_k.weight", "shape [16 32], want [32 32]"}},
 		{"gguf missing tensor", ggufMissing, []string{"missing.gguf", "blk.0.ffn_norm.weight", "missing"}},
 		{"gguf unknown architecture", ggufArch, []string{"arch.gguf", "mamba", "unknown architecture"}},

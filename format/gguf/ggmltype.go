@@ -2,6 +2,8 @@ package gguf
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/llmap/llmap/quant"
 )
@@ -58,6 +60,11 @@ const (
 	GGMLTypeF16  uint32 = 1
 	GGMLTypeQ4_0 uint32 = 2
 	GGMLTypeQ8_0 uint32 = 8
+	GGMLTypeQ2_K uint32 = 10
+	GGMLTypeQ3_K uint32 = 11
+	GGMLTypeQ4_K uint32 = 12
+	GGMLTypeQ5_K uint32 = 13
+	GGMLTypeQ6_K uint32 = 14
 	GGMLTypeBF16 uint32 = 30
 )
 
@@ -67,7 +74,27 @@ var toQuant = map[uint32]quant.Type{
 	GGMLTypeF16:  quant.F16,
 	GGMLTypeQ4_0: quant.Q4_0,
 	GGMLTypeQ8_0: quant.Q8_0,
+	GGMLTypeQ2_K: quant.Q2_K,
+	GGMLTypeQ3_K: quant.Q3_K,
+	GGMLTypeQ4_K: quant.Q4_K,
+	GGMLTypeQ5_K: quant.Q5_K,
+	GGMLTypeQ6_K: quant.Q6_K,
 	GGMLTypeBF16: quant.BF16,
+}
+
+// supportedNames lists the ggml names of the types llmap imports, in
+// ggml's numbering order, for error messages.
+func supportedNames() string {
+	ids := make([]uint32, 0, len(toQuant))
+	for id := range toQuant {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = ggmlTypes[id].name
+	}
+	return strings.Join(names, ", ")
 }
 
 // GGMLTypeName returns ggml's lower-case name of a type number ("q4_k"), or

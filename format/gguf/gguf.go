@@ -49,14 +49,15 @@ type TensorInfo struct {
 }
 
 // Type returns the llmap element type with the same byte layout as the
-// tensor's ggml type: f32, f16, bf16, q8_0 and q4_0. Other types yield an
-// error wrapping ErrUnsupported that names the tensor and the ggml type.
+// tensor's ggml type: f32, f16, bf16, q8_0, q4_0 and the K-quants q2_k to
+// q6_k. Other types yield an error wrapping ErrUnsupported that names the
+// tensor, the ggml type and the types llmap supports.
 func (t TensorInfo) Type() (quant.Type, error) {
 	if q, ok := toQuant[t.GGMLType]; ok {
 		return q, nil
 	}
-	return 0, fmt.Errorf("gguf: tensor %q has ggml type %s, which llmap cannot import (want f32, f16, bf16, q8_0 or q4_0): %w",
-		t.Name, GGMLTypeName(t.GGMLType), ErrUnsupported)
+	return 0, fmt.Errorf("gguf: tensor %q has ggml type %s, which llmap cannot import (it reads %s): %w",
+		t.Name, GGMLTypeName(t.GGMLType), supportedNames(), ErrUnsupported)
 }
 
 // TypeName returns ggml's name of the tensor's type ("f16", "q4_k").

@@ -89,22 +89,31 @@ func TestSample(t *testing.T) {
 }
 
 func TestTypeMapping(t *testing.T) {
-	want := map[uint32]quant.Type{0: quant.F32, 1: quant.F16, 2: quant.Q4_0, 8: quant.Q8_0, 30: quant.BF16}
+	// ggml's numbers (enum ggml_type) of the types llmap reads.
+	want := map[uint32]quant.Type{0: quant.F32, 1: quant.F16, 2: quant.Q4_0, 8: quant.Q8_0, 30: quant.BF16,
+		10: quant.Q2_K, 11: quant.Q3_K, 12: quant.Q4_K, 13: quant.Q5_K, 14: quant.Q6_K}
 	for g, q := range want {
 		got, err := gguf.TensorInfo{Name: "x", GGMLType: g}.Type()
 		if err != nil || got != q {
 			t.Errorf("ggml type %d -> %v, %v; want %v", g, got, err, q)
 		}
+		if name := gguf.GGMLTypeName(g); name != q.String() {
+			t.Errorf("ggml type %d is named %q, quant %q", g, name, q)
+		}
 	}
-	_, err := gguf.TensorInfo{Name: "blk.0.ffn_down.weight", GGMLType: 12}.Type()
-	if err == nil || !errors.Is(err, gguf.ErrUnsupported) ||
-		!strings.Contains(err.Error(), "q4_k") || !strings.Contains(err.Error(), "blk.0.ffn_down.weight") {
-		t.Errorf("q4_k: %v", err)
+	// Types llmap does not read: the error names the tensor, the type and
+	// what is supported.
+	for g, name := range map[uint32]string{3: "q4_1", 6: "q5_0", 17: "iq2_xs", 15: "q8_k", 20: "iq4_nl", 39: "mxfp4"} {
+		_, err := gguf.TensorInfo{Name: "blk.0.ffn_down.weight", GGMLType: g}.Type()
+		if err == nil || !errors.Is(err, gguf.ErrUnsupported) || !strings.Contains(err.Error(), name) ||
+			!strings.Contains(err.Error(), "blk.0.ffn_down.weight") || !strings.Contains(err.Error(), "q6_k") {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 	// Sizes must agree with quant's table for the shared types.
 	for g, q := range want {
-		ti := gguf.TensorInfo{GGMLType: g, Dims: []uint64{64, 3}}
-		rb, err := q.RowBytes(64 * 3)
+		ti := gguf.TensorInfo{GGMLType: g, Dims: []uint64{256, 3}}
+		rb, err := q.RowBytes(256 * 3)
 		if err != nil || ti.Size() != rb {
 			t.Errorf("%s: size %d, quant says %d (%v)", q, ti.Size(), rb, err)
 		}

@@ -1,0 +1,134 @@
+package quant
+
+// A rows kernel computes out[i] = dot(w[i*stride:], a) for every i of out:
+// len(out) consecutive rows of one matrix (stride bytes apart) with one
+// activation vector, in the format types[t].act names. MatVec calls one per
+// row range.
+type rowsFunc func(out []float32, w []byte, stride int, a activations)
+
+// activations is a vector as a rows kernel reads it: f for the float types,
+// q (Q8_0 or Q8_K blocks) for the block types. Passed by value, so calling a
+// kernel through the table allocates nothing.
+type activations struct {
+	f []float32
+	q []byte
+}
+
+// tier names one implementation level of the kernels (STYLE.md habit 9).
+type tier uint8
+
+const (
+	tierRef     tier = iota // scalar reference loops, the definition
+	tierGeneric             // portable Go
+	tierAVX2                // amd64: AVX2, FMA, F16C
+	tierAVX512              // amd64: AVX-512 (F, BW, VL) and VNNI
+	tierNEON                // arm64: NEON (ASIMD)
+	numTiers
+)
+
+var tierNames = [numTiers]string{"ref", "generic", "avx2", "avx512", "neon"}
+
+func (t tier) String() string { return tierNames[t] }
+
+// tierRows fills the two portable tiers of a table row.
+func tierRows(ref, generic rowsFunc) (r [numTiers]rowsFunc) {
+	r[tierRef], r[tierGeneric] = ref, generic
+	return r
+}
+
+// tierUsable reports which tiers this CPU and build can run; the tier files
+// set their entry from CPU feature flags (registerTier).
+var tierUsable = [numTiers]bool{tierRef: true, tierGeneric: true}
+
+// kernelTable is the active kernel of each type and the tier it comes from.
+type kernelTable struct {
+	rows [numTypes]rowsFunc
+	tier [numTypes]tier
+}
+
+// kernels holds, for each type, the kernel of the highest usable tier that
+// has one (never tierRef). DisableAsm swaps the whole table.
+var kernels = selectKernels(numTiers - 1)
+
+// registerTier installs the kernels of an assembly tier (called from the
+// tier files' init functions; the order of those calls does not matter) and
+// selects again. usable says whether this CPU can run the tier; its kernels
+// are installed either way, so that tests can list what the build has.
+func registerTier(t tier, usable bool, rows map[Type]rowsFunc) {
+	for typ, f := range rows {
+		types[typ].rows[t] = f
+	}
+	tierUsable[t] = tierUsable[t] || usable
+	kernels = selectKernels(numTiers - 1)
+}
+
+// selectKernels picks, for each type, the kernel of the highest usable tier
+// up to max that has one.
+func selectKernels(max tier) (k kernelTable) {
+	for typ := range types {
+		for t := max; t >= tierGeneric; t-- {
+			if f := types[typ].rows[t]; f != nil && tierUsable[t] {
+				k.rows[typ], k.tier[typ] = f, t
+				break
+			}
+		}
+	}
+	return k
+}
+
+// DisableAsm switches every kernel to its portable Go tier, so that tests can
+// run both paths on one machine. It returns a function that restores the
+// previous selection. It is not safe to call concurrently with the kernels.
+func DisableAsm() (restore func()) {
+	old := kernels
+	kernels = selectKernels(tierGeneric)
+	return func() { kernels = old }
+}
+
+// AsmEnabled reports whether any assembly kernel is selected (false with
+// -tags noasm, on CPUs without AVX2/FMA/F16C, or after DisableAsm).
+func AsmEnabled() bool {
+	for _, t := range kernels.tier {
+		if t > tierGeneric {
+			return true
+		}
+	}
+	return false
+}
+
+// KernelTier names the implementation MatVec uses for matrices of type t
+// ("generic", "avx2", ...), for benchmark labels and diagnostics.
+func KernelTier(t Type) string { return kernels.tier[t].String() }
+
+// rowsFloat makes a rows kernel of a float dot kernel whose rows are
+// len(x)*elemBytes bytes.
+func rowsFloat(dot func(w []byte, x []float32) float32, elemBytes int) rowsFunc {
+	return func(out []float32, w []byte, stride int, a activations) {
+		n := len(a.f) * elemBytes
+		for i := range out {
+			out[i] = dot(w[i*stride:i*stride+n], a.f)
+		}
+	}
+}
+
+// rowsBlock makes a rows kernel of a block dot kernel: each row holds one
+// wBytes block for every xBytes block of activations.
+func rowsBlock(dot func(w, xq []byte) float32, wBytes, xBytes int) rowsFunc {
+	return func(out []float32, w []byte, stride int, a activations) {
+		n := len(a.q) / xBytes * wBytes
+		for i := range out {
+			out[i] = dot(w[i*stride:i*stride+n], a.q)
+		}
+	}
+}
+
+// rowsF32Generic is the Go tier of F32: rows aligned for float32 use
+// simd.Dot in place.
+var rowsF32Generic = rowsFloat(dotF32Generic, 4)
+
+// dot1 runs the active kernel of typ on one row.
+func dot1(typ Type, w []byte, a activations) float32 {
+	var s [1]float32
+	kernels.rows[typ](s[:], w, len(w), a)
+	return s[0]
+}

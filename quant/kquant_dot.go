@@ -1,0 +1,187 @@
+package quant
+
+import (
+	"encoding/binary"
+	"math"
+)
+
+// The portable Go tier of the K-quant dot kernels: a row of super-blocks w
+// with Q8_K activations xq (the same number of super-blocks). Each computes
+// per super-block the integer sum over sub-blocks of scale * (q . qx) on
+// unsigned levels, and applies the mins (Q2_K, Q4_K, Q5_K) or the level
+// offsets (Q3_K: 4, Q6_K: 32) once per sub-block through the activation
+// sums:
+//
+//	sum_i (q_i - o)*qx_i = sum_i q_i*qx_i - o*sum_i qx_i
+
+// q8kHeader returns the scale, the 256 quants and the 16 sums of a Q8_K
+// super-block.
+func q8kHeader(xb []byte) (dx float32, qx *[superLen]byte, sums *[2 * superLen / 16]byte) {
+	xb = xb[:sizeQ8_K]
+	return math.Float32frombits(binary.LittleEndian.Uint32(xb)), (*[superLen]byte)(xb[q8kQuants:]), (*[2 * superLen / 16]byte)(xb[q8kSums:])
+}
+
+func sum16(sums *[2 * superLen / 16]byte, k int) int32 {
+	return int32(int16(binary.LittleEndian.Uint16(sums[2*k:])))
+}
+
+func dotQ2_KGeneric(w, xq []byte) float32 {
+	t := fp16Table()
+	var s float32
+	for len(w) >= sizeQ2_K && len(xq) >= sizeQ8_K {
+		wb := (*[sizeQ2_K]byte)(w)
+		dx, qx, sums := q8kHeader(xq)
+		var sum, msum int32
+		for k := range 16 {
+			msum += int32(wb[k]>>4) * sum16(sums, k)
+		}
+		for h := range 2 {
+			qs := (*[32]byte)(wb[16+32*h:])
+			for j := range 4 {
+				x := (*[32]byte)(qx[128*h+32*j:])
+				shift := 2 * j
+				var s0, s1 int32
+				for l := range 16 {
+					s0 += int32(qs[l]>>shift&3) * int32(int8(x[l]))
+					s1 += int32(qs[l+16]>>shift&3) * int32(int8(x[l+16]))
+				}
+				k := 8*h + 2*j
+				sum += int32(wb[k]&15)*s0 + int32(wb[k+1]&15)*s1
+			}
+		}
+		d := t[binary.LittleEndian.Uint16(wb[80:])]
+		dmin := t[binary.LittleEndian.Uint16(wb[82:])]
+		s += dx * (d*float32(sum) - dmin*float32(msum))
+		w, xq = w[sizeQ2_K:], xq[sizeQ8_K:]
+	}
+	return s
+}
+
+func dotQ3_KGeneric(w, xq []byte) float32 {
+	t := fp16Table()
+	var s float32
+	for len(w) >= sizeQ3_K && len(xq) >= sizeQ8_K {
+		wb := (*[sizeQ3_K]byte)(w)
+		dx, qx, sums := q8kHeader(xq)
+		var sc [16]int32
+		var osum int32 // sum_k scale_k * sum(qx in k), times the offset 4
+		for k := range 16 {
+			sc[k] = scaleQ3_K(wb[96:], k) - 32
+			osum += sc[k] * sum16(sums, k)
+		}
+		hm := (*[32]byte)(wb[0:])
+		var sum int32
+		for h := range 2 {
+			qs := (*[32]byte)(wb[32+32*h:])
+			for j := range 4 {
+				x := (*[32]byte)(qx[128*h+32*j:])
+				shift, bit := 2*j, 4*h+j
+				var s0, s1 int32
+				for l := range 16 {
+					s0 += int32(qs[l]>>shift&3|hm[l]>>bit&1<<2) * int32(int8(x[l]))
+					s1 += int32(qs[l+16]>>shift&3|hm[l+16]>>bit&1<<2) * int32(int8(x[l+16]))
+				}
+				k := 8*h + 2*j
+				sum += sc[k]*s0 + sc[k+1]*s1
+			}
+		}
+		d := t[binary.LittleEndian.Uint16(wb[108:])]
+		s += dx * d * float32(sum-4*osum)
+		w, xq = w[sizeQ3_K:], xq[sizeQ8_K:]
+	}
+	return s
+}
+
+func dotQ4_KGeneric(w, xq []byte) float32 {
+	t := fp16Table()
+	var s float32
+	for len(w) >= sizeQ4_K && len(xq) >= sizeQ8_K {
+		wb := (*[sizeQ4_K]byte)(w)
+		dx, qx, sums := q8kHeader(xq)
+		var sum, msum int32
+		for h := range 4 {
+			qs := (*[32]byte)(wb[16+32*h:])
+			x0 := (*[32]byte)(qx[64*h:])
+			x1 := (*[32]byte)(qx[64*h+32:])
+			var s0, s1 int32
+			for l := range 32 {
+				s0 += int32(qs[l]&15) * int32(int8(x0[l]))
+				s1 += int32(qs[l]>>4) * int32(int8(x1[l]))
+			}
+			sc0, m0 := scaleMinK4(wb[4:], 2*h)
+			sc1, m1 := scaleMinK4(wb[4:], 2*h+1)
+			sum += sc0*s0 + sc1*s1
+			msum += m0*(sum16(sums, 4*h)+sum16(sums, 4*h+1)) + m1*(sum16(sums, 4*h+2)+sum16(sums, 4*h+3))
+		}
+		d := t[binary.LittleEndian.Uint16(wb[0:])]
+		dmin := t[binary.LittleEndian.Uint16(wb[2:])]
+		s += dx * (d*float32(sum) - dmin*float32(msum))
+		w, xq = w[sizeQ4_K:], xq[sizeQ8_K:]
+	}
+	return s
+}
+
+func dotQ5_KGeneric(w, xq []byte) float32 {
+	t := fp16Table()
+	var s float32
+	for len(w) >= sizeQ5_K && len(xq) >= sizeQ8_K {
+		wb := (*[sizeQ5_K]byte)(w)
+		dx, qx, sums := q8kHeader(xq)
+		qh := (*[32]byte)(wb[16:])
+		var sum, msum int32
+		for h := range 4 {
+			qs := (*[32]byte)(wb[48+32*h:])
+			x0 := (*[32]byte)(qx[64*h:])
+			x1 := (*[32]byte)(qx[64*h+32:])
+			b0, b1 := 2*h, 2*h+1
+			var s0, s1 int32
+			for l := range 32 {
+				s0 += int32(qs[l]&15|qh[l]>>b0&1<<4) * int32(int8(x0[l]))
+				s1 += int32(qs[l]>>4|qh[l]>>b1&1<<4) * int32(int8(x1[l]))
+			}
+			sc0, m0 := scaleMinK4(wb[4:], 2*h)
+			sc1, m1 := scaleMinK4(wb[4:], 2*h+1)
+			sum += sc0*s0 + sc1*s1
+			msum += m0*(sum16(sums, 4*h)+sum16(sums, 4*h+1)) + m1*(sum16(sums, 4*h+2)+sum16(sums, 4*h+3))
+		}
+		d := t[binary.LittleEndian.Uint16(wb[0:])]
+		dmin := t[binary.LittleEndian.Uint16(wb[2:])]
+		s += dx * (d*float32(sum) - dmin*float32(msum))
+		w, xq = w[sizeQ5_K:], xq[sizeQ8_K:]
+	}
+	return s
+}
+
+func dotQ6_KGeneric(w, xq []byte) float32 {
+	t := fp16Table()
+	var s float32
+	for len(w) >= sizeQ6_K && len(xq) >= sizeQ8_K {
+		wb := (*[sizeQ6_K]byte)(w)
+		dx, qx, sums := q8kHeader(xq)
+		var osum int32 // sum_k scale_k * sum(qx in k), times the offset 32
+		for k := range 16 {
+			osum += int32(int8(wb[192+k])) * sum16(sums, k)
+		}
+		var sum int32
+		for h := range 2 {
+			ql := (*[64]byte)(wb[64*h:])
+			qh := (*[32]byte)(wb[128+32*h:])
+			for j := range 4 {
+				x := (*[32]byte)(qx[128*h+32*j:])
+				lo := ql[32*(j%2):]
+				nib, hs := 4*(j/2), 2*j
+				var s0, s1 int32
+				for l := range 16 {
+					s0 += int32(lo[l]>>nib&15|qh[l]>>hs&3<<4) * int32(int8(x[l]))
+					s1 += int32(lo[l+16]>>nib&15|qh[l+16]>>hs&3<<4) * int32(int8(x[l+16]))
+				}
+				k := 8*h + 2*j
+				sum += int32(int8(wb[192+k]))*s0 + int32(int8(wb[192+k+1]))*s1
+			}
+		}
+		d := t[binary.LittleEndian.Uint16(wb[208:])]
+		s += dx * d * float32(sum-32*osum)
+		w, xq = w[sizeQ6_K:], xq[sizeQ8_K:]
+	}
+	return s
+}

@@ -1,0 +1,199 @@
+package quant
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// kDot64 returns, in float64, the product of a K-quant row w with Q8_K
+// activations xq that the kernels compute, and its magnitude: the sum over
+// elements of (|d*scale*q| + |dmin*min|) * |dx*qx|, against which the
+// kernels' float32 rounding is measured (dotTolerance).
+func kDot64(typ Type, w, xq []byte) (dot, mag float64) {
+	var k kBlock
+	size := kSize(typ)
+	for b := 0; b < len(w)/size; b++ {
+		decodeK(typ, w[size*b:][:size], &k)
+		xb := xq[sizeQ8_K*b:][:sizeQ8_K]
+		dx := float64(math.Float32frombits(binary.LittleEndian.Uint32(xb)))
+		for e := range superLen {
+			x := dx * float64(int8(xb[q8kQuants+e]))
+			a := float64(k.d) * float64(k.scale[e/k.sub]) * float64(k.q[e])
+			m := float64(k.dmin) * float64(k.min[e/k.sub])
+			dot += (a - m) * x
+			mag += (math.Abs(a) + math.Abs(m)) * math.Abs(x)
+		}
+	}
+	return dot, mag
+}
+
+// q8kBlocks returns nb Q8_K super-blocks with random scales and quants
+// drawn from qs (the sums are computed from the quants, as the kernels
+// expect).
+func q8kBlocks(rng *rand.Rand, nb int, qs []int8, scales []float32) []byte {
+	b := make([]byte, nb*sizeQ8_K)
+	for i := range nb {
+		blk := b[i*sizeQ8_K:][:sizeQ8_K]
+		binary.LittleEndian.PutUint32(blk, math.Float32bits(scales[rng.IntN(len(scales))]))
+		for g := range 16 {
+			var sum int32
+			for j := range 16 {
+				q := qs[rng.IntN(len(qs))]
+				blk[q8kQuants+16*g+j] = byte(q)
+				sum += int32(q)
+			}
+			binary.LittleEndian.PutUint16(blk[q8kSums+2*g:], uint16(int16(sum)))
+		}
+	}
+	return b
+}
+
+// checkKDot compares one tier's kernel and the reference with the float64
+// value of the product.
+func checkKDot(t *testing.T, name string, typ Type, w, xq []byte) {
+	t.Helper()
+	a := activations{q: xq}
+	got, ref := dot1(typ, w, a), dotKRef(typ)(w, xq)
+	want, mag := kDot64(typ, w, xq)
+	tol := dotTolerance[typ]*float64(len(w)/kSize(typ)+8)*mag + 1e-30
+	if math.IsInf(want, 0) || math.IsNaN(want) || mag > math.MaxFloat32/4 {
+		return // overflow cases are for TestDotKExtremes
+	}
+	if math.Abs(float64(got)-want) > tol {
+		t.Errorf("%s: got %v, float64 %v (tol %g)", name, got, want, tol)
+	}
+	if math.Abs(float64(ref)-want) > tol {
+		t.Errorf("%s: Ref %v, float64 %v (tol %g)", name, ref, want, tol)
+	}
+}
+
+// TestDotKKernels checks each K-quant kernel of every tier against the
+// reference and the float64 product, on quantised random rows of 0 to 16
+// super-blocks at unaligned offsets with guard bytes around both operands.
+func TestDotKKernels(t *testing.T) {
+	withPaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(41, 42))
+		for _, typ := range kTypes {
+			for _, n := range []int{0, 256, 512, 768, 1024, 4096} {
+				for _, kind := range kinds {
+					for off := 0; off < 4; off++ {
+						w := randFloats(rng, n, kind)
+						x := randFloats(rng, n, "mixed")
+						enc := encode(t, typ, w)
+						xq := encodeAct(t, typ, x)
+						g := guardBytes[off%len(guardBytes)]
+						row, check := placed(t, enc, off, g)
+						xrow, xcheck := placed(t, xq, 3-off, g)
+						checkKDot(t, fmt.Sprintf("%s n=%d %s off=%d", typ, n, kind, off), typ, row, xrow)
+						check()
+						xcheck()
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestDotKExtremes feeds the kernels raw super-blocks that the quantisers
+// never produce but a file may hold: every bit pattern of levels and
+// scales, fp16 factors from the largest normal to subnormals, zero and
+// negative, and activations at the int8 limits including -128.
+func TestDotKExtremes(t *testing.T) {
+	withPaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(43, 44))
+		halves := []uint16{0x7bff, 0xfbff, 0x0001, 0x03ff, 0x3c00, 0xbc00, 0x0000, 0x8000, 0x1400}
+		for _, typ := range kTypes {
+			size := kSize(typ)
+			for _, nb := range []int{1, 2, 3, 7, 16} {
+				for range 8 {
+					w := make([]byte, nb*size)
+					for i := range w {
+						w[i] = byte(rng.IntN(256))
+					}
+					// The fp16 factors: d (and dmin) of every block.
+					for b := range nb {
+						blk := w[b*size:][:size]
+						for _, off := range kHalfOffsets(typ) {
+							binary.LittleEndian.PutUint16(blk[off:], halves[rng.IntN(len(halves))])
+						}
+					}
+					xq := q8kBlocks(rng, nb, []int8{127, -127, -128, 0, 1, -1, 64}, []float32{1, 1e-3, 3e-38, 0.5})
+					want, mag := kDot64(typ, w, xq)
+					got, ref := dot1(typ, w, activations{q: xq}), dotKRef(typ)(w, xq)
+					if math.IsInf(want, 0) || math.IsNaN(want) || mag > math.MaxFloat32/4 {
+						// Past float32: the kernels must not pretend to a finite small result.
+						for _, v := range []float32{got, ref} {
+							if !math.IsInf(float64(v), 0) && !math.IsNaN(float64(v)) && math.Abs(float64(v)) < math.MaxFloat32/1e6 && math.Abs(want) > math.MaxFloat32 {
+								t.Errorf("%s nb=%d: %v, want overflow (float64 %v)", typ, nb, v, want)
+							}
+						}
+						continue
+					}
+					tol := dotTolerance[typ]*float64(nb+8)*mag + 1e-30
+					if math.Abs(float64(got)-want) > tol || math.Abs(float64(ref)-want) > tol {
+						t.Errorf("%s nb=%d: got %v ref %v, float64 %v (tol %g)", typ, nb, got, ref, want, tol)
+					}
+				}
+			}
+		}
+	})
+}
+
+// kHalfOffsets lists where a K-quant super-block keeps its fp16 factors.
+func kHalfOffsets(typ Type) []int {
+	switch typ {
+	case Q2_K:
+		return []int{80, 82}
+	case Q3_K:
+		return []int{108}
+	case Q6_K:
+		return []int{208}
+	}
+	return []int{0, 2}
+}
+
+// TestQuantizeQ8_K checks the activation encoding: the scale, the levels
+// (the largest magnitude maps to ±127) and the sums of each 16.
+func TestQuantizeQ8_K(t *testing.T) {
+	rng := rand.New(rand.NewPCG(45, 46))
+	for _, kind := range kinds {
+		x := randFloats(rng, 3*superLen, kind)
+		q := encodeAct(t, Q4_K, x)
+		for b := range 3 {
+			blk := q[b*sizeQ8_K:][:sizeQ8_K]
+			xs := x[b*superLen:][:superLen]
+			var amax float32
+			for _, v := range xs {
+				amax = max(amax, abs32(v))
+			}
+			d := math.Float32frombits(binary.LittleEndian.Uint32(blk))
+			if d != amax/127 {
+				t.Fatalf("%s block %d: d = %v, want %v", kind, b, d, amax/127)
+			}
+			for g := range 16 {
+				var sum int32
+				for i := 16 * g; i < 16*g+16; i++ {
+					l := int8(blk[q8kQuants+i])
+					sum += int32(l)
+					if l == -128 {
+						t.Fatalf("%s: level -128", kind)
+					}
+					if d != 0 && math.Abs(float64(xs[i])-float64(d)*float64(l)) > float64(d)*0.5001 {
+						t.Fatalf("%s block %d element %d: %v encoded as %d*%v", kind, b, i, xs[i], l, d)
+					}
+				}
+				if got := int32(int16(binary.LittleEndian.Uint16(blk[q8kSums+2*g:]))); got != sum {
+					t.Fatalf("%s block %d: sum %d = %d, want %d", kind, b, g, got, sum)
+				}
+			}
+		}
+	}
+}
+
+// maxRelErrK bounds the round-trip error of an element, as a fraction of
+// the largest magnitude in its super-block (measured worst cases, with
+// margin; see kquant.md).
+var maxRelErrK = map[Type]float64{Q2_K: 1, Q3_K: 1, Q4_K: 1, Q5_K: 1, Q6_K: 1}
