@@ -3,6 +3,7 @@
 package quant
 
 import (
+	"math"
 	"math/rand/v2"
 	"syscall"
 	"testing"
@@ -54,6 +55,26 @@ func TestKernelsStayInBounds(t *testing.T) {
 				v := NewVec(n)
 				v.Set(w, typ)
 				MatVec(make([]float32, 1), m, v, 0, 1)
+			}
+		}
+		// K-quants: three rows ending at a guard page, activations too.
+		for _, n := range []int{256, 512, 4096} {
+			x := randFloats(rng, n, "normal")
+			xq := endOfPage(t, encodeAct(t, Q4_K, x))
+			for _, typ := range kTypes {
+				var rows []byte
+				for range 3 {
+					rows = append(rows, encode(t, typ, randFloats(rng, n, "normal"))...)
+				}
+				w := endOfPage(t, rows)
+				out := make([]float32, 3)
+				kernels.rows[typ](out, w, len(w)/3, activations{q: xq})
+				for r := range out {
+					want, _ := kDot64(typ, w[r*len(w)/3:][:len(w)/3], xq)
+					if math.Abs(float64(out[r])-want) > 1e-3*math.Abs(want)+1e-3 {
+						t.Errorf("%s n=%d row %d: %v, want %v", typ, n, r, out[r], want)
+					}
+				}
 			}
 		}
 	})
