@@ -19,10 +19,13 @@ import (
 //     levels match what the decoder will multiply them by.
 //
 // The element weights say which errors matter most. Without activation
-// statistics (llama.cpp's imatrix) we use, as llama.cpp's reference
-// quantisers do, |x| plus the super-block's RMS for the types with mins
-// (large weights matter more, but not to the point of sacrificing small
-// ones) and x² for the symmetric Q3_K and Q6_K.
+// statistics (llama.cpp's imatrix) we weight each element by |x| plus the
+// super-block's RMS, as llama.cpp's reference Q4_K/Q5_K quantisers do:
+// large weights matter more, but not to the point of sacrificing small
+// ones. Measured against llama.cpp's reference quantisers (commit c392e50)
+// on the same data (normal, Laplace, stories260K's weights), the RMS error
+// is 8-12% lower for Q2_K, 3-4% lower for Q3_K and Q6_K, and within 0.2%
+// for Q4_K and Q5_K (see kquant.md).
 //
 // The quantisers do not allocate.
 
@@ -200,7 +203,7 @@ func fitScales(v, sw []float32, nmax int32, L []int32) (d16 uint16) {
 			bestErr, bestD = e, d
 		}
 	}
-	d16 = FP32ToFP16(bestD)
+	d16 = fp16AtLeast(bestD)
 	d := FP16ToFP32(d16)
 	for i, x := range v {
 		if d > 0 {
@@ -212,12 +215,29 @@ func fitScales(v, sw []float32, nmax int32, L []int32) (d16 uint16) {
 	return d16
 }
 
+// fp16AtLeast returns the binary16 value nearest to d whose magnitude is at
+// least |d| (the largest finite one if there is none): a super-block
+// factor rounded down could push the largest sub-block's level past its
+// range, and one rounded to zero would lose the whole super-block, where
+// the smallest subnormal still represents values down to about 2^-24 times
+// the level range.
+func fp16AtLeast(d float32) uint16 {
+	h := FP32ToFP16(d)
+	if abs32(FP16ToFP32(h)) < abs32(d) {
+		h++ // the next binary16 away from zero
+	}
+	if h&0x7fff >= 0x7c00 {
+		h = h&0x8000 | 0x7bff
+	}
+	return h
+}
+
 // fitSignedScales quantises sub-block scales v (of either sign) to
 // integers in [-nmax, nmax-1] under one factor d, and returns d rounded to
 // fp16 with the levels for that rounded d.
 func fitSignedScales(v, sw []float32, nmax int32, L, aux []int32) (d16 uint16) {
 	d := fitSymmetric(v, sw, nmax, L, aux)
-	d16 = FP32ToFP16(d)
+	d16 = fp16AtLeast(d)
 	d = FP16ToFP32(d16)
 	for i, x := range v {
 		if d != 0 {
@@ -242,13 +262,6 @@ func rmsWeights(w, x []float32) {
 	rms := float32(math.Sqrt(float64(2 * s2 / float32(len(x)))))
 	for i, v := range x {
 		w[i] = rms + abs32(v) + weightFloor
-	}
-}
-
-// squareWeights sets w[i] = x[i]^2.
-func squareWeights(w, x []float32) {
-	for i, v := range x {
-		w[i] = v*v + weightFloor
 	}
 }
 
@@ -335,9 +348,7 @@ func quantizeK(dst []byte, src []float32, size int, enc func(sc *kScratch, b []b
 
 func quantizeQ2_K(dst []byte, src []float32) {
 	quantizeK(dst, src, sizeQ2_K, func(sc *kScratch, b []byte, x []float32) {
-		for i, v := range x {
-			sc.weight[i] = abs32(v) + weightFloor
-		}
+		rmsWeights(sc.weight[:], x)
 		d, dmin := fitAffineSubBlocks(sc, x, 16, 3, 15, -0.5, 0.1, 15)
 		for k := range 16 {
 			b[k] = byte(sc.ls[k] | sc.lm[k]<<4)
@@ -354,7 +365,7 @@ func quantizeQ2_K(dst []byte, src []float32) {
 
 func quantizeQ3_K(dst []byte, src []float32) {
 	quantizeK(dst, src, sizeQ3_K, func(sc *kScratch, b []byte, x []float32) {
-		squareWeights(sc.weight[:], x)
+		rmsWeights(sc.weight[:], x)
 		d := fitSymmetricSubBlocks(sc, x, 4, 32)
 		clear(b[:sizeQ3_K])
 		for k := range 16 {
@@ -431,7 +442,7 @@ func quantizeQ5_K(dst []byte, src []float32) {
 
 func quantizeQ6_K(dst []byte, src []float32) {
 	quantizeK(dst, src, sizeQ6_K, func(sc *kScratch, b []byte, x []float32) {
-		squareWeights(sc.weight[:], x)
+		rmsWeights(sc.weight[:], x)
 		d := fitSymmetricSubBlocks(sc, x, 32, 128)
 		clear(b[:sizeQ6_K])
 		for e := range superLen {

@@ -66,6 +66,16 @@ func TestRoundTripRandom(t *testing.T) {
 // TestRoundTripStories260K round-trips the real weights of stories260K
 // (every f32 array from byte 28 up to the obsolete freq_cis tables).
 func TestRoundTripStories260K(t *testing.T) {
+	x := stories260KWeights(t)
+	for _, typ := range Types() {
+		n := len(x) / typ.BlockSize() * typ.BlockSize()
+		checkRoundTrip(t, typ, x[:n], "stories260K")
+	}
+}
+
+// stories260KWeights returns every f32 array of stories260K.bin from byte
+// 28 up to the obsolete freq_cis tables.
+func stories260KWeights(t *testing.T) []float32 {
 	path := testmodels.Path(t, "stories260K/stories260K.bin")
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -79,10 +89,7 @@ func TestRoundTripStories260K(t *testing.T) {
 	for i := range x {
 		x[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[start+4*i:]))
 	}
-	for _, typ := range Types() {
-		n := len(x) / typ.BlockSize() * typ.BlockSize()
-		checkRoundTrip(t, typ, x[:n], "stories260K")
-	}
+	return x
 }
 
 func TestQuantizeSizeErrors(t *testing.T) {
