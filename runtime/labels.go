@@ -28,14 +28,22 @@ const (
 
 var phaseNames = [numPhases]string{"", "tokenize", "prefill", "decode", "sample"}
 
-// kernelAttention follows the tensor types in the kernel index of labels.
-const kernelAttention = 5
+// kernelNames names the kernels of labels: each tensor type (indexed by
+// its quant.Type), then attention.
+var kernelNames = func() (names []string) {
+	for _, t := range quant.Types() {
+		names = append(names, t.String())
+	}
+	return append(names, "attention")
+}()
 
-var kernelNames = [...]string{quant.F32: "f32", quant.F16: "f16", quant.BF16: "bf16", quant.Q8_0: "q8_0", quant.Q4_0: "q4_0", kernelAttention: "attention"}
+// kernelAttention follows the tensor types in the kernel index of labels.
+var kernelAttention = len(kernelNames) - 1
 
 // labels[p][0] labels phase p alone; labels[p][k+1] adds kernel k.
-var labels = func() (l [numPhases][len(kernelNames) + 1]context.Context) {
+var labels = func() (l [numPhases][]context.Context) {
 	for p := range l {
+		l[p] = make([]context.Context, len(kernelNames)+1)
 		var base []string
 		if p != int(phaseNone) {
 			base = []string{"phase", phaseNames[p]}
