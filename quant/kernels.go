@@ -54,6 +54,8 @@ var kernels = selectKernels(numTiers - 1)
 // tier files' init functions; the order of those calls does not matter) and
 // selects again. usable says whether this CPU can run the tier; its kernels
 // are installed either way, so that tests can list what the build has.
+//
+//lint:ignore U1000 called by the tier files, which a noasm build leaves out
 func registerTier(t tier, usable bool, rows map[Type]rowsFunc) {
 	for typ, f := range rows {
 		types[typ].rows[t] = f

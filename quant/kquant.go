@@ -224,32 +224,45 @@ func dotKRef(t Type) func(w, xq []byte) float32 {
 }
 
 // quantizeQ8_K encodes activations src (a multiple of 256 long) as Q8_K
-// super-blocks into dst: d = max|x|/127, q = round(x/d), and the sums of
-// each 16 q. It must not allocate.
+// super-blocks into dst: d = max|x|/127, q = x/d rounded to nearest, ties
+// to even (as VCVTPS2DQ rounds), and the sums of each 16 q. It must not
+// allocate.
 func quantizeQ8_K(dst []byte, src []float32) {
 	for b := 0; b < len(src)/superLen; b++ {
-		x := src[superLen*b:][:superLen]
-		blk := dst[sizeQ8_K*b:][:sizeQ8_K]
-		var amax float32
-		for _, v := range x {
-			amax = max(amax, abs32(v))
+		x := (*[superLen]float32)(src[superLen*b:])
+		blk := (*[sizeQ8_K]byte)(dst[sizeQ8_K*b:])
+		var m0, m1, m2, m3 uint32 // |x| as bits: orders like the values
+		for i := 0; i < superLen; i += 4 {
+			m0 = max(m0, math.Float32bits(x[i])&0x7fffffff)
+			m1 = max(m1, math.Float32bits(x[i+1])&0x7fffffff)
+			m2 = max(m2, math.Float32bits(x[i+2])&0x7fffffff)
+			m3 = max(m3, math.Float32bits(x[i+3])&0x7fffffff)
 		}
+		amax := math.Float32frombits(max(m0, m1, m2, m3))
 		d := amax / 127
 		var id float32
 		if d != 0 {
 			id = 1 / d
 		}
-		binary.LittleEndian.PutUint32(blk, math.Float32bits(d))
+		binary.LittleEndian.PutUint32(blk[:], math.Float32bits(d))
 		q := blk[q8kQuants:][:superLen]
 		for g := range superLen / 16 {
 			var sum int32
 			for i := 16 * g; i < 16*g+16; i++ {
-				v := int32(roundHalfAway(x[i] * id))
-				v = max(-127, min(127, v))
+				v := roundEven(x[i] * id)
 				q[i] = byte(int8(v))
 				sum += v
 			}
 			binary.LittleEndian.PutUint16(blk[q8kSums+2*g:], uint16(int16(sum)))
 		}
 	}
+}
+
+// roundEven rounds v to the nearest integer, ties to even, clamped to
+// [-127, 127]: adding 1.5*2^23 leaves the integer in the low mantissa bits
+// (exact for |v| <= 2^22; here |v| <= 127 unless x held NaN or Inf, which
+// give some value in range).
+func roundEven(v float32) int32 {
+	r := int32(math.Float32bits(v+0x1.8p23)&0x7fffff) - 0x400000
+	return max(-127, min(127, r))
 }

@@ -138,6 +138,28 @@ GLOBL kbytes<>(SB), RODATA|NOPTR, $192
 	ADDQ         R9, R11 \
 	DECQ         R8
 
+// KACC adds the int32 super-block sum Y1 times d*dx (Y12) to Y0.
+#define KACC \
+	VCVTDQ2PS   Y1, Y1 \
+	VFMADD231PS Y12, Y1, Y0
+
+// KACCMIN adds Y1 times d*dx (Y12) and subtracts the int32 min sums Y10
+// times dmin*dx (Y11).
+#define KACCMIN \
+	KACC \
+	VCVTDQ2PS    Y10, Y10 \
+	VFNMADD231PS Y11, Y10, Y0
+
+// KNEXT advances to the next super-block of size bytes (looping to block
+// while the row has more), then to the next row (looping to row).
+#define KNEXT(size, block, row) \
+	ADDQ $size, SI \
+	ADDQ $292, DI \
+	DECQ CX \
+	JNZ  block \
+	KROWEND \
+	JNZ  row
+
 // KPAIRDOT accumulates 32 levels (unsigned bytes in Y2) times the 32
 // activation quants at x into Y1, the low lane scaled by word 2j and the
 // high lane by word 2j+1 of sc (lanes equal). Clobbers Y2, Y7.
@@ -224,17 +246,9 @@ q2kblock:
 
 	// acc += sum*(d*dx) - minsum*(dmin*dx)
 	KDMINMUL(80)
-	VCVTDQ2PS    Y1, Y1
-	VCVTDQ2PS    Y10, Y10
-	VFMADD231PS  Y12, Y1, Y0
-	VFNMADD231PS Y11, Y10, Y0
+	KACCMIN
 
-	ADDQ $84, SI
-	ADDQ $292, DI
-	DECQ CX
-	JNZ  q2kblock
-	KROWEND
-	JNZ  q2krow
+	KNEXT(84, q2kblock, q2krow)
 	VZEROUPPER
 	RET
 
@@ -304,15 +318,9 @@ q3kblock:
 	// acc += (sum - 4*offsets)*(d*dx)
 	VPSUBD      Y10, Y1, Y1
 	KDMUL(108)
-	VCVTDQ2PS   Y1, Y1
-	VFMADD231PS Y12, Y1, Y0
+	KACC
 
-	ADDQ $110, SI
-	ADDQ $292, DI
-	DECQ CX
-	JNZ  q3kblock
-	KROWEND
-	JNZ  q3krow
+	KNEXT(110, q3kblock, q3krow)
 	VZEROUPPER
 	RET
 
@@ -385,17 +393,9 @@ q4kblock:
 
 	// acc += sum*(d*dx) - minsum*(dmin*dx)
 	KDMINMUL(0)
-	VCVTDQ2PS    Y1, Y1
-	VCVTDQ2PS    Y10, Y10
-	VFMADD231PS  Y12, Y1, Y0
-	VFNMADD231PS Y11, Y10, Y0
+	KACCMIN
 
-	ADDQ $144, SI
-	ADDQ $292, DI
-	DECQ CX
-	JNZ  q4kblock
-	KROWEND
-	JNZ  q4krow
+	KNEXT(144, q4kblock, q4krow)
 	VZEROUPPER
 	RET
 
@@ -437,17 +437,9 @@ q5kblock:
 	K4DOT(196(DI), 228(DI), Y8, 2, 3)
 
 	KDMINMUL(0)
-	VCVTDQ2PS    Y1, Y1
-	VCVTDQ2PS    Y10, Y10
-	VFMADD231PS  Y12, Y1, Y0
-	VFNMADD231PS Y11, Y10, Y0
+	KACCMIN
 
-	ADDQ $176, SI
-	ADDQ $292, DI
-	DECQ CX
-	JNZ  q5kblock
-	KROWEND
-	JNZ  q5krow
+	KNEXT(176, q5kblock, q5krow)
 	VZEROUPPER
 	RET
 
@@ -499,14 +491,8 @@ q6kblock:
 	// acc += (sum - 32*offsets)*(d*dx)
 	VPSUBD      Y10, Y1, Y1
 	KDMUL(208)
-	VCVTDQ2PS   Y1, Y1
-	VFMADD231PS Y12, Y1, Y0
+	KACC
 
-	ADDQ $210, SI
-	ADDQ $292, DI
-	DECQ CX
-	JNZ  q6kblock
-	KROWEND
-	JNZ  q6krow
+	KNEXT(210, q6kblock, q6krow)
 	VZEROUPPER
 	RET

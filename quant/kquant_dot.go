@@ -92,45 +92,30 @@ func dotQ3_KGeneric(w, xq []byte) float32 {
 	return s
 }
 
-func dotQ4_KGeneric(w, xq []byte) float32 {
-	t := fp16Table()
-	var s float32
-	for len(w) >= sizeQ4_K && len(xq) >= sizeQ8_K {
-		wb := (*[sizeQ4_K]byte)(w)
-		dx, qx, sums := q8kHeader(xq)
-		var sum, msum int32
-		for h := range 4 {
-			qs := (*[32]byte)(wb[16+32*h:])
-			x0 := (*[32]byte)(qx[64*h:])
-			x1 := (*[32]byte)(qx[64*h+32:])
-			var s0, s1 int32
-			for l := range 32 {
-				s0 += int32(qs[l]&15) * int32(int8(x0[l]))
-				s1 += int32(qs[l]>>4) * int32(int8(x1[l]))
-			}
-			sc0, m0 := scaleMinK4(wb[4:], 2*h)
-			sc1, m1 := scaleMinK4(wb[4:], 2*h+1)
-			sum += sc0*s0 + sc1*s1
-			msum += m0*(sum16(sums, 4*h)+sum16(sums, 4*h+1)) + m1*(sum16(sums, 4*h+2)+sum16(sums, 4*h+3))
-		}
-		d := t[binary.LittleEndian.Uint16(wb[0:])]
-		dmin := t[binary.LittleEndian.Uint16(wb[2:])]
-		s += dx * (d*float32(sum) - dmin*float32(msum))
-		w, xq = w[sizeQ4_K:], xq[sizeQ8_K:]
-	}
-	return s
-}
+func dotQ4_KGeneric(w, xq []byte) float32 { return dotK4Generic(w, xq, sizeQ4_K) }
 
-func dotQ5_KGeneric(w, xq []byte) float32 {
+func dotQ5_KGeneric(w, xq []byte) float32 { return dotK4Generic(w, xq, sizeQ5_K) }
+
+// dotK4Generic is the Go tier of Q4_K and Q5_K (size tells which): eight
+// sub-blocks of 32 with 6-bit scales and mins, and for Q5_K a fifth bit of
+// each level in qh.
+func dotK4Generic(w, xq []byte, size int) float32 {
 	t := fp16Table()
+	qsOff := 16 // Q4_K: d, dmin, scales[12], qs
+	if size == sizeQ5_K {
+		qsOff = 48 // Q5_K: d, dmin, scales[12], qh[32], qs
+	}
 	var s float32
-	for len(w) >= sizeQ5_K && len(xq) >= sizeQ8_K {
-		wb := (*[sizeQ5_K]byte)(w)
+	for len(w) >= size && len(xq) >= sizeQ8_K {
+		wb := w[:size]
 		dx, qx, sums := q8kHeader(xq)
-		qh := (*[32]byte)(wb[16:])
+		var qh [32]byte // bit 2h+u of qh[l]: bit 4 of the level of element 64h+32u+l
+		if size == sizeQ5_K {
+			qh = [32]byte(wb[16:48])
+		}
 		var sum, msum int32
 		for h := range 4 {
-			qs := (*[32]byte)(wb[48+32*h:])
+			qs := (*[32]byte)(wb[qsOff+32*h:])
 			x0 := (*[32]byte)(qx[64*h:])
 			x1 := (*[32]byte)(qx[64*h+32:])
 			b0, b1 := 2*h, 2*h+1
@@ -147,7 +132,7 @@ func dotQ5_KGeneric(w, xq []byte) float32 {
 		d := t[binary.LittleEndian.Uint16(wb[0:])]
 		dmin := t[binary.LittleEndian.Uint16(wb[2:])]
 		s += dx * (d*float32(sum) - dmin*float32(msum))
-		w, xq = w[sizeQ5_K:], xq[sizeQ8_K:]
+		w, xq = w[size:], xq[sizeQ8_K:]
 	}
 	return s
 }

@@ -404,38 +404,32 @@ func packScalesK4(b []byte, ls, lm *[16]int32) {
 	}
 }
 
-func quantizeQ4_K(dst []byte, src []float32) {
-	quantizeK(dst, src, sizeQ4_K, func(sc *kScratch, b []byte, x []float32) {
-		rmsWeights(sc.weight[:], x)
-		d, dmin := fitAffineSubBlocks(sc, x, 32, 15, 63, -1, 0.1, 20)
-		binary.LittleEndian.PutUint16(b[0:], d)
-		binary.LittleEndian.PutUint16(b[2:], dmin)
-		packScalesK4(b[4:], &sc.ls, &sc.lm)
-		for e := 0; e < superLen; e += 64 {
-			for l := range 32 {
-				b[16+e/2+l] = byte(sc.level[e+l]) | byte(sc.level[e+32+l])<<4
-			}
-		}
-	})
-}
+func quantizeQ4_K(dst []byte, src []float32) { quantizeK4(dst, src, sizeQ4_K) }
 
-func quantizeQ5_K(dst []byte, src []float32) {
-	quantizeK(dst, src, sizeQ5_K, func(sc *kScratch, b []byte, x []float32) {
+func quantizeQ5_K(dst []byte, src []float32) { quantizeK4(dst, src, sizeQ5_K) }
+
+// quantizeK4 encodes Q4_K or Q5_K (size tells which): levels of 4 or 5
+// bits in sub-blocks of 32, with 6-bit scales and mins. The search grids
+// are llama.cpp's for each type.
+func quantizeK4(dst []byte, src []float32, size int) {
+	nmax, rmin, steps, qs := int32(15), float32(-1), 20, 16
+	if size == sizeQ5_K {
+		nmax, rmin, steps, qs = 31, -0.5, 15, 48
+	}
+	quantizeK(dst, src, size, func(sc *kScratch, b []byte, x []float32) {
 		rmsWeights(sc.weight[:], x)
-		d, dmin := fitAffineSubBlocks(sc, x, 32, 31, 63, -0.5, 0.1, 15)
+		d, dmin := fitAffineSubBlocks(sc, x, 32, nmax, 63, rmin, 0.1, steps)
 		binary.LittleEndian.PutUint16(b[0:], d)
 		binary.LittleEndian.PutUint16(b[2:], dmin)
 		packScalesK4(b[4:], &sc.ls, &sc.lm)
-		clear(b[16:48])
+		clear(b[16:size])
 		for e := range superLen {
 			h, u, l := e/64, e%64/32, e%32
 			q := byte(sc.level[e])
-			if u == 0 {
-				b[48+32*h+l] = q & 15
-			} else {
-				b[48+32*h+l] |= (q & 15) << 4
+			b[qs+32*h+l] |= (q & 15) << (4 * u)
+			if size == sizeQ5_K {
+				b[16+l] |= (q >> 4) << (2*h + u)
 			}
-			b[16+l] |= (q >> 4) << (2*h + u)
 		}
 	})
 }
