@@ -17,7 +17,7 @@ func init() {
 			BF16: rowsBF16AVX2,
 			Q8_0: rowsQ8_0AVX2,
 			Q4_0: rowsQ4_0AVX2,
-		})
+		}, nil)
 }
 
 // The AVX2 tier: Go wrappers that check bounds once, hand the multiple-of-8

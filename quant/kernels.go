@@ -40,11 +40,17 @@ func tierRows(ref, generic rowsFunc) (r [numTiers]rowsFunc) {
 // set their entry from CPU feature flags (registerTier).
 var tierUsable = [numTiers]bool{tierRef: true, tierGeneric: true}
 
-// kernelTable is the active kernel of each type and the tier it comes from.
+// kernelTable is the active kernel of each type and the tier it comes
+// from, and the active quantiser of Q8_K activations.
 type kernelTable struct {
-	rows [numTypes]rowsFunc
-	tier [numTypes]tier
+	rows      [numTypes]rowsFunc
+	tier      [numTypes]tier
+	quantQ8_K func(dst []byte, src []float32)
 }
+
+// quantQ8_KTiers holds the Q8_K activation quantiser of each tier that has
+// one; every one gives the bytes quantizeQ8_K gives for finite input.
+var quantQ8_KTiers = [numTiers]func(dst []byte, src []float32){tierGeneric: quantizeQ8_K}
 
 // kernels holds, for each type, the kernel of the highest usable tier that
 // has one (never tierRef). DisableAsm swaps the whole table.
@@ -56,16 +62,19 @@ var kernels = selectKernels(numTiers - 1)
 // are installed either way, so that tests can list what the build has.
 //
 //lint:ignore U1000 called by the tier files, which a noasm build leaves out
-func registerTier(t tier, usable bool, rows map[Type]rowsFunc) {
+func registerTier(t tier, usable bool, rows map[Type]rowsFunc, quantQ8_K func(dst []byte, src []float32)) {
 	for typ, f := range rows {
 		types[typ].rows[t] = f
+	}
+	if quantQ8_K != nil {
+		quantQ8_KTiers[t] = quantQ8_K
 	}
 	tierUsable[t] = tierUsable[t] || usable
 	kernels = selectKernels(numTiers - 1)
 }
 
 // selectKernels picks, for each type, the kernel of the highest usable tier
-// up to max that has one.
+// up to max that has one, and likewise the Q8_K quantiser.
 func selectKernels(max tier) (k kernelTable) {
 	for typ := range types {
 		for t := max; t >= tierGeneric; t-- {
@@ -73,6 +82,12 @@ func selectKernels(max tier) (k kernelTable) {
 				k.rows[typ], k.tier[typ] = f, t
 				break
 			}
+		}
+	}
+	for t := max; t >= tierGeneric; t-- {
+		if f := quantQ8_KTiers[t]; f != nil && tierUsable[t] {
+			k.quantQ8_K = f
+			break
 		}
 	}
 	return k

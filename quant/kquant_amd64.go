@@ -12,8 +12,26 @@ func init() {
 			Q4_K: rowsKAVX2(dotQ4_KRows, sizeQ4_K),
 			Q5_K: rowsKAVX2(dotQ5_KRows, sizeQ5_K),
 			Q6_K: rowsKAVX2(dotQ6_KRows, sizeQ6_K),
-		})
+		}, quantizeQ8_KAVX2)
 }
+
+// quantizeQ8_KAVX2 is quantizeQ8_K in assembly.
+func quantizeQ8_KAVX2(dst []byte, src []float32) {
+	n := len(src) / superLen
+	if n == 0 {
+		return
+	}
+	if len(dst) < n*sizeQ8_K {
+		panic("quant: Q8_K destination too short")
+	}
+	quantQ8_KAVX2(&dst[0], &src[0], n)
+}
+
+// quantQ8_KAVX2 encodes n super-blocks of activations (n > 0): the loop of
+// quantizeQ8_K, with VCVTPS2DQ rounding to nearest even.
+//
+//go:noescape
+func quantQ8_KAVX2(dst *byte, src *float32, n int)
 
 // rowsKAVX2 wraps a K-quant assembly kernel: it checks the bounds once
 // (the assembly trusts them) and hands over whole super-blocks.

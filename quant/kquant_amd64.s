@@ -496,3 +496,111 @@ q6kblock:
 	KNEXT(210, q6kblock, q6krow)
 	VZEROUPPER
 	RET
+
+DATA kq8kperm<>+0(SB)/8, $0x0000000400000000
+DATA kq8kperm<>+8(SB)/8, $0x0000000500000001
+DATA kq8kperm<>+16(SB)/8, $0x0000000600000002
+DATA kq8kperm<>+24(SB)/8, $0x0000000700000003
+GLOBL kq8kperm<>(SB), RODATA|NOPTR, $32
+
+// Q8KGROUPS quantises groups g and g+1 (elements 16g .. 16g+31 at SI,
+// scaled by Y2 and rounded to nearest even), stores their 32 int8 at
+// 4+16g(DI), and leaves the int32 sums of each 8 elements' pairs in sg0 and
+// sg1 (8 lanes whose total is the group's sum). Clobbers Y4..Y7.
+#define Q8KGROUPS(g, sg0, sg1) \
+	VMULPS     (64*g)(SI), Y2, Y4 \
+	VMULPS     (64*g+32)(SI), Y2, Y5 \
+	VMULPS     (64*g+64)(SI), Y2, Y6 \
+	VMULPS     (64*g+96)(SI), Y2, Y7 \
+	VCVTPS2DQ  Y4, Y4 \
+	VCVTPS2DQ  Y5, Y5 \
+	VCVTPS2DQ  Y6, Y6 \
+	VCVTPS2DQ  Y7, Y7 \
+	VPADDD     Y5, Y4, sg0 \
+	VPADDD     Y7, Y6, sg1 \
+	VPACKSSDW  Y5, Y4, Y4 \
+	VPACKSSDW  Y7, Y6, Y6 \
+	VPACKSSWB  Y6, Y4, Y4 \
+	VPERMD     Y4, Y3, Y4 \
+	VMOVDQU    Y4, (4+16*g)(DI)
+
+// Q8KSUMS reduces the eight vectors Y8..Y15 (groups 8h .. 8h+7) to their
+// totals and stores them as int16 at 260+16h(DI). Clobbers Y4, Y5.
+#define Q8KSUMS(h) \
+	VPHADDD    Y9, Y8, Y8 \
+	VPHADDD    Y11, Y10, Y10 \
+	VPHADDD    Y13, Y12, Y12 \
+	VPHADDD    Y15, Y14, Y14 \
+	VPHADDD    Y10, Y8, Y8 \
+	VPHADDD    Y14, Y12, Y12 \
+	VPERM2I128 $0x20, Y12, Y8, Y4 \
+	VPERM2I128 $0x31, Y12, Y8, Y5 \
+	VPADDD     Y5, Y4, Y4 \
+	VEXTRACTI128 $1, Y4, X5 \
+	VPACKSSDW  X5, X4, X4 \
+	VMOVDQU    X4, (260+16*h)(DI)
+
+// func quantQ8_KAVX2(dst *byte, src *float32, n int)
+// n counts super-blocks (n > 0). Reference: quantizeQ8_K, which gives the
+// same bytes for finite input.
+TEXT ·quantQ8_KAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+
+q8kblock:
+	// amax as the largest |x| bit pattern (integer max, as quantizeQ8_K)
+	MOVL         $0x7fffffff, AX
+	VMOVD        AX, X3
+	VPBROADCASTD X3, Y3
+	VPAND        (SI), Y3, Y0
+	VPAND        32(SI), Y3, Y1
+	MOVQ         $64, AX
+
+q8kmax:
+	VPAND   (SI)(AX*1), Y3, Y4
+	VPAND   32(SI)(AX*1), Y3, Y5
+	VPMAXUD Y4, Y0, Y0
+	VPMAXUD Y5, Y1, Y1
+	ADDQ    $64, AX
+	CMPQ    AX, $1024
+	JB      q8kmax
+	VPMAXUD      Y1, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPMAXUD      X1, X0, X0
+	VPSHUFD      $0x4e, X0, X1
+	VPMAXUD      X1, X0, X0
+	VPSHUFD      $0xb1, X0, X1
+	VPMAXUD      X1, X0, X0
+
+	// d = amax/127, stored; id = 1/d, or 0 when d is 0
+	MOVL         $0x42fe0000, AX // 127
+	VMOVD        AX, X5
+	VDIVSS       X5, X0, X1
+	VMOVSS       X1, (DI)
+	MOVL         $0x3f800000, AX // 1
+	VMOVD        AX, X5
+	VDIVSS       X1, X5, X2
+	VXORPS       X4, X4, X4
+	VCMPSS       $4, X4, X1, X4 // d != 0 (or NaN)
+	VANDPS       X4, X2, X2
+	VBROADCASTSS X2, Y2
+
+	VMOVDQU kq8kperm<>(SB), Y3
+	Q8KGROUPS(0, Y8, Y9)
+	Q8KGROUPS(2, Y10, Y11)
+	Q8KGROUPS(4, Y12, Y13)
+	Q8KGROUPS(6, Y14, Y15)
+	Q8KSUMS(0)
+	Q8KGROUPS(8, Y8, Y9)
+	Q8KGROUPS(10, Y10, Y11)
+	Q8KGROUPS(12, Y12, Y13)
+	Q8KGROUPS(14, Y14, Y15)
+	Q8KSUMS(1)
+
+	ADDQ $1024, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ  q8kblock
+	VZEROUPPER
+	RET

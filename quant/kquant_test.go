@@ -266,3 +266,41 @@ func TestKQuantizeIdempotent(t *testing.T) {
 		}
 	}
 }
+
+// TestQuantizeQ8_KTiers checks every tier's Q8_K activation quantiser
+// against quantizeQ8_K byte for byte, at unaligned starts and with guard
+// bytes after the output.
+func TestQuantizeQ8_KTiers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(49, 50))
+	for tr, f := range quantQ8_KTiers {
+		if f == nil || !tierUsable[tr] {
+			continue
+		}
+		for _, n := range []int{256, 512, 768, 4096} {
+			for _, kind := range kinds {
+				for off := range 3 {
+					x := randFloats(rng, n+off, kind)[off:]
+					want := make([]byte, n/superLen*sizeQ8_K)
+					quantizeQ8_K(want, x)
+					got, check := placed(t, make([]byte, len(want)), off, 0x7f)
+					f(got, x)
+					check()
+					if string(got) != string(want) {
+						t.Fatalf("%s n=%d %s off=%d: encoding differs from quantizeQ8_K", tier(tr), n, kind, off)
+					}
+				}
+			}
+		}
+	}
+	// Vec.Set uses the selected tier; DisableAsm selects the Go one.
+	x := randFloats(rng, 1024, "mixed")
+	v := NewVec(1024)
+	v.Set(x, Q6_K)
+	restore := DisableAsm()
+	w := NewVec(1024)
+	w.Set(x, Q6_K)
+	restore()
+	if string(v.q) != string(w.q) {
+		t.Error("Vec.Set encodings differ between tiers")
+	}
+}

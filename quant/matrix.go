@@ -112,7 +112,7 @@ func (v *Vec) Set(x []float32, t Type) {
 	if v.act == actQ8_0 {
 		quantizeQ8_0(v.q, x)
 	} else {
-		quantizeQ8_K(v.q, x)
+		kernels.quantQ8_K(v.q, x)
 	}
 }
 
