@@ -20,12 +20,16 @@ import (
 //
 // The element weights say which errors matter most. Without activation
 // statistics (llama.cpp's imatrix) we weight each element by |x| plus the
-// super-block's RMS, as llama.cpp's reference Q4_K/Q5_K quantisers do:
+// super-block's RMS (as llama.cpp's reference Q4_K/Q5_K quantisers do):
 // large weights matter more, but not to the point of sacrificing small
-// ones. Measured against llama.cpp's reference quantisers (commit c392e50)
-// on the same data (normal, Laplace, stories260K's weights), the RMS error
-// is 8-12% lower for Q2_K, 3-4% lower for Q3_K and Q6_K, and within 0.2%
-// for Q4_K and Q5_K (see kquant.md).
+// ones. Q6_K, whose levels are fine enough that the RMS term would make
+// the weights nearly uniform, uses |x| alone. Both were chosen by measuring
+// (see kquant.md): against llama.cpp's reference quantisers (commit
+// c392e50) on the same data (normal, Laplace, stories260K's weights) the
+// RMS error is 8-12% lower for Q2_K, 3-4% lower for Q3_K, 2% lower for
+// Q6_K and within 0.2% for Q4_K and Q5_K; and on stories260K padded to
+// K-quant rows, perplexity with every matrix in one type is as good as or
+// better than with llama.cpp's quantisers for every type.
 //
 // The quantisers do not allocate.
 
@@ -265,6 +269,13 @@ func rmsWeights(w, x []float32) {
 	}
 }
 
+// absWeights sets w[i] = |x[i]|.
+func absWeights(w, x []float32) {
+	for i, v := range x {
+		w[i] = abs32(v) + weightFloor
+	}
+}
+
 // sumWeights sets sw[k] to the total weight of sub-block k of length sub.
 func sumWeights(sw, w []float32, sub int) {
 	for k := range len(w) / sub {
@@ -436,7 +447,7 @@ func quantizeK4(dst []byte, src []float32, size int) {
 
 func quantizeQ6_K(dst []byte, src []float32) {
 	quantizeK(dst, src, sizeQ6_K, func(sc *kScratch, b []byte, x []float32) {
-		rmsWeights(sc.weight[:], x)
+		absWeights(sc.weight[:], x)
 		d := fitSymmetricSubBlocks(sc, x, 32, 128)
 		clear(b[:sizeQ6_K])
 		for e := range superLen {
