@@ -39,11 +39,11 @@ func dotQ2_KGeneric(w, xq []byte) float32 {
 			qs := (*[32]byte)(wb[16+32*h:])
 			for j := range 4 {
 				x := (*[32]byte)(qx[128*h+32*j:])
-				shift := 2 * j
+				shift := uint(2*j) & 7
 				var s0, s1 int32
-				for l := range 16 {
-					s0 += int32(qs[l]>>shift&3) * int32(int8(x[l]))
-					s1 += int32(qs[l+16]>>shift&3) * int32(int8(x[l+16]))
+				for l := 0; l < 16; l += 2 {
+					s0 += int32(qs[l]>>shift&3)*int32(int8(x[l])) + int32(qs[l+1]>>shift&3)*int32(int8(x[l+1]))
+					s1 += int32(qs[l+16]>>shift&3)*int32(int8(x[l+16])) + int32(qs[l+17]>>shift&3)*int32(int8(x[l+17]))
 				}
 				k := 8*h + 2*j
 				sum += int32(wb[k]&15)*s0 + int32(wb[k+1]&15)*s1
@@ -75,11 +75,11 @@ func dotQ3_KGeneric(w, xq []byte) float32 {
 			qs := (*[32]byte)(wb[32+32*h:])
 			for j := range 4 {
 				x := (*[32]byte)(qx[128*h+32*j:])
-				shift, bit := 2*j, 4*h+j
+				shift, bit := uint(2*j)&7, uint(4*h+j)&7
 				var s0, s1 int32
-				for l := range 16 {
-					s0 += int32(qs[l]>>shift&3|hm[l]>>bit&1<<2) * int32(int8(x[l]))
-					s1 += int32(qs[l+16]>>shift&3|hm[l+16]>>bit&1<<2) * int32(int8(x[l+16]))
+				for l := 0; l < 16; l += 2 {
+					s0 += int32(qs[l]>>shift&3|hm[l]>>bit&1<<2)*int32(int8(x[l])) + int32(qs[l+1]>>shift&3|hm[l+1]>>bit&1<<2)*int32(int8(x[l+1]))
+					s1 += int32(qs[l+16]>>shift&3|hm[l+16]>>bit&1<<2)*int32(int8(x[l+16])) + int32(qs[l+17]>>shift&3|hm[l+17]>>bit&1<<2)*int32(int8(x[l+17]))
 				}
 				k := 8*h + 2*j
 				sum += sc[k]*s0 + sc[k+1]*s1
@@ -109,20 +109,26 @@ func dotK4Generic(w, xq []byte, size int) float32 {
 	for len(w) >= size && len(xq) >= sizeQ8_K {
 		wb := w[:size]
 		dx, qx, sums := q8kHeader(xq)
-		var qh [32]byte // bit 2h+u of qh[l]: bit 4 of the level of element 64h+32u+l
-		if size == sizeQ5_K {
-			qh = [32]byte(wb[16:48])
-		}
+		qh := (*[32]byte)(wb[16:]) // Q5_K: bit 2h+u of qh[l] is bit 4 of the level of element 64h+32u+l
 		var sum, msum int32
 		for h := range 4 {
 			qs := (*[32]byte)(wb[qsOff+32*h:])
 			x0 := (*[32]byte)(qx[64*h:])
 			x1 := (*[32]byte)(qx[64*h+32:])
-			b0, b1 := 2*h, 2*h+1
+			b0, b1 := uint(2*h)&7, uint(2*h+1)&7
 			var s0, s1 int32
-			for l := range 32 {
-				s0 += int32(qs[l]&15|qh[l]>>b0&1<<4) * int32(int8(x0[l]))
-				s1 += int32(qs[l]>>4|qh[l]>>b1&1<<4) * int32(int8(x1[l]))
+			if size == sizeQ5_K {
+				for l := 0; l < 32; l += 2 {
+					q0, q1, h0, h1 := qs[l], qs[l+1], qh[l], qh[l+1]
+					s0 += int32(q0&15|h0>>b0&1<<4)*int32(int8(x0[l])) + int32(q1&15|h1>>b0&1<<4)*int32(int8(x0[l+1]))
+					s1 += int32(q0>>4|h0>>b1&1<<4)*int32(int8(x1[l])) + int32(q1>>4|h1>>b1&1<<4)*int32(int8(x1[l+1]))
+				}
+			} else {
+				for l := 0; l < 32; l += 2 {
+					q0, q1 := qs[l], qs[l+1]
+					s0 += int32(q0&15)*int32(int8(x0[l])) + int32(q1&15)*int32(int8(x0[l+1]))
+					s1 += int32(q0>>4)*int32(int8(x1[l])) + int32(q1>>4)*int32(int8(x1[l+1]))
+				}
 			}
 			sc0, m0 := scaleMinK4(wb[4:], 2*h)
 			sc1, m1 := scaleMinK4(wb[4:], 2*h+1)
@@ -153,12 +159,12 @@ func dotQ6_KGeneric(w, xq []byte) float32 {
 			qh := (*[32]byte)(wb[128+32*h:])
 			for j := range 4 {
 				x := (*[32]byte)(qx[128*h+32*j:])
-				lo := ql[32*(j%2):]
-				nib, hs := 4*(j/2), 2*j
+				lo := (*[32]byte)(ql[32*(j%2):])
+				nib, hs := uint(4*(j/2))&7, uint(2*j)&7
 				var s0, s1 int32
-				for l := range 16 {
-					s0 += int32(lo[l]>>nib&15|qh[l]>>hs&3<<4) * int32(int8(x[l]))
-					s1 += int32(lo[l+16]>>nib&15|qh[l+16]>>hs&3<<4) * int32(int8(x[l+16]))
+				for l := 0; l < 16; l += 2 {
+					s0 += int32(lo[l]>>nib&15|qh[l]>>hs&3<<4)*int32(int8(x[l])) + int32(lo[l+1]>>nib&15|qh[l+1]>>hs&3<<4)*int32(int8(x[l+1]))
+					s1 += int32(lo[l+16]>>nib&15|qh[l+16]>>hs&3<<4)*int32(int8(x[l+16])) + int32(lo[l+17]>>nib&15|qh[l+17]>>hs&3<<4)*int32(int8(x[l+17]))
 				}
 				k := 8*h + 2*j
 				sum += int32(int8(wb[192+k]))*s0 + int32(int8(wb[192+k+1]))*s1
