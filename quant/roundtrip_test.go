@@ -19,6 +19,12 @@ import (
 func checkRoundTrip(t *testing.T, typ Type, x []float32, what string) {
 	t.Helper()
 	y := decode(t, typ, encode(t, typ, x), len(x))
+	// blockMax[i/bs]: the largest magnitude of the block of element i
+	bs := max(typ.BlockSize(), 1)
+	blockMax := make([]float64, len(x)/bs)
+	for i, v := range x {
+		blockMax[i/bs] = math.Max(blockMax[i/bs], math.Abs(float64(v)))
+	}
 	worst := 0.0
 	for i := range x {
 		err := math.Abs(float64(x[i]) - float64(y[i]))
@@ -31,21 +37,14 @@ func checkRoundTrip(t *testing.T, typ Type, x []float32, what string) {
 		case BF16:
 			bound = MaxRelErrBF16*math.Abs(float64(x[i])) + math.Ldexp(1, -134)
 		case Q8_0, Q4_0:
-			amax := 0.0
-			for _, v := range x[i/32*32 : i/32*32+32] {
-				amax = math.Max(amax, math.Abs(float64(v)))
-			}
+			amax := blockMax[i/bs]
 			rel, qmax := MaxRelErrQ8_0, 127.0
 			if typ == Q4_0 {
 				rel, qmax = MaxRelErrQ4_0, 8
 			}
 			bound = rel*amax + math.Ldexp(1, -24)*amax + qmax*math.Ldexp(1, -25)
 		default: // the K-quants: relative to the super-block's largest magnitude
-			amax := 0.0
-			for _, v := range x[i/superLen*superLen:][:superLen] {
-				amax = math.Max(amax, math.Abs(float64(v)))
-			}
-			bound = maxRelErrK[typ]*amax + 64*math.Ldexp(1, -24)
+			bound = maxRelErrK[typ]*blockMax[i/bs] + 64*math.Ldexp(1, -24)
 		}
 		if err > bound {
 			t.Fatalf("%s %s: element %d: %v -> %v, error %g > bound %g", typ, what, i, x[i], y[i], err, bound)
