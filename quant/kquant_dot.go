@@ -25,6 +25,32 @@ func sum16(sums *[2 * superLen / 16]byte, k int) int32 {
 	return int32(int16(binary.LittleEndian.Uint16(sums[2*k:])))
 }
 
+// The Go kernels decode eight levels at a time from 64-bit words (the
+// levels of a 32-byte run sit at the same bit position of every byte) into
+// a buffer of unsigned levels, then multiply in a plain byte loop.
+
+// Byte masks for the eight-at-a-time decoding.
+const (
+	lanes0f = 0x0f0f0f0f0f0f0f0f
+	lanes03 = 0x0303030303030303
+	lanes01 = 0x0101010101010101
+)
+
+// u64 reads eight bytes of b at 8k, little-endian.
+func u64(b *[32]byte, k int) uint64 { return binary.LittleEndian.Uint64(b[8*k:]) }
+
+// dotLevels returns the dot products of levels q[0:16] and q[16:32] with the
+// int8 activations x[0:16] and x[16:32].
+func dotLevels(q, x *[32]byte) (s0, s1 int32) {
+	for l := 0; l < 16; l += 4 {
+		s0 += int32(q[l])*int32(int8(x[l])) + int32(q[l+1])*int32(int8(x[l+1])) +
+			int32(q[l+2])*int32(int8(x[l+2])) + int32(q[l+3])*int32(int8(x[l+3]))
+		s1 += int32(q[l+16])*int32(int8(x[l+16])) + int32(q[l+17])*int32(int8(x[l+17])) +
+			int32(q[l+18])*int32(int8(x[l+18])) + int32(q[l+19])*int32(int8(x[l+19]))
+	}
+	return s0, s1
+}
+
 func dotQ2_KGeneric(w, xq []byte) float32 {
 	t := fp16Table()
 	var s float32
@@ -39,12 +65,12 @@ func dotQ2_KGeneric(w, xq []byte) float32 {
 			qs := (*[32]byte)(wb[16+32*h:])
 			for j := range 4 {
 				x := (*[32]byte)(qx[128*h+32*j:])
-				shift := uint(2*j) & 7
-				var s0, s1 int32
-				for l := 0; l < 16; l += 2 {
-					s0 += int32(qs[l]>>shift&3)*int32(int8(x[l])) + int32(qs[l+1]>>shift&3)*int32(int8(x[l+1]))
-					s1 += int32(qs[l+16]>>shift&3)*int32(int8(x[l+16])) + int32(qs[l+17]>>shift&3)*int32(int8(x[l+17]))
+				shift := uint(2*j) & 63
+				var q [32]byte
+				for k := range 4 {
+					binary.LittleEndian.PutUint64(q[8*k:], u64(qs, k)>>shift&lanes03)
 				}
+				s0, s1 := dotLevels(&q, x)
 				k := 8*h + 2*j
 				sum += int32(wb[k]&15)*s0 + int32(wb[k+1]&15)*s1
 			}
@@ -75,12 +101,12 @@ func dotQ3_KGeneric(w, xq []byte) float32 {
 			qs := (*[32]byte)(wb[32+32*h:])
 			for j := range 4 {
 				x := (*[32]byte)(qx[128*h+32*j:])
-				shift, bit := uint(2*j)&7, uint(4*h+j)&7
-				var s0, s1 int32
-				for l := 0; l < 16; l += 2 {
-					s0 += int32(qs[l]>>shift&3|hm[l]>>bit&1<<2)*int32(int8(x[l])) + int32(qs[l+1]>>shift&3|hm[l+1]>>bit&1<<2)*int32(int8(x[l+1]))
-					s1 += int32(qs[l+16]>>shift&3|hm[l+16]>>bit&1<<2)*int32(int8(x[l+16])) + int32(qs[l+17]>>shift&3|hm[l+17]>>bit&1<<2)*int32(int8(x[l+17]))
+				shift, bit := uint(2*j)&63, uint(4*h+j)&63
+				var q [32]byte
+				for k := range 4 {
+					binary.LittleEndian.PutUint64(q[8*k:], u64(qs, k)>>shift&lanes03|(u64(hm, k)>>bit&lanes01)<<2)
 				}
+				s0, s1 := dotLevels(&q, x)
 				k := 8*h + 2*j
 				sum += sc[k]*s0 + sc[k+1]*s1
 			}
@@ -115,21 +141,22 @@ func dotK4Generic(w, xq []byte, size int) float32 {
 			qs := (*[32]byte)(wb[qsOff+32*h:])
 			x0 := (*[32]byte)(qx[64*h:])
 			x1 := (*[32]byte)(qx[64*h+32:])
-			b0, b1 := uint(2*h)&7, uint(2*h+1)&7
-			var s0, s1 int32
-			if size == sizeQ5_K {
-				for l := 0; l < 32; l += 2 {
-					q0, q1, h0, h1 := qs[l], qs[l+1], qh[l], qh[l+1]
-					s0 += int32(q0&15|h0>>b0&1<<4)*int32(int8(x0[l])) + int32(q1&15|h1>>b0&1<<4)*int32(int8(x0[l+1]))
-					s1 += int32(q0>>4|h0>>b1&1<<4)*int32(int8(x1[l])) + int32(q1>>4|h1>>b1&1<<4)*int32(int8(x1[l+1]))
+			b0, b1 := uint(2*h)&63, uint(2*h+1)&63
+			var lo, hi [32]byte
+			for k := range 4 {
+				v := u64(qs, k)
+				l, u := v&lanes0f, v>>4&lanes0f
+				if size == sizeQ5_K {
+					m := u64(qh, k)
+					l |= (m >> b0 & lanes01) << 4
+					u |= (m >> b1 & lanes01) << 4
 				}
-			} else {
-				for l := 0; l < 32; l += 2 {
-					q0, q1 := qs[l], qs[l+1]
-					s0 += int32(q0&15)*int32(int8(x0[l])) + int32(q1&15)*int32(int8(x0[l+1]))
-					s1 += int32(q0>>4)*int32(int8(x1[l])) + int32(q1>>4)*int32(int8(x1[l+1]))
-				}
+				binary.LittleEndian.PutUint64(lo[8*k:], l)
+				binary.LittleEndian.PutUint64(hi[8*k:], u)
 			}
+			a0, a1 := dotLevels(&lo, x0)
+			c0, c1 := dotLevels(&hi, x1)
+			s0, s1 := a0+a1, c0+c1
 			sc0, m0 := scaleMinK4(wb[4:], 2*h)
 			sc1, m1 := scaleMinK4(wb[4:], 2*h+1)
 			sum += sc0*s0 + sc1*s1
@@ -160,12 +187,12 @@ func dotQ6_KGeneric(w, xq []byte) float32 {
 			for j := range 4 {
 				x := (*[32]byte)(qx[128*h+32*j:])
 				lo := (*[32]byte)(ql[32*(j%2):])
-				nib, hs := uint(4*(j/2))&7, uint(2*j)&7
-				var s0, s1 int32
-				for l := 0; l < 16; l += 2 {
-					s0 += int32(lo[l]>>nib&15|qh[l]>>hs&3<<4)*int32(int8(x[l])) + int32(lo[l+1]>>nib&15|qh[l+1]>>hs&3<<4)*int32(int8(x[l+1]))
-					s1 += int32(lo[l+16]>>nib&15|qh[l+16]>>hs&3<<4)*int32(int8(x[l+16])) + int32(lo[l+17]>>nib&15|qh[l+17]>>hs&3<<4)*int32(int8(x[l+17]))
+				nib, hs := uint(4*(j/2))&63, uint(2*j)&63
+				var q [32]byte
+				for k := range 4 {
+					binary.LittleEndian.PutUint64(q[8*k:], u64(lo, k)>>nib&lanes0f|(u64(qh, k)>>hs&lanes03)<<4)
 				}
+				s0, s1 := dotLevels(&q, x)
 				k := 8*h + 2*j
 				sum += int32(int8(wb[192+k]))*s0 + int32(int8(wb[192+k+1]))*s1
 			}
