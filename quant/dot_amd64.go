@@ -10,14 +10,55 @@ import (
 )
 
 func init() {
-	registerTier(tierAVX2, cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX && cpu.X86.HasOSXSAVE && cpu.X86.HasF16C,
-		map[Type]rowsFunc{
+	registerTier(tierAVX2, cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX && cpu.X86.HasOSXSAVE && cpu.X86.HasF16C, tierKernels{
+		rows: map[Type]rowsFunc{
 			F32:  rowsF32AVX2,
 			F16:  rowsF16AVX2,
 			BF16: rowsBF16AVX2,
 			Q8_0: rowsQ8_0AVX2,
 			Q4_0: rowsQ4_0AVX2,
-		}, nil)
+		},
+		dot: map[Type]dotFunc{
+			F32:  dotF32AVX2,
+			F16:  dotF16AVX2,
+			BF16: dotBF16AVX2,
+			Q8_0: dotQ8_0AVX2,
+			Q4_0: dotQ4_0AVX2,
+		},
+	})
+}
+
+// The single-row kernels call the rows wrappers statically, so that their
+// one-element result stays on the stack.
+
+func dotF32AVX2(w []byte, a activations) float32 {
+	var s [1]float32
+	rowsF32AVX2(s[:], w, len(w), a)
+	return s[0]
+}
+
+func dotF16AVX2(w []byte, a activations) float32 {
+	var s [1]float32
+	rowsF16AVX2(s[:], w, len(w), a)
+	return s[0]
+}
+
+func dotBF16AVX2(w []byte, a activations) float32 {
+	var s [1]float32
+	rowsBF16AVX2(s[:], w, len(w), a)
+	return s[0]
+}
+
+func dotQ8_0AVX2(w []byte, a activations) float32 {
+	var s [1]float32
+	rowsQ8_0AVX2(s[:], w, len(w), activations{q: a.q[:len(w)/sizeQ8_0*sizeQ8_0]})
+	return s[0]
+}
+
+func dotQ4_0AVX2(w []byte, a activations) float32 {
+	var s [1]float32
+	rowsQ4_0AVX2(s[:], w, len(w), activations{q: a.q[:len(w)/sizeQ4_0*sizeQ8_0]})
+	return s[0]
 }
 
 // The AVX2 tier: Go wrappers that check bounds once, hand the multiple-of-8

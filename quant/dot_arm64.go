@@ -9,77 +9,74 @@ import "golang.org/x/sys/cpu"
 // (Raspberry Pi 5, Apple M, Graviton 2+) and widening multiplies where it
 // does not (Raspberry Pi 4, Cortex-A53/A72).
 func init() {
-	if cpu.ARM64.HasASIMD {
-		useNEON(cpu.ARM64.HasASIMDDP)
-	}
+	useSDOT = cpu.ARM64.HasASIMDDP
+	registerTier(tierNEON, cpu.ARM64.HasASIMD, tierKernels{
+		rows: map[Type]rowsFunc{
+			F32: rowsF32NEON, F16: rowsF16NEON, BF16: rowsBF16NEON,
+			Q8_0: rowsQ8_0NEON, Q4_0: rowsQ4_0NEON,
+		},
+		dot: map[Type]dotFunc{
+			F32: dotF32NEON, F16: dotF16NEON, BF16: dotBF16NEON,
+			Q8_0: dotQ8_0NEON, Q4_0: dotQ4_0NEON,
+		},
+	})
 }
 
-// useNEON selects the NEON kernels, with SDOT for the block types when sdot
-// is set. Tests call it with false to run the widening-multiply path on a
-// CPU that has SDOT.
-func useNEON(sdot bool) {
-	useSDOT = sdot
-	dotF32Impl, dotF16Impl, dotBF16Impl = dotF32NEON, dotF16NEON, dotBF16NEON
-	rowsF32Impl, rowsF16Impl, rowsBF16Impl = rowsF32NEON, rowsF16NEON, rowsBF16NEON
-	dotQ8_0Impl, dotQ4_0Impl = dotQ8_0NEON, dotQ4_0NEON
-	rowsQ8_0Impl, rowsQ4_0Impl = rowsQ8_0NEON, rowsQ4_0NEON
-	asmEnabled = true
-}
-
-// useSDOT selects the SDOT block kernels (set by useNEON).
+// useSDOT selects the SDOT block kernels (the CPU's ASIMDDP at init; tests
+// clear it to run the widening-multiply path on a CPU that has SDOT).
 var useSDOT bool
 
 // The Go side of the NEON tier. Every call into the assembly is a static
 // call of a //go:noescape function, so that a caller's out (a one-element
 // array for the single-row dot products) stays on its stack.
 
-func rowsF32NEON(out []float32, w []byte, stride int, x []float32) {
-	rowsFloatNEON(F32, out, w, stride, x)
+func rowsF32NEON(out []float32, w []byte, stride int, a activations) {
+	rowsFloatNEON(F32, out, w, stride, a.f)
 }
 
-func rowsF16NEON(out []float32, w []byte, stride int, x []float32) {
-	rowsFloatNEON(F16, out, w, stride, x)
+func rowsF16NEON(out []float32, w []byte, stride int, a activations) {
+	rowsFloatNEON(F16, out, w, stride, a.f)
 }
 
-func rowsBF16NEON(out []float32, w []byte, stride int, x []float32) {
-	rowsFloatNEON(BF16, out, w, stride, x)
+func rowsBF16NEON(out []float32, w []byte, stride int, a activations) {
+	rowsFloatNEON(BF16, out, w, stride, a.f)
 }
 
-func rowsQ8_0NEON(out []float32, w []byte, stride int, xq []byte) {
-	rowsBlockNEON(Q8_0, out, w, stride, xq)
+func rowsQ8_0NEON(out []float32, w []byte, stride int, a activations) {
+	rowsBlockNEON(Q8_0, out, w, stride, a.q)
 }
 
-func rowsQ4_0NEON(out []float32, w []byte, stride int, xq []byte) {
-	rowsBlockNEON(Q4_0, out, w, stride, xq)
+func rowsQ4_0NEON(out []float32, w []byte, stride int, a activations) {
+	rowsBlockNEON(Q4_0, out, w, stride, a.q)
 }
 
-func dotF32NEON(w []byte, x []float32) float32 {
+func dotF32NEON(w []byte, a activations) float32 {
 	var s [1]float32
-	rowsFloatNEON(F32, s[:], w, len(w), x)
+	rowsFloatNEON(F32, s[:], w, len(w), a.f)
 	return s[0]
 }
 
-func dotF16NEON(w []byte, x []float32) float32 {
+func dotF16NEON(w []byte, a activations) float32 {
 	var s [1]float32
-	rowsFloatNEON(F16, s[:], w, len(w), x)
+	rowsFloatNEON(F16, s[:], w, len(w), a.f)
 	return s[0]
 }
 
-func dotBF16NEON(w []byte, x []float32) float32 {
+func dotBF16NEON(w []byte, a activations) float32 {
 	var s [1]float32
-	rowsFloatNEON(BF16, s[:], w, len(w), x)
+	rowsFloatNEON(BF16, s[:], w, len(w), a.f)
 	return s[0]
 }
 
-func dotQ8_0NEON(w, xq []byte) float32 {
+func dotQ8_0NEON(w []byte, a activations) float32 {
 	var s [1]float32
-	rowsBlockNEON(Q8_0, s[:], w, len(w), xq[:len(w)/34*34])
+	rowsBlockNEON(Q8_0, s[:], w, len(w), a.q[:len(w)/sizeQ8_0*sizeQ8_0])
 	return s[0]
 }
 
-func dotQ4_0NEON(w, xq []byte) float32 {
+func dotQ4_0NEON(w []byte, a activations) float32 {
 	var s [1]float32
-	rowsBlockNEON(Q4_0, s[:], w, len(w), xq[:len(w)/18*34])
+	rowsBlockNEON(Q4_0, s[:], w, len(w), a.q[:len(w)/sizeQ4_0*sizeQ8_0])
 	return s[0]
 }
 
@@ -136,10 +133,10 @@ func rowsFloatNEON(t Type, out []float32, w []byte, stride int, x []float32) {
 // rowsBlockNEON runs the block kernel of type t (Q8_0 or Q4_0 weights) on
 // Q8_0 activation blocks, with SDOT when useSDOT is set.
 func rowsBlockNEON(t Type, out []float32, w []byte, stride int, xq []byte) {
-	nb := len(xq) / 34
-	bb := 34
+	nb := len(xq) / sizeQ8_0
+	bb := sizeQ8_0
 	if t == Q4_0 {
-		bb = 18
+		bb = sizeQ4_0
 	}
 	rowsNEONChecked(out, w, stride, bb*nb)
 	if len(out) == 0 {

@@ -14,9 +14,8 @@ import (
 func init() {
 	if cpu.ARM64.HasASIMDDP {
 		archPaths = append(archPaths, kernelPath{"neon-no-sdot", func() func() {
-			restore := DisableAsm()
-			useNEON(false)
-			return restore
+			useSDOT = false
+			return func() { useSDOT = true }
 		}})
 	}
 }

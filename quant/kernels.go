@@ -6,6 +6,11 @@ package quant
 // row range.
 type rowsFunc func(out []float32, w []byte, stride int, a activations)
 
+// A dot kernel is a rows kernel for one row that returns its result, so
+// that a single-row product through the table allocates nothing (a result
+// slice passed to a function value would escape to the heap).
+type dotFunc func(w []byte, a activations) float32
+
 // activations is a vector as a rows kernel reads it: f for the float types,
 // q (Q8_0 or Q8_K blocks) for the block types. Passed by value, so calling a
 // kernel through the table allocates nothing.
@@ -30,21 +35,35 @@ var tierNames = [numTiers]string{"ref", "generic", "avx2", "avx512", "neon"}
 
 func (t tier) String() string { return tierNames[t] }
 
-// tierRows fills the two portable tiers of a table row.
+// tierRows and tierDots fill the two portable tiers of a table row.
 func tierRows(ref, generic rowsFunc) (r [numTiers]rowsFunc) {
 	r[tierRef], r[tierGeneric] = ref, generic
 	return r
+}
+
+func tierDots(ref, generic dotFunc) (d [numTiers]dotFunc) {
+	d[tierRef], d[tierGeneric] = ref, generic
+	return d
 }
 
 // tierUsable reports which tiers this CPU and build can run; the tier files
 // set their entry from CPU feature flags (registerTier).
 var tierUsable = [numTiers]bool{tierRef: true, tierGeneric: true}
 
-// kernelTable is the active kernel of each type and the tier it comes
+// kernelTable is the active kernels of each type and the tier they come
 // from, and the active quantiser of Q8_K activations.
 type kernelTable struct {
 	rows      [numTypes]rowsFunc
+	dot       [numTypes]dotFunc // nil where the tier has no dot kernel: dot1 then uses rows
 	tier      [numTypes]tier
+	quantQ8_K func(dst []byte, src []float32)
+}
+
+// tierKernels is what an assembly tier registers: rows kernels, optionally
+// dot kernels for the same types, and optionally a Q8_K quantiser.
+type tierKernels struct {
+	rows      map[Type]rowsFunc
+	dot       map[Type]dotFunc
 	quantQ8_K func(dst []byte, src []float32)
 }
 
@@ -62,12 +81,15 @@ var kernels = selectKernels(numTiers - 1)
 // are installed either way, so that tests can list what the build has.
 //
 //lint:ignore U1000 called by the tier files, which a noasm build leaves out
-func registerTier(t tier, usable bool, rows map[Type]rowsFunc, quantQ8_K func(dst []byte, src []float32)) {
-	for typ, f := range rows {
+func registerTier(t tier, usable bool, k tierKernels) {
+	for typ, f := range k.rows {
 		types[typ].rows[t] = f
 	}
-	if quantQ8_K != nil {
-		quantQ8_KTiers[t] = quantQ8_K
+	for typ, f := range k.dot {
+		types[typ].dot[t] = f
+	}
+	if k.quantQ8_K != nil {
+		quantQ8_KTiers[t] = k.quantQ8_K
 	}
 	tierUsable[t] = tierUsable[t] || usable
 	kernels = selectKernels(numTiers - 1)
@@ -79,7 +101,7 @@ func selectKernels(max tier) (k kernelTable) {
 	for typ := range types {
 		for t := max; t >= tierGeneric; t-- {
 			if f := types[typ].rows[t]; f != nil && tierUsable[t] {
-				k.rows[typ], k.tier[typ] = f, t
+				k.rows[typ], k.dot[typ], k.tier[typ] = f, types[typ].dot[t], t
 				break
 			}
 		}
@@ -145,7 +167,19 @@ var rowsF32Generic = rowsFloat(dotF32Generic, 4)
 
 // dot1 runs the active kernel of typ on one row.
 func dot1(typ Type, w []byte, a activations) float32 {
+	if f := kernels.dot[typ]; f != nil {
+		return f(w, a)
+	}
 	var s [1]float32
 	kernels.rows[typ](s[:], w, len(w), a)
 	return s[0]
+}
+
+// floatDot and blockDot adapt a portable one-row kernel to the table.
+func floatDot(dot func(w []byte, x []float32) float32) dotFunc {
+	return func(w []byte, a activations) float32 { return dot(w, a.f) }
+}
+
+func blockDot(dot func(w, xq []byte) float32) dotFunc {
+	return func(w []byte, a activations) float32 { return dot(w, a.q) }
 }

@@ -5,14 +5,16 @@ package quant
 import "golang.org/x/sys/cpu"
 
 func init() {
-	registerTier(tierAVX2, cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX && cpu.X86.HasOSXSAVE && cpu.X86.HasF16C,
-		map[Type]rowsFunc{
+	registerTier(tierAVX2, cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX && cpu.X86.HasOSXSAVE && cpu.X86.HasF16C, tierKernels{
+		rows: map[Type]rowsFunc{
 			Q2_K: rowsKAVX2(dotQ2_KRows, sizeQ2_K),
 			Q3_K: rowsKAVX2(dotQ3_KRows, sizeQ3_K),
 			Q4_K: rowsKAVX2(dotQ4_KRows, sizeQ4_K),
 			Q5_K: rowsKAVX2(dotQ5_KRows, sizeQ5_K),
 			Q6_K: rowsKAVX2(dotQ6_KRows, sizeQ6_K),
-		}, quantizeQ8_KAVX2)
+		},
+		quantQ8_K: quantizeQ8_KAVX2,
+	})
 }
 
 // quantizeQ8_KAVX2 is quantizeQ8_K in assembly.

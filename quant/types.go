@@ -96,21 +96,23 @@ type typeTraits struct {
 	// rows holds the rows kernel of each tier (kernels.go); tiers without
 	// a kernel of their own are nil. Ref and Generic are always set.
 	rows [numTiers]rowsFunc
+	// dot holds the single-row kernel of each tier that has one.
+	dot [numTiers]dotFunc
 }
 
 // types is the type table. A new type is one row here plus, optionally, its
 // assembly kernels registered by the tier files (see registerTier).
 var types = [numTypes]typeTraits{
-	F32:  {name: "f32", blockSize: 1, blockBytes: 4, act: actF32, dequantize: dequantizeF32, quantize: quantizeF32, rows: tierRows(rowsFloat(dotF32Ref, 4), rowsF32Generic)},
-	F16:  {name: "f16", blockSize: 1, blockBytes: 2, act: actF32, dequantize: dequantizeF16, quantize: quantizeF16, rows: tierRows(rowsFloat(dotF16Ref, 2), rowsFloat(dotF16Generic, 2))},
-	BF16: {name: "bf16", blockSize: 1, blockBytes: 2, act: actF32, dequantize: dequantizeBF16, quantize: quantizeBF16, rows: tierRows(rowsFloat(dotBF16Ref, 2), rowsFloat(dotBF16Generic, 2))},
-	Q8_0: {name: "q8_0", blockSize: blockLen, blockBytes: sizeQ8_0, act: actQ8_0, dequantize: dequantizeQ8_0, quantize: quantizeQ8_0, rows: tierRows(rowsBlock(dotQ8_0Ref, sizeQ8_0, sizeQ8_0), rowsBlock(dotQ8_0Generic, sizeQ8_0, sizeQ8_0))},
-	Q4_0: {name: "q4_0", blockSize: blockLen, blockBytes: sizeQ4_0, act: actQ8_0, dequantize: dequantizeQ4_0, quantize: quantizeQ4_0, rows: tierRows(rowsBlock(dotQ4_0Ref, sizeQ4_0, sizeQ8_0), rowsBlock(dotQ4_0Generic, sizeQ4_0, sizeQ8_0))},
-	Q2_K: {name: "q2_k", blockSize: superLen, blockBytes: sizeQ2_K, act: actQ8_K, dequantize: dequantizeK(Q2_K), quantize: quantizeQ2_K, rows: tierRows(rowsBlock(dotKRef(Q2_K), sizeQ2_K, sizeQ8_K), rowsBlock(dotQ2_KGeneric, sizeQ2_K, sizeQ8_K))},
-	Q3_K: {name: "q3_k", blockSize: superLen, blockBytes: sizeQ3_K, act: actQ8_K, dequantize: dequantizeK(Q3_K), quantize: quantizeQ3_K, rows: tierRows(rowsBlock(dotKRef(Q3_K), sizeQ3_K, sizeQ8_K), rowsBlock(dotQ3_KGeneric, sizeQ3_K, sizeQ8_K))},
-	Q4_K: {name: "q4_k", blockSize: superLen, blockBytes: sizeQ4_K, act: actQ8_K, dequantize: dequantizeK(Q4_K), quantize: quantizeQ4_K, rows: tierRows(rowsBlock(dotKRef(Q4_K), sizeQ4_K, sizeQ8_K), rowsBlock(dotQ4_KGeneric, sizeQ4_K, sizeQ8_K))},
-	Q5_K: {name: "q5_k", blockSize: superLen, blockBytes: sizeQ5_K, act: actQ8_K, dequantize: dequantizeK(Q5_K), quantize: quantizeQ5_K, rows: tierRows(rowsBlock(dotKRef(Q5_K), sizeQ5_K, sizeQ8_K), rowsBlock(dotQ5_KGeneric, sizeQ5_K, sizeQ8_K))},
-	Q6_K: {name: "q6_k", blockSize: superLen, blockBytes: sizeQ6_K, act: actQ8_K, dequantize: dequantizeK(Q6_K), quantize: quantizeQ6_K, rows: tierRows(rowsBlock(dotKRef(Q6_K), sizeQ6_K, sizeQ8_K), rowsBlock(dotQ6_KGeneric, sizeQ6_K, sizeQ8_K))},
+	F32:  {name: "f32", blockSize: 1, blockBytes: 4, act: actF32, dequantize: dequantizeF32, quantize: quantizeF32, rows: tierRows(rowsFloat(dotF32Ref, 4), rowsF32Generic), dot: tierDots(floatDot(dotF32Ref), floatDot(dotF32Generic))},
+	F16:  {name: "f16", blockSize: 1, blockBytes: 2, act: actF32, dequantize: dequantizeF16, quantize: quantizeF16, rows: tierRows(rowsFloat(dotF16Ref, 2), rowsFloat(dotF16Generic, 2)), dot: tierDots(floatDot(dotF16Ref), floatDot(dotF16Generic))},
+	BF16: {name: "bf16", blockSize: 1, blockBytes: 2, act: actF32, dequantize: dequantizeBF16, quantize: quantizeBF16, rows: tierRows(rowsFloat(dotBF16Ref, 2), rowsFloat(dotBF16Generic, 2)), dot: tierDots(floatDot(dotBF16Ref), floatDot(dotBF16Generic))},
+	Q8_0: {name: "q8_0", blockSize: blockLen, blockBytes: sizeQ8_0, act: actQ8_0, dequantize: dequantizeQ8_0, quantize: quantizeQ8_0, rows: tierRows(rowsBlock(dotQ8_0Ref, sizeQ8_0, sizeQ8_0), rowsBlock(dotQ8_0Generic, sizeQ8_0, sizeQ8_0)), dot: tierDots(blockDot(dotQ8_0Ref), blockDot(dotQ8_0Generic))},
+	Q4_0: {name: "q4_0", blockSize: blockLen, blockBytes: sizeQ4_0, act: actQ8_0, dequantize: dequantizeQ4_0, quantize: quantizeQ4_0, rows: tierRows(rowsBlock(dotQ4_0Ref, sizeQ4_0, sizeQ8_0), rowsBlock(dotQ4_0Generic, sizeQ4_0, sizeQ8_0)), dot: tierDots(blockDot(dotQ4_0Ref), blockDot(dotQ4_0Generic))},
+	Q2_K: {name: "q2_k", blockSize: superLen, blockBytes: sizeQ2_K, act: actQ8_K, dequantize: dequantizeK(Q2_K), quantize: quantizeQ2_K, rows: tierRows(rowsBlock(dotKRef(Q2_K), sizeQ2_K, sizeQ8_K), rowsBlock(dotQ2_KGeneric, sizeQ2_K, sizeQ8_K)), dot: tierDots(blockDot(dotKRef(Q2_K)), blockDot(dotQ2_KGeneric))},
+	Q3_K: {name: "q3_k", blockSize: superLen, blockBytes: sizeQ3_K, act: actQ8_K, dequantize: dequantizeK(Q3_K), quantize: quantizeQ3_K, rows: tierRows(rowsBlock(dotKRef(Q3_K), sizeQ3_K, sizeQ8_K), rowsBlock(dotQ3_KGeneric, sizeQ3_K, sizeQ8_K)), dot: tierDots(blockDot(dotKRef(Q3_K)), blockDot(dotQ3_KGeneric))},
+	Q4_K: {name: "q4_k", blockSize: superLen, blockBytes: sizeQ4_K, act: actQ8_K, dequantize: dequantizeK(Q4_K), quantize: quantizeQ4_K, rows: tierRows(rowsBlock(dotKRef(Q4_K), sizeQ4_K, sizeQ8_K), rowsBlock(dotQ4_KGeneric, sizeQ4_K, sizeQ8_K)), dot: tierDots(blockDot(dotKRef(Q4_K)), blockDot(dotQ4_KGeneric))},
+	Q5_K: {name: "q5_k", blockSize: superLen, blockBytes: sizeQ5_K, act: actQ8_K, dequantize: dequantizeK(Q5_K), quantize: quantizeQ5_K, rows: tierRows(rowsBlock(dotKRef(Q5_K), sizeQ5_K, sizeQ8_K), rowsBlock(dotQ5_KGeneric, sizeQ5_K, sizeQ8_K)), dot: tierDots(blockDot(dotKRef(Q5_K)), blockDot(dotQ5_KGeneric))},
+	Q6_K: {name: "q6_k", blockSize: superLen, blockBytes: sizeQ6_K, act: actQ8_K, dequantize: dequantizeK(Q6_K), quantize: quantizeQ6_K, rows: tierRows(rowsBlock(dotKRef(Q6_K), sizeQ6_K, sizeQ8_K), rowsBlock(dotQ6_KGeneric, sizeQ6_K, sizeQ8_K)), dot: tierDots(blockDot(dotKRef(Q6_K)), blockDot(dotQ6_KGeneric))},
 }
 
 // Types lists every type in the table, in numeric order.
