@@ -44,6 +44,7 @@ type Batch struct {
 	xc    []float32 // (nPad, nb) 8 x scale x the sum of a block's quants (one-vector Q4_0 kernel)
 	q34   []byte    // (nb*34) the first vector as Q8_0 blocks, as Vec holds it (one-vector Q8_0: the rows kernel)
 	bf    []uint16  // (nPad, cols) bfloat16 activations (BF16)
+	q8k   []byte    // (n, cols/256*292) each vector as Q8_K super-blocks (the K-quants: the rows kernel per vector)
 
 	maxTokens, maxCols int
 }
@@ -90,6 +91,19 @@ func (b *Batch) Set(xs [][]float32, t Type) {
 	}
 	b.n, b.cols, b.t = n, cols, t
 	np := padTokens(n)
+	if types[t].act == actQ8_K {
+		// The K-quants have no tiled kernel: MatMul runs the rows
+		// kernel once per vector on the Q8_K encoding Vec.Set makes.
+		if cols%superLen != 0 {
+			panic(fmt.Sprintf("quant: Batch.Set: length %d is not a multiple of %d", cols, superLen))
+		}
+		vb := cols / superLen * sizeQ8_K
+		b.q8k = grow(b.q8k, n*vb)
+		for i, x := range xs {
+			kernels.quantQ8_K(b.q8k[i*vb:(i+1)*vb], x)
+		}
+		return
+	}
 	switch t {
 	case Q8_0, Q4_0:
 		if cols%32 != 0 {
@@ -191,6 +205,13 @@ func MatMul(outs [][]float32, m Matrix, lo, hi int, b *Batch) {
 		return
 	}
 	rb := m.RowBytes()
+	if types[m.Type].act == actQ8_K {
+		vb := b.cols / superLen * sizeQ8_K
+		for t := range b.n {
+			kernels.rows[m.Type](outs[t][lo:hi], m.Data[lo*rb:hi*rb], rb, activations{q: b.q8k[t*vb : (t+1)*vb]})
+		}
+		return
+	}
 	gemmImpl(outs, lo, m.Type, m.Data[lo*rb:hi*rb], rb, hi-lo, b)
 }
 
