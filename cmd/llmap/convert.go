@@ -40,8 +40,8 @@ Input formats (--from auto detects them):
   llama2c  llama2.c checkpoints (legacy version 0, and version 1 fp32 /
            version 2 int8 exports) with their tokenizer.bin
   gguf     GGUF v3 files of the llama (LLaMA 1-3, Mistral), qwen2, qwen3,
-           phi3 and gpt2 architectures; f32, f16, bf16, q8_0 and q4_0
-           tensors are copied without requantising
+           phi3 and gpt2 architectures; f32, f16, bf16, q8_0, q4_0 and
+           K-quant (q2_k to q6_k) tensors are copied without requantising
   hf       Hugging Face model directories (config.json, model.safetensors
            or shards with model.safetensors.index.json, tokenizer files):
            LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM,
@@ -52,6 +52,12 @@ Lines starting 'llmap convert:' before the conversion say how the model
 will run where that is worth knowing: a sliding window, a context capped at
 LongRoPE's original length, tensors left out.
 
+--quant takes a tensor type for every matrix, or one of llama.cpp's
+K-quant mixes, which choose a type per matrix as llama-quantize does:
+q4_k_m (the usual choice), q5_k_m, q6_k, q3_k_m, q2_k. K-quants need rows
+of whole 256-element blocks; other matrices fall back to q4_0 (for q2_k to
+q4_k) or q8_0 (q5_k, q6_k), or f16, with a line saying so.
+
 Without --quant, tensors keep their stored type; tensors that must be
 rearranged on import (GPT-2's transposed Conv1D weights, LLaMA's RoPE-permuted
 q/k) are written in the checkpoint's own dtype. For hf inputs, --tokenizer
@@ -59,6 +65,7 @@ replaces the directory's tokenizer (any file 'llmap tokenize --tokenizer'
 accepts, e.g. a llama2.c tokenizer.bin).`,
 		Example: `  llmap convert --tokenizer tok512.bin -o stories260K.llmap stories260K.bin
   llmap convert -o tiny.llmap llama-2-tiny-random.gguf
+  llmap convert --quant q4_k_m -o model-q4_k_m.llmap model-f16.gguf
   llmap convert -o gpt2.llmap ./gpt2/          # a Hugging Face directory`,
 		Args: args("INPUT"),
 		RunE: func(cmd *cobra.Command, a []string) error {
@@ -69,7 +76,7 @@ accepts, e.g. a llama2.c tokenizer.bin).`,
 	fl.StringVar(&f.from, "from", "auto", "input format: auto, llama2c, gguf, hf")
 	fl.StringVarP(&f.tokenizer, "tokenizer", "z", "", "tokenizer file (llama2.c: tokenizer.bin, default: tokenizer.bin beside INPUT; hf: replaces the directory's tokenizer)")
 	fl.StringVarP(&f.output, "output", "o", "", "output .llmap file (required)")
-	fl.StringVarP(&f.quant, "quant", "q", "", "type of the weight matrices: f32, f16, bf16, q8_0, q4_0 (default: as stored)")
+	fl.StringVarP(&f.quant, "quant", "q", "", "type of the weight matrices: f32, f16, bf16, q8_0, q4_0, q3_k, q4_k, q5_k; or a K-quant mix: q2_k, q3_k_m, q4_k_m, q5_k_m, q6_k (default: as stored)")
 	f.prof.register(fl)
 	return cmd
 }
@@ -79,10 +86,12 @@ func runConvert(cmd *cobra.Command, input string, f convertFlags) error {
 		return usagef("-o/--output is required")
 	}
 	opts := convert.Options{Keep: true, Matrices: quant.F32}
-	if f.quant != "" {
+	if mix, ok := convert.ParseMix(f.quant); ok {
+		opts = convert.Options{Mix: mix}
+	} else if f.quant != "" {
 		t, err := quant.ParseType(f.quant)
 		if err != nil {
-			return usagef("--quant: %v", err)
+			return usagef("--quant: %v, or a K-quant mix (q2_k, q3_k_m, q4_k_m, q5_k_m, q6_k)", err)
 		}
 		opts = convert.Options{Matrices: t}
 	}

@@ -63,6 +63,10 @@ type Options struct {
 	Matrices quant.Type
 	Keep     bool
 
+	// Mix, if set, chooses the type of each matrix by the rules of a
+	// K-quant mix (kquant_mix.go) instead of Matrices and Keep.
+	Mix Mix
+
 	// Progress, if set, is called after each tensor with the bytes
 	// written so far and the total.
 	Progress func(done, total int64)
@@ -95,13 +99,21 @@ func TypeFor(t *Tensor, opts Options) quant.Type {
 func Write(path string, m *Model, opts Options) error {
 	specs := make([]format.TensorSpec, len(m.Tensors))
 	var total int64
+	mixOf := mixTensors(m)
 	for i := range m.Tensors {
 		t := &m.Tensors[i]
 		if len(t.Shape) == 0 {
 			return fmt.Errorf("tensor %q: no shape", t.Name)
 		}
 		typ := TypeFor(t, opts)
-		if typ != opts.Matrices && len(t.Shape) >= 2 && !(opts.Keep && t.Raw != nil) && opts.Notice != nil {
+		switch {
+		case opts.Mix != 0 && len(t.Shape) >= 2:
+			var note string
+			typ, note = opts.Mix.TypeFor(mixOf(t))
+			if note != "" && opts.Notice != nil {
+				opts.Notice(fmt.Sprintf("tensor %s: %s", t.Name, note))
+			}
+		case typ != opts.Matrices && len(t.Shape) >= 2 && !(opts.Keep && t.Raw != nil) && opts.Notice != nil:
 			opts.Notice(fmt.Sprintf("tensor %s: row length %d is not a multiple of %d, stored as %s instead of %s",
 				t.Name, t.Cols(), opts.Matrices.BlockSize(), typ, opts.Matrices))
 		}

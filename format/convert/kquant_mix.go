@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/llmap/llmap/format"
 	"github.com/llmap/llmap/quant"
 )
 
@@ -115,6 +116,27 @@ func MixTensorOf(name string, cols, layers, gqa int, tied bool) MixTensor {
 		}
 	}
 	return t
+}
+
+// mixTensors returns the function that describes a tensor of m to the mix
+// rules: the layer count and heads per KV head from m's metadata (0 and 1
+// when absent), and tied when m has no output.weight (the embedding is
+// then also the classifier).
+func mixTensors(m *Model) func(t *Tensor) MixTensor {
+	layers, _ := m.Meta.U32(format.KeyNLayers)
+	heads, _ := m.Meta.U32(format.KeyNHeads)
+	kvHeads, _ := m.Meta.U32(format.KeyNKVHeads)
+	gqa := 1
+	if kvHeads > 0 && heads >= kvHeads {
+		gqa = int(heads / kvHeads)
+	}
+	tied := true
+	for i := range m.Tensors {
+		if m.Tensors[i].Name == "output.weight" {
+			tied = false
+		}
+	}
+	return func(t *Tensor) MixTensor { return MixTensorOf(t.Name, t.Cols(), int(layers), gqa, tied) }
 }
 
 // useMoreBits reports whether layer i of n is one that llama.cpp's mixes

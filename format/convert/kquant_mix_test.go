@@ -1,9 +1,12 @@
 package convert
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/llmap/llmap/format"
+	"github.com/llmap/llmap/format/arch"
 	"github.com/llmap/llmap/format/gguf"
 	"github.com/llmap/llmap/internal/testmodels"
 	"github.com/llmap/llmap/quant"
@@ -141,5 +144,58 @@ func TestParseMix(t *testing.T) {
 	}
 	if got := MixTensorOf("blk.12.ffn_down.weight", 4096, 32, 1, false); got.Role != "ffn_down" || got.Layer != 12 {
 		t.Errorf("MixTensorOf: %+v", got)
+	}
+}
+
+// TestWriteMix converts synthetic models with a mix: every matrix is
+// written in the type Mix.TypeFor gives it (K-quants where rows are whole
+// super-blocks, the fallbacks elsewhere, with one notice each), vectors in
+// F32, and the classifier (output.weight, or the embedding when shared) is
+// Q6_K.
+func TestWriteMix(t *testing.T) {
+	for _, c := range []struct {
+		cfg   arch.Config
+		notes int
+	}{
+		{arch.Config{Dim: 256, HiddenDim: 512, NLayers: 4, NHeads: 8, NKVHeads: 2, VocabSize: 300, ContextLength: 64}, 0},
+		{arch.Config{Dim: 256, HiddenDim: 512, NLayers: 4, NHeads: 8, NKVHeads: 2, VocabSize: 300, ContextLength: 64, SharedClassifier: true}, 0},
+		{arch.Config{Dim: 64, HiddenDim: 172, NLayers: 2, NHeads: 4, NKVHeads: 2, VocabSize: 300, ContextLength: 64}, 2 + 2*7},
+	} {
+		src, err := Synth("mix", c.cfg, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mix := range Mixes() {
+			path := filepath.Join(t.TempDir(), mix.String()+".llmap")
+			var notes []string
+			if err := Write(path, src, Options{Mix: mix, Notice: func(s string) { notes = append(notes, s) }}); err != nil {
+				t.Fatal(err)
+			}
+			if len(notes) != c.notes {
+				t.Errorf("dim %d %s: %d notices, want %d: %q", c.cfg.Dim, mix, len(notes), c.notes, notes)
+			}
+			f, err := format.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mixOf := mixTensors(src)
+			for i, ti := range f.Tensors {
+				want := quant.F32
+				if len(ti.Shape) >= 2 {
+					want, _ = mix.TypeFor(mixOf(&src.Tensors[i]))
+				}
+				if ti.Type != want {
+					t.Errorf("dim %d %s %s: %s, want %s", c.cfg.Dim, mix, ti.Name, ti.Type, want)
+				}
+				classifier := "output.weight"
+				if c.cfg.SharedClassifier {
+					classifier = "token_embd.weight"
+				}
+				if ti.Name == classifier && c.cfg.Dim == 256 && ti.Type != quant.Q6_K {
+					t.Errorf("%s: classifier %s is %s, want q6_k", mix, ti.Name, ti.Type)
+				}
+			}
+			f.Close()
+		}
 	}
 }

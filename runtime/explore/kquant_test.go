@@ -72,8 +72,9 @@ func paddedStories260K(t *testing.T, ck *llama2c.Checkpoint, tok *llama2c.Tokeni
 // TestKQuantPerplexity measures the K-quants on a real model: stories260K
 // padded so that every matrix is K-quantised (paddedStories260K), scored on
 // llama2.c's published stories against the padded f32 model, which must
-// itself reproduce stories260K's perplexity. The targets: Q6_K
-// within 0.5% of f32, Q4_K better than Q4_0; and the types in the order of
+// itself reproduce stories260K's perplexity; both with each type alone and
+// with the mixes. The targets: Q6_K within 0.5% of f32, Q4_K (and
+// Q4_K_M) better than Q4_0; and the types and mixes in the order of
 // llama.cpp's published tables (Q2_K is far worse on a model this small).
 func TestKQuantPerplexity(t *testing.T) {
 	var text string
@@ -94,9 +95,9 @@ func TestKQuantPerplexity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	open := func(src *convert.Model, typ quant.Type) (*runtime.Model, *runtime.State) {
-		path := filepath.Join(t.TempDir(), typ.String()+".llmap")
-		if err := convert.Write(path, src, convert.Options{Matrices: typ}); err != nil {
+	openWith := func(src *convert.Model, name string, opts convert.Options) (*runtime.Model, *runtime.State) {
+		path := filepath.Join(t.TempDir(), name+".llmap")
+		if err := convert.Write(path, src, opts); err != nil {
 			t.Fatal(err)
 		}
 		m, err := runtime.Open(path, runtime.Options{Threads: 1})
@@ -104,12 +105,16 @@ func TestKQuantPerplexity(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { m.Close() })
+		s, _ := m.NewState(0)
+		return m, s
+	}
+	open := func(src *convert.Model, typ quant.Type) (*runtime.Model, *runtime.State) {
+		m, s := openWith(src, typ.String(), convert.Options{Matrices: typ})
 		for _, ti := range m.File().Tensors {
 			if len(ti.Shape) == 2 && ti.Type != typ {
 				t.Fatalf("%s: tensor %s stored as %s", typ, ti.Name, ti.Type)
 			}
 		}
-		s, _ := m.NewState(0)
 		return m, s
 	}
 	orig, origState := open(convert.FromLlama2c(ck, tok, "stories260K"), quant.F32)
@@ -138,9 +143,32 @@ func TestKQuantPerplexity(t *testing.T) {
 		ppl[typ] = r.Perplexity()
 		t.Logf("%-4s perplexity %.4f (f32 %.4f, %+.2f%%)", typ, r.Perplexity(), base.Perplexity(), 100*(r.Perplexity()/base.Perplexity()-1))
 	}
+	// The mixes, as llmap convert --quant writes them.
+	mixPPL := map[convert.Mix]float64{}
+	for _, mix := range convert.Mixes() {
+		m, s := openWith(padded, mix.String(), convert.Options{Mix: mix})
+		r, err := Perplexity(m, s, text, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mixPPL[mix] = r.Perplexity()
+		t.Logf("%-6s perplexity %.4f (f32 %.4f, %+.2f%%)", mix, r.Perplexity(), base.Perplexity(), 100*(r.Perplexity()/base.Perplexity()-1))
+	}
 	for _, typ := range []quant.Type{quant.Q8_0, quant.Q6_K} {
 		if rel := ppl[typ]/base.Perplexity() - 1; rel > 0.005 {
 			t.Errorf("%s perplexity %+.2f%% of f32, want within 0.5%%", typ, 100*rel)
+		}
+	}
+	if rel := mixPPL[convert.MixQ6_K]/base.Perplexity() - 1; rel > 0.005 {
+		t.Errorf("q6_k mix perplexity %+.2f%% of f32, want within 0.5%%", 100*rel)
+	}
+	// llama.cpp's published order: Q6_K, Q5_K_M, Q4_K_M, then Q4_0, then
+	// Q3_K_M, Q2_K.
+	mixOrder := []float64{mixPPL[convert.MixQ6_K], mixPPL[convert.MixQ5_K_M], mixPPL[convert.MixQ4_K_M], ppl[quant.Q4_0], mixPPL[convert.MixQ3_K_M], mixPPL[convert.MixQ2_K]}
+	for i := 1; i < len(mixOrder); i++ {
+		if mixOrder[i] <= mixOrder[i-1] {
+			t.Errorf("mixes out of llama.cpp's order (q6_k, q5_k_m, q4_k_m, q4_0, q3_k_m, q2_k): %v", mixOrder)
+			break
 		}
 	}
 	// Q8_0 and Q6_K are both at f32's level (as in llama.cpp's tables);
