@@ -290,12 +290,14 @@ func (m *Model) product(b *Batch, outs [][]float32, w quant.Matrix) {
 
 // project computes outs[j][i] = ws[j] @ ins[i] for n (2 or 3) matrices
 // that share their input rows (q, k, v; gate, up). A single row with
-// matrices of one type is one hand-off to the workers for all of them.
+// matrices that read the same prepared input (one type, or types that
+// share it, such as Q4_K and Q6_K in a Q4_K_M model) is one hand-off to the
+// workers for all of them.
 func (m *Model) project(b *Batch, ins [][]float32, n int, ws [3]quant.Matrix, outs [3][][]float32) {
 	b.setInputs(ins, ws[0].Type)
 	same := true
 	for _, w := range ws[1:n] {
-		same = same && w.Type == ws[0].Type && w.Cols == ws[0].Cols
+		same = same && w.Type.SharesActivations(ws[0].Type) && w.Cols == ws[0].Cols
 	}
 	if len(ins) == 1 && same {
 		b.group = matGroup{n: n, ms: ws}
@@ -306,7 +308,7 @@ func (m *Model) project(b *Batch, ins [][]float32, n int, ws [3]quant.Matrix, ou
 		return
 	}
 	for j := range n {
-		if ws[j].Type != b.vecType {
+		if !ws[j].Type.SharesActivations(b.vecType) {
 			b.setInputs(ins, ws[j].Type)
 		}
 		m.product(b, outs[j], ws[j])
