@@ -57,8 +57,8 @@ func TestCorruption(t *testing.T) {
 		message string
 	}{
 		{"magic", func(b []byte) []byte { b[3] = 'X'; return b }, false, ErrBadMagic, 0, "want"},
-		{"major version", func(b []byte) []byte { le.PutUint16(b[8:], 2); return b }, false, ErrVersion, 8, "version 2.0"},
-		{"major version 0", func(b []byte) []byte { le.PutUint16(b[8:], 0); return b }, false, ErrVersion, 8, "version 0.0"},
+		{"major version", func(b []byte) []byte { le.PutUint16(b[8:], 2); return b }, false, ErrVersion, 8, "file version 2."},
+		{"major version 0", func(b []byte) []byte { le.PutUint16(b[8:], 0); return b }, false, ErrVersion, 8, "file version 0."},
 		{"fixed header cut", func(b []byte) []byte { return b[:47] }, true, ErrTruncated, 47, "fixed header"},
 		{"file_size larger than file", put64(16, size+1), false, ErrTruncated, 16, "header records"},
 		{"file cut short", func(b []byte) []byte { return b[:len(b)-1] }, true, ErrTruncated, 16, "header records"},

@@ -12,9 +12,10 @@ import (
 
 // Version of the format this package reads and writes. Readers reject files
 // with another major version and accept files with a higher minor version.
+// Minor version 1 added the K-quant tensor types (5 to 9).
 const (
 	VersionMajor = 1
-	VersionMinor = 0
+	VersionMinor = 1
 )
 
 // Magic is the first eight bytes of every .llmap file. The high first byte
@@ -34,7 +35,7 @@ const (
 	offTensorCount  = 36 // u32: number of tensor records
 	offHeaderCRC    = 40 // u32: CRC-32C of [0, data offset) with this field zeroed
 	offReserved     = 44 // u32: zero
-	FixedHeaderSize = 48 // size of the fixed header in version 1.0
+	FixedHeaderSize = 48 // size of the fixed header in versions 1.0 and 1.1
 )
 
 // Alignment rules of tensor data (SPEC.md, "Data section").

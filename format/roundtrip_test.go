@@ -143,7 +143,7 @@ func TestLayoutMatchesSpec(t *testing.T) {
 	if !bytes.Equal(b[:8], []byte{0x89, 'L', 'L', 'M', 'A', 'P', '\r', '\n'}) {
 		t.Errorf("magic % x", b[:8])
 	}
-	if le.Uint16(b[8:]) != 1 || le.Uint16(b[10:]) != 0 || le.Uint32(b[12:]) != 48 {
+	if le.Uint16(b[8:]) != 1 || le.Uint16(b[10:]) != VersionMinor || le.Uint32(b[12:]) != 48 {
 		t.Errorf("version %d.%d header size %d", le.Uint16(b[8:]), le.Uint16(b[10:]), le.Uint32(b[12:]))
 	}
 	if le.Uint64(b[16:]) != uint64(len(b)) || le.Uint64(b[24:]) != 4096 {
