@@ -43,7 +43,7 @@ run the same weights with llama2.c's run.c.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.shape, "shape", "", "named shape: "+strings.Join(convert.ShapeNames(), ", "))
 	fl.StringVarP(&f.output, "output", "o", "", "output file (required)")
-	fl.StringVarP(&f.quant, "quant", "q", "f32", "type of the weight matrices: f32, f16, bf16, q8_0, q4_0")
+	fl.StringVarP(&f.quant, "quant", "q", "f32", "type of the weight matrices: f32, f16, bf16, q8_0, q4_0, q2_k, q3_k, q4_k, q5_k, q6_k")
 	fl.StringVar(&f.format, "format", "llmap", "output format: llmap or llama2c")
 	fl.StringVar(&f.arch, "arch", "llama", "model family: "+strings.Join(arch.Names(), ", "))
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed")

@@ -15,7 +15,8 @@ import (
 // source model. GGUF's tensor names are llmap's, and its llama q/k weights
 // are already in the interleaved-pair order llmap's RoPE uses (llama.cpp's
 // converter permutes Hugging Face's rotate-half rows), so every tensor is
-// copied as stored: F32, F16, BF16, Q8_0 and Q4_0 without requantising.
+// copied as stored: F32, F16, BF16, Q8_0, Q4_0 and Q2_K..Q6_K without
+// requantising.
 // Other ggml types are an error naming the tensor and its type. The tensors
 // alias f's mapping: keep f open until Write returns. path is used in error
 // messages and for the default name.
