@@ -15,6 +15,33 @@ import (
 	"github.com/llmap/llmap/runtime"
 )
 
+// stories260K returns llama2.c's three published stories260K outputs joined
+// (the text the perplexity tests score), the checkpoint (closed when the
+// test ends) and its tokenizer.
+func stories260K(t *testing.T) (text string, ck *llama2c.Checkpoint, tok *llama2c.Tokenizer) {
+	t.Helper()
+	for _, name := range []string{"expected_t0.0_n200.txt", "expected_t0.0_n256.txt", "expected_t1.0_p0.9_s133742_n256.txt"} {
+		b, err := os.ReadFile(testmodels.Path(t, "stories260K/"+name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text += string(b) + "\n"
+	}
+	ck, err := llama2c.Open(testmodels.Path(t, "stories260K/stories260K.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ck.Close() })
+	tb, err := os.ReadFile(testmodels.Path(t, "stories260K/tok512.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok, err = llama2c.ReadTokenizer(tb, ck.Config.VocabSize); err != nil {
+		t.Fatal(err)
+	}
+	return text, ck, tok
+}
+
 // paddedStories260K describes stories260K zero-padded to an exactly
 // equivalent model whose matrices have rows of 256, so that the K-quants
 // can hold every one of them: the residual stream and the feed-forward
@@ -77,24 +104,7 @@ func paddedStories260K(t *testing.T, ck *llama2c.Checkpoint, tok *llama2c.Tokeni
 // Q4_K_M) better than Q4_0; and the types and mixes in the order of
 // llama.cpp's published tables (Q2_K is far worse on a model this small).
 func TestKQuantPerplexity(t *testing.T) {
-	var text string
-	for _, name := range []string{"expected_t0.0_n200.txt", "expected_t0.0_n256.txt", "expected_t1.0_p0.9_s133742_n256.txt"} {
-		b, err := os.ReadFile(testmodels.Path(t, "stories260K/"+name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		text += string(b) + "\n"
-	}
-	ck, err := llama2c.Open(testmodels.Path(t, "stories260K/stories260K.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ck.Close()
-	tb, _ := os.ReadFile(testmodels.Path(t, "stories260K/tok512.bin"))
-	tok, err := llama2c.ReadTokenizer(tb, ck.Config.VocabSize)
-	if err != nil {
-		t.Fatal(err)
-	}
+	text, ck, tok := stories260K(t)
 	openWith := func(src *convert.Model, name string, opts convert.Options) (*runtime.Model, *runtime.State) {
 		path := filepath.Join(t.TempDir(), name+".llmap")
 		if err := convert.Write(path, src, opts); err != nil {

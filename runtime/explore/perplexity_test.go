@@ -2,14 +2,11 @@ package explore
 
 import (
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/llmap/llmap/format/arch"
 	"github.com/llmap/llmap/format/convert"
-	"github.com/llmap/llmap/format/llama2c"
-	"github.com/llmap/llmap/internal/testmodels"
 	"github.com/llmap/llmap/quant"
 	"github.com/llmap/llmap/runtime"
 )
@@ -56,24 +53,7 @@ func TestPerplexityOfUniformModel(t *testing.T) {
 // accuracy targets, scored on llama2.c's published stories: q8_0 within 1%
 // of f32's perplexity with at least 98% top-1 agreement, f16 within 0.1%.
 func TestQuantisedAccuracy(t *testing.T) {
-	var text string
-	for _, name := range []string{"expected_t0.0_n200.txt", "expected_t0.0_n256.txt", "expected_t1.0_p0.9_s133742_n256.txt"} {
-		b, err := os.ReadFile(testmodels.Path(t, "stories260K/"+name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		text += string(b) + "\n"
-	}
-	ck, err := llama2c.Open(testmodels.Path(t, "stories260K/stories260K.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ck.Close()
-	tb, _ := os.ReadFile(testmodels.Path(t, "stories260K/tok512.bin"))
-	tok, err := llama2c.ReadTokenizer(tb, ck.Config.VocabSize)
-	if err != nil {
-		t.Fatal(err)
-	}
+	text, ck, tok := stories260K(t)
 	open := func(typ quant.Type) (*runtime.Model, *runtime.State) {
 		path := filepath.Join(t.TempDir(), typ.String()+".llmap")
 		if err := convert.Write(path, convert.FromLlama2c(ck, tok, "stories260K"), convert.Options{Matrices: typ}); err != nil {
