@@ -160,6 +160,23 @@ GLOBL kbytes<>(SB), RODATA|NOPTR, $192
 	KROWEND \
 	JNZ  row
 
+// KPREFETCH1..4 prefetch the weights 2048 bytes ahead, one 64-byte line per
+// instruction, as many lines as a super-block spans. The hardware prefetcher
+// alone left the kernels far below the memory's speed on some hosts (Q4_K at
+// 6.5 against 19-26 GB/s with these, in the same run). Prefetches do not
+// fault, so reading ahead past the last row is harmless.
+#define KPREFETCH2 \
+	PREFETCHT0 2048(SI) \
+	PREFETCHT0 2112(SI)
+
+#define KPREFETCH3 \
+	KPREFETCH2 \
+	PREFETCHT0 2176(SI)
+
+#define KPREFETCH4 \
+	KPREFETCH3 \
+	PREFETCHT0 2240(SI)
+
 // KPAIRDOT accumulates 32 levels (unsigned bytes in Y2) times the 32
 // activation quants at x into Y1, the low lane scaled by word 2j and the
 // high lane by word 2j+1 of sc (lanes equal). Clobbers Y2, Y7.
@@ -205,6 +222,7 @@ q2krow:
 	KROWSTART
 
 q2kblock:
+	KPREFETCH2
 	// scales[16]: low nibbles scale, high nibbles min
 	VMOVDQU   (SI), X8
 	VPSRLW    $4, X8, X10
@@ -274,6 +292,7 @@ q3krow:
 	KROWSTART
 
 q3kblock:
+	KPREFETCH3
 	// 16 6-bit scales at 96: low nibbles of bytes 0..7 (scales 0..7) and
 	// their high nibbles (8..15); the top 2 bits in bytes 8..11.
 	MOVQ    96(SI), AX
@@ -380,6 +399,7 @@ q4krow:
 	KROWSTART
 
 q4kblock:
+	KPREFETCH3
 	K4SCALES(4)
 	VPXOR Y1, Y1, Y1
 	K4NIBBLES(16(SI))
@@ -416,6 +436,7 @@ q5krow:
 	KROWSTART
 
 q5kblock:
+	KPREFETCH4
 	K4SCALES(4)
 	VPXOR   Y1, Y1, Y1
 	VMOVDQU 16(SI), Y3 // qh
@@ -464,6 +485,7 @@ q6krow:
 	KROWSTART
 
 q6kblock:
+	KPREFETCH4
 	VPMOVSXBW 192(SI), Y8      // int8 scales as words
 	VPMADDWD  260(DI), Y8, Y10 // scale_k * sum_k, pairs added
 	VPSLLD    $5, Y10, Y10     // times the level offset 32
