@@ -45,6 +45,30 @@ func (g GenerateStats) TokensPerSecond() float64 {
 	return float64(n) / g.Decode.Seconds()
 }
 
+// promptPiece is how many prompt positions Generate runs between calls of
+// emit: ForwardBatch's chunk, so that the pieces split the prompt where its
+// chunks would (the result is the same as one Prefill, at the same speed)
+// and a stop waits for one chunk at most.
+const promptPiece = MaxBatch
+
+// feed runs tokens through the model at positions pos0, pos0+1, ... of s,
+// as Prefill does, and computes the logits after the last one only when
+// asked (the classifier is the size of a block in small models).
+func (m *Model) feed(s *State, tokens []int, pos0 int, logits bool) ([]float32, error) {
+	if logits {
+		return m.Prefill(s, tokens, pos0)
+	}
+	if pos0 < 0 || pos0+len(tokens) > s.ctx {
+		return nil, fmt.Errorf("positions %d..%d are outside the context of %d positions", pos0, pos0+len(tokens)-1, s.ctx)
+	}
+	b := s.batch
+	b.Reset()
+	for i, t := range tokens {
+		b.Add(s, t, pos0+i, nil)
+	}
+	return nil, m.ForwardBatch(b)
+}
+
 // ErrEmptyPrompt is returned when a prompt encodes to no tokens and the
 // tokenizer has no BOS to start from.
 var ErrEmptyPrompt = errors.New("the prompt encodes to no tokens")
@@ -83,21 +107,25 @@ func (m *Model) Generate(s *State, g Generation, emit func(piece []byte) error) 
 			(g.Steps <= 0 || g.Steps > s.ctx || len(tokens) > s.ctx)
 	}()
 
-	// The prompt: every position of it in one batched pass, then its
-	// tokens after the first are printed as if each had been generated.
+	// The prompt, in batched pieces of promptPiece positions; after each
+	// piece its tokens are printed as if each had been generated, so that
+	// emit can stop a long prompt part way (Ctrl-C in llmap run).
 	fed := min(len(tokens), steps)
-	m.setPhase(phasePrefill)
-	logits, err := m.Prefill(s, tokens[:fed], 0)
-	if err != nil {
-		return st, err
-	}
-	st.Positions, st.PromptRun = fed, fed
-	st.Prefill = time.Since(start)
-	// A prompt may hold end-of-turn tokens (a chat transcript): they are
-	// printed like any other, and only sampled tokens stop the run.
-	for i := 1; i < len(tokens) && i <= fed; i++ {
-		if err := emit(tok.Piece(tokens[i-1], tokens[i])); err != nil {
+	var logits []float32
+	for lo := 0; lo < fed; lo += promptPiece {
+		hi := min(lo+promptPiece, fed)
+		m.setPhase(phasePrefill)
+		if logits, err = m.feed(s, tokens[lo:hi], lo, hi == fed); err != nil {
 			return st, err
+		}
+		st.Positions, st.PromptRun = hi, hi
+		st.Prefill = time.Since(start)
+		// A prompt may hold end-of-turn tokens (a chat transcript): they
+		// are printed like any other, and only sampled tokens stop the run.
+		for i := lo + 1; i <= hi && i < len(tokens); i++ {
+			if err := emit(tok.Piece(tokens[i-1], tokens[i])); err != nil {
+				return st, err
+			}
 		}
 	}
 	if fed < len(tokens) {

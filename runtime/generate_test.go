@@ -1,7 +1,9 @@
 package runtime
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -68,5 +70,64 @@ func TestGenerateStopsOnlyOnSampledEOG(t *testing.T) {
 	got, st = run("")
 	if len(got) != k || st.Sampled != k+1 {
 		t.Errorf("end of turn sampled: printed %d pieces after %d samples, want %d and %d", len(got), st.Sampled, k, k+1)
+	}
+}
+
+// TestGenerateStopsInsideAPrompt: emit's error stops a long prompt after
+// the piece that was running (llmap run's Ctrl-C), and the positions and
+// logits up to there are those of an uninterrupted run.
+func TestGenerateStopsInsideAPrompt(t *testing.T) {
+	m, err := Open(convertStories(t), Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	prompt := strings.Repeat("Once upon a time, there was a little girl named Lily. ", 20)
+	ids := m.Tokenizer.Encode(prompt, true)
+	if len(ids) <= 2*promptPiece {
+		t.Fatalf("the prompt is %d tokens; the test needs more than %d", len(ids), 2*promptPiece)
+	}
+	stop := errors.New("stop")
+	for _, after := range []int{1, promptPiece, promptPiece + 1} {
+		s, err := m.NewState(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls := 0
+		st, err := m.Generate(s, Generation{Prompt: prompt, Sampler: NewSampler(m.Config.VocabSize, 0, 0, 0, nil)},
+			func([]byte) error {
+				if calls++; calls == after {
+					return stop
+				}
+				return nil
+			})
+		if !errors.Is(err, stop) {
+			t.Fatalf("stop after %d pieces: Generate returned %v, want emit's error", after, err)
+		}
+		// The k-th printed token is prompt token k, printed after the
+		// piece of positions that ends with position k-1 ran whole.
+		want := ((after-1)/promptPiece + 1) * promptPiece
+		if st.PromptRun != want || st.Positions != want || st.Sampled != 0 {
+			t.Errorf("stop after %d pieces: %d prompt positions run, %d positions, %d sampled; want %d, %d, 0",
+				after, st.PromptRun, st.Positions, st.Sampled, want, want)
+		}
+		// The cache holds the same keys as a run of the whole prompt: the
+		// next position's logits agree with an uninterrupted prefill.
+		got, err := m.Forward(s, ids[want], want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = slices.Clone(got)
+		ref, err := m.NewState(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantLogits, err := m.Prefill(ref, ids[:want+1], 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := maxDiff(got, wantLogits); d > 1e-4 {
+			t.Errorf("stop after %d pieces: logits at position %d differ from one prefill by %g", after, want, d)
+		}
 	}
 }
