@@ -64,17 +64,6 @@ func dotQ4_0AVX2(w []byte, a activations) float32 {
 // The AVX2 tier: Go wrappers that check bounds once, hand the multiple-of-8
 // (or whole-block) part to the assembly and finish the float tails in Go.
 
-// checkRows panics unless len(out) rows of rowBytes bytes, stride apart,
-// fit in w (the assembly trusts these bounds).
-func checkRows(out []float32, w []byte, stride, rowBytes int) {
-	if len(out) == 0 {
-		return
-	}
-	if stride < rowBytes || (len(out)-1)*stride+rowBytes > len(w) {
-		panic("quant: rows kernel out of bounds")
-	}
-}
-
 func rowsF32AVX2(out []float32, w []byte, stride int, a activations) {
 	x := a.f
 	n := len(x)

@@ -80,14 +80,6 @@ func dotQ4_0NEON(w []byte, a activations) float32 {
 	return s[0]
 }
 
-// rowsNEONChecked panics unless len(out) rows of rowBytes bytes, stride
-// apart, fit in w (the assembly trusts these bounds).
-func rowsNEONChecked(out []float32, w []byte, stride, rowBytes int) {
-	if len(out) > 0 && (stride < rowBytes || (len(out)-1)*stride+rowBytes > len(w)) {
-		panic("quant: rows kernel out of bounds")
-	}
-}
-
 // rowsFloatNEON runs the float kernel of type t: the assembly takes the
 // multiple-of-4 part of each row, the reference loop the last len(x)%4
 // products.
@@ -97,7 +89,7 @@ func rowsFloatNEON(t Type, out []float32, w []byte, stride int, x []float32) {
 	if t != F32 {
 		eb = 2
 	}
-	rowsNEONChecked(out, w, stride, eb*n)
+	checkRows(out, w, stride, eb*n)
 	if len(out) == 0 {
 		return
 	}
@@ -138,7 +130,7 @@ func rowsBlockNEON(t Type, out []float32, w []byte, stride int, xq []byte) {
 	if t == Q4_0 {
 		bb = sizeQ4_0
 	}
-	rowsNEONChecked(out, w, stride, bb*nb)
+	checkRows(out, w, stride, bb*nb)
 	if len(out) == 0 {
 		return
 	}

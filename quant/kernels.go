@@ -183,3 +183,35 @@ func floatDot(dot func(w []byte, x []float32) float32) dotFunc {
 func blockDot(dot func(w, xq []byte) float32) dotFunc {
 	return func(w []byte, a activations) float32 { return dot(w, a.q) }
 }
+
+// checkRows panics unless len(out) rows of rowBytes bytes, stride apart,
+// fit in w (the assembly trusts these bounds).
+//
+//lint:ignore U1000 used by the tier files, which a noasm build leaves out
+func checkRows(out []float32, w []byte, stride, rowBytes int) {
+	if len(out) == 0 {
+		return
+	}
+	if stride < rowBytes || (len(out)-1)*stride+rowBytes > len(w) {
+		panic("quant: rows kernel out of bounds")
+	}
+}
+
+// rowsKAsm wraps a K-quant assembly kernel (AVX2, NEON): it checks the
+// bounds once (the assembly trusts them) and hands over whole super-blocks.
+//
+//lint:ignore U1000 used by the tier files, which a noasm build leaves out
+func rowsKAsm(kernel func(w, x *byte, n, rows, stride int, out *float32), wBytes int) rowsFunc {
+	return func(out []float32, w []byte, stride int, a activations) {
+		nb := len(a.q) / sizeQ8_K
+		checkRows(out, w, stride, wBytes*nb)
+		if len(out) == 0 {
+			return
+		}
+		if nb == 0 {
+			clear(out)
+			return
+		}
+		kernel(&w[0], &a.q[0], nb, len(out), stride, &out[0])
+	}
+}

@@ -7,11 +7,11 @@ import "golang.org/x/sys/cpu"
 func init() {
 	registerTier(tierAVX2, cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX && cpu.X86.HasOSXSAVE && cpu.X86.HasF16C, tierKernels{
 		rows: map[Type]rowsFunc{
-			Q2_K: rowsKAVX2(dotQ2_KRows, sizeQ2_K),
-			Q3_K: rowsKAVX2(dotQ3_KRows, sizeQ3_K),
-			Q4_K: rowsKAVX2(dotQ4_KRows, sizeQ4_K),
-			Q5_K: rowsKAVX2(dotQ5_KRows, sizeQ5_K),
-			Q6_K: rowsKAVX2(dotQ6_KRows, sizeQ6_K),
+			Q2_K: rowsKAsm(dotQ2_KRows, sizeQ2_K),
+			Q3_K: rowsKAsm(dotQ3_KRows, sizeQ3_K),
+			Q4_K: rowsKAsm(dotQ4_KRows, sizeQ4_K),
+			Q5_K: rowsKAsm(dotQ5_KRows, sizeQ5_K),
+			Q6_K: rowsKAsm(dotQ6_KRows, sizeQ6_K),
 		},
 		quantQ8_K: quantizeQ8_KAVX2,
 	})
@@ -34,23 +34,6 @@ func quantizeQ8_KAVX2(dst []byte, src []float32) {
 //
 //go:noescape
 func quantQ8_KAVX2(dst *byte, src *float32, n int)
-
-// rowsKAVX2 wraps a K-quant assembly kernel: it checks the bounds once
-// (the assembly trusts them) and hands over whole super-blocks.
-func rowsKAVX2(kernel func(w, x *byte, n, rows, stride int, out *float32), wBytes int) rowsFunc {
-	return func(out []float32, w []byte, stride int, a activations) {
-		nb := len(a.q) / sizeQ8_K
-		checkRows(out, w, stride, wBytes*nb)
-		if len(out) == 0 {
-			return
-		}
-		if nb == 0 {
-			clear(out)
-			return
-		}
-		kernel(&w[0], &a.q[0], nb, len(out), stride, &out[0])
-	}
-}
 
 // The K-quant kernels set out[r] for r < rows to the dot product of the n
 // super-blocks at w+r*stride with the n Q8_K super-blocks at x (n > 0).
