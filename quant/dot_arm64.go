@@ -23,7 +23,8 @@ func init() {
 }
 
 // useSDOT selects the SDOT block kernels (the CPU's ASIMDDP at init; tests
-// clear it to run the widening-multiply path on a CPU that has SDOT).
+// clear it to run the widening-multiply path on a CPU that has SDOT). The
+// K-quant kernels (kquant_arm64.s) read it on every call.
 var useSDOT bool
 
 // The Go side of the NEON tier. Every call into the assembly is a static

@@ -9,6 +9,8 @@ import "golang.org/x/sys/cpu"
 func init() {
 	registerTier(tierNEON, cpu.ARM64.HasASIMD, tierKernels{
 		rows: map[Type]rowsFunc{
+			Q2_K: rowsKAsm(dotQ2_KRowsNEON, sizeQ2_K),
+			Q3_K: rowsKAsm(dotQ3_KRowsNEON, sizeQ3_K),
 			Q4_K: rowsKAsm(dotQ4_KRowsNEON, sizeQ4_K),
 			Q5_K: rowsKAsm(dotQ5_KRowsNEON, sizeQ5_K),
 			Q6_K: rowsKAsm(dotQ6_KRowsNEON, sizeQ6_K),
@@ -35,6 +37,12 @@ func init() {
 //		}
 //		out[r] = s
 //	}
+
+//go:noescape
+func dotQ2_KRowsNEON(w, x *byte, n, rows, stride int, out *float32)
+
+//go:noescape
+func dotQ3_KRowsNEON(w, x *byte, n, rows, stride int, out *float32)
 
 //go:noescape
 func dotQ4_KRowsNEON(w, x *byte, n, rows, stride int, out *float32)

@@ -152,6 +152,23 @@
 	WORD $0x4e602ad6 /* SADDLP V22.4S, V22.8H */ \
 	WORD $0x4e602af7 /* SADDLP V23.4S, V23.8H */
 
+// KMINEND adds dx*(d*fs - dmin*fm) to F29, where dx is in R20 and d, dmin
+// are the fp16 values at doff(R22) (Q2_K, Q4_K, Q5_K).
+#define KMINEND(doff, fs, fm) \
+	MOVWU  doff(R22), R19 \
+	ANDW   $0xffff, R19, R10 \
+	LSRW   $16, R19, R11 \
+	FMOVS  R10, F10 \
+	FMOVS  R11, F11 \
+	FCVTHS F10, F10 \
+	FCVTHS F11, F11 \
+	FMULS  F10, fs, fs \
+	FMULS  F11, fm, fm \
+	FSUBS  fm, fs, fs \
+	FMOVS  R20, F12 \
+	FMULS  F12, fs, fs \
+	FADDS  fs, F29, F29
+
 // K4END finishes a Q4_K/Q5_K super-block starting at R22 whose eight
 // sub-block sums are in V16..V23, with the x scale in R20 and R7 at the
 // x sums: it unpacks the 6-bit scales and mins (scaleMinK4) with 32-bit
@@ -190,19 +207,7 @@
 	VADDV  V9.S4, V9 \
 	WORD $0x5e21da10 /* SCVTF S16, S16 */ \
 	WORD $0x5e21d929 /* SCVTF S9, S9 */ \
-	MOVWU  (R22), R19 \
-	ANDW   $0xffff, R19, R10 \
-	LSRW   $16, R19, R11 \
-	FMOVS  R10, F10 \
-	FMOVS  R11, F11 \
-	FCVTHS F10, F10 \
-	FCVTHS F11, F11 \
-	FMULS  F10, F16, F16 \
-	FMULS  F11, F9, F9 \
-	FSUBS  F9, F16, F16 \
-	FMOVS  R20, F12 \
-	FMULS  F12, F16, F16 \
-	FADDS  F16, F29, F29
+	KMINEND(0, F16, F9)
 
 // func dotQ4_KRowsNEON(w, x *byte, n, rows, stride int, out *float32)
 TEXT ·dotQ4_KRowsNEON(SB), NOSPLIT, $0-48
@@ -239,22 +244,27 @@ q4kend:
 	BNE  q4krow
 	RET
 
-// K5HIGH ors bit b of the qh bytes (V24, V25) into bit 4 of the levels
-// (l0, l1): op $cnt moves bit b to bit 4. Clobbers V26, V27.
-#define K5HIGH(op, cnt, l0, l1) \
-	op   $cnt, V24.B16, V26.B16 \
-	op   $cnt, V25.B16, V27.B16 \
-	VAND V30.B16, V26.B16, V26.B16 \
-	VAND V30.B16, V27.B16, V27.B16 \
-	VORR V26.B16, l0, l0 \
-	VORR V27.B16, l1, l1
+// KHIGH ors bit b of the bytes of (h0, h1) into bit p of the levels
+// (l0, l1): op $cnt moves bit b to bit p, and mask holds the bytes 1<<p.
+// Clobbers t0, t1.
+#define KHIGH(op, cnt, h0, h1, t0, t1, mask, l0, l1) \
+	op   $cnt, h0, t0 \
+	op   $cnt, h1, t1 \
+	VAND mask, t0, t0 \
+	VAND mask, t1, t1 \
+	VORR t0, l0, l0 \
+	VORR t1, l1, l1
 
-// K5HIGH4 is K5HIGH for bit 4, which needs no shift.
-#define K5HIGH4(l0, l1) \
-	VAND V30.B16, V24.B16, V26.B16 \
-	VAND V30.B16, V25.B16, V27.B16 \
-	VORR V26.B16, l0, l0 \
-	VORR V27.B16, l1, l1
+// KHIGH0 is KHIGH where b = p, which needs no shift.
+#define KHIGH0(h0, h1, t0, t1, mask, l0, l1) \
+	VAND mask, h0, t0 \
+	VAND mask, h1, t1 \
+	VORR t0, l0, l0 \
+	VORR t1, l1, l1
+
+// K5HIGH and K5HIGH4: KHIGH and KHIGH0 for Q5_K (qh in V24, V25, bit 4).
+#define K5HIGH(op, cnt, l0, l1) KHIGH(op, cnt, V24.B16, V25.B16, V26.B16, V27.B16, V30.B16, l0, l1)
+#define K5HIGH4(l0, l1) KHIGH0(V24.B16, V25.B16, V26.B16, V27.B16, V30.B16, l0, l1)
 
 // func dotQ5_KRowsNEON(w, x *byte, n, rows, stride int, out *float32)
 TEXT ·dotQ5_KRowsNEON(SB), NOSPLIT, $0-48
@@ -400,6 +410,36 @@ q5kend:
 	WORD $0x4eaa961c /* MLA V28.4S, V16.4S, V10.4S */ \
 	WORD $0x4eab969c /* MLA V28.4S, V20.4S, V11.4S */
 
+// KXSUMS loads the 16 Q8_K sums at R7 (advancing R7 to the next
+// super-block) and leaves in the lanes of V12 their products with the 16
+// int8 values in V10 (the Q6_K/Q3_K scales, the Q2_K mins).
+#define KXSUMS \
+	VLD1.P 32(R7), [V8.H8, V9.H8] \
+	WORD $0x0f08a54b /* SXTL V11.8H, V10.8B */ \
+	WORD $0x4f08a54a /* SXTL2 V10.8H, V10.16B */ \
+	WORD $0x0e6bc10c /* SMULL V12.4S, V8.4H, V11.4H */ \
+	WORD $0x4e6b810c /* SMLAL2 V12.4S, V8.8H, V11.8H */ \
+	WORD $0x0e6a812c /* SMLAL V12.4S, V9.4H, V10.4H */ \
+	WORD $0x4e6a812c /* SMLAL2 V12.4S, V9.8H, V10.8H */
+
+// KOFFEND finishes a Q6_K/Q3_K super-block with the scales in V10: it
+// subtracts the level offset 1<<shift times the scaled x sums from the
+// int32 sum V28 and adds dx*d*sum to F29, d being the fp16 value at
+// doff(R22).
+#define KOFFEND(shift, doff) \
+	KXSUMS \
+	VSHL   $shift, V12.S4, V12.S4 \
+	VSUB   V12.S4, V28.S4, V28.S4 \
+	VADDV  V28.S4, V28 \
+	WORD $0x5e21db9c /* SCVTF S28, S28 */ \
+	MOVHU  doff(R22), R10 \
+	FMOVS  R10, F10 \
+	FCVTHS F10, F10 \
+	FMOVS  R20, F11 \
+	FMULS  F10, F11, F11 \
+	FMULS  F11, F28, F28 \
+	FADDS  F28, F29, F29
+
 // func dotQ6_KRowsNEON(w, x *byte, n, rows, stride int, out *float32)
 TEXT ·dotQ6_KRowsNEON(SB), NOSPLIT, $0-48
 	KARGS
@@ -433,32 +473,163 @@ q6kmul0:
 
 q6kend:
 	Q6SCALE(200(R22))
-
-	// V28 -= 32 * sum_k scale_k * xsum_k
-	VLD1.P 32(R7), [V8.H8, V9.H8]
-	FMOVQ  192(R22), F10
-	WORD $0x0f08a54b // SXTL V11.8H, V10.8B
-	WORD $0x4f08a54a // SXTL2 V10.8H, V10.16B
-	WORD $0x0e6bc10c // SMULL V12.4S, V8.4H, V11.4H
-	WORD $0x4e6b810c // SMLAL2 V12.4S, V8.8H, V11.8H
-	WORD $0x0e6a812c // SMLAL V12.4S, V9.4H, V10.4H
-	WORD $0x4e6a812c // SMLAL2 V12.4S, V9.8H, V10.8H
-	VSHL   $5, V12.S4, V12.S4
-	VSUB   V12.S4, V28.S4, V28.S4
-	VADDV  V28.S4, V28
-	WORD $0x5e21db9c // SCVTF S28, S28
-
-	// F29 += dx*d*sum
-	MOVHU  208(R22), R10
-	FMOVS  R10, F10
-	FCVTHS F10, F10
-	FMOVS  R20, F11
-	FMULS  F10, F11, F11
-	FMULS  F11, F28, F28
-	FADDS  F28, F29, F29
+	FMOVQ 192(R22), F10
+	KOFFEND(5, 208)
 	ADD    $210, R22, R6
 	SUBS   $1, R8
 	BNE    q6kblock
 	KROWEND
 	BNE    q6krow
+	RET
+
+// Q3_K and Q2_K: 32 bytes of qs at R6 hold the low two bits of 128 levels
+// (bits 2j, 2j+1 for the sub-blocks 2j, 2j+1). Q2UNPACK leaves them in the
+// Q6_K registers V6, V7, V26, V27, V0, V1, V2, V3; V30 holds 0x03 bytes.
+#define Q2UNPACK \
+	VLD1.P 32(R6), [V0.B16, V1.B16] \
+	VUSHR  $6, V0.B16, V2.B16 \
+	VUSHR  $6, V1.B16, V3.B16 \
+	VAND   V30.B16, V0.B16, V6.B16 \
+	VAND   V30.B16, V1.B16, V7.B16 \
+	VUSHR  $2, V0.B16, V26.B16 \
+	VUSHR  $2, V1.B16, V27.B16 \
+	VAND   V30.B16, V26.B16, V26.B16 \
+	VAND   V30.B16, V27.B16, V27.B16 \
+	VUSHR  $4, V0.B16, V0.B16 \
+	VUSHR  $4, V1.B16, V1.B16 \
+	VAND   V30.B16, V0.B16, V0.B16 \
+	VAND   V30.B16, V1.B16, V1.B16
+
+// Q3HIGH and Q3HIGH2: KHIGH and KHIGH0 for Q3_K (hmask in V4, V5, bit 2,
+// V31 holds 0x04 bytes).
+#define Q3HIGH(op, cnt, l0, l1) KHIGH(op, cnt, V4.B16, V5.B16, V24.B16, V25.B16, V31.B16, l0, l1)
+#define Q3HIGH2(l0, l1) KHIGH0(V4.B16, V5.B16, V24.B16, V25.B16, V31.B16, l0, l1)
+
+// func dotQ3_KRowsNEON(w, x *byte, n, rows, stride int, out *float32)
+// The 16 scales, unpacked (scaleQ3_K) and less 32, go to the frame.
+TEXT ·dotQ3_KRowsNEON(SB), NOSPLIT, $16-48
+	KARGS
+	VMOVI $3, V30.B16
+	VMOVI $4, V31.B16
+
+q3krow:
+	KROWSTART
+
+q3kblock:
+	MOVD    R6, R22
+	MOVWU.P 4(R7), R20
+	MOVD    96(R22), R10
+	MOVWU   104(R22), R11
+	AND     $0x0f0f0f0f0f0f0f0f, R10, R12
+	LSR     $4, R10, R13
+	AND     $0x0f0f0f0f0f0f0f0f, R13, R13
+	ANDW    $0x03030303, R11, R14
+	LSRW    $2, R11, R15
+	ANDW    $0x03030303, R15, R15
+	ORR     R15<<32, R14, R14
+	LSRW    $4, R11, R15
+	ANDW    $0x03030303, R15, R15
+	LSRW    $6, R11, R19
+	ANDW    $0x03030303, R19, R19
+	ORR     R19<<32, R15, R15
+	ORR     R14<<4, R12, R12
+	ORR     R15<<4, R13, R13
+	VMOV    R12, V26.D[0]
+	VMOV    R13, V26.D[1]
+	VMOVI   $32, V27.B16
+	VSUB    V27.B16, V26.B16, V26.B16
+	FMOVQ   F26, sc-16(SP)
+	VEOR    V28.B16, V28.B16, V28.B16
+	VLD1.P  32(R6), [V4.B16, V5.B16]
+	Q2UNPACK
+	Q3HIGH(VSHL, 2, V6.B16, V7.B16)
+	Q3HIGH(VSHL, 1, V26.B16, V27.B16)
+	Q3HIGH2(V0.B16, V1.B16)
+	Q3HIGH(VUSHR, 1, V2.B16, V3.B16)
+	KXLOAD
+	CBZ     R21, q3kmul0
+	Q6SDOT
+	Q6SCALE(sc-16(SP))
+	Q2UNPACK
+	Q3HIGH(VUSHR, 2, V6.B16, V7.B16)
+	Q3HIGH(VUSHR, 3, V26.B16, V27.B16)
+	Q3HIGH(VUSHR, 4, V0.B16, V1.B16)
+	Q3HIGH(VUSHR, 5, V2.B16, V3.B16)
+	KXLOAD
+	Q6SDOT
+	B       q3kend
+
+q3kmul0:
+	Q6MUL
+	Q6SCALE(sc-16(SP))
+	Q2UNPACK
+	Q3HIGH(VUSHR, 2, V6.B16, V7.B16)
+	Q3HIGH(VUSHR, 3, V26.B16, V27.B16)
+	Q3HIGH(VUSHR, 4, V0.B16, V1.B16)
+	Q3HIGH(VUSHR, 5, V2.B16, V3.B16)
+	KXLOAD
+	Q6MUL
+
+q3kend:
+	Q6SCALE(sc-8(SP))
+	FMOVQ sc-16(SP), F10
+	KOFFEND(2, 108)
+	ADD   $110, R22, R6
+	SUBS  $1, R8
+	BNE   q3kblock
+	KROWEND
+	BNE   q3krow
+	RET
+
+// func dotQ2_KRowsNEON(w, x *byte, n, rows, stride int, out *float32)
+// The 16 scales (low nibbles of the first 16 bytes) go to the frame.
+TEXT ·dotQ2_KRowsNEON(SB), NOSPLIT, $16-48
+	KARGS
+	VMOVI $3, V30.B16
+	VMOVI $15, V31.B16
+
+q2krow:
+	KROWSTART
+
+q2kblock:
+	MOVD    R6, R22
+	MOVWU.P 4(R7), R20
+	VLD1.P  16(R6), [V26.B16]
+	VAND    V31.B16, V26.B16, V26.B16
+	FMOVQ   F26, sc-16(SP)
+	VEOR    V28.B16, V28.B16, V28.B16
+	Q2UNPACK
+	KXLOAD
+	CBZ     R21, q2kmul0
+	Q6SDOT
+	Q6SCALE(sc-16(SP))
+	Q2UNPACK
+	KXLOAD
+	Q6SDOT
+	B       q2kend
+
+q2kmul0:
+	Q6MUL
+	Q6SCALE(sc-16(SP))
+	Q2UNPACK
+	KXLOAD
+	Q6MUL
+
+q2kend:
+	Q6SCALE(sc-8(SP))
+
+	// the mins (high nibbles) times the x sums
+	FMOVQ (R22), F10
+	VUSHR $4, V10.B16, V10.B16
+	KXSUMS
+	VADDV V28.S4, V28
+	VADDV V12.S4, V12
+	WORD $0x5e21db9c // SCVTF S28, S28
+	WORD $0x5e21d98c // SCVTF S12, S12
+	KMINEND(80, F28, F12)
+	ADD   $84, R22, R6
+	SUBS  $1, R8
+	BNE   q2kblock
+	KROWEND
+	BNE   q2krow
 	RET
