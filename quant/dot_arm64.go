@@ -151,64 +151,26 @@ func rowsBlockNEON(t Type, out []float32, w []byte, stride int, xq []byte) {
 	}
 }
 
-// dotF32RowsNEON sets out[r] for r < rows to the dot product of the n float32
-// values at w+r*stride (any alignment) with x; n is a multiple of 4 (LD1 +
-// FMLA, eight accumulators). Reference loop:
-//
-//	for r := 0; r < rows; r++ {
-//		var s float32
-//		for i := 0; i < n; i++ {
-//			s += math.Float32frombits(binary.LittleEndian.Uint32(w[r*stride+4*i:])) * x[i]
-//		}
-//		out[r] = s
-//	}
+// The NEON kernels compute the reference loops given with the declarations
+// of the AVX2 kernels in dot_amd64.go: dotF32Rows, dotF16Rows, dotBF16Rows,
+// dotQ8_0Rows, dotQ4_0Rows (the float kernels here take n a multiple of 4).
+
+// dotF32RowsNEON: LD1 + FMLA, eight accumulators.
 //
 //go:noescape
 func dotF32RowsNEON(w *byte, x *float32, n, rows, stride int, out *float32)
 
-// dotF16RowsNEON is dotF32RowsNEON for binary16 weights (FCVTL + FMLA).
-// Reference loop:
-//
-//	for r := 0; r < rows; r++ {
-//		var s float32
-//		for i := 0; i < n; i++ {
-//			s += FP16ToFP32(binary.LittleEndian.Uint16(w[r*stride+2*i:])) * x[i]
-//		}
-//		out[r] = s
-//	}
+// dotF16RowsNEON: FCVTL + FMLA.
 //
 //go:noescape
 func dotF16RowsNEON(w *byte, x *float32, n, rows, stride int, out *float32)
 
-// dotBF16RowsNEON is dotF32RowsNEON for bfloat16 weights (ZIP with zeros +
-// FMLA). Reference loop:
-//
-//	for r := 0; r < rows; r++ {
-//		var s float32
-//		for i := 0; i < n; i++ {
-//			s += math.Float32frombits(uint32(binary.LittleEndian.Uint16(w[r*stride+2*i:]))<<16) * x[i]
-//		}
-//		out[r] = s
-//	}
+// dotBF16RowsNEON: ZIP with zeros + FMLA.
 //
 //go:noescape
 func dotBF16RowsNEON(w *byte, x *float32, n, rows, stride int, out *float32)
 
-// dotQ8_0RowsSDOT sets out[r] for r < rows to the dot product of the n Q8_0
-// blocks at w+r*stride with the n Q8_0 blocks at x (SDOT). Reference loop:
-//
-//	for r := 0; r < rows; r++ {
-//		var s float32
-//		for b := 0; b < n; b++ {
-//			wb, xb := w[r*stride+34*b:], x[34*b:]
-//			var sum int32
-//			for i := 0; i < 32; i++ {
-//				sum += int32(int8(wb[2+i])) * int32(int8(xb[2+i]))
-//			}
-//			s += float32(sum) * (fp16(wb[0:2]) * fp16(xb[0:2]))
-//		}
-//		out[r] = s
-//	}
+// dotQ8_0RowsSDOT: SDOT, four blocks per step.
 //
 //go:noescape
 func dotQ8_0RowsSDOT(w, x *byte, n, rows, stride int, out *float32)
@@ -216,34 +178,18 @@ func dotQ8_0RowsSDOT(w, x *byte, n, rows, stride int, out *float32)
 // dotQ8_0RowsNEON is dotQ8_0RowsSDOT without the dot-product extension
 // (SMULL/SMLAL2 + SADDLP/SADALP). The activations must not contain -128
 // (Q8_0 quantisation never produces it), so that the int16 pair sums cannot
-// overflow. Same reference loop.
+// overflow.
 //
 //go:noescape
 func dotQ8_0RowsNEON(w, x *byte, n, rows, stride int, out *float32)
 
-// dotQ4_0RowsSDOT is dotQ8_0RowsSDOT for Q4_0 weight blocks (18 bytes
-// each). Reference loop:
-//
-//	for r := 0; r < rows; r++ {
-//		var s float32
-//		for b := 0; b < n; b++ {
-//			wb, xb := w[r*stride+18*b:], x[34*b:]
-//			var sum int32
-//			for j := 0; j < 16; j++ {
-//				sum += (int32(wb[2+j]&15) - 8) * int32(int8(xb[2+j]))
-//				sum += (int32(wb[2+j]>>4) - 8) * int32(int8(xb[18+j]))
-//			}
-//			s += float32(sum) * (fp16(wb[0:2]) * fp16(xb[0:2]))
-//		}
-//		out[r] = s
-//	}
+// dotQ4_0RowsSDOT is dotQ8_0RowsSDOT for Q4_0 weight blocks.
 //
 //go:noescape
 func dotQ4_0RowsSDOT(w, x *byte, n, rows, stride int, out *float32)
 
 // dotQ4_0RowsNEON is dotQ4_0RowsSDOT without the dot-product extension
 // (SMULL/SMLAL/SMLAL2 into int16 lanes of four products each, SADDLP).
-// Same reference loop.
 //
 //go:noescape
 func dotQ4_0RowsNEON(w, x *byte, n, rows, stride int, out *float32)

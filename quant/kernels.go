@@ -125,7 +125,7 @@ func DisableAsm() (restore func()) {
 }
 
 // AsmEnabled reports whether any assembly kernel is selected (false with
-// -tags noasm, on CPUs without AVX2/FMA/F16C, or after DisableAsm).
+// -tags noasm, on amd64 CPUs without AVX2/FMA/F16C, or after DisableAsm).
 func AsmEnabled() bool {
 	for _, t := range kernels.tier {
 		if t > tierGeneric {

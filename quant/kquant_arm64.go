@@ -18,25 +18,9 @@ func init() {
 	})
 }
 
-// The kernels compute the loop of the AVX2 ones (kquant_amd64.go):
-// out[r] for r < rows is the dot product of the n super-blocks at
-// w+r*stride with the n Q8_K super-blocks at x (n > 0), in terms of the
-// decoded super-blocks (decodeK):
-//
-//	for r := 0; r < rows; r++ {
-//		var s float32
-//		for b := 0; b < n; b++ {
-//			k := decodeK(T, w[r*stride+b*size:])
-//			dx, qx := x[b] as float32 d, int8 q[256]
-//			var sum, msum int32
-//			for e := 0; e < 256; e++ {
-//				sum += k.scale[e/k.sub] * int32(k.q[e]) * int32(qx[e])
-//				msum += k.min[e/k.sub] * int32(qx[e])
-//			}
-//			s += dx * (k.d*float32(sum) - k.dmin*float32(msum))
-//		}
-//		out[r] = s
-//	}
+// The kernels compute the loop given with the declarations of the AVX2
+// kernels in kquant_amd64.go (dotQ2_KRows ... dotQ6_KRows), in the same order of
+// float32 operations per super-block as the Go tier (kquant_dot.go).
 
 //go:noescape
 func dotQ2_KRowsNEON(w, x *byte, n, rows, stride int, out *float32)

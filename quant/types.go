@@ -22,8 +22,9 @@
 // for the K-quants to Q8_K super-blocks (float32 d, 256 int8, and the sums of
 // each 16), so that the inner loops are integer dot products. The kernels come
 // in tiers: *Ref scalar references, *Generic portable Go, and assembly (AVX2
-// with FMA and F16C on amd64) selected at init (build with -tags noasm to
-// leave it out, or call DisableAsm in tests). Weight data may point into a
+// with FMA and F16C, or AVX-512, on amd64; NEON, with SDOT where the CPU has
+// it, on arm64) selected at init (build with -tags noasm to leave it out, or
+// call DisableAsm in tests). Weight data may point into a
 // read-only mapping; no function here writes to it.
 package quant
 
