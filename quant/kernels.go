@@ -215,3 +215,20 @@ func rowsKAsm(kernel func(w, x *byte, n, rows, stride int, out *float32), wBytes
 		kernel(&w[0], &a.q[0], nb, len(out), stride, &out[0])
 	}
 }
+
+// quantizeQ8_KAsm wraps an assembly Q8_K activation quantiser (AVX2, NEON)
+// that encodes n > 0 super-blocks.
+//
+//lint:ignore U1000 used by the tier files, which a noasm build leaves out
+func quantizeQ8_KAsm(kernel func(dst *byte, src *float32, n int)) func(dst []byte, src []float32) {
+	return func(dst []byte, src []float32) {
+		n := len(src) / superLen
+		if n == 0 {
+			return
+		}
+		if len(dst) < n*sizeQ8_K {
+			panic("quant: Q8_K destination too short")
+		}
+		kernel(&dst[0], &src[0], n)
+	}
+}

@@ -13,20 +13,8 @@ func init() {
 			Q5_K: rowsKAsm(dotQ5_KRows, sizeQ5_K),
 			Q6_K: rowsKAsm(dotQ6_KRows, sizeQ6_K),
 		},
-		quantQ8_K: quantizeQ8_KAVX2,
+		quantQ8_K: quantizeQ8_KAsm(quantQ8_KAVX2),
 	})
-}
-
-// quantizeQ8_KAVX2 is quantizeQ8_K in assembly.
-func quantizeQ8_KAVX2(dst []byte, src []float32) {
-	n := len(src) / superLen
-	if n == 0 {
-		return
-	}
-	if len(dst) < n*sizeQ8_K {
-		panic("quant: Q8_K destination too short")
-	}
-	quantQ8_KAVX2(&dst[0], &src[0], n)
 }
 
 // quantQ8_KAVX2 encodes n super-blocks of activations (n > 0): the loop of

@@ -15,6 +15,7 @@ func init() {
 			Q5_K: rowsKAsm(dotQ5_KRowsNEON, sizeQ5_K),
 			Q6_K: rowsKAsm(dotQ6_KRowsNEON, sizeQ6_K),
 		},
+		quantQ8_K: quantizeQ8_KAsm(quantQ8_KNEON),
 	})
 }
 
@@ -36,3 +37,9 @@ func dotQ5_KRowsNEON(w, x *byte, n, rows, stride int, out *float32)
 
 //go:noescape
 func dotQ6_KRowsNEON(w, x *byte, n, rows, stride int, out *float32)
+
+// quantQ8_KNEON encodes n super-blocks of activations (n > 0): the loop of
+// quantizeQ8_K, with FCVTNS rounding to nearest even.
+//
+//go:noescape
+func quantQ8_KNEON(dst *byte, src *float32, n int)

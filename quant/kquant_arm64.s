@@ -633,3 +633,83 @@ q2kend:
 	KROWEND
 	BNE   q2krow
 	RET
+
+// func quantQ8_KNEON(dst *byte, src *float32, n int)
+// The loop of quantizeQ8_K for n > 0 super-blocks: amax as the largest |x|
+// bit pattern (FABS, UMAX), d = amax/127, id = 1/d or 0, q = x*id rounded
+// to nearest even (FCVTNS) and narrowed with saturation, and the sum of
+// each 16 q (SADDLV).
+TEXT ·quantQ8_KNEON(SB), NOSPLIT, $0-24
+	MOVD  dst+0(FP), R0
+	MOVD  src+8(FP), R1
+	MOVD  n+16(FP), R2
+	MOVW  $0x42fe0000, R12 // 127
+	FMOVS R12, F6
+	FMOVS $1.0, F7
+	VEOR  V4.B16, V4.B16, V4.B16
+
+q8kblock:
+	MOVD R1, R6
+	MOVD $16, R8
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+
+q8kmax:
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	WORD $0x4ea0f800 // FABS V0.4S, V0.4S
+	WORD $0x4ea0f821 // FABS V1.4S, V1.4S
+	WORD $0x4ea0f842 // FABS V2.4S, V2.4S
+	WORD $0x4ea0f863 // FABS V3.4S, V3.4S
+	WORD $0x6ea06610 // UMAX V16.4S, V16.4S, V0.4S
+	WORD $0x6ea16631 // UMAX V17.4S, V17.4S, V1.4S
+	WORD $0x6ea26652 // UMAX V18.4S, V18.4S, V2.4S
+	WORD $0x6ea36673 // UMAX V19.4S, V19.4S, V3.4S
+	SUBS $1, R8
+	BNE  q8kmax
+	WORD $0x6eb16610 // UMAX V16.4S, V16.4S, V17.4S
+	WORD $0x6eb36652 // UMAX V18.4S, V18.4S, V19.4S
+	WORD $0x6eb26610 // UMAX V16.4S, V16.4S, V18.4S
+	WORD $0x6eb0aa10 // UMAXV S16, V16.4S
+
+	// d = amax/127, stored; id = 1/d, or 0 when d is 0
+	FDIVS  F6, F16, F2
+	FMOVS  F2, (R0)
+	FDIVS  F2, F7, F3
+	FCMPS  $(0.0), F2
+	FCSELS NE, F3, F4, F3
+	VDUP   V3.S[0], V5.S4
+	ADD    $4, R0, R9
+	ADD    $260, R0, R10
+	MOVD   R1, R6
+	MOVD   $16, R8
+
+q8kgroup:
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	WORD $0x6e25dc00 // FMUL V0.4S, V0.4S, V5.4S
+	WORD $0x6e25dc21 // FMUL V1.4S, V1.4S, V5.4S
+	WORD $0x6e25dc42 // FMUL V2.4S, V2.4S, V5.4S
+	WORD $0x6e25dc63 // FMUL V3.4S, V3.4S, V5.4S
+	WORD $0x4e21a800 // FCVTNS V0.4S, V0.4S
+	WORD $0x4e21a821 // FCVTNS V1.4S, V1.4S
+	WORD $0x4e21a842 // FCVTNS V2.4S, V2.4S
+	WORD $0x4e21a863 // FCVTNS V3.4S, V3.4S
+	WORD $0x0e614800 // SQXTN V0.4H, V0.4S
+	WORD $0x4e614820 // SQXTN2 V0.8H, V1.4S
+	WORD $0x0e614842 // SQXTN V2.4H, V2.4S
+	WORD $0x4e614862 // SQXTN2 V2.8H, V3.4S
+	WORD $0x0e214800 // SQXTN V0.8B, V0.8H
+	WORD $0x4e214840 // SQXTN2 V0.16B, V2.8H
+	VST1.P [V0.B16], 16(R9)
+	WORD $0x4e303801 // SADDLV H1, V0.16B
+	VMOV   V1.H[0], R11
+	MOVH.P R11, 2(R10)
+	SUBS   $1, R8
+	BNE    q8kgroup
+
+	ADD  $1024, R1
+	ADD  $292, R0
+	SUBS $1, R2
+	BNE  q8kblock
+	RET
