@@ -18,7 +18,7 @@ import (
 // gemmGeneric (portable Go, the noasm tier), then assembly tiers chosen at
 // init from the CPU (gemm_amd64.go): AVX2 (VPMADDUBSW for the int8 types,
 // FMA for the float types) and AVX-512 (VPDPBUSD, VNNI, for the int8 types;
-// 16-wide FMA for F32/F16; VDPBF16PS for BF16). A batch of one vector
+// 16-wide FMA for F32, F16 and BF16). A batch of one vector
 // (decode, bound by memory) never goes through a register tile: it takes
 // one-vector kernels (Q4_0, and F16 with AVX-512) or the rows kernels
 // MatVec uses.
@@ -27,8 +27,8 @@ import (
 // matrices of one type, as Vec is for one vector: for Q8_0 and Q4_0
 // matrices each vector is quantised to Q8_0-style blocks (d = max|x|/127,
 // rounded to fp16, exactly as Vec.Set does, so a batched product computes
-// the same integer dot products as MatVec), for BF16 matrices it is rounded
-// to bfloat16 pairs, and for F32/F16 it is copied. The token dimension is
+// the same integer dot products as MatVec), and for F32, F16 and BF16 it
+// is copied (float32 activations, as MatVec uses). The token dimension is
 // padded with zero vectors to a multiple of gemmTokenPad so that the kernels
 // only ever see whole register tiles.
 type Batch struct {
@@ -43,8 +43,7 @@ type Batch struct {
 	bias4 []int32   // (nPad, nb*8) -8 x the same (VNNI tier, Q4_0)
 	xc    []float32 // (nPad, nb) 8 x scale x the sum of a block's quants (one-vector Q4_0 kernel)
 	q34   []byte    // (nb*34) the first vector as Q8_0 blocks, as Vec holds it (one-vector Q8_0: the rows kernel)
-	bf    []uint16  // (nPad, cols) bfloat16 activations (BF16)
-	q8k   []byte    // (n, cols/256*292) each vector as Q8_K super-blocks (the K-quants: the rows kernel per vector)
+	q8k   []byte    // (n, cols/256*292) each vector as Q8_K super-blocks (the K-quants)
 
 	maxTokens, maxCols int
 }
@@ -77,31 +76,56 @@ func grow[T any](s []T, n int) []T {
 // afterwards. For quantised t the length must be a multiple of 32.
 func (b *Batch) Set(xs [][]float32, t Type) {
 	n := len(xs)
-	if n == 0 || n > b.maxTokens {
+	if n == 0 {
 		panic(fmt.Sprintf("quant: Batch.Set: %d vectors, want 1..%d", n, b.maxTokens))
 	}
-	cols := len(xs[0])
-	if cols > b.maxCols {
-		panic(fmt.Sprintf("quant: Batch.Set: length %d exceeds the NewBatch capacity %d", cols, b.maxCols))
-	}
 	for _, x := range xs {
-		if len(x) != cols {
+		if len(x) != len(xs[0]) {
 			panic("quant: Batch.Set: vectors of different lengths")
 		}
+	}
+	b.Prepare(t, n, len(xs[0]))
+	for i, x := range xs {
+		b.SetPart(i, 0, x)
+	}
+}
+
+// Reserve allocates the batch's storage for NewBatch's capacity and
+// matrices of type t, so that no later Set or Prepare for t allocates.
+func (b *Batch) Reserve(t Type) {
+	cols := b.maxCols
+	if t.Quantized() {
+		cols = cols / t.BlockSize() * t.BlockSize()
+	}
+	if b.maxTokens > 0 && cols > 0 {
+		n, c, typ := b.n, b.cols, b.t
+		b.Prepare(t, b.maxTokens, cols)
+		b.n, b.cols, b.t = n, c, typ
+	}
+}
+
+// Prepare shapes the batch for n vectors of cols elements, for products
+// with matrices of type t, without setting them: SetPart does, part by
+// part, so that the goroutines that compute the activations can prepare
+// them too. Prepare clears the padding vectors; every element of the n
+// vectors must then be set before a MatMul.
+func (b *Batch) Prepare(t Type, n, cols int) {
+	if n <= 0 || n > b.maxTokens {
+		panic(fmt.Sprintf("quant: Batch.Set: %d vectors, want 1..%d", n, b.maxTokens))
+	}
+	if cols > b.maxCols {
+		panic(fmt.Sprintf("quant: Batch.Set: length %d exceeds the NewBatch capacity %d", cols, b.maxCols))
 	}
 	b.n, b.cols, b.t = n, cols, t
 	np := padTokens(n)
 	if types[t].act == actQ8_K {
-		// The K-quants have no tiled kernel: MatMul runs the rows
-		// kernel once per vector on the Q8_K encoding Vec.Set makes.
+		// Each vector as Q8_K super-blocks, the encoding Vec.Set makes;
+		// no padding vectors (the K-quant kernels take one at a time).
 		if cols%superLen != 0 {
 			panic(fmt.Sprintf("quant: Batch.Set: length %d is not a multiple of %d", cols, superLen))
 		}
-		vb := cols / superLen * sizeQ8_K
-		b.q8k = grow(b.q8k, n*vb)
-		for i, x := range xs {
-			kernels.quantQ8_K(b.q8k[i*vb:(i+1)*vb], x)
-		}
+		b.nb = cols / superLen
+		b.q8k = grow(b.q8k, n*b.nb*sizeQ8_K)
 		return
 	}
 	switch t {
@@ -117,63 +141,101 @@ func (b *Batch) Set(xs [][]float32, t Type) {
 		b.bias4 = grow(b.bias4, np*nb*8)
 		b.xc = grow(b.xc, np*nb)
 		b.q34 = grow(b.q34, nb*34)
-		var blk [34]byte
-		for i := range np {
-			q, d := b.q[i*nb*32:(i+1)*nb*32], b.d[i*nb:(i+1)*nb]
-			bias, bias4 := b.bias[i*nb*8:(i+1)*nb*8], b.bias4[i*nb*8:(i+1)*nb*8]
-			xc := b.xc[i*nb : (i+1)*nb]
-			if i >= n {
-				clear(q)
-				clear(d)
-				clear(bias)
-				clear(bias4)
-				clear(xc)
-				continue
-			}
-			for k := range nb {
-				quantizeBlockQ8_0(blk[:], xs[i][32*k:32*k+32])
-				if i == 0 {
-					copy(b.q34[34*k:], blk[:])
-				}
-				d[k] = FP16ToFP32(binary.LittleEndian.Uint16(blk[:]))
-				copy(q[32*k:32*k+32], blk[2:])
-				var sum int32
-				for _, v := range blk[2:] {
-					sum += int32(int8(v))
-				}
-				xc[k] = 8 * d[k] * float32(sum)
-				for g := range 8 {
-					var s int32
-					for _, v := range blk[2+4*g : 6+4*g] {
-						s += int32(int8(v))
-					}
-					bias[8*k+g] = -128 * s
-					bias4[8*k+g] = -8 * s
-				}
-			}
-		}
-	case BF16:
-		// bfloat16 for VDPBF16PS, and the same values as float32 for
-		// the tiers that multiply with the rows kernel
-		b.bf = grow(b.bf, np*cols)
-		b.x = grow(b.x, np*cols)
-		clear(b.bf[n*cols:])
-		clear(b.x[n*cols:])
-		for i, x := range xs {
-			row, xr := b.bf[i*cols:(i+1)*cols], b.x[i*cols:(i+1)*cols]
-			for j, v := range x {
-				row[j] = FP32ToBF16(v)
-				xr[j] = BF16ToFP32(row[j])
-			}
-		}
+		clear(b.q[n*nb*32:])
+		clear(b.d[n*nb:])
+		clear(b.bias[n*nb*8:])
+		clear(b.bias4[n*nb*8:])
+		clear(b.xc[n*nb:])
 	default:
 		b.x = grow(b.x, np*cols)
 		clear(b.x[n*cols:])
-		for i, x := range xs {
-			copy(b.x[i*cols:(i+1)*cols], x)
-		}
 	}
 }
+
+// SetPart sets elements [col, col+len(x)) of vector i of a batch shaped by
+// Prepare. Goroutines may set disjoint parts at the same time. For
+// quantised types col and len(x) are multiples of 32 (whole blocks).
+func (b *Batch) SetPart(i, col int, x []float32) {
+	if i < 0 || i >= b.n || col < 0 || col+len(x) > b.cols {
+		panic(fmt.Sprintf("quant: Batch.SetPart: vector %d, elements [%d,%d) of a batch of %d x %d", i, col, col+len(x), b.n, b.cols))
+	}
+	if types[b.t].act == actQ8_K {
+		if col%superLen != 0 || len(x)%superLen != 0 {
+			panic(fmt.Sprintf("quant: Batch.SetPart: elements [%d,%d) are not whole super-blocks", col, col+len(x)))
+		}
+		off := (i*b.nb + col/superLen) * sizeQ8_K
+		kernels.quantQ8_K(b.q8k[off:off+len(x)/superLen*sizeQ8_K], x)
+		return
+	}
+	switch b.t {
+	case Q8_0, Q4_0:
+		if col%32 != 0 || len(x)%32 != 0 {
+			panic(fmt.Sprintf("quant: Batch.SetPart: elements [%d,%d) are not whole blocks", col, col+len(x)))
+		}
+		nb, k0 := b.nb, col/32
+		k1 := k0 + len(x)/32
+		var q34 []byte
+		if i == 0 {
+			q34 = b.q34[34*k0 : 34*k1]
+		}
+		quantizeBatchImpl(b.q[(i*nb+k0)*32:(i*nb+k1)*32], b.d[i*nb+k0:i*nb+k1], b.bias[(i*nb+k0)*8:(i*nb+k1)*8],
+			b.bias4[(i*nb+k0)*8:(i*nb+k1)*8], b.xc[i*nb+k0:i*nb+k1], q34, x)
+	default:
+		copy(b.x[i*b.cols+col:], x)
+	}
+}
+
+// quantizeBatchImpl is the activation quantiser Batch uses (an assembly
+// tier where the CPU has one): quantizeBatchGeneric's results, bit for bit.
+var quantizeBatchImpl = quantizeBatchGeneric
+
+// quantizeBatchGeneric quantises x (whole blocks of 32) as Vec.Set does
+// (quantizeBlockQ8_0) into the quants q (32 per block) and the scales d
+// (the fp16 scale as float32), with what the kernels derive from them:
+// bias and bias4 (-128 and -8 x the sum of each group of four quants, 8
+// per block), xc (8 x d x the sum of the block's quants) and, when q34 is
+// not nil, the blocks in Vec's 34-byte layout.
+func quantizeBatchGeneric(q []byte, d []float32, bias, bias4 []int32, xc []float32, q34 []byte, x []float32) {
+	var blk [34]byte
+	for k := range len(x) / 32 {
+		quantizeBlockQ8_0(blk[:], x[32*k:32*k+32])
+		if q34 != nil {
+			copy(q34[34*k:], blk[:])
+		}
+		d[k] = FP16ToFP32(binary.LittleEndian.Uint16(blk[:]))
+		copy(q[32*k:32*k+32], blk[2:])
+		var sum int32
+		for g := range 8 {
+			var s int32
+			for _, v := range blk[2+4*g : 6+4*g] {
+				s += int32(int8(v))
+			}
+			bias[8*k+g] = -128 * s
+			bias4[8*k+g] = -8 * s
+			sum += s
+		}
+		xc[k] = 8 * d[k] * float32(sum)
+	}
+}
+
+// SameActivations reports whether activations prepared for matrices of type
+// a (by Batch.Set or Vec.Set) serve matrices of type b as well: Q8_0 and
+// Q4_0 share their Q8_0 blocks, F32, F16 and BF16 their float32 vectors.
+func SameActivations(a, b Type) bool {
+	group := func(t Type) Type {
+		switch t {
+		case Q4_0:
+			return Q8_0
+		case F16, BF16:
+			return F32
+		}
+		return t
+	}
+	return group(a) == group(b)
+}
+
+// Type returns the matrix type the batch was prepared for.
+func (b *Batch) Type() Type { return b.t }
 
 // Len returns the number of vectors set.
 func (b *Batch) Len() int { return b.n }
@@ -189,7 +251,7 @@ func MatMul(outs [][]float32, m Matrix, lo, hi int, b *Batch) {
 	if lo < 0 || hi > m.Rows || lo > hi {
 		panic(fmt.Sprintf("quant: MatMul rows [%d,%d) out of range [0,%d)", lo, hi, m.Rows))
 	}
-	if b.cols != m.Cols || b.t != m.Type || b.n == 0 {
+	if b.cols != m.Cols || !SameActivations(b.t, m.Type) || b.n == 0 {
 		panic(fmt.Sprintf("quant: MatMul on a %dx%d %s matrix with a batch of %d prepared for %d columns of %s",
 			m.Rows, m.Cols, m.Type, b.n, b.cols, b.t))
 	}
@@ -206,7 +268,7 @@ func MatMul(outs [][]float32, m Matrix, lo, hi int, b *Batch) {
 	}
 	rb := m.RowBytes()
 	if types[m.Type].act == actQ8_K {
-		vb := b.cols / superLen * sizeQ8_K
+		vb := b.nb * sizeQ8_K
 		for t := range b.n {
 			kernels.rows[m.Type](outs[t][lo:hi], m.Data[lo*rb:hi*rb], rb, activations{q: b.q8k[t*vb : (t+1)*vb]})
 		}
@@ -223,14 +285,20 @@ type gemmKernel func(outs [][]float32, off int, t Type, w []byte, rb, rows int, 
 // tiers are appended at init, best last); gemmImpl is the one MatMul uses,
 // gemmTiers[gemmSel].
 var (
-	gemmTiers            = []gemmTier{{"ref", gemmRef}, {"generic", gemmGeneric}}
-	gemmSel              = 1
-	gemmImpl  gemmKernel = gemmGeneric
+	gemmTiers = []gemmTier{
+		{"ref", gemmRef, attnKernels{attnScoresRef, attnValuesRef}},
+		{"generic", gemmGeneric, attnKernels{attnScoresGeneric, attnValuesGeneric}},
+	}
+	gemmSel             = 1
+	gemmImpl gemmKernel = gemmGeneric
 )
 
+// gemmTier is one tier of the batched kernels: MatMul's and the attention
+// kernels'.
 type gemmTier struct {
 	name string
 	fn   gemmKernel
+	attn attnKernels
 }
 
 // GEMMTiers lists the names of the MatMul tiers this build can run on this
@@ -247,15 +315,15 @@ func GEMMTiers() []string {
 // GEMMTier returns the name of the tier MatMul uses.
 func GEMMTier() string { return gemmTiers[gemmSel].name }
 
-// UseGEMMTier makes MatMul use the named tier (one of GEMMTiers) and returns
+// UseGEMMTier makes MatMul and the attention kernels use the named tier (one of GEMMTiers) and returns
 // a function that restores the previous one. It is not safe to call
 // concurrently with MatMul.
 func UseGEMMTier(name string) (restore func()) {
 	prev := gemmSel
 	for i, t := range gemmTiers {
 		if t.name == name {
-			gemmSel, gemmImpl = i, t.fn
-			return func() { gemmSel, gemmImpl = prev, gemmTiers[prev].fn }
+			gemmSel, gemmImpl, attnImpl = i, t.fn, t.attn
+			return func() { gemmSel, gemmImpl, attnImpl = prev, gemmTiers[prev].fn, gemmTiers[prev].attn }
 		}
 	}
 	panic(fmt.Sprintf("quant: no MatMul tier %q here (have %v)", name, GEMMTiers()))
@@ -288,11 +356,6 @@ func gemmRef(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch
 					}
 					s += float32(sum) * (FP16ToFP32(binary.LittleEndian.Uint16(wb)) * b.d[tok*b.nb+k])
 				}
-			case BF16:
-				x := b.bf[tok*b.cols:]
-				for i := range b.cols {
-					s += BF16ToFP32(binary.LittleEndian.Uint16(row[2*i:])) * BF16ToFP32(x[i])
-				}
 			default:
 				x := b.x[tok*b.cols:]
 				for i := range b.cols {
@@ -304,10 +367,13 @@ func gemmRef(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch
 	}
 }
 
-// floatAt decodes element i of a row of F32 or F16 values.
+// floatAt decodes element i of a row of F32, F16 or BF16 values.
 func floatAt(t Type, row []byte, i int) float32 {
-	if t == F16 {
+	switch t {
+	case F16:
 		return FP16ToFP32(binary.LittleEndian.Uint16(row[2*i:]))
+	case BF16:
+		return BF16ToFP32(binary.LittleEndian.Uint16(row[2*i:]))
 	}
 	return math.Float32frombits(binary.LittleEndian.Uint32(row[4*i:]))
 }
@@ -326,22 +392,6 @@ func gemmGeneric(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *B
 			switch t {
 			case Q8_0, Q4_0:
 				gemmBlocksGeneric(&acc, t, row, b, t0, nt)
-			case BF16:
-				var wf [64]float32
-				for c0 := 0; c0 < b.cols; c0 += len(wf) {
-					nc := min(len(wf), b.cols-c0)
-					for i := range nc {
-						wf[i] = BF16ToFP32(binary.LittleEndian.Uint16(row[2*(c0+i):]))
-					}
-					for j := range nt {
-						x := b.bf[(t0+j)*b.cols+c0:][:nc]
-						var s float32
-						for i, v := range x {
-							s += wf[i] * BF16ToFP32(v)
-						}
-						acc[j] += s
-					}
-				}
 			default:
 				var wf [64]float32
 				for c0 := 0; c0 < b.cols; c0 += len(wf) {

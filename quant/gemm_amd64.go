@@ -11,8 +11,8 @@ import (
 
 func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX && cpu.X86.HasOSXSAVE && cpu.X86.HasF16C {
-		gemmTiers = append(gemmTiers, gemmTier{"avx2", gemmAVX2})
-		gemmSel, gemmImpl = len(gemmTiers)-1, gemmAVX2
+		gemmTiers = append(gemmTiers, gemmTier{"avx2", gemmAVX2, attnAVX2})
+		gemmSel, gemmImpl, attnImpl = len(gemmTiers)-1, gemmAVX2, attnAVX2
 	}
 }
 
@@ -86,7 +86,7 @@ func gemmF16Tile(w0, w1, w2, w3 *byte, x *float32, xstride int, d *float32, dstr
 
 // gemmAVX2 walks 4x3 tiles: each group of four rows (the last group
 // repeats its last row when rows is not a multiple of four) meets every
-// vector while it is in the L1 cache. BF16 goes to the portable tier.
+// vector while it is in the L1 cache. BF16 goes to the rows kernel.
 func gemmAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) {
 	switch {
 	case b.n == 1:
@@ -148,8 +148,7 @@ func gemvAVX2(out []float32, t Type, w []byte, rb int, b *Batch) {
 
 // gemmRowsTiled multiplies BF16 weights with the rows kernel, one vector
 // at a time, over tiles of rows that stay in the L2 cache while they meet
-// every vector (as prefill did before MatMul); b.x holds the activations
-// rounded to bfloat16, as the other tiers use them.
+// every vector (as prefill did before MatMul).
 func gemmRowsTiled(outs [][]float32, off int, w []byte, rb, rows int, b *Batch) {
 	tile := max(1, (64<<10)/rb)
 	for lo := 0; lo < rows; lo += tile {
@@ -185,3 +184,6 @@ func gemmFloatTail(tile []float32, t Type, w []byte, rb, r0, nr int, b *Batch, t
 		}
 	}
 }
+
+// attnAVX2 is the AVX2 tier's attention kernels.
+var attnAVX2 = attnKernels{attnScoresGeneric, attnValuesGeneric}

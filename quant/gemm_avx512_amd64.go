@@ -7,14 +7,10 @@ import "golang.org/x/sys/cpu"
 func init() {
 	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI &&
 		cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C {
-		gemmTiers = append(gemmTiers, gemmTier{"avx512", gemmAVX512})
-		gemmSel, gemmImpl = len(gemmTiers)-1, gemmAVX512
-		hasBF16 = cpu.X86.HasAVX512BF16
+		gemmTiers = append(gemmTiers, gemmTier{"avx512", gemmAVX512, attnAVX512})
+		gemmSel, gemmImpl, attnImpl = len(gemmTiers)-1, gemmAVX512, attnAVX512
 	}
 }
-
-// hasBF16 reports whether the CPU has VDPBF16PS (AVX512_BF16).
-var hasBF16 bool
 
 // The AVX-512 tile kernels (gemm_avx512_amd64.s) compute a tile of 4
 // weight rows x 4 vectors over n pairs of blocks: out[t*4+r] = dot(row r,
@@ -52,8 +48,10 @@ func gemmF32Tile512(w0, w1, w2, w3 *byte, x *float32, xstride int, bias *int32, 
 //go:noescape
 func gemmF16Tile512(w0, w1, w2, w3 *byte, x *float32, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
 
+// gemmBF16FTile512 is gemmF16Tile512 for BF16 weights.
+//
 //go:noescape
-func gemmBF16Tile512(w0, w1, w2, w3 *byte, x *uint16, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
+func gemmBF16FTile512(w0, w1, w2, w3 *byte, x *float32, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
 
 // gemvF16512 is the one-vector product for F16 weights: rows rows,
 // stride bytes apart, of n columns (a multiple of 16) times x. Reference
@@ -107,9 +105,9 @@ func gemmQ4_0TileVNNI(w0, w1, w2, w3 *byte, x *byte, xstride int, bias *int32, d
 // gemmAVX512 walks 4x4 tiles: each group of four rows (the last group
 // repeats its last row) meets every vector while it is in the L1 cache.
 // Per step the int8 types take two blocks (VNNI; an odd last block is
-// added in Go), F32 and F16 sixteen columns, BF16 32 columns with
-// VDPBF16PS where the CPU has AVX512_BF16 (else the AVX2 tier); the
-// columns after the last whole step are added in Go. One vector goes to
+// added in Go), the float types sixteen columns (BF16 widened exactly to
+// float32: VDPBF16PS would round the activations to bfloat16 and measured
+// no faster here); the columns after the last whole step are added in Go. One vector goes to
 // the 512-bit one-vector kernels for Q4_0, Q8_0 and F16, and to the AVX2
 // tier's for the other types.
 func gemmAVX512(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) {
@@ -120,7 +118,7 @@ func gemmAVX512(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Ba
 	case b.n == 1 && t == Q8_0:
 		gemvQ8_0512(outs[0][off:off+rows], w, rb, b)
 		return
-	case b.n == 1 && t != F16, t == BF16 && !hasBF16:
+	case b.n == 1 && t != F16:
 		gemmAVX2(outs, off, t, w, rb, rows, b)
 		return
 	case b.n == 1: // F16
@@ -161,7 +159,7 @@ func gemmAVX512(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Ba
 			case F16:
 				gemmF16Tile512(wr[0], wr[1], wr[2], wr[3], &b.x[t0*cols], 4*cols, nil, nil, 0, cols/16, &tile)
 			case BF16:
-				gemmBF16Tile512(wr[0], wr[1], wr[2], wr[3], &b.bf[t0*cols], 2*cols, nil, nil, 0, cols/32, &tile)
+				gemmBF16FTile512(wr[0], wr[1], wr[2], wr[3], &b.x[t0*cols], 4*cols, nil, nil, 0, cols/16, &tile)
 			}
 			switch {
 			case t.Quantized() && nb%2 != 0:
@@ -173,11 +171,8 @@ func gemmAVX512(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Ba
 						tile[4*j+r] += acc[j]
 					}
 				}
-			case (t == F32 || t == F16) && cols%16 != 0:
+			case !t.Quantized() && cols%16 != 0:
 				gemmFloatTail(tile[:], t, w, rb, r0, nr, b, t0, 4, 4, cols&^15)
-			case t == BF16 && cols%32 != 0:
-				// b.x holds the bfloat16-rounded activations as float32
-				gemmFloatTail(tile[:], t, w, rb, r0, nr, b, t0, 4, 4, cols&^31)
 			}
 			for j := range nt {
 				copy(outs[t0+j][off+r0:][:nr], tile[4*j:4*j+nr])
@@ -224,3 +219,6 @@ func gemvQ8_0512(out []float32, w []byte, rb int, b *Batch) {
 		out[r] += acc[0]
 	}
 }
+
+// attnAVX512 is the AVX-512 tier's attention kernels.
+var attnAVX512 = attnKernels{attnScoresGeneric, attnValuesGeneric}

@@ -325,70 +325,34 @@ vf16done:
 	STORE512
 	RET
 
-// The Go assembler has no AVX512_BF16 instructions, so VDPBF16PS is
-// spelled out in bytes: DPBF16_r_t is VDPBF16PS Z(4r+t), Z(16+r), Z(20+t)
-// (Intel operand order: acc += pairwise bf16 dot of row r's weights and
-// vector t), EVEX.512.F3.0F38.W0 52 /r, register form: 62, then
-// P0 = ~R<<7 | ~X<<6 | ~B<<5 | ~R'<<4 | 0b10 (R, R' bits 3, 4 of the
-// destination; B, X bits 3, 4 of the second source), P1 = 0<<7 | ~vvvv<<3 |
-// 1<<2 | 0b10 (vvvv the first source's low bits), P2 = 0b10<<5 | ~V'<<3
-// (V' its bit 4), 52, ModRM = 0b11<<6 | dst&7<<3 | src2&7. Checked against
-// GNU as (vdpbf16ps %zmm20,%zmm16,%zmm0 = 62 b2 7e 40 52 c4), and by the
-// tier tests.
-#define DPBF16_0_0 BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc4
-#define DPBF16_0_1 BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xcd
-#define DPBF16_0_2 BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd6
-#define DPBF16_0_3 BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xdf
-#define DPBF16_1_0 BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xe4
-#define DPBF16_1_1 BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xed
-#define DPBF16_1_2 BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xf6
-#define DPBF16_1_3 BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xff
-#define DPBF16_2_0 BYTE $0x62; BYTE $0x32; BYTE $0x6e; BYTE $0x40; BYTE $0x52; BYTE $0xc4
-#define DPBF16_2_1 BYTE $0x62; BYTE $0x32; BYTE $0x6e; BYTE $0x40; BYTE $0x52; BYTE $0xcd
-#define DPBF16_2_2 BYTE $0x62; BYTE $0x32; BYTE $0x6e; BYTE $0x40; BYTE $0x52; BYTE $0xd6
-#define DPBF16_2_3 BYTE $0x62; BYTE $0x32; BYTE $0x6e; BYTE $0x40; BYTE $0x52; BYTE $0xdf
-#define DPBF16_3_0 BYTE $0x62; BYTE $0x32; BYTE $0x66; BYTE $0x40; BYTE $0x52; BYTE $0xe4
-#define DPBF16_3_1 BYTE $0x62; BYTE $0x32; BYTE $0x66; BYTE $0x40; BYTE $0x52; BYTE $0xed
-#define DPBF16_3_2 BYTE $0x62; BYTE $0x32; BYTE $0x66; BYTE $0x40; BYTE $0x52; BYTE $0xf6
-#define DPBF16_3_3 BYTE $0x62; BYTE $0x32; BYTE $0x66; BYTE $0x40; BYTE $0x52; BYTE $0xff
-
-// func gemmBF16Tile512(w0, w1, w2, w3 *byte, x *uint16, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
-// n counts steps of 32 columns; bias, d and dstride are unused.
-TEXT ·gemmBF16Tile512(SB), NOSPLIT, $0-88
+// func gemmBF16FTile512(w0, w1, w2, w3 *byte, x *float32, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
+// BF16 weights with float32 vectors: each bfloat16 widens exactly to
+// float32 by a zero-extend and a 16-bit shift, then FMA as F32. n counts
+// steps of sixteen columns; bias, d and dstride are unused.
+TEXT ·gemmBF16FTile512(SB), NOSPLIT, $0-88
 	ARGS512
 	TESTQ CX, CX
-	JZ    vbf16done
+	JZ    vbf16fdone
 
-vbf16loop:
-	VMOVDQU16 (SI), Z20
-	VMOVDQU16 (DI), Z21
-	VMOVDQU16 (R12), Z22
-	VMOVDQU16 (R13), Z23
-	VMOVDQU16 (R8), Z16
-	VMOVDQU16 (R9), Z17
-	VMOVDQU16 (R10), Z18
-	VMOVDQU16 (R11), Z19
-	DPBF16_0_0
-	DPBF16_0_1
-	DPBF16_0_2
-	DPBF16_0_3
-	DPBF16_1_0
-	DPBF16_1_1
-	DPBF16_1_2
-	DPBF16_1_3
-	DPBF16_2_0
-	DPBF16_2_1
-	DPBF16_2_2
-	DPBF16_2_3
-	DPBF16_3_0
-	DPBF16_3_1
-	DPBF16_3_2
-	DPBF16_3_3
-	FNEXT512(64)
+vbf16floop:
+	FVECS512
+	VPMOVZXWD (R8), Z16
+	VPMOVZXWD (R9), Z17
+	VPMOVZXWD (R10), Z18
+	VPMOVZXWD (R11), Z19
+	VPSLLD    $16, Z16, Z16
+	VPSLLD    $16, Z17, Z17
+	VPSLLD    $16, Z18, Z18
+	VPSLLD    $16, Z19, Z19
+	FROW512(Z16, Z0, Z1, Z2, Z3)
+	FROW512(Z17, Z4, Z5, Z6, Z7)
+	FROW512(Z18, Z8, Z9, Z10, Z11)
+	FROW512(Z19, Z12, Z13, Z14, Z15)
+	FNEXT512(32)
 	DECQ CX
-	JNZ  vbf16loop
+	JNZ  vbf16floop
 
-vbf16done:
+vbf16fdone:
 	STORE512
 	RET
 
