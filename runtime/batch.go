@@ -23,21 +23,21 @@ type Batch struct {
 	rows []batchRow
 
 	// Activations of up to cap rows (one chunk), positions up to ctx.
-	cap, ctx int
-	x, xb    [][]float32 // (rows, dim) residual stream; normed input
-	q, o     [][]float32 // (rows, qDim) queries; attention output
-	k        [][]float32 // (rows, kvDim) keys: views into each row's key cache
-	v        [][]float32 // (rows, kvDim) values
-	hb, hb2  [][]float32 // (rows, hidden) feed-forward
-	rope     [][]float32 // (rows, headSize) cos, sin pairs of each row's position
-	att      []float32   // (rows*nHeads, ctx) attention weights
-	vecs     []*quant.Vec
-	vecType  quant.Type  // the type vecs were last prepared for
-	outs     [][]float32 // (rows,) the classifier's outputs and inputs,
-	ins      [][]float32 // for the rows that want logits
+	cap, ctx  int
+	x, xb     [][]float32 // (rows, dim) residual stream; normed input, product outputs
+	q, o      [][]float32 // (rows, qDim) queries; attention output
+	k, v      [][]float32 // (rows, kvDim) keys and values, before they go into the caches
+	hb, hb2   [][]float32 // (rows, hidden) feed-forward
+	rope      [][]float32 // (rows, headSize) cos, sin pairs of each row's position
+	outs, ins [][]float32 // (rows,) the classifier's outputs and inputs, for the rows that want logits
 
-	group matGroup  // products sharing an input, for Pool.MatVecGroup
-	attn  attention // the attention task of the current layer
+	in   inputs // the inputs of the current products, prepared once per matrix type
+	down inputs // the down projection's input, prepared by the feed-forward job as it goes
+
+	qkv  qkvJob     // q, k, v, RoPE and the cache stores of a layer
+	ffn  ffnJob     // gate, up and the activation of a layer
+	prod productJob // Wo, down (with the residual add) and the classifier
+	attn attention  // the attention of a layer
 
 	traced bool // a row of the current chunk has a Tracer (trace.go)
 }
@@ -54,7 +54,7 @@ type batchRow struct {
 // allocated by the first ForwardBatch that needs them.
 func (m *Model) NewBatch() *Batch {
 	b := &Batch{m: m}
-	b.attn.b = b
+	b.qkv.b, b.ffn.b, b.prod.b, b.attn.b = b, b, b, b
 	return b
 }
 
@@ -83,12 +83,17 @@ func scratchSizes(c *arch.Config) (dim, qDim, kvDim, hidden, maxIn int) {
 }
 
 // scratchBytes is the size of the activations of rows rows at a context of
-// ctx positions.
-func scratchBytes(c *arch.Config, rows, ctx int) int64 {
+// ctx positions on threads threads.
+func scratchBytes(c *arch.Config, rows, ctx, threads int) int64 {
 	dim, qDim, kvDim, hidden, maxIn := scratchSizes(c)
-	perRow := int64(2*dim+2*qDim+kvDim+2*hidden+c.HeadSize) + int64(c.NHeads)*int64(ctx)
-	return int64(rows) * (4*perRow + int64((maxIn+31)/32*34))
+	perRow := int64(2*dim + 2*qDim + 2*kvDim + 2*hidden + c.HeadSize)
+	// prepared inputs: int8 quants and their scales and sums (quant.Batch)
+	prepared := int64(padRows(rows)) * int64(maxIn+hidden) * 2
+	return int64(rows)*4*perRow + prepared + attentionScratchBytes(c, rows, ctx, threads)
 }
+
+// padRows is rows rounded up as quant.Batch pads them.
+func padRows(rows int) int { return (rows + 11) / 12 * 12 }
 
 // reserve makes room for the activations of rows rows at up to ctx
 // positions, allocating only when the batch has less.
@@ -110,13 +115,74 @@ func (b *Batch) reserve(rows, ctx int) {
 	b.cap, b.ctx = rows, ctx
 	b.x, b.xb = matrix(dim), matrix(dim)
 	b.q, b.o = matrix(qDim), matrix(qDim)
-	b.k, b.v = make([][]float32, rows), matrix(kvDim)
+	b.k, b.v = matrix(kvDim), matrix(kvDim)
 	b.hb, b.hb2 = matrix(hidden), matrix(hidden)
 	b.rope = matrix(c.HeadSize)
-	b.att = make([]float32, rows*c.NHeads*ctx)
-	b.vecs = make([]*quant.Vec, rows)
-	for i := range b.vecs {
-		b.vecs[i] = quant.NewVec(maxIn)
-	}
 	b.outs, b.ins = make([][]float32, rows), make([][]float32, rows)
+	ts := b.m.matrixTypes()
+	b.in = newInputs(rows, maxIn, ts, len(ts))
+	b.down = newInputs(rows, hidden, ts, 1)
+	b.attn.reserve(rows, ctx)
+}
+
+// inputs are rows of activations prepared for products (quant.Batch): once
+// for each activation format among the matrices they meet, so that q, k
+// and v, or gate and up, share one quantisation.
+type inputs struct {
+	b [3]*quant.Batch
+	n int // batches prepared for the current rows
+}
+
+// newInputs allocates inputs of up to rows rows of cols elements, the
+// storage of the first slots of them for matrices of the types ts (the
+// rest grows on first use).
+func newInputs(rows, cols int, ts []quant.Type, slots int) inputs {
+	var in inputs
+	for i := range in.b {
+		in.b[i] = quant.NewBatch(rows, cols)
+		if i < slots {
+			for _, t := range ts {
+				in.b[i].Reserve(t)
+			}
+		}
+	}
+	return in
+}
+
+// prepare prepares xs for products with matrices of the types ts (the
+// first n of them).
+func (in *inputs) prepare(xs [][]float32, ts [3]quant.Type, n int) {
+	in.n = 0
+	for _, t := range ts[:n] {
+		if in.find(t) == nil {
+			in.b[in.n].Set(xs, t)
+			in.n++
+		}
+	}
+}
+
+// shape makes the inputs n rows of cols elements for matrices of type t,
+// to be set part by part (quant.Batch.SetPart) by the jobs that compute
+// them.
+func (in *inputs) shape(t quant.Type, n, cols int) {
+	in.b[0].Prepare(t, n, cols)
+	in.n = 1
+}
+
+// find returns the prepared batch that serves matrices of type t, or nil.
+func (in *inputs) find(t quant.Type) *quant.Batch {
+	for _, b := range in.b[:in.n] {
+		if quant.SameActivations(b.Type(), t) {
+			return b
+		}
+	}
+	return nil
+}
+
+// get returns the prepared batch that serves matrices of type t.
+func (in *inputs) get(t quant.Type) *quant.Batch {
+	if b := in.find(t); b != nil {
+		return b
+	}
+	panic("runtime: inputs not prepared for " + t.String())
 }

@@ -32,7 +32,7 @@ func TestForwardBatchSequences(t *testing.T) {
 	const steps = 12
 	for _, path := range []string{convertStories(t), gpt2Path} {
 		for _, threads := range []int{1, 2} {
-			m, err := Open(path, Options{Threads: threads})
+			m, err := Open(path, Options{Threads: threads, KVType: KVF32})
 			if err != nil {
 				t.Fatal(err)
 			}

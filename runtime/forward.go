@@ -146,39 +146,25 @@ func (m *Model) forwardChunk(b *Batch, rows []batchRow) {
 // attentionBlock is x += Wo @ attention(norm(x)) + bo for every row.
 func (m *Model) attentionBlock(b *Batch, rows []batchRow, l int, lw *LayerWeights) {
 	n := len(rows)
-	x, xb, q, k, v := b.x[:n], b.xb[:n], b.q[:n], b.k[:n], b.v[:n]
+	x, xb := b.x[:n], b.xb[:n]
 
 	// xb (n, dim) = norm(x) * attn_norm (+ attn_norm_bias)
 	for i := range x {
 		m.norm(xb[i], x[i], lw.AttnNorm, lw.AttnNormBias)
 	}
 
-	// q (n, qDim), k and v (n, kvDim) = xb @ Wq^T, Wk^T, Wv^T (+ biases);
-	// each row's k goes straight into its key cache
-	for i, r := range rows {
-		k[i] = r.s.keyRow(l, r.pos)
+	// q (n, qDim), k and v (n, kvDim) = xb @ Wq^T, Wk^T, Wv^T (+ biases),
+	// q and k rotated by each row's position, k and v stored into each
+	// row's cache: one job over the heads
+	b.in.prepare(xb, [3]quant.Type{lw.Wq.Type, lw.Wk.Type, lw.Wv.Type}, 3)
+	b.qkv.rows, b.qkv.l, b.qkv.lw = rows, l, lw
+	align := lcm(rowAlign, m.Config.HeadSize)
+	if rows[0].s.kvType == quant.Q8_0 {
+		align = lcm(align, 32)
 	}
-	m.project(b, xb, 3, [3]quant.Matrix{lw.Wq, lw.Wk, lw.Wv}, [3][][]float32{q, k, v})
-	for i, r := range rows {
-		addBias(q[i], lw.Bq)
-		addBias(k[i], lw.Bk)
-		addBias(v[i], lw.Bv)
-		if lw.QNorm != nil {
-			// q, k = rmsNorm(each head) * q_norm, k_norm
-			headNorms(q[i], lw.QNorm, m.Config.NormEps)
-			headNorms(k[i], lw.KNorm, m.Config.NormEps)
-		}
-		// rotate each head of q and k by the row's position
-		switch m.family.Position {
-		case arch.RoPEPairs:
-			ropePairs(q[i], b.rope[i])
-			ropePairs(k[i], b.rope[i])
-		case arch.RoPEHalves:
-			ropeHalves(q[i], b.rope[i])
-			ropeHalves(k[i], b.rope[i])
-		}
-		r.s.storeValue(l, r.pos, v[i])
-	}
+	rowBytes := max(lw.Wq.RowBytes(), lw.Wk.RowBytes(), lw.Wv.RowBytes())
+	all := lw.Wq.Rows + lw.Wk.Rows + lw.Wv.Rows
+	m.runRows(&b.qkv, all, rowBytes, n, align, lw.Wq.Rows%align == 0 && lw.Wk.Rows%align == 0, lw.Wq.Type)
 
 	if b.traced {
 		b.traceQueryKey(rows, l)
@@ -187,45 +173,40 @@ func (m *Model) attentionBlock(b *Batch, rows []batchRow, l int, lw *LayerWeight
 	m.attend(b, rows, l)
 
 	// x += o @ Wo^T (+ bo)
-	m.matmul(b, xb, lw.Wo, b.o[:n])
-	for i := range x {
-		addBias(xb[i], lw.Bo)
-		addInPlace(x[i], xb[i])
-	}
+	b.in.prepare(b.o[:n], [3]quant.Type{lw.Wo.Type}, 1)
+	m.product(b, lw.Wo, xb, lw.Bo, x)
 }
 
 // feedForwardBlock is x += ffn(norm(x)) for the first n rows.
 func (m *Model) feedForwardBlock(b *Batch, n int, lw *LayerWeights) {
-	x, xb, hb, hb2 := b.x[:n], b.xb[:n], b.hb[:n], b.hb2[:n]
+	x, xb := b.x[:n], b.xb[:n]
 
 	// xb (n, dim) = norm(x) * ffn_norm (+ ffn_norm_bias)
 	for i := range x {
 		m.norm(xb[i], x[i], lw.FFNNorm, lw.FFNNormBias)
 	}
 
-	switch m.family.FFN {
-	case arch.SwiGLU:
-		// hb (n, hidden) = silu(xb @ Wgate^T) * (xb @ Wup^T (+ bup))
-		m.project(b, xb, 2, [3]quant.Matrix{lw.Wgate, lw.Wup}, [3][][]float32{hb, hb2})
-		for i := range hb {
-			addBias(hb2[i], lw.Bup)
-			swiGLU(hb[i], hb2[i])
-		}
-	case arch.GELU:
-		// hb (n, hidden) = gelu(xb @ Wup^T (+ bup))
-		m.matmul(b, hb, lw.Wup, xb)
-		for i := range hb {
-			addBias(hb[i], lw.Bup)
-			geluTanh(hb[i])
-		}
+	// SwiGLU: hb (n, hidden) = silu(xb @ Wgate^T) * (xb @ Wup^T (+ bup));
+	// GELU: hb = gelu(xb @ Wup^T (+ bup)). One job over the hidden rows,
+	// which also prepares hb as the down projection's input.
+	up := lw.Wup
+	rowBytes := up.RowBytes()
+	if m.family.FFN == arch.SwiGLU {
+		b.in.prepare(xb, [3]quant.Type{lw.Wgate.Type, up.Type}, 2)
+		rowBytes += lw.Wgate.RowBytes()
+	} else {
+		b.in.prepare(xb, [3]quant.Type{up.Type}, 1)
 	}
+	b.down.shape(lw.Wdown.Type, n, up.Rows)
+	b.ffn.n, b.ffn.lw = n, lw
+	align := rowAlign
+	if lw.Wdown.Type.Quantized() {
+		align = lcm(align, lw.Wdown.Type.BlockSize())
+	}
+	m.runRows(&b.ffn, up.Rows, rowBytes, n, align, true, up.Type)
 
 	// x += hb @ Wdown^T (+ bdown)
-	m.matmul(b, xb, lw.Wdown, hb)
-	for i := range x {
-		addBias(xb[i], lw.Bdown)
-		addInPlace(x[i], xb[i])
-	}
+	m.productFrom(b, &b.down, lw.Wdown, xb, lw.Bdown, x)
 }
 
 // outputBlock keeps each row's residual stream as its state's Hidden and
@@ -249,7 +230,8 @@ func (m *Model) outputBlock(b *Batch, rows []batchRow) {
 		m.norm(b.xb[j], b.ins[j], w.OutputNorm, w.OutputNormBias)
 		b.ins[j] = b.xb[j]
 	}
-	m.matmul(b, b.outs[:k], w.Classifier, b.ins[:k])
+	b.in.prepare(b.ins[:k], [3]quant.Type{w.Classifier.Type}, 1)
+	m.product(b, w.Classifier, b.outs[:k], nil, nil)
 }
 
 // norm sets o = norm(x) * weight (+ bias) with the family's norm. o may
@@ -263,54 +245,161 @@ func (m *Model) norm(o, x, weight, bias []float32) {
 	addBias(o, bias)
 }
 
-// setInputs prepares the rows ins as the inputs of the next products, for
-// matrices of type t.
-func (b *Batch) setInputs(ins [][]float32, t quant.Type) {
-	for i, x := range ins {
-		b.vecs[i].Set(x, t)
+// product computes outs[i] = w @ input i (+ bias) for the inputs prepared
+// in b.in, and adds them into residual[i] when residual is not nil:
+// W (out, in) @ x (in,) -> (out,), reading w once for all rows.
+func (m *Model) product(b *Batch, w quant.Matrix, outs [][]float32, bias []float32, residual [][]float32) {
+	m.productFrom(b, &b.in, w, outs, bias, residual)
+}
+
+// productFrom is product with the inputs prepared in in.
+func (m *Model) productFrom(b *Batch, in *inputs, w quant.Matrix, outs [][]float32, bias []float32, residual [][]float32) {
+	j := &b.prod
+	j.w, j.in, j.outs, j.bias, j.residual = w, in, outs, bias, residual
+	m.runRows(j, w.Rows, w.RowBytes(), len(outs), rowAlign, true, w.Type)
+	j.in, j.outs, j.bias, j.residual = nil, nil, nil, nil
+}
+
+// runRows runs a job over rows rows (of rowBytes bytes of weights each, for
+// n batch rows) on the pool, in chunks of a multiple of align rows, or on
+// the calling goroutine when it is too small to share or when split is
+// false (the rows cannot be cut at align).
+func (m *Model) runRows(t task, rows, rowBytes, n, align int, split bool, kernel quant.Type) {
+	p := m.pool
+	bytes := rows * rowBytes
+	parallel := split && p.threads > 1 && rows >= p.threads*align &&
+		(bytes >= minParallelBytes || bytes*n >= 4*minParallelBytes)
+	p.Run(rows, p.alignedChunk(rows, rowBytes, align), t, int(kernel), parallel)
+}
+
+// lcm is the least common multiple of a and b (both > 0).
+func lcm(a, b int) int {
+	x, y := a, b
+	for y != 0 {
+		x, y = y, x%y
 	}
-	b.vecType = t
+	return a / x * b
 }
 
-// matmul computes outs[i] = w @ ins[i] for every row, reading w once for
-// all of them: W (out, in) @ x (in,) -> (out,).
-func (m *Model) matmul(b *Batch, outs [][]float32, w quant.Matrix, ins [][]float32) {
-	b.setInputs(ins, w.Type)
-	m.product(b, outs, w)
+// sub returns v[lo:hi], or nil for a nil v (an absent bias).
+func sub(v []float32, lo, hi int) []float32 {
+	if v == nil {
+		return nil
+	}
+	return v[lo:hi]
 }
 
-// product computes outs[i] = w @ the input prepared in b.vecs[i].
-func (m *Model) product(b *Batch, outs [][]float32, w quant.Matrix) {
-	if len(outs) == 1 {
-		m.pool.MatVec(outs[0], w, b.vecs[0])
+// qkvJob computes rows [lo, hi) of the stacked matrices Wq, Wk, Wv (whole
+// heads) for every row of the batch: the queries, keys and values with
+// their biases, RoPE on the queries and keys, and the keys and values
+// stored into each row's cache.
+type qkvJob struct {
+	b    *Batch
+	rows []batchRow
+	l    int
+	lw   *LayerWeights
+}
+
+func (j *qkvJob) run(lo, hi, _ int) {
+	b, lw := j.b, j.lw
+	m, n := b.m, len(j.rows)
+	qDim, kvDim := lw.Wq.Rows, lw.Wk.Rows
+	if l, h := lo, min(hi, qDim); l < h {
+		quant.MatMul(b.q[:n], lw.Wq, l, h, b.in.get(lw.Wq.Type))
+		for i := range n {
+			q := b.q[i][l:h]
+			addBias(q, sub(lw.Bq, l, h))
+			if lw.QNorm != nil {
+				headNorms(q, lw.QNorm, m.Config.NormEps) // q = rmsNorm(each head) * q_norm
+			}
+			m.rotate(q, b.rope[i])
+		}
+	}
+	if l, h := max(lo-qDim, 0), min(hi-qDim, kvDim); l < h {
+		quant.MatMul(b.k[:n], lw.Wk, l, h, b.in.get(lw.Wk.Type))
+		for i, r := range j.rows {
+			k := b.k[i][l:h]
+			addBias(k, sub(lw.Bk, l, h))
+			if lw.KNorm != nil {
+				headNorms(k, lw.KNorm, m.Config.NormEps) // k = rmsNorm(each head) * k_norm
+			}
+			m.rotate(k, b.rope[i])
+			r.s.storeKV(r.s.keys(j.l), r.pos, l, h, b.k[i])
+		}
+	}
+	if l, h := max(lo-qDim-kvDim, 0), min(hi-qDim-kvDim, kvDim); l < h {
+		quant.MatMul(b.v[:n], lw.Wv, l, h, b.in.get(lw.Wv.Type))
+		for i, r := range j.rows {
+			addBias(b.v[i][l:h], sub(lw.Bv, l, h))
+			r.s.storeKV(r.s.values(j.l), r.pos, l, h, b.v[i])
+		}
+	}
+}
+
+// rotate applies the family's position encoding to v, whole heads rotated
+// by the angles of table (see ropeTable).
+func (m *Model) rotate(v, table []float32) {
+	switch m.family.Position {
+	case arch.RoPEPairs:
+		ropePairs(v, table)
+	case arch.RoPEHalves:
+		ropeHalves(v, table)
+	}
+}
+
+// ffnJob computes rows [lo, hi) of the feed-forward activation hb for
+// every row of the batch and prepares them as the down projection's input.
+type ffnJob struct {
+	b  *Batch
+	n  int
+	lw *LayerWeights
+}
+
+func (j *ffnJob) run(lo, hi, _ int) {
+	b, lw, n := j.b, j.lw, j.n
+	hb, hb2 := b.hb[:n], b.hb2[:n]
+	bias := sub(lw.Bup, lo, hi)
+	if b.m.family.FFN == arch.SwiGLU {
+		quant.MatMul(hb, lw.Wgate, lo, hi, b.in.get(lw.Wgate.Type))
+		quant.MatMul(hb2, lw.Wup, lo, hi, b.in.get(lw.Wup.Type))
+		for i := range hb {
+			addBias(hb2[i][lo:hi], bias)
+			swiGLU(hb[i][lo:hi], hb2[i][lo:hi])
+		}
+	} else {
+		quant.MatMul(hb, lw.Wup, lo, hi, b.in.get(lw.Wup.Type))
+		for i := range hb {
+			addBias(hb[i][lo:hi], bias)
+			geluTanh(hb[i][lo:hi])
+		}
+	}
+	down := b.down.b[0]
+	for i := range hb {
+		down.SetPart(i, lo, hb[i][lo:hi])
+	}
+}
+
+// productJob computes rows [lo, hi) of outs[i] = w @ input i (+ bias) and,
+// when residual is set, adds them into residual[i].
+type productJob struct {
+	b        *Batch
+	w        quant.Matrix
+	in       *inputs
+	outs     [][]float32
+	bias     []float32
+	residual [][]float32
+}
+
+func (j *productJob) run(lo, hi, _ int) {
+	quant.MatMul(j.outs, j.w, lo, hi, j.in.get(j.w.Type))
+	if j.bias == nil && j.residual == nil {
 		return
 	}
-	m.pool.MatMat(outs, w, b.vecs[:len(outs)])
-}
-
-// project computes outs[j][i] = ws[j] @ ins[i] for n (2 or 3) matrices
-// that share their input rows (q, k, v; gate, up). A single row with
-// matrices that read the same prepared input (one type, or types that
-// share it, such as Q4_K and Q6_K in a Q4_K_M model) is one hand-off to the
-// workers for all of them.
-func (m *Model) project(b *Batch, ins [][]float32, n int, ws [3]quant.Matrix, outs [3][][]float32) {
-	b.setInputs(ins, ws[0].Type)
-	same := true
-	for _, w := range ws[1:n] {
-		same = same && w.Type.SharesActivations(ws[0].Type) && w.Cols == ws[0].Cols
-	}
-	if len(ins) == 1 && same {
-		b.group = matGroup{n: n, ms: ws}
-		for j := range n {
-			b.group.outs[j] = outs[j][0]
+	for i, out := range j.outs {
+		o := out[lo:hi]
+		addBias(o, sub(j.bias, lo, hi))
+		if j.residual != nil {
+			addInPlace(j.residual[i][lo:hi], o)
 		}
-		m.pool.MatVecGroup(&b.group, b.vecs[0])
-		return
-	}
-	for j := range n {
-		if !ws[j].Type.SharesActivations(b.vecType) {
-			b.setInputs(ins, ws[j].Type)
-		}
-		m.product(b, outs[j], ws[j])
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync"
 
 	"github.com/llmap/llmap/format"
@@ -36,7 +37,14 @@ type Options struct {
 	// NoMmap reads the weights into anonymous memory instead of mapping
 	// the file (see format.OpenInMemory). Paging options then do nothing.
 	NoMmap bool
+	// KVType is the type the States' KV caches are stored in; the zero
+	// value is KVF16.
+	KVType KVType
 }
+
+// MaxThreads is the largest Options.Threads: more goroutines than this
+// share no product usefully on any machine this runs on.
+const MaxThreads = 1024
 
 // Model is an opened model: hyperparameters, weights mapped from the file,
 // a tokenizer and a worker pool. A Model is safe for concurrent use: many
@@ -51,6 +59,7 @@ type Model struct {
 	family    *arch.Family // the pieces of the forward pass
 	ropeFreq  []float32    // (headSize/2,) angle per position of each RoPE pair; nil without RoPE
 	ropeScale float64      // multiplies RoPE's cos and sin: Config.RopeAttnFactor, or 1
+	kvType    KVType       // the States' KV cache type
 	file      *format.File
 	pool      *Pool
 	paging    *pager // nil when there is no paging policy to apply
@@ -107,6 +116,9 @@ func New(f *format.File, opts Options) (*Model, error) {
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
+	if threads > MaxThreads {
+		return nil, fmt.Errorf("%d threads is more than the %d a model can use", threads, MaxThreads)
+	}
 	if opts.MemBudget < 0 {
 		return nil, fmt.Errorf("memory budget %d is negative", opts.MemBudget)
 	}
@@ -115,8 +127,11 @@ func New(f *format.File, opts Options) (*Model, error) {
 			return nil, fmt.Errorf("memory budget: %w", err)
 		}
 	}
+	if err := opts.KVType.check(&c); err != nil {
+		return nil, err
+	}
 	paging := newPager(f, &c, !opts.NoPrefetch, opts.MemBudget)
-	m := &Model{Config: c, Weights: w, Tokenizer: tok, family: fam, file: f, pool: NewPool(threads), paging: paging, ropeScale: 1}
+	m := &Model{Config: c, Weights: w, Tokenizer: tok, family: fam, kvType: opts.KVType, file: f, pool: NewPool(threads), paging: paging, ropeScale: 1}
 	if fam.Position.RoPE() {
 		m.ropeFreq = ropeFrequencies(c.HeadSize, c.RopeBase, w.RopeFreqs)
 	}
@@ -124,6 +139,25 @@ func New(f *format.File, opts Options) (*Model, error) {
 		m.ropeScale = float64(c.RopeAttnFactor)
 	}
 	return m, nil
+}
+
+// matrixTypes lists the types of the model's matrices, one of each
+// activation format (quant.SameActivations).
+func (m *Model) matrixTypes() []quant.Type {
+	var ts []quant.Type
+	add := func(w quant.Matrix) {
+		if w.Data != nil && !slices.ContainsFunc(ts, func(t quant.Type) bool { return quant.SameActivations(t, w.Type) }) {
+			ts = append(ts, w.Type)
+		}
+	}
+	for i := range m.Weights.Layers {
+		lw := &m.Weights.Layers[i]
+		for _, w := range []quant.Matrix{lw.Wq, lw.Wk, lw.Wv, lw.Wo, lw.Wgate, lw.Wup, lw.Wdown} {
+			add(w)
+		}
+	}
+	add(m.Weights.Classifier)
+	return ts
 }
 
 // BudgetFloor is the smallest Options.MemBudget the model can keep: its

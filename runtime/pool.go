@@ -33,10 +33,12 @@ const (
 )
 
 // task is work that splits into independent index ranges, such as the
-// heads of attention. Implementations are long-lived values, so handing one
-// to the pool allocates nothing.
+// heads of attention or the rows of a product. Implementations are
+// long-lived values, so handing one to the pool allocates nothing. thread
+// (0 for the caller, 1..Threads()-1 for the workers) lets a task use
+// scratch of its own per thread.
 type task interface {
-	run(lo, hi int)
+	run(lo, hi, thread int)
 }
 
 // job is one parallel product or task: chunks [lo, lo+chunk) of [0, n),
@@ -67,10 +69,10 @@ type job struct {
 const tileBytes = 64 << 10
 
 // do runs indices (rows) [lo, hi) of the job.
-func (j *job) do(lo, hi int) {
+func (j *job) do(lo, hi, thread int) {
 	switch {
 	case j.t != nil:
-		j.t.run(lo, hi)
+		j.t.run(lo, hi, thread)
 	case j.group != nil:
 		base := 0
 		for i, m := range j.group.ms[:j.group.n] {
@@ -155,9 +157,9 @@ const workerSpin = 200 * time.Microsecond
 const maxChunks = 1<<16 - 1
 
 // NewPool starts threads-1 workers (the calling goroutine does a share too).
-// threads < 1 is treated as 1.
+// threads < 1 is treated as 1, more than MaxThreads as MaxThreads.
 func NewPool(threads int) *Pool {
-	threads = max(threads, 1)
+	threads = min(max(threads, 1), MaxThreads)
 	p := &Pool{threads: threads, workers: make([]*worker, threads), panics: make([]any, threads)}
 	for i := 1; i < threads; i++ {
 		w := &worker{wake: make(chan struct{}, 1)}
@@ -234,16 +236,17 @@ func (p *Pool) drain(i int, seq uint32, label *context.Context) {
 			pprof.SetGoroutineLabels(j.label)
 		}
 		lo := next * j.chunk
-		if r := runChunk(j, lo, min(lo+j.chunk, j.n)); r != nil {
+		if r := runChunk(j, lo, min(lo+j.chunk, j.n), i); r != nil {
 			p.panics[i], failed = r, true
 		}
 	}
 }
 
-// runChunk runs indices [lo, hi) of j and returns what it panicked with.
-func runChunk(j *job, lo, hi int) (r any) {
+// runChunk runs indices [lo, hi) of j on thread i and returns what it
+// panicked with.
+func runChunk(j *job, lo, hi, i int) (r any) {
 	defer func() { r = recover() }()
-	j.do(lo, hi)
+	j.do(lo, hi, i)
 	return nil
 }
 
@@ -297,7 +300,7 @@ func (p *Pool) MatVecGroup(g *matGroup, v *quant.Vec) {
 	}
 	j := job{group: g, v: v, n: rows, label: kernelLabel(p.phase, int(g.ms[0].Type))}
 	if p.threads == 1 || size < minParallelBytes || rows < p.threads*rowAlign {
-		p.labelled(j.label, func() { j.do(0, rows) })
+		p.labelled(j.label, func() { j.do(0, rows, 0) })
 		return
 	}
 	j.chunk = p.rowChunk(rows, size/rows)
@@ -309,7 +312,7 @@ func (p *Pool) MatVecGroup(g *matGroup, v *quant.Vec) {
 func (p *Pool) MatVec(out []float32, m quant.Matrix, v *quant.Vec) {
 	j := job{out: out, m: m, v: v, n: m.Rows, label: kernelLabel(p.phase, int(m.Type))}
 	if p.threads == 1 || len(m.Data) < minParallelBytes || m.Rows < p.threads*rowAlign {
-		p.labelled(j.label, func() { j.do(0, m.Rows) })
+		p.labelled(j.label, func() { j.do(0, m.Rows, 0) })
 		return
 	}
 	j.chunk = p.rowChunk(m.Rows, m.RowBytes())
@@ -322,7 +325,7 @@ func (p *Pool) MatVec(out []float32, m quant.Matrix, v *quant.Vec) {
 func (p *Pool) MatMat(outs [][]float32, m quant.Matrix, vs []*quant.Vec) {
 	j := job{m: m, outs: outs, vs: vs, n: m.Rows, label: kernelLabel(p.phase, int(m.Type))}
 	if p.threads == 1 || len(m.Data)*len(vs) < 4*minParallelBytes || m.Rows < p.threads*rowAlign {
-		p.labelled(j.label, func() { j.do(0, m.Rows) })
+		p.labelled(j.label, func() { j.do(0, m.Rows, 0) })
 		return
 	}
 	j.chunk = p.rowChunk(m.Rows, m.RowBytes())
@@ -337,7 +340,7 @@ func (p *Pool) MatMat(outs [][]float32, m quant.Matrix, vs []*quant.Vec) {
 func (p *Pool) MatMul(outs [][]float32, m quant.Matrix, b *quant.Batch) {
 	j := job{outs: outs, m: m, batch: b, n: m.Rows, label: kernelLabel(p.phase, int(m.Type))}
 	if p.threads == 1 || len(m.Data)*b.Len() < 4*minParallelBytes || m.Rows < p.threads*rowAlign {
-		p.labelled(j.label, func() { j.do(0, m.Rows) })
+		p.labelled(j.label, func() { j.do(0, m.Rows, 0) })
 		return
 	}
 	j.chunk = p.rowChunk(m.Rows, m.RowBytes())
@@ -349,10 +352,23 @@ func (p *Pool) MatMul(outs [][]float32, m quant.Matrix, b *quant.Batch) {
 func (p *Pool) For(n int, t task, parallel bool) {
 	j := job{t: t, n: n, label: kernelLabel(p.phase, kernelAttention)}
 	if p.threads == 1 || !parallel || n < 2 {
-		p.labelled(j.label, func() { t.run(0, n) })
+		p.labelled(j.label, func() { t.run(0, n, 0) })
 		return
 	}
 	j.chunk = max(1, (n+maxChunks-1)/maxChunks, n/(p.threads*chunksPerThread))
+	p.split(j)
+}
+
+// Run runs t over [0, n) in chunks of chunk indices (the last may be
+// shorter), claimed by the threads; with parallel false, one thread or one
+// chunk it runs on the calling goroutine. kernel labels the profile
+// samples (a quant.Type or kernelAttention).
+func (p *Pool) Run(n, chunk int, t task, kernel int, parallel bool) {
+	j := job{t: t, n: n, chunk: max(chunk, 1, (n+maxChunks-1)/maxChunks), label: kernelLabel(p.phase, kernel)}
+	if p.threads == 1 || !parallel || j.chunk >= n {
+		p.labelled(j.label, func() { t.run(0, n, 0) })
+		return
+	}
 	p.split(j)
 }
 
@@ -360,8 +376,14 @@ func (p *Pool) For(n int, t task, parallel bool) {
 // rowBytes bytes each: about chunksPerThread chunks per thread, at least
 // minChunkBytes, a multiple of rowAlign, and few enough for ctl to count.
 func (p *Pool) rowChunk(rows, rowBytes int) int {
+	return p.alignedChunk(rows, rowBytes, rowAlign)
+}
+
+// alignedChunk is rowChunk with chunks a multiple of align (itself a
+// multiple of rowAlign) instead of rowAlign.
+func (p *Pool) alignedChunk(rows, rowBytes, align int) int {
 	c := max(rows/(p.threads*chunksPerThread), (minChunkBytes+rowBytes-1)/max(rowBytes, 1), (rows+maxChunks-1)/maxChunks)
-	return (c + rowAlign - 1) / rowAlign * rowAlign
+	return (c + align - 1) / align * align
 }
 
 // labelled runs f on the calling goroutine with the kernel label set,

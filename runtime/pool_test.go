@@ -107,7 +107,7 @@ func TestPoolProducts(t *testing.T) {
 // countTask counts how often each index is run.
 type countTask struct{ seen []atomic.Int32 }
 
-func (c *countTask) run(lo, hi int) {
+func (c *countTask) run(lo, hi, _ int) {
 	for i := lo; i < hi; i++ {
 		c.seen[i].Add(1)
 	}
@@ -134,7 +134,7 @@ func TestPoolFor(t *testing.T) {
 // thread does when the model file is truncated under it).
 type panicTask struct{ at int }
 
-func (pt panicTask) run(lo, hi int) {
+func (pt panicTask) run(lo, hi, _ int) {
 	if pt.at < 0 || pt.at >= lo && pt.at < hi {
 		panic("fault at " + fmt.Sprint(lo))
 	}
@@ -179,7 +179,7 @@ func TestRowChunk(t *testing.T) {
 // nopTask does nothing: BenchmarkPoolHandOff times the hand-off alone.
 type nopTask struct{}
 
-func (nopTask) run(lo, hi int) {}
+func (nopTask) run(lo, hi, _ int) {}
 
 // BenchmarkPoolHandOff is the cost of one parallel job with no work in it
 // (publish, every thread claims, the caller waits): what each of a token's

@@ -51,8 +51,8 @@ func (m *Model) NewSession(ctx int) (*Session, error) {
 // rather than page by page as the context fills. A server calls it for the
 // sequences it allocates at start.
 func (s *Session) Commit() {
-	const perPage = 4096 / 4
-	for _, c := range [][]float32{s.state.keyCache, s.state.valueCache} {
+	const perPage = 4096
+	for _, c := range [][]byte{s.state.keyCache, s.state.valueCache} {
 		for i := 0; i < len(c); i += perPage {
 			c[i] = 0
 		}

@@ -1,8 +1,65 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/llmap/llmap/format/arch"
+	"github.com/llmap/llmap/quant"
 )
+
+// KVType is the element type a State's KV cache is stored in. The cache of
+// a long context is the largest thing a run allocates (a 7B model without
+// grouped-query attention needs 2 GiB of float32 keys and values for 2048
+// positions), so it is stored in fp16 unless asked otherwise; attention
+// reads it in its stored type (quant.AttnScores, quant.AttnValues).
+type KVType uint8
+
+const (
+	KVF16  KVType = iota // fp16: half of float32, within 0.1% of its results; the default
+	KVF32                // float32: exact
+	KVQ8_0               // Q8_0 blocks of 32: 34/128 of float32, within 1% of its results
+)
+
+var kvTypes = [...]struct {
+	name string
+	t    quant.Type
+}{KVF16: {"f16", quant.F16}, KVF32: {"f32", quant.F32}, KVQ8_0: {"q8_0", quant.Q8_0}}
+
+// String returns the name ParseKVType accepts ("f16").
+func (k KVType) String() string {
+	if int(k) >= len(kvTypes) {
+		return fmt.Sprintf("KVType(%d)", uint8(k))
+	}
+	return kvTypes[k].name
+}
+
+// ParseKVType parses a KV cache type name: f32, f16 or q8_0
+// (case-insensitive).
+func ParseKVType(s string) (KVType, error) {
+	for k, t := range kvTypes {
+		if strings.EqualFold(s, t.name) {
+			return KVType(k), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown KV cache type %q (want f32, f16 or q8_0)", s)
+}
+
+// ErrKVType is wrapped by the error of Open when the model's KV cache
+// cannot be stored in Options.KVType.
+var ErrKVType = errors.New("KV cache type does not fit the model")
+
+// check reports why c's cache cannot be stored in k, if it cannot.
+func (k KVType) check(c *arch.Config) error {
+	switch {
+	case int(k) >= len(kvTypes):
+		return fmt.Errorf("%w: unknown KV cache type %d", ErrKVType, uint8(k))
+	case k == KVQ8_0 && c.KVDim()%32 != 0:
+		return fmt.Errorf("%w: a q8_0 cache holds key and value rows of a multiple of 32 values; this model's are %d", ErrKVType, c.KVDim())
+	}
+	return nil
+}
 
 // State is the run state of one sequence: its KV cache, allocated once for
 // a fixed number of positions, its last logits and hidden state, and the
@@ -12,8 +69,12 @@ type State struct {
 	m   *Model
 	ctx int // positions the KV cache holds
 
-	keyCache   []float32 // (layer, ctx, kvDim)
-	valueCache []float32 // (layer, kvDim, ctx): transposed, see storeValue
+	// The caches hold one row per layer and position: the kvDim keys (or
+	// values) of every KV head, in kvType (quant.EncodeKV's layout).
+	kvType     quant.Type
+	kvRow      int       // bytes of one row
+	keyCache   []byte    // (layer, ctx, kvRow)
+	valueCache []byte    // (layer, ctx, kvRow)
 	logits     []float32 // (vocab,) Forward's and Prefill's output
 	hidden     []float32 // (dim,) residual stream of the last position run
 
@@ -33,12 +94,16 @@ func (m *Model) NewState(ctx int) (*State, error) {
 	if ctx > 1<<20 {
 		return nil, fmt.Errorf("context of %d positions is too large", ctx)
 	}
-	kv := c.NLayers * ctx * c.KVDim()
+	kt := kvTypes[m.kvType].t
+	row := quant.KVRowBytes(kt, c.KVDim())
+	kv := c.NLayers * ctx * row
 	s := &State{
 		m:          m,
 		ctx:        ctx,
-		keyCache:   make([]float32, kv),
-		valueCache: make([]float32, kv),
+		kvType:     kt,
+		kvRow:      row,
+		keyCache:   make([]byte, kv),
+		valueCache: make([]byte, kv),
 		logits:     make([]float32, c.VocabSize),
 		hidden:     make([]float32, c.Dim),
 		batch:      m.NewBatch(),
@@ -58,29 +123,37 @@ func (s *State) Logits() []float32 { return s.logits }
 // stream after the last block, before the final norm.
 func (s *State) Hidden() []float32 { return s.hidden }
 
-// keyRow is the key cache row of layer l at position pos: (kvDim,).
-func (s *State) keyRow(l, pos int) []float32 {
-	kvDim := s.m.Config.KVDim()
-	return s.keyCache[(l*s.ctx+pos)*kvDim:][:kvDim:kvDim]
+// KVType returns the type the state's cache is stored in.
+func (s *State) KVType() KVType { return s.m.kvType }
+
+// keys is the key cache of layer l: (ctx, kvRow) bytes.
+func (s *State) keys(l int) []byte {
+	n := s.ctx * s.kvRow
+	return s.keyCache[l*n : (l+1)*n]
 }
 
-// storeValue copies v (kvDim,) into the value cache of layer l at position
-// pos. The value cache is stored transposed, (layer, kvDim, ctx), so
-// attention reads each dimension's values over positions contiguously.
-func (s *State) storeValue(l, pos int, v []float32) {
-	col := s.valueCache[l*len(v)*s.ctx+pos:]
-	for i, x := range v {
-		col[i*s.ctx] = x
-	}
+// values is the value cache of layer l: (ctx, kvRow) bytes.
+func (s *State) values(l int) []byte {
+	n := s.ctx * s.kvRow
+	return s.valueCache[l*n : (l+1)*n]
+}
+
+// storeKV writes elements [lo, hi) of x (kvDim,), the keys or the values
+// of position pos, into cache (the layer's keys or values), converted to
+// the cache's type (lo and hi multiples of 32 for Q8_0).
+func (s *State) storeKV(cache []byte, pos, lo, hi int, x []float32) {
+	at := pos*s.kvRow + quant.KVRowBytes(s.kvType, lo)
+	quant.EncodeKV(s.kvType, cache[at:at+quant.KVRowBytes(s.kvType, hi-lo)], x[lo:hi])
 }
 
 // StateBytes is the memory a State for ctx positions needs, so it can be
-// printed before it is allocated: its KV cache, and its activations when
-// decoding one position at a time (Prefill adds those of MaxBatch rows).
+// printed before it is allocated: its KV cache (in the model's KVType), and
+// its activations when decoding one position at a time (Prefill adds those
+// of MaxBatch rows).
 func (m *Model) StateBytes(ctx int) (kvCache, activations int64) {
 	c := &m.Config
 	ctx = min(max(ctx, 1), c.ContextLength)
-	kvCache = 2 * int64(c.NLayers) * int64(ctx) * int64(c.KVDim()) * 4
-	activations = 4*(int64(c.VocabSize)+int64(c.Dim)) + scratchBytes(c, 1, ctx)
+	kvCache = 2 * int64(c.NLayers) * int64(ctx) * int64(quant.KVRowBytes(kvTypes[m.kvType].t, c.KVDim()))
+	activations = 4*(int64(c.VocabSize)+int64(c.Dim)) + scratchBytes(c, 1, ctx, m.pool.Threads())
 	return kvCache, activations
 }

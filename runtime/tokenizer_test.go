@@ -18,7 +18,7 @@ func TestGPT2PromptLogits(t *testing.T) {
 	if !slices.Equal(c.Tokens, []int{3, 1, 4, 1, 5, 9, 2, 6}) {
 		t.Fatalf("gpt2_tiny.json case 1 is %v", c.Tokens)
 	}
-	m, err := Open(convertHF(t, filepath.Join(referenceDir, "hf-gpt2-tiny"), nil), Options{Threads: 1})
+	m, err := Open(convertHF(t, filepath.Join(referenceDir, "hf-gpt2-tiny"), nil), Options{Threads: 1, KVType: KVF32})
 	if err != nil {
 		t.Fatal(err)
 	}
