@@ -19,11 +19,12 @@ import (
 
 // Options choose what Run measures.
 type Options struct {
-	Prompt  []int // prompt lengths to time as pp N; each > 0
-	Gen     []int // generation lengths to time as tg N; each > 0
-	Depth   []int // context depths: each test runs after a prompt of this many tokens (llama-bench's -d); nil means {0}
-	Reps    int   // timed repetitions of each test, after one warm-up
-	Threads []int // thread counts; the model is opened once for each
+	Prompt  []int          // prompt lengths to time as pp N; each > 0
+	Gen     []int          // generation lengths to time as tg N; each > 0
+	Depth   []int          // context depths: each test runs after a prompt of this many tokens (llama-bench's -d); nil means {0}
+	Reps    int            // timed repetitions of each test, after one warm-up
+	Threads []int          // thread counts; the model is opened once for each
+	KVType  runtime.KVType // the type of the KV cache
 
 	// ReadBytes is the buffer of the read-bandwidth measurement;
 	// 0 means DefaultReadBytes.
@@ -92,6 +93,8 @@ type ModelInfo struct {
 	Params    int64          `json:"params"`
 	Types     map[string]int `json:"tensor_types"` // tensor type -> number of tensors
 	Context   int            `json:"context"`
+	KVType    string         `json:"kv_type"`  // the KV cache's type
+	KVBytes   int64          `json:"kv_bytes"` // the KV cache of the run's longest test (depth included)
 }
 
 // TypesString lists the tensor types, most frequent first: "q8_0 x85, f32 x25".
@@ -194,7 +197,7 @@ func Run(path string, opts Options) (*Report, error) {
 	}
 	for ti, threads := range opts.Threads {
 		t0 := time.Now()
-		m, err := runtime.Open(path, runtime.Options{Threads: threads})
+		m, err := runtime.Open(path, runtime.Options{Threads: threads, KVType: opts.KVType})
 		if err != nil {
 			return nil, err
 		}
@@ -264,6 +267,8 @@ func runThreads(ctx context.Context, r *Report, m *runtime.Model, path string, t
 	sampler := runtime.NewSampler(c.VocabSize, 0, 0, 0, runtime.NewRNG(1))
 	if first {
 		r.Model = modelInfo(m, path)
+		r.Model.KVType = s.KVType().String()
+		r.Model.KVBytes, _ = m.StateBytes(s.Context())
 		r.OpenTime = openTime
 		r.WeightBytesPerToken = WeightBytesPerToken(m)
 		logits, err := prefill(m, s, []int{max(m.Tokenizer.BOS(), 0)})

@@ -140,7 +140,7 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	recs, err := csv.NewReader(&cs).ReadAll()
-	if err != nil || len(recs) != 7 || len(recs[1]) != len(CSVHeader) || recs[3][3] != "tg4" {
+	if err != nil || len(recs) != 7 || len(recs[1]) != len(CSVHeader) || recs[3][4] != "tg4" {
 		t.Errorf("CSV: %v %q", err, recs)
 	}
 	var tb bytes.Buffer

@@ -16,8 +16,8 @@ import (
 func (r *Report) WriteTable(w io.Writer) error {
 	mi := &r.Model
 	var b strings.Builder
-	fmt.Fprintf(&b, "model: %s (%s), %s, %.1fM parameters, tensors %s, context %d\n",
-		mi.Name, mi.Arch, HumanBytes(mi.FileBytes), float64(mi.Params)/1e6, mi.TypesString(), mi.Context)
+	fmt.Fprintf(&b, "model: %s (%s), %s, %.1fM parameters, tensors %s, context %d; KV cache %s, %s\n",
+		mi.Name, mi.Arch, HumanBytes(mi.FileBytes), float64(mi.Params)/1e6, mi.TypesString(), mi.Context, mi.KVType, HumanBytes(mi.KVBytes))
 	fmt.Fprintf(&b, "open: %v; first token after open: %v (1-token prompt, page faults included)\n",
 		roundDuration(r.OpenTime), roundDuration(r.FirstTokenCold))
 	fmt.Fprintf(&b, "memory: peak RSS %s (VmHWM); peak anonymous %s, peak file-backed %s; page faults %d major, %d minor\n",
@@ -97,7 +97,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 }
 
 // CSVHeader is the first line WriteCSV prints.
-var CSVHeader = []string{"model", "file_bytes", "tensor_types", "test", "depth", "threads", "tokens_per_sec", "stddev", "gflops",
+var CSVHeader = []string{"model", "file_bytes", "tensor_types", "kv_type", "test", "depth", "threads", "tokens_per_sec", "stddev", "gflops",
 	"first_token_ms", "weights_gb_per_sec", "read_bandwidth_gb_per_sec", "bandwidth_fraction",
 	"open_ms", "first_token_cold_ms", "peak_rss_bytes", "peak_anon_bytes", "peak_file_bytes", "weight_bytes_per_token"}
 
@@ -117,7 +117,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 				bw = r.ReadBandwidth[i]
 			}
 		}
-		row := []string{r.Model.Name, strconv.FormatInt(r.Model.FileBytes, 10), r.Model.TypesString(),
+		row := []string{r.Model.Name, strconv.FormatInt(r.Model.FileBytes, 10), r.Model.TypesString(), r.Model.KVType,
 			res.Test, strconv.Itoa(res.Depth), strconv.Itoa(res.Threads), f(res.TokensPerSec, 3), f(res.StdDev, 3), f(res.GFLOPs, 2),
 			ms(res.FirstToken), f(res.WeightsGBs, 3), f(bw, 3), f(res.Fraction, 4),
 			ms(r.OpenTime), ms(r.FirstTokenCold), strconv.FormatInt(r.Memory.PeakRSS, 10),

@@ -21,6 +21,7 @@ type benchFlags struct {
 	depth   []int
 	reps    int
 	threads []int
+	kvType  string
 	output  string
 	prof    profileFlags
 }
@@ -68,6 +69,7 @@ goes to stderr, the report to stdout.`,
 	fl.IntSliceVarP(&f.depth, "depth", "d", []int{0}, "context depths to run the tests at, comma-separated (tokens already in the context)")
 	fl.IntVarP(&f.reps, "reps", "r", 5, "repetitions of each test, after one warm-up")
 	fl.IntSliceVar(&f.threads, "threads", []int{goruntime.GOMAXPROCS(0)}, "thread counts to run, comma-separated; more than the CPUs available is capped there")
+	fl.StringVar(&f.kvType, "kv-type", "f16", kvTypeHelp)
 	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json or csv")
 	f.prof.register(fl)
 	return cmd
@@ -129,6 +131,9 @@ func (f *benchFlags) options(stderr io.Writer) (bench.Options, error) {
 		return o, usagef("-r/--reps must be at most %d, got %d", maxReps, f.reps)
 	}
 	o.Reps = f.reps
+	if o.KVType, err = parseKVType(f.kvType); err != nil {
+		return o, err
+	}
 	if len(f.threads) == 0 {
 		return o, usagef("--threads needs at least one thread count")
 	}
@@ -161,7 +166,7 @@ func runBench(cmd *cobra.Command, path, output string, opts bench.Options) error
 	opts.Context = ctx
 	r, err := bench.Run(path, opts)
 	if err != nil && (r == nil || !r.Interrupted) {
-		return describeOpenError(path, err)
+		return describeKVError(path, opts.KVType, err)
 	}
 	out := cmd.OutOrStdout()
 	switch output {

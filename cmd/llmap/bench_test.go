@@ -53,7 +53,7 @@ func TestBench(t *testing.T) {
 	prof := filepath.Join(t.TempDir(), "cpu.pprof")
 	out, errs, code = llmap(t, "bench", model, "-p", "8", "-n", "0", "-r", "1", "--threads", "1", "-o", "csv", "--cpuprofile", prof)
 	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
-	if code != 0 || err != nil || len(recs) != 2 || recs[1][3] != "pp8" {
+	if code != 0 || err != nil || len(recs) != 2 || recs[1][4] != "pp8" {
 		t.Errorf("-o csv: exit %d, %v, %s\n%s", code, err, errs, out)
 	}
 	if fi, err := os.Stat(prof); err != nil || fi.Size() == 0 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/llmap/llmap/runtime"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -52,6 +54,26 @@ func checkFiniteFlags(cmd *cobra.Command) error {
 // The rule for limits, the same in every command: a value below a flag's
 // range is an error; a value above what the machine or the model allows
 // is capped, with one line on stderr saying what was used instead.
+
+// kvTypeHelp explains --kv-type the same way in every command.
+const kvTypeHelp = "type the KV cache is stored in: f16 (half of f32), q8_0 (34/128 of f32) or f32 (exact)"
+
+// parseKVType checks --kv-type.
+func parseKVType(s string) (runtime.KVType, error) {
+	k, err := runtime.ParseKVType(s)
+	if err != nil {
+		return 0, usagef("--kv-type: %v", err)
+	}
+	return k, nil
+}
+
+// describeKVError names --kv-type in an Open error the cache type caused.
+func describeKVError(path string, k runtime.KVType, err error) error {
+	if errors.Is(err, runtime.ErrKVType) {
+		return usagef("--kv-type %s: %s", k, strings.TrimPrefix(err.Error(), path+": "))
+	}
+	return describeOpenError(path, err)
+}
 
 // threadsHelp explains --threads the same way in every command.
 const threadsHelp = "threads for matrix products; 0 = one per CPU, more than the CPUs available is capped there"

@@ -23,6 +23,8 @@ type runFlags struct {
 	seed    uint64
 	ctx     int
 	threads int
+	kvType  string
+	kv      runtime.KVType
 	verify  bool
 	prof    profileFlags
 	mem     memoryFlags
@@ -65,6 +67,7 @@ cache it mostly moves the reading from the first token to the check).`,
 	fl.Uint64VarP(&f.seed, "seed", "s", 0, "random seed; 0 = from the clock")
 	fl.IntVar(&f.ctx, "ctx", runtime.DefaultContext, "context length in positions (capped at the model's own)")
 	fl.IntVar(&f.threads, "threads", 0, threadsHelp)
+	fl.StringVar(&f.kvType, "kv-type", "f16", kvTypeHelp)
 	fl.BoolVar(&f.verify, "verify", false, "check every tensor's CRC-32C before generating (reads the whole file once; see 'llmap verify')")
 	f.prof.register(fl)
 	f.mem.register(fl)
@@ -85,6 +88,10 @@ func (f *runFlags) check() error {
 		return usagef("--ctx must be at least 1, got %d", f.ctx)
 	case f.threads < 0:
 		return usagef("--threads must be 0 or more, got %d", f.threads)
+	}
+	var err error
+	if f.kv, err = parseKVType(f.kvType); err != nil {
+		return err
 	}
 	return f.mem.check()
 }
@@ -114,11 +121,11 @@ func runRun(cmd *cobra.Command, path string, f runFlags) error {
 			path, humanBytes(size), time.Since(t).Round(time.Millisecond))
 	}
 	t0 := time.Now()
-	opts := runtime.Options{Threads: capThreads(stderr, f.threads)}
+	opts := runtime.Options{Threads: capThreads(stderr, f.threads), KVType: f.kv}
 	f.mem.options(&opts)
 	m, err := runtime.Open(path, opts)
 	if err != nil {
-		return describeOpenError(path, err)
+		return describeKVError(path, f.kv, err)
 	}
 	defer m.Close()
 	openTime := time.Since(t0)
@@ -137,9 +144,9 @@ func runRun(cmd *cobra.Command, path string, f runFlags) error {
 	}
 
 	kv, act := m.StateBytes(s.Context())
-	fmt.Fprintf(stderr, "llmap: %s: %s, %d layers, dim %d, vocab %d; context %d positions (KV cache %s, activations %s); opened in %v\n",
+	fmt.Fprintf(stderr, "llmap: %s: %s, %d layers, dim %d, vocab %d; context %d positions (KV cache %s %s, activations %s); opened in %v\n",
 		path, m.Config.Arch, m.Config.NLayers, m.Config.Dim, m.Config.VocabSize, s.Context(),
-		humanBytes(kv), humanBytes(act), openTime.Round(time.Microsecond))
+		humanBytes(kv), f.kv, humanBytes(act), openTime.Round(time.Microsecond))
 	if floor := m.BudgetFloor(); floor > f.mem.budgetN {
 		fmt.Fprintf(stderr, "llmap: warning: --mem-budget %s is below the largest layer plus an embedding row (%s): mapped weights will reach about %s\n",
 			humanBytes(f.mem.budgetN), humanBytes(floor), humanBytes(floor))
