@@ -184,6 +184,3 @@ func gemmFloatTail(tile []float32, t Type, w []byte, rb, r0, nr int, b *Batch, t
 		}
 	}
 }
-
-// attnAVX2 is the AVX2 tier's attention kernels.
-var attnAVX2 = attnKernels{attnScoresGeneric, attnValuesGeneric}

@@ -156,6 +156,36 @@ GLOBL eights<>(SB), RODATA|NOPTR, $32
 	ADDQ $4, R14 \
 	ADDQ $4, DX
 
+// AQ8STEP widens eight quants at off of each of the four key rows, times
+// the rows' block scales (broadcast at 0(SP)..96(SP)), and multiplies them
+// with the three queries' next eight elements.
+#define AQ8STEP(off) \
+	VPMOVSXBD off(R8), Y12 \
+	VPMOVSXBD off(R9), Y13 \
+	VPMOVSXBD off(R10), Y14 \
+	VPMOVSXBD off(R11), Y15 \
+	VCVTDQ2PS Y12, Y12 \
+	VCVTDQ2PS Y13, Y13 \
+	VCVTDQ2PS Y14, Y14 \
+	VCVTDQ2PS Y15, Y15 \
+	VMULPS    0(SP), Y12, Y12 \
+	VMULPS    32(SP), Y13, Y13 \
+	VMULPS    64(SP), Y14, Y14 \
+	VMULPS    96(SP), Y15, Y15 \
+	FROW(Y12, Y0, Y1, Y2) \
+	FROW(Y13, Y3, Y4, Y5) \
+	FROW(Y14, Y6, Y7, Y8) \
+	FROW(Y15, Y9, Y10, Y11) \
+	ADDQ $32, SI \
+	ADDQ $32, DI \
+	ADDQ $32, R12
+
+// AQ8SCALE broadcasts the fp16 scale of row w's block to off(SP).
+#define AQ8SCALE(w, off) \
+	VPBROADCASTW (w), X12 \
+	VCVTPH2PS    X12, Y12 \
+	VMOVUPS      Y12, off(SP)
+
 // func gemmQ8_0Tile(w0, w1, w2, w3 *byte, x *byte, xstride int, d *float32, dstride int, n int, out *[12]float32)
 TEXT ·gemmQ8_0Tile(SB), NOSPLIT, $64-80
 	TILEARGS
@@ -267,6 +297,35 @@ f16loop:
 	JNZ  f16loop
 
 f16done:
+	TILESTORE
+	RET
+
+// func attnQ8Tile(w0, w1, w2, w3 *byte, x *float32, xstride int, d *float32, dstride int, n int, out *[12]float32)
+// Q8_0 key rows (n blocks each) with float32 queries, for AttnScores: the
+// keys are widened and scaled, the queries not quantised. d and dstride
+// are unused.
+TEXT ·attnQ8Tile(SB), NOSPLIT, $128-80
+	TILEARGS
+	TESTQ CX, CX
+	JZ    aq8done
+
+aq8loop:
+	AQ8SCALE(R8, 0)
+	AQ8SCALE(R9, 32)
+	AQ8SCALE(R10, 64)
+	AQ8SCALE(R11, 96)
+	AQ8STEP(2)
+	AQ8STEP(10)
+	AQ8STEP(18)
+	AQ8STEP(26)
+	ADDQ $34, R8
+	ADDQ $34, R9
+	ADDQ $34, R10
+	ADDQ $34, R11
+	DECQ CX
+	JNZ  aq8loop
+
+aq8done:
 	TILESTORE
 	RET
 

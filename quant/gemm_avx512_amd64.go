@@ -219,6 +219,3 @@ func gemvQ8_0512(out []float32, w []byte, rb int, b *Batch) {
 		out[r] += acc[0]
 	}
 }
-
-// attnAVX512 is the AVX-512 tier's attention kernels.
-var attnAVX512 = attnKernels{attnScoresGeneric, attnValuesGeneric}

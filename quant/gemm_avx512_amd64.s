@@ -356,6 +356,63 @@ vbf16fdone:
 	STORE512
 	RET
 
+// AQ8HALF512 widens sixteen quants at off of each of the four key rows,
+// times the rows' block scales (Z24..Z27), and multiplies them with the
+// four queries' next sixteen elements.
+#define AQ8HALF512(off) \
+	VPMOVSXBD off(R8), Z16 \
+	VPMOVSXBD off(R9), Z17 \
+	VPMOVSXBD off(R10), Z18 \
+	VPMOVSXBD off(R11), Z19 \
+	VCVTDQ2PS Z16, Z16 \
+	VCVTDQ2PS Z17, Z17 \
+	VCVTDQ2PS Z18, Z18 \
+	VCVTDQ2PS Z19, Z19 \
+	VMULPS    Z24, Z16, Z16 \
+	VMULPS    Z25, Z17, Z17 \
+	VMULPS    Z26, Z18, Z18 \
+	VMULPS    Z27, Z19, Z19 \
+	FVECS512 \
+	FROW512(Z16, Z0, Z1, Z2, Z3) \
+	FROW512(Z17, Z4, Z5, Z6, Z7) \
+	FROW512(Z18, Z8, Z9, Z10, Z11) \
+	FROW512(Z19, Z12, Z13, Z14, Z15) \
+	ADDQ $64, SI \
+	ADDQ $64, DI \
+	ADDQ $64, R12 \
+	ADDQ $64, R13
+
+// func attnQ8Tile512(w0, w1, w2, w3 *byte, x *float32, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
+// Q8_0 key rows (n blocks each) with float32 queries, for AttnScores: the
+// keys are widened and scaled, the queries not quantised. bias, d and
+// dstride are unused.
+TEXT ·attnQ8Tile512(SB), NOSPLIT, $0-88
+	ARGS512
+	TESTQ CX, CX
+	JZ    aq8done
+
+aq8loop:
+	VPBROADCASTW (R8), Y24
+	VPBROADCASTW (R9), Y25
+	VPBROADCASTW (R10), Y26
+	VPBROADCASTW (R11), Y27
+	VCVTPH2PS    Y24, Z24
+	VCVTPH2PS    Y25, Z25
+	VCVTPH2PS    Y26, Z26
+	VCVTPH2PS    Y27, Z27
+	AQ8HALF512(2)
+	AQ8HALF512(18)
+	ADDQ         $34, R8
+	ADDQ         $34, R9
+	ADDQ         $34, R10
+	ADDQ         $34, R11
+	DECQ         CX
+	JNZ          aq8loop
+
+aq8done:
+	STORE512
+	RET
+
 // func gemvF16512(w *byte, stride, rows int, x *float32, n int, out *float32)
 // One vector, F16 weights: out[r] = dot(row r, x) over n columns (a
 // multiple of 16), sixteen per VCVTPH2PS + FMA, four accumulators.
