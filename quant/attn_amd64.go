@@ -2,6 +2,8 @@
 
 package quant
 
+import "golang.org/x/sys/cpu"
+
 // The AVX2 and AVX-512 tiers of the attention kernels (attn.go).
 //
 // AttnScores multiplies register tiles of keys x queries: 4x3 (AVX2) or
@@ -14,6 +16,26 @@ package quant
 // queries at a time. Heads these do not cover (Q8_0 slices that are not
 // whole blocks, heads narrower than a step or wider than maxTileHead) and
 // the columns after the last whole step go to the portable tier.
+
+func init() {
+	if cpu.X86.HasAVX && cpu.X86.HasF16C {
+		encodeF16Impl = encodeF16Asm
+	}
+}
+
+//go:noescape
+func encodeF16F16C(dst *byte, x *float32, n int)
+
+// encodeF16Asm converts x to fp16 into dst with VCVTPS2PH, eight at a
+// time, the rest in Go.
+func encodeF16Asm(dst []byte, x []float32) {
+	n := len(x) &^ 7
+	if n > 0 {
+		_ = dst[2*n-1]
+		encodeF16F16C(&dst[0], &x[0], n)
+	}
+	encodeF16Generic(dst[2*n:], x[n:])
+}
 
 // maxTileHead is the widest head the score tiles take (a padded copy of
 // the queries lives on the stack).

@@ -326,3 +326,26 @@ TEXT ·attnValF32C8(SB), NOSPLIT, $0-64
 // func attnValF16C8(o *float32, ldo int, p *float32, ldp, nq int, v *byte, stride, nk int)
 TEXT ·attnValF16C8(SB), NOSPLIT, $0-64
 	YVALLOOP1(YROWF16X1)
+
+// func encodeF16F16C(dst *byte, x *float32, n int)
+// Eight float32 to fp16 per VCVTPS2PH (round to nearest even, as
+// FP32ToFP16); n is a multiple of 8.
+TEXT ·encodeF16F16C(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JZ   e16done
+
+e16loop:
+	VMOVUPS   (SI), Y0
+	VCVTPS2PH $0, Y0, X0
+	VMOVDQU   X0, (DI)
+	ADDQ      $32, SI
+	ADDQ      $16, DI
+	DECQ      CX
+	JNZ       e16loop
+
+e16done:
+	VZEROUPPER
+	RET

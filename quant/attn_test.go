@@ -185,11 +185,18 @@ func TestAttnDefinition(t *testing.T) {
 		if typ == F32 {
 			continue
 		}
-		x := randFloats(rng, rowLen, "mixed")
-		got := make([]byte, KVRowBytes(typ, rowLen))
-		EncodeKV(typ, got, x)
-		if want := encode(t, typ, x); string(got) != string(want) {
-			t.Errorf("%s: EncodeKV differs from QuantizeRef", typ)
+		lens := []int{rowLen}
+		if typ == F16 {
+			lens = []int{1, 7, 9, 67, rowLen}
+		}
+		for i, kind := range []string{"mixed", "tiny", "large", "mixed", "normal"} {
+			rowLen := lens[i%len(lens)]
+			x := randFloats(rng, rowLen+32, kind)[3 : 3+rowLen] // unaligned
+			got := make([]byte, KVRowBytes(typ, rowLen))
+			EncodeKV(typ, got, x)
+			if want := encode(t, typ, x); string(got) != string(want) {
+				t.Errorf("%s: EncodeKV differs from QuantizeRef on %s values", typ, kind)
+			}
 		}
 	}
 }

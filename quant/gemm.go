@@ -286,19 +286,20 @@ type gemmKernel func(outs [][]float32, off int, t Type, w []byte, rb, rows int, 
 // gemmTiers[gemmSel].
 var (
 	gemmTiers = []gemmTier{
-		{"ref", gemmRef, attnKernels{attnScoresRef, attnValuesRef}},
-		{"generic", gemmGeneric, attnKernels{attnScoresGeneric, attnValuesGeneric}},
+		{"ref", gemmRef, attnKernels{attnScoresRef, attnValuesRef}, quantizeBatchGeneric},
+		{"generic", gemmGeneric, attnKernels{attnScoresGeneric, attnValuesGeneric}, quantizeBatchGeneric},
 	}
 	gemmSel             = 1
 	gemmImpl gemmKernel = gemmGeneric
 )
 
-// gemmTier is one tier of the batched kernels: MatMul's and the attention
-// kernels'.
+// gemmTier is one tier of the batched kernels: MatMul's, the attention
+// kernels' and the activation quantiser of Batch.
 type gemmTier struct {
-	name string
-	fn   gemmKernel
-	attn attnKernels
+	name  string
+	fn    gemmKernel
+	attn  attnKernels
+	quant func(q []byte, d []float32, bias, bias4 []int32, xc []float32, q34 []byte, x []float32)
 }
 
 // GEMMTiers lists the names of the MatMul tiers this build can run on this
@@ -315,15 +316,19 @@ func GEMMTiers() []string {
 // GEMMTier returns the name of the tier MatMul uses.
 func GEMMTier() string { return gemmTiers[gemmSel].name }
 
-// UseGEMMTier makes MatMul and the attention kernels use the named tier (one of GEMMTiers) and returns
+// UseGEMMTier makes MatMul, the attention kernels and Batch's quantiser
+// use the named tier (one of GEMMTiers) and returns
 // a function that restores the previous one. It is not safe to call
 // concurrently with MatMul.
 func UseGEMMTier(name string) (restore func()) {
 	prev := gemmSel
 	for i, t := range gemmTiers {
 		if t.name == name {
-			gemmSel, gemmImpl, attnImpl = i, t.fn, t.attn
-			return func() { gemmSel, gemmImpl, attnImpl = prev, gemmTiers[prev].fn, gemmTiers[prev].attn }
+			gemmSel, gemmImpl, attnImpl, quantizeBatchImpl = i, t.fn, t.attn, t.quant
+			return func() {
+				p := &gemmTiers[prev]
+				gemmSel, gemmImpl, attnImpl, quantizeBatchImpl = prev, p.fn, p.attn, p.quant
+			}
 		}
 	}
 	panic(fmt.Sprintf("quant: no MatMul tier %q here (have %v)", name, GEMMTiers()))

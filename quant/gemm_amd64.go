@@ -11,8 +11,9 @@ import (
 
 func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX && cpu.X86.HasOSXSAVE && cpu.X86.HasF16C {
-		gemmTiers = append(gemmTiers, gemmTier{"avx2", gemmAVX2, attnAVX2})
-		gemmSel, gemmImpl, attnImpl = len(gemmTiers)-1, gemmAVX2, attnAVX2
+		gemmTiers = append(gemmTiers, gemmTier{"avx2", gemmAVX2, attnAVX2, quantizeBatchAsm(quantizeBatchAVX2)})
+		gemmSel = len(gemmTiers) - 1
+		gemmImpl, attnImpl, quantizeBatchImpl = gemmAVX2, attnAVX2, gemmTiers[gemmSel].quant
 	}
 }
 
@@ -182,5 +183,29 @@ func gemmFloatTail(tile []float32, t Type, w []byte, rb, r0, nr int, b *Batch, t
 			}
 			tile[j*tr+r] += s
 		}
+	}
+}
+
+// quantizeBatchAVX2 is quantizeBatchGeneric (the same bytes) for n
+// blocks; q34 may be nil.
+//
+//go:noescape
+func quantizeBatchAVX2(q *byte, d *float32, bias, bias4 *int32, xc *float32, q34 *byte, x *float32, n int)
+
+// quantizeBatchAsm wraps an assembly quantiser in quantizeBatchGeneric's
+// signature.
+func quantizeBatchAsm(kern func(q *byte, d *float32, bias, bias4 *int32, xc *float32, q34 *byte, x *float32, n int)) func(q []byte, d []float32, bias, bias4 []int32, xc []float32, q34 []byte, x []float32) {
+	return func(q []byte, d []float32, bias, bias4 []int32, xc []float32, q34 []byte, x []float32) {
+		n := len(x) / 32
+		if n == 0 {
+			return
+		}
+		_, _, _, _, _ = q[32*n-1], d[n-1], bias[8*n-1], bias4[8*n-1], xc[n-1]
+		var p34 *byte
+		if q34 != nil {
+			_ = q34[34*n-1]
+			p34 = &q34[0]
+		}
+		kern(&q[0], &d[0], &bias[0], &bias4[0], &xc[0], p34, &x[0], n)
 	}
 }

@@ -156,6 +156,14 @@ GLOBL eights<>(SB), RODATA|NOPTR, $32
 	ADDQ $4, R14 \
 	ADDQ $4, DX
 
+// QAROUND rounds y (x*id) half away from zero to int32 lanes:
+// trunc(y + copysign(0.49999997, y)). Uses Y9, Y10; clobbers Y12.
+#define QAROUND(y) \
+	VANDPS     Y9, y, Y12 \
+	VORPS      Y10, Y12, Y12 \
+	VADDPS     Y12, y, y \
+	VCVTTPS2DQ y, y
+
 // AQ8STEP widens eight quants at off of each of the four key rows, times
 // the rows' block scales (broadcast at 0(SP)..96(SP)), and multiplies them
 // with the three queries' next eight elements.
@@ -454,3 +462,141 @@ gq4done:
 gq4ret:
 	VZEROUPPER
 	RET
+
+DATA qabs2<>+0(SB)/4, $0x7fffffff
+GLOBL qabs2<>(SB), RODATA|NOPTR, $4
+
+DATA qsign2<>+0(SB)/4, $0x80000000
+GLOBL qsign2<>(SB), RODATA|NOPTR, $4
+
+DATA qhalf2<>+0(SB)/4, $0x3effffff
+GLOBL qhalf2<>(SB), RODATA|NOPTR, $4
+
+DATA qones2<>+0(SB)/4, $0x01010101
+GLOBL qones2<>(SB), RODATA|NOPTR, $4
+
+// qperm puts the dwords of VPACKSSWB's lane-wise result in order.
+DATA qperm<>+0(SB)/4, $0
+DATA qperm<>+4(SB)/4, $4
+DATA qperm<>+8(SB)/4, $1
+DATA qperm<>+12(SB)/4, $5
+DATA qperm<>+16(SB)/4, $2
+DATA qperm<>+20(SB)/4, $6
+DATA qperm<>+24(SB)/4, $3
+DATA qperm<>+28(SB)/4, $7
+GLOBL qperm<>(SB), RODATA|NOPTR, $32
+
+// func quantizeBatchAVX2(q *byte, d *float32, bias, bias4 *int32, xc *float32, q34 *byte, x *float32, n int)
+// quantizeBatchGeneric (gemm.go) on AVX2 and F16C, bit for bit, as
+// quantizeBatch512 computes it; the quants packed by VPACKSSDW/VPACKSSWB
+// and VPERMD, the group sums by VPMADDUBSW with bytes of 1 and VPMADDWD
+// with words of 1. Registers as in quantizeBatch512; Y8..Y11 |x| mask,
+// sign mask, 0.49999997, bytes of 1; Y15 words of 1.
+TEXT ·quantizeBatchAVX2(SB), NOSPLIT, $0-64
+	MOVQ q+0(FP), DI
+	MOVQ d+8(FP), R8
+	MOVQ bias+16(FP), R9
+	MOVQ bias4+24(FP), R10
+	MOVQ xc+32(FP), R11
+	MOVQ q34+40(FP), R12
+	MOVQ x+48(FP), SI
+	MOVQ n+56(FP), CX
+	TESTQ CX, CX
+	JZ    qadone
+	VBROADCASTSS qabs2<>(SB), Y8
+	VBROADCASTSS qsign2<>(SB), Y9
+	VBROADCASTSS qhalf2<>(SB), Y10
+	VBROADCASTSS qones2<>(SB), Y11
+	VMOVDQU      ones16<>(SB), Y15
+
+qaloop:
+	VMOVUPS      (SI), Y0
+	VMOVUPS      32(SI), Y1
+	VMOVUPS      64(SI), Y2
+	VMOVUPS      96(SI), Y3
+	VANDPS       Y8, Y0, Y4
+	VANDPS       Y8, Y1, Y5
+	VANDPS       Y8, Y2, Y6
+	VANDPS       Y8, Y3, Y7
+	VMAXPS       Y5, Y4, Y4
+	VMAXPS       Y7, Y6, Y6
+	VMAXPS       Y6, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VMAXPS       X5, X4, X4
+	VMOVHLPS     X4, X5, X5
+	VMAXPS       X5, X4, X4
+	VMOVSHDUP    X4, X5
+	VMAXSS       X5, X4, X4
+	MOVL         $0x42fe0000, AX // 127
+	VMOVD        AX, X5
+	VDIVSS       X5, X4, X4      // d = amax/127
+	VXORPS       X5, X5, X5
+	VUCOMISS     X5, X4
+	JEQ          qazero
+	MOVL         $0x3f800000, AX // 1
+	VMOVD        AX, X5
+	VDIVSS       X4, X5, X5      // id = 1/d
+
+qascaled:
+	VCVTPS2PH    $0, X4, X6
+	VCVTPH2PS    X6, X7
+	VMOVSS       X7, (R8)
+	VBROADCASTSS X5, Y5
+	VMULPS       Y5, Y0, Y0
+	VMULPS       Y5, Y1, Y1
+	VMULPS       Y5, Y2, Y2
+	VMULPS       Y5, Y3, Y3
+	QAROUND(Y0)
+	QAROUND(Y1)
+	QAROUND(Y2)
+	QAROUND(Y3)
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VMOVDQU      qperm<>(SB), Y4
+	VPERMD       Y0, Y4, Y0
+	VMOVDQU      Y0, (DI)
+	TESTQ        R12, R12
+	JZ           qasums
+	VPEXTRW      $0, X6, (R12)
+	VMOVDQU      Y0, 2(R12)
+	ADDQ         $34, R12
+
+qasums:
+	VPMADDUBSW   Y0, Y11, Y1 // pairs of quants
+	VPMADDWD     Y15, Y1, Y1 // groups of four
+	VPSLLD       $7, Y1, Y2
+	VPXOR        Y3, Y3, Y3
+	VPSUBD       Y2, Y3, Y2  // -128 * sum
+	VMOVDQU      Y2, (R9)
+	VPSLLD       $3, Y1, Y2
+	VPSUBD       Y2, Y3, Y2  // -8 * sum
+	VMOVDQU      Y2, (R10)
+	VEXTRACTI128 $1, Y1, X2
+	VPADDD       X2, X1, X1
+	VPSHUFD      $0x4e, X1, X2
+	VPADDD       X2, X1, X1
+	VPSHUFD      $0xb1, X1, X2
+	VPADDD       X2, X1, X1
+	VCVTDQ2PS    X1, X1
+	MOVL         $0x41000000, AX // 8
+	VMOVD        AX, X2
+	VMULSS       X2, X7, X2      // 8 * d
+	VMULSS       X1, X2, X2      // * sum
+	VMOVSS       X2, (R11)
+	ADDQ         $128, SI
+	ADDQ         $32, DI
+	ADDQ         $4, R8
+	ADDQ         $32, R9
+	ADDQ         $32, R10
+	ADDQ         $4, R11
+	DECQ         CX
+	JNZ          qaloop
+
+qadone:
+	VZEROUPPER
+	RET
+
+qazero:
+	VXORPS X5, X5, X5 // id = 0: every quant is 0
+	JMP    qascaled

@@ -7,8 +7,9 @@ import "golang.org/x/sys/cpu"
 func init() {
 	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI &&
 		cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C {
-		gemmTiers = append(gemmTiers, gemmTier{"avx512", gemmAVX512, attnAVX512})
-		gemmSel, gemmImpl, attnImpl = len(gemmTiers)-1, gemmAVX512, attnAVX512
+		gemmTiers = append(gemmTiers, gemmTier{"avx512", gemmAVX512, attnAVX512, quantizeBatchAsm(quantizeBatch512)})
+		gemmSel = len(gemmTiers) - 1
+		gemmImpl, attnImpl, quantizeBatchImpl = gemmAVX512, attnAVX512, gemmTiers[gemmSel].quant
 	}
 }
 
@@ -219,3 +220,9 @@ func gemvQ8_0512(out []float32, w []byte, rb int, b *Batch) {
 		out[r] += acc[0]
 	}
 }
+
+// quantizeBatch512 is quantizeBatchGeneric (the same bytes) for n blocks;
+// q34 may be nil.
+//
+//go:noescape
+func quantizeBatch512(q *byte, d *float32, bias, bias4 *int32, xc *float32, q34 *byte, x *float32, n int)

@@ -722,3 +722,128 @@ q8v5done:
 q8v5ret:
 	VZEROUPPER
 	RET
+
+DATA qabs<>+0(SB)/4, $0x7fffffff
+GLOBL qabs<>(SB), RODATA|NOPTR, $4
+
+DATA qsign<>+0(SB)/4, $0x80000000
+GLOBL qsign<>(SB), RODATA|NOPTR, $4
+
+DATA qhalf<>+0(SB)/4, $0x3effffff
+GLOBL qhalf<>(SB), RODATA|NOPTR, $4
+
+DATA qones<>+0(SB)/4, $0x01010101
+GLOBL qones<>(SB), RODATA|NOPTR, $4
+
+// func quantizeBatch512(q *byte, d *float32, bias, bias4 *int32, xc *float32, q34 *byte, x *float32, n int)
+// quantizeBatchGeneric (gemm.go) on AVX-512, bit for bit: per block of 32,
+// amax by VMAXPS, d = amax/127 and id = 1/d as Go computes them, the fp16
+// scale by VCVTPS2PH (round to nearest even, as FP32ToFP16), the quants
+// round(x*id) half away from zero as trunc(x*id + copysign(0.49999997)),
+// which is exact below 2^22; the group sums by VPDPBUSD with ones.
+// Registers: SI x, DI q, R8 d, R9 bias, R10 bias4, R11 xc, R12 q34 (or
+// 0), CX blocks left; Z20 |x| mask, Z21 sign mask, Z22 0.49999997, Y23
+// bytes of 1, X24 127, X25 1, X26 8.
+TEXT ·quantizeBatch512(SB), NOSPLIT, $0-64
+	MOVQ q+0(FP), DI
+	MOVQ d+8(FP), R8
+	MOVQ bias+16(FP), R9
+	MOVQ bias4+24(FP), R10
+	MOVQ xc+32(FP), R11
+	MOVQ q34+40(FP), R12
+	MOVQ x+48(FP), SI
+	MOVQ n+56(FP), CX
+	TESTQ CX, CX
+	JZ    qbdone
+	VPBROADCASTD qabs<>(SB), Z20
+	VPBROADCASTD qsign<>(SB), Z21
+	VPBROADCASTD qhalf<>(SB), Z22
+	VPBROADCASTD qones<>(SB), Y23
+	MOVL         $0x42fe0000, AX // 127
+	VMOVD        AX, X24
+	MOVL         $0x3f800000, AX // 1
+	VMOVD        AX, X25
+	MOVL         $0x41000000, AX // 8
+	VMOVD        AX, X26
+
+qbloop:
+	VMOVUPS       (SI), Z0
+	VMOVUPS       64(SI), Z1
+	VANDPS        Z20, Z0, Z2
+	VANDPS        Z20, Z1, Z3
+	VMAXPS        Z3, Z2, Z2
+	VEXTRACTF64X4 $1, Z2, Y3
+	VMAXPS        Y3, Y2, Y2
+	VEXTRACTF128  $1, Y2, X3
+	VMAXPS        X3, X2, X2
+	VMOVHLPS      X2, X3, X3
+	VMAXPS        X3, X2, X2
+	VMOVSHDUP     X2, X3
+	VMAXSS        X3, X2, X2
+	VDIVSS        X24, X2, X4 // d = amax/127
+	VXORPS        X5, X5, X5
+	VUCOMISS      X5, X4
+	JEQ           qbzero
+	VDIVSS        X4, X25, X5 // id = 1/d
+
+qbscaled:
+	VCVTPS2PH    $0, X4, X6
+	VCVTPH2PS    X6, X7
+	VMOVSS       X7, (R8)
+	VBROADCASTSS X5, Z5
+	VMULPS       Z5, Z0, Z0
+	VMULPS       Z5, Z1, Z1
+	VANDPS       Z21, Z0, Z8
+	VANDPS       Z21, Z1, Z9
+	VORPS        Z22, Z8, Z8
+	VORPS        Z22, Z9, Z9
+	VADDPS       Z8, Z0, Z0
+	VADDPS       Z9, Z1, Z1
+	VCVTTPS2DQ   Z0, Z0
+	VCVTTPS2DQ   Z1, Z1
+	VPMOVDB      Z0, X10
+	VPMOVDB      Z1, X11
+	VINSERTI128  $1, X11, Y10, Y10
+	VMOVDQU      Y10, (DI)
+	TESTQ        R12, R12
+	JZ           qbsums
+	VPEXTRW      $0, X6, (R12)
+	VMOVDQU      Y10, 2(R12)
+	ADDQ         $34, R12
+
+qbsums:
+	VPXORD       Y12, Y12, Y12
+	VPDPBUSD     Y10, Y23, Y12 // sum of each group of four quants
+	VPSLLD       $7, Y12, Y13
+	VPXORD       Y15, Y15, Y15
+	VPSUBD       Y13, Y15, Y13 // -128 * sum
+	VMOVDQU      Y13, (R9)
+	VPSLLD       $3, Y12, Y13
+	VPSUBD       Y13, Y15, Y13 // -8 * sum
+	VMOVDQU      Y13, (R10)
+	VEXTRACTI128 $1, Y12, X13
+	VPADDD       X13, X12, X12
+	VPSHUFD      $0x4e, X12, X13
+	VPADDD       X13, X12, X12
+	VPSHUFD      $0xb1, X12, X13
+	VPADDD       X13, X12, X12
+	VCVTDQ2PS    X12, X12
+	VMULSS       X26, X7, X13  // 8 * d
+	VMULSS       X12, X13, X13 // * sum
+	VMOVSS       X13, (R11)
+	ADDQ         $128, SI
+	ADDQ         $32, DI
+	ADDQ         $4, R8
+	ADDQ         $32, R9
+	ADDQ         $32, R10
+	ADDQ         $4, R11
+	DECQ         CX
+	JNZ          qbloop
+
+qbdone:
+	VZEROUPPER
+	RET
+
+qbzero:
+	VXORPS X5, X5, X5 // id = 0: every quant is 0
+	JMP    qbscaled

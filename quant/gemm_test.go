@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -275,6 +276,57 @@ func BenchmarkMatMul(b *testing.B) {
 				}
 				b.ReportMetric(2*float64(rows*cols*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
+		}
+	}
+}
+
+// TestQuantizeBatchTiers: every tier's activation quantiser gives
+// quantizeBatchGeneric's bytes (which TestMatMulDefinition ties to
+// Vec.Set's), for mixed, tiny, huge and zero blocks and values that land
+// exactly halfway between two quants.
+func TestQuantizeBatchTiers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	var x []float32
+	for _, kind := range []string{"normal", "mixed", "tiny", "large", "zeros"} {
+		x = append(x, randFloats(rng, 32*7, kind)...)
+	}
+	// blocks whose amax is 127 so that x*id = x: halves round away from zero
+	for b := range 4 {
+		blk := make([]float32, 32)
+		blk[0] = 127
+		for i := 1; i < 32; i++ {
+			blk[i] = float32(rng.IntN(253)-126) + 0.5*float32(b%2)
+		}
+		x = append(x, blk...)
+	}
+	n := len(x) / 32
+	type out struct {
+		q, q34      []byte
+		d, xc       []float32
+		bias, bias4 []int32
+	}
+	run := func(f func(q []byte, d []float32, bias, bias4 []int32, xc []float32, q34 []byte, x []float32), with34 bool) out {
+		o := out{q: make([]byte, 32*n), d: make([]float32, n), xc: make([]float32, n), bias: make([]int32, 8*n), bias4: make([]int32, 8*n)}
+		if with34 {
+			o.q34 = make([]byte, 34*n)
+		}
+		f(o.q, o.d, o.bias, o.bias4, o.xc, o.q34, x)
+		return o
+	}
+	for _, with34 := range []bool{true, false} {
+		want := run(quantizeBatchGeneric, with34)
+		for _, tier := range gemmTiers {
+			got := run(tier.quant, with34)
+			if string(got.q) != string(want.q) || string(got.q34) != string(want.q34) || !slices.Equal(got.d, want.d) ||
+				!slices.Equal(got.xc, want.xc) || !slices.Equal(got.bias, want.bias) || !slices.Equal(got.bias4, want.bias4) {
+				for k := range n {
+					if string(got.q[32*k:32*k+32]) != string(want.q[32*k:32*k+32]) || got.d[k] != want.d[k] || got.xc[k] != want.xc[k] {
+						t.Fatalf("%s: block %d: d %g (want %g), xc %g (want %g), quants %v, want %v", tier.name, k, got.d[k], want.d[k],
+							got.xc[k], want.xc[k], got.q[32*k:32*k+32], want.q[32*k:32*k+32])
+					}
+				}
+				t.Fatalf("%s: differs from quantizeBatchGeneric (q34 %v)", tier.name, with34)
+			}
 		}
 	}
 }
