@@ -2,8 +2,10 @@ package simd
 
 import (
 	"math"
+	"runtime"
 
 	"github.com/viterin/vek/vek32"
+	"golang.org/x/sys/cpu"
 )
 
 // The helpers come in tiers (see STYLE.md): *Generic is the portable tier
@@ -67,10 +69,37 @@ func scaleMulGeneric(o, x, w []float32, inv float32) {
 	}
 }
 
-// swiGLUGeneric computes the sigmoid in float64 and rounds it to float32.
+// vekAVX2 is vek's own condition for running its AVX2 code.
+var vekAVX2 = runtime.GOARCH == "amd64" && runtime.GOOS != "darwin" && cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// swiGLUGeneric computes v'*hb2[i] / (1 + exp(-v')), v' = max(v, -88), in
+// float32 with vek, 256 values at a time, where vek has its AVX2 exp
+// (within a few ulps; the float64 loop took 5% of a prompt's time), and
+// the sigmoid in float64 rounded to float32 elsewhere and for the last
+// values (vek's portable exp, which it also uses for lengths not a
+// multiple of eight, is 1e-6 off). vek's exp is defined on [-87, 88]
+// only: below v = -88, silu(v) is within 5.3e-37 of 0 either way.
 func swiGLUGeneric(hb, hb2 []float32) {
 	hb2 = hb2[:len(hb)]
-	for i, v := range hb {
+	n := 0 // the values done with vek: whole groups of eight, where its exp is AVX2's
+	if vekAVX2 {
+		n = len(hb) &^ 7
+	}
+	for i := n; i < len(hb); i++ {
+		v := hb[i]
 		hb[i] = v * float32(1/(1+math.Exp(float64(-v)))) * hb2[i]
+	}
+	var buf [256]float32
+	for i := 0; i < n; i += len(buf) {
+		h := hb[i:min(i+len(buf), n)]
+		t := buf[:len(h)]
+		copy(t, h)
+		vek32.MaximumNumber_Inplace(t, -88) // v' = max(v, -88)
+		vek32.Mul_Into(h, t, hb2[i:i+len(h)])
+		vek32.MulNumber_Inplace(t, -1)
+		vek32.MaximumNumber_Inplace(t, -87)
+		vek32.Exp_Inplace(t)
+		vek32.AddNumber_Inplace(t, 1)
+		vek32.Div_Inplace(h, t)
 	}
 }
