@@ -27,6 +27,8 @@ type chatFlags struct {
 	seed       uint64
 	maxTokens  int
 	threads    int
+	kvType     string
+	kv         runtime.KVType
 	verbose    bool
 	noTemplate bool
 }
@@ -76,6 +78,7 @@ With MESSAGE, the reply to that one message is printed and chat exits.`,
 	fl.Uint64VarP(&f.seed, "seed", "s", 0, "random seed; 0 = from the clock")
 	fl.IntVarP(&f.maxTokens, "max-tokens", "n", 0, "longest reply in tokens; 0 = up to the end of the context")
 	fl.IntVar(&f.threads, "threads", 0, threadsHelp)
+	fl.StringVar(&f.kvType, "kv-type", "f16", kvTypeHelp)
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print each reply's statistics on stderr")
 	fl.BoolVar(&f.noTemplate, "no-template", false, "ignore the model's chat template and use the built-in fallback")
 	return cmd
@@ -96,7 +99,9 @@ func (f *chatFlags) check() error {
 	case f.threads < 0:
 		return usagef("--threads must be 0 or more, got %d", f.threads)
 	}
-	return nil
+	var err error
+	f.kv, err = parseKVType(f.kvType)
+	return err
 }
 
 // chatter is one terminal conversation.
@@ -121,9 +126,9 @@ func runChat(cmd *cobra.Command, a []string, f chatFlags) error {
 		return err
 	}
 	path, stderr := a[0], cmd.ErrOrStderr()
-	m, err := runtime.Open(path, runtime.Options{Threads: capThreads(stderr, f.threads)})
+	m, err := runtime.Open(path, runtime.Options{Threads: capThreads(stderr, f.threads), KVType: f.kv})
 	if err != nil {
-		return describeOpenError(path, err)
+		return describeKVError(path, f.kv, err)
 	}
 	defer m.Close()
 	f.ctx = capContext(stderr, cmd, f.ctx, m.Config.ContextLength)

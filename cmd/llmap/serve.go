@@ -29,6 +29,8 @@ type serveFlags struct {
 	maxBodyN  int64
 	maxTokens int
 	threads   int
+	kvType    string
+	kv        runtime.KVType
 	grace     time.Duration
 	dryRun    bool
 	quiet     bool
@@ -72,6 +74,7 @@ SIGINT or SIGTERM stops accepting, lets replies in flight finish for up to
 	fl.StringVar(&f.maxBody, "max-body", "1M", "largest request body accepted (413 above)")
 	fl.IntVar(&f.maxTokens, "max-tokens", 0, "reply length for requests that set none; 0 = up to the end of the context")
 	fl.IntVar(&f.threads, "threads", 0, threadsHelp)
+	fl.StringVar(&f.kvType, "kv-type", "f16", kvTypeHelp)
 	fl.DurationVar(&f.grace, "grace", 30*time.Second, "on SIGINT/SIGTERM, how long replies in flight may take to finish before they are cancelled")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "open the model, allocate the sequences, print what serving would use, and exit")
 	fl.BoolVar(&f.quiet, "quiet", false, "do not log each request on stderr")
@@ -103,7 +106,8 @@ func (f *serveFlags) check() error {
 		return usagef("--addr %q: want host:port (127.0.0.1:8080, :8080)", f.addr)
 	}
 	f.maxBodyN = n
-	return nil
+	f.kv, err = parseKVType(f.kvType)
+	return err
 }
 
 func runServe(cmd *cobra.Command, path string, f *serveFlags) error {
@@ -150,9 +154,9 @@ func runServe(cmd *cobra.Command, path string, f *serveFlags) error {
 	}
 
 	t0 := time.Now()
-	m, err := runtime.Open(path, runtime.Options{Threads: capThreads(stderr, f.threads)})
+	m, err := runtime.Open(path, runtime.Options{Threads: capThreads(stderr, f.threads), KVType: f.kv})
 	if err != nil {
-		return abort(describeOpenError(path, err))
+		return abort(describeKVError(path, f.kv, err))
 	}
 	defer m.Close()
 	capContext(stderr, cmd, f.ctx, m.Config.ContextLength) // the server caps it too; this says so
