@@ -14,7 +14,7 @@ RACE_PKGS   := ./runtime/... ./quant/... ./simd/... ./bench/... ./internal/...
 
 export LLMAP_MODELS ?= $(abspath ../shared/models)
 
-.PHONY: help build cross demo test test-unit test-noasm test-race test-arm64 arm64-tools check-arm64-words fuzz lint bench bench-compare bench-llama2c clean golden chromium screenshots
+.PHONY: help build cross demo test test-unit test-noasm test-tiers test-race test-arm64 arm64-tools check-arm64-words fuzz lint bench bench-compare bench-llama2c clean golden chromium screenshots
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -41,13 +41,19 @@ demo: build ## convert stories260K (or MODEL_DIR=...) and print a story
 	./$(BIN) inspect $(OUT)/stories260K.llmap | head -20
 	./$(BIN) run $(OUT)/stories260K.llmap -p "Once upon a time" -t 0.8 --seed 42
 
-test: lint test-unit test-noasm test-race test-arm64 cross fuzz ## everything CI runs: lint, tests (asm, noasm, race, arm64 under qemu), cross builds, bounded fuzzing
+test: lint test-unit test-noasm test-tiers test-race test-arm64 cross fuzz ## everything CI runs: lint, tests (asm, noasm, lower kernel tiers, race, arm64 under qemu), cross builds, bounded fuzzing
 
 test-unit: chromium ## go test ./... with the assembly kernels
 	$(GO) test -count=1 ./...
 
 test-noasm: chromium ## the whole suite on the pure-Go kernels
 	$(GO) test -count=1 -tags noasm ./...
+
+# The kernel tiers' own tests force each tier the CPU has; these run the
+# kernels' users as a CPU without AVX-512 (Zen 3) and without AVX2 would.
+test-tiers: ## the quant and runtime tests with AVX-512, then AVX2, hidden from the kernel dispatch (GODEBUG)
+	GODEBUG=cpu.avx512f=off $(GO) test -count=1 ./quant/... ./runtime/...
+	GODEBUG=cpu.avx2=off $(GO) test -count=1 ./quant/... ./runtime/...
 
 test-race: chromium ## the concurrent packages under the race detector
 	$(GO) test -count=1 -race $(RACE_PKGS)

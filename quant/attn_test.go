@@ -60,24 +60,18 @@ func kvShapes(typ Type) [][3]int {
 // bytes around the cache, and strided outputs whose gaps must stay as they
 // were.
 func TestAttnTiers(t *testing.T) {
-	t.Logf("attention tiers here: %v (dispatch uses %s)", GEMMTiers(), GEMMTier())
-	for _, tier := range GEMMTiers() {
-		if tier == "ref" {
-			continue
-		}
-		t.Run(tier, func(t *testing.T) {
-			for _, typ := range KVTypes {
-				rng := rand.New(rand.NewPCG(uint64(typ), 11))
-				for i, sh := range kvShapes(typ) {
-					hs, hoff, rowLen := sh[0], sh[1], sh[2]
-					for _, nqk := range [][2]int{{1, 1}, {1, 7}, {2, 5}, {3, 4}, {4, 9}, {5, 3}, {8, 33}, {9, 64}} {
-						name := fmt.Sprintf("%s hs %d at %d, %d queries, %d keys", typ, hs, hoff, nqk[0], nqk[1])
-						attnCase(t, rng, tier, typ, hs, hoff, rowLen, nqk[0], nqk[1], i%4, name)
-					}
+	forEachTier(t, func(t *testing.T, tier string) {
+		for _, typ := range KVTypes {
+			rng := rand.New(rand.NewPCG(uint64(typ), 11))
+			for i, sh := range kvShapes(typ) {
+				hs, hoff, rowLen := sh[0], sh[1], sh[2]
+				for _, nqk := range [][2]int{{1, 1}, {1, 7}, {2, 5}, {3, 4}, {4, 9}, {5, 3}, {8, 33}, {9, 64}} {
+					name := fmt.Sprintf("%s hs %d at %d, %d queries, %d keys", typ, hs, hoff, nqk[0], nqk[1])
+					attnCase(t, rng, tier, typ, hs, hoff, rowLen, nqk[0], nqk[1], i%4, name)
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
 func attnCase(t *testing.T, rng *rand.Rand, tier string, typ Type, hs, hoff, rowLen, nq, nk, off int, name string) {

@@ -281,13 +281,13 @@ func MatMul(outs [][]float32, m Matrix, lo, hi int, b *Batch) {
 // consecutive weight rows of rb bytes at w.
 type gemmKernel func(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch)
 
-// gemmTiers lists every tier this build and CPU can run (the assembly
-// tiers are appended at init, best last); gemmImpl is the one MatMul uses,
-// gemmTiers[gemmSel].
+// gemmTiers lists every tier this build has (the assembly tiers are
+// appended at init, best last), usable on this CPU or not; gemmImpl is the
+// one MatMul uses, gemmTiers[gemmSel].
 var (
 	gemmTiers = []gemmTier{
-		{"ref", gemmRef, attnKernels{attnScoresRef, attnValuesRef}, quantizeBatchGeneric},
-		{"generic", gemmGeneric, attnKernels{attnScoresGeneric, attnValuesGeneric}, quantizeBatchGeneric},
+		{name: "ref", fn: gemmRef, attn: attnKernels{attnScoresRef, attnValuesRef}, quant: quantizeBatchGeneric, usable: true},
+		{name: "generic", fn: gemmGeneric, attn: attnKernels{attnScoresGeneric, attnValuesGeneric}, quant: quantizeBatchGeneric, usable: true},
 	}
 	gemmSel             = 1
 	gemmImpl gemmKernel = gemmGeneric
@@ -296,21 +296,50 @@ var (
 // gemmTier is one tier of the batched kernels: MatMul's, the attention
 // kernels' and the activation quantiser of Batch.
 type gemmTier struct {
-	name  string
-	fn    gemmKernel
-	attn  attnKernels
-	quant func(q []byte, d []float32, bias, bias4 []int32, xc []float32, q34 []byte, x []float32)
+	name   string
+	fn     gemmKernel
+	attn   attnKernels
+	quant  func(q []byte, d []float32, bias, bias4 []int32, xc []float32, q34 []byte, x []float32)
+	usable bool   // this CPU has what the tier needs
+	needs  string // what the tier needs, for messages
+}
+
+// addGEMMTier registers an assembly tier and selects it if this CPU can
+// run it (the tier files call it at init, in order of preference).
+//
+//lint:ignore U1000 called by the tier files, which a noasm build leaves out
+func addGEMMTier(t gemmTier) {
+	gemmTiers = append(gemmTiers, t)
+	if t.usable {
+		gemmSel = len(gemmTiers) - 1
+		gemmImpl, attnImpl, quantizeBatchImpl = t.fn, t.attn, t.quant
+	}
 }
 
 // GEMMTiers lists the names of the MatMul tiers this build can run on this
 // CPU ("ref", "generic", "avx2", "avx512", ...). Tests run each with
 // UseGEMMTier.
 func GEMMTiers() []string {
-	names := make([]string, len(gemmTiers))
-	for i, t := range gemmTiers {
-		names[i] = t.name
+	var names []string
+	for _, t := range gemmTiers {
+		if t.usable {
+			names = append(names, t.name)
+		}
 	}
 	return names
+}
+
+// MissingGEMMTiers lists the tiers this build has but this CPU cannot
+// run, each with what it needs ("avx512: AVX-512 F/BW/VL and VNNI"), so
+// that tests can say what they skipped.
+func MissingGEMMTiers() []string {
+	var out []string
+	for _, t := range gemmTiers {
+		if !t.usable {
+			out = append(out, t.name+": "+t.needs)
+		}
+	}
+	return out
 }
 
 // GEMMTier returns the name of the tier MatMul uses.
@@ -323,7 +352,7 @@ func GEMMTier() string { return gemmTiers[gemmSel].name }
 func UseGEMMTier(name string) (restore func()) {
 	prev := gemmSel
 	for i, t := range gemmTiers {
-		if t.name == name {
+		if t.name == name && t.usable {
 			gemmSel, gemmImpl, attnImpl, quantizeBatchImpl = i, t.fn, t.attn, t.quant
 			return func() {
 				p := &gemmTiers[prev]

@@ -10,11 +10,9 @@ import (
 )
 
 func init() {
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX && cpu.X86.HasOSXSAVE && cpu.X86.HasF16C {
-		gemmTiers = append(gemmTiers, gemmTier{"avx2", gemmAVX2, attnAVX2, quantizeBatchAsm(quantizeBatchAVX2)})
-		gemmSel = len(gemmTiers) - 1
-		gemmImpl, attnImpl, quantizeBatchImpl = gemmAVX2, attnAVX2, gemmTiers[gemmSel].quant
-	}
+	addGEMMTier(gemmTier{name: "avx2", fn: gemmAVX2, attn: attnAVX2, quant: quantizeBatchAsm(quantizeBatchAVX2),
+		usable: cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX && cpu.X86.HasOSXSAVE && cpu.X86.HasF16C,
+		needs:  "AVX2, FMA and F16C"})
 }
 
 // The AVX2 tile kernels (gemm_amd64.s) compute a tile of 4 weight rows x 3

@@ -5,12 +5,10 @@ package quant
 import "golang.org/x/sys/cpu"
 
 func init() {
-	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI &&
-		cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C {
-		gemmTiers = append(gemmTiers, gemmTier{"avx512", gemmAVX512, attnAVX512, quantizeBatchAsm(quantizeBatch512)})
-		gemmSel = len(gemmTiers) - 1
-		gemmImpl, attnImpl, quantizeBatchImpl = gemmAVX512, attnAVX512, gemmTiers[gemmSel].quant
-	}
+	addGEMMTier(gemmTier{name: "avx512", fn: gemmAVX512, attn: attnAVX512, quant: quantizeBatchAsm(quantizeBatch512),
+		usable: cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI &&
+			cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C,
+		needs: "AVX-512 F/BW/VL, VNNI, AVX2, FMA and F16C"})
 }
 
 // The AVX-512 tile kernels (gemm_avx512_amd64.s) compute a tile of 4

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -47,16 +48,29 @@ func gemmShapes(typ Type) [][3]int {
 	return append(s, [3]int{64, 2048, 32}, [3]int{64, 2048, 1})
 }
 
+// forEachTier runs f for every tier of the batched kernels but the
+// reference one that this CPU can run (forced by UseGEMMTier), and skips,
+// with what they need, the tiers of this build the CPU cannot run: a Zen 3
+// machine runs generic and avx2 and says it skipped avx512.
+func forEachTier(t *testing.T, f func(t *testing.T, tier string)) {
+	t.Logf("tiers here: %v (dispatch uses %s); missing: %v", GEMMTiers(), GEMMTier(), MissingGEMMTiers())
+	for _, tier := range GEMMTiers() {
+		if tier != "ref" {
+			t.Run(tier, func(t *testing.T) { f(t, tier) })
+		}
+	}
+	for _, m := range MissingGEMMTiers() {
+		name, needs, _ := strings.Cut(m, ": ")
+		t.Run(name, func(t *testing.T) { t.Skipf("this CPU lacks %s", needs) })
+	}
+}
+
 // TestMatMulTiers runs every MatMul tier this machine has on odd shapes,
 // unaligned weights and a strided output with guard values, against the
 // scalar reference tier.
 func TestMatMulTiers(t *testing.T) {
-	t.Logf("MatMul tiers here: %v (dispatch uses %s)", GEMMTiers(), GEMMTier())
-	for _, tier := range GEMMTiers() {
-		if tier == "ref" {
-			continue
-		}
-		t.Run(tier, func(t *testing.T) {
+	forEachTier(t, func(t *testing.T, tier string) {
+		{
 			for _, typ := range gemmTypes {
 				t.Run(typ.String(), func(t *testing.T) {
 					rng := rand.New(rand.NewPCG(uint64(typ), 7))
@@ -101,8 +115,8 @@ func TestMatMulTiers(t *testing.T) {
 					}
 				})
 			}
-		})
-	}
+		}
+	})
 }
 
 // strided returns n output rows of length rows, ldo apart in buf.
@@ -316,6 +330,10 @@ func TestQuantizeBatchTiers(t *testing.T) {
 	for _, with34 := range []bool{true, false} {
 		want := run(quantizeBatchGeneric, with34)
 		for _, tier := range gemmTiers {
+			if !tier.usable {
+				t.Logf("%s: skipped, this CPU lacks %s", tier.name, tier.needs)
+				continue
+			}
 			got := run(tier.quant, with34)
 			if string(got.q) != string(want.q) || string(got.q34) != string(want.q34) || !slices.Equal(got.d, want.d) ||
 				!slices.Equal(got.xc, want.xc) || !slices.Equal(got.bias, want.bias) || !slices.Equal(got.bias4, want.bias4) {
