@@ -41,65 +41,33 @@ type task interface {
 	run(lo, hi, thread int)
 }
 
-// job is one parallel product or task: chunks [lo, lo+chunk) of [0, n),
-// claimed by the caller and the workers.
+// job is one parallel task or matrix-vector product: chunks [lo,
+// lo+chunk) of [0, n), claimed by the caller and the workers.
 type job struct {
-	m quant.Matrix
-	v *quant.Vec
 	t task // if set, run t instead of a product
 
-	out []float32 // matrix-vector product: out (Rows,)
-
-	outs [][]float32  // if set, a matrix-matrix product: outs[b] = m @ vs[b] (or @ vector b of batch)
-	vs   []*quant.Vec // for rows [lo, hi)
-
-	batch *quant.Batch // if set, a tiled matrix-matrix product (quant.MatMul) into outs
-
-	// If group is set, rows [lo, hi) of the matrices of group stacked
-	// on top of each other, all multiplied with v.
-	group *matGroup
+	m   quant.Matrix // matrix-vector product: out (Rows,) = m @ v
+	v   *quant.Vec
+	out []float32
 
 	n, chunk int // indices (rows) in all, and per chunk
 
 	label context.Context // profiler labels: phase and kernel
 }
 
-// tileBytes is the size of the block of weight rows a matrix-matrix product
-// multiplies with every vector of the batch while it is in the L2 cache.
-const tileBytes = 64 << 10
-
-// do runs indices (rows) [lo, hi) of the job.
+// do runs indices (rows) [lo, hi) of the job on thread.
 func (j *job) do(lo, hi, thread int) {
-	switch {
-	case j.t != nil:
+	if j.t != nil {
 		j.t.run(lo, hi, thread)
-	case j.group != nil:
-		base := 0
-		for i, m := range j.group.ms[:j.group.n] {
-			l, h := max(lo-base, 0), min(hi-base, m.Rows)
-			if l < h {
-				quant.MatVec(j.group.outs[i][l:h], m, j.v, l, h)
-			}
-			base += m.Rows
-		}
-	case j.batch != nil:
-		quant.MatMul(j.outs, j.m, lo, hi, j.batch)
-	case j.outs != nil:
-		tile := max(1, tileBytes/j.m.RowBytes())
-		for l := lo; l < hi; l += tile {
-			h := min(l+tile, hi)
-			for b, v := range j.vs {
-				quant.MatVec(j.outs[b][l:h], j.m, v, l, h)
-			}
-		}
-	default:
-		quant.MatVec(j.out[lo:hi], j.m, j.v, lo, hi)
+		return
 	}
+	quant.MatVec(j.out[lo:hi], j.m, j.v, lo, hi)
 }
 
-// Pool splits matrix-vector products (by rows) and tasks (by index) over
-// long-lived worker goroutines. Calls do not start goroutines or allocate.
-// A Pool is used by one goroutine at a time.
+// Pool splits tasks (by index: the forward pass's jobs over rows of
+// matrices, attention over its units) and matrix-vector products (by rows)
+// over long-lived worker goroutines. Calls do not start goroutines or
+// allocate. A Pool is used by one goroutine at a time.
 //
 // A token makes about five hand-offs per layer, each a few tens of
 // microseconds of work on a small model, so a hand-off must cost far less
@@ -280,33 +248,6 @@ func (p *Pool) Close() {
 	}
 }
 
-// matGroup is up to three matrices of one type and width that multiply the
-// same vector (LLaMA's q, k, v projections; the gate and up projections).
-type matGroup struct {
-	n    int
-	ms   [3]quant.Matrix
-	outs [3][]float32
-}
-
-// MatVecGroup computes outs[i] = ms[i] @ v for up to three matrices of the
-// same type and width as one product over their stacked rows: one hand-off
-// to the workers instead of one per matrix. g is scratch owned by the
-// caller (so nothing is allocated).
-func (p *Pool) MatVecGroup(g *matGroup, v *quant.Vec) {
-	rows, size := 0, 0
-	for _, m := range g.ms[:g.n] {
-		rows += m.Rows
-		size += len(m.Data)
-	}
-	j := job{group: g, v: v, n: rows, label: kernelLabel(p.phase, int(g.ms[0].Type))}
-	if p.threads == 1 || size < minParallelBytes || rows < p.threads*rowAlign {
-		p.labelled(j.label, func() { j.do(0, rows, 0) })
-		return
-	}
-	j.chunk = p.rowChunk(rows, size/rows)
-	p.split(j)
-}
-
 // MatVec computes out = m @ v, where v has been prepared for m.Type:
 // W (rows, cols) @ x (cols,) -> out (rows,).
 func (p *Pool) MatVec(out []float32, m quant.Matrix, v *quant.Vec) {
@@ -316,46 +257,6 @@ func (p *Pool) MatVec(out []float32, m quant.Matrix, v *quant.Vec) {
 		return
 	}
 	j.chunk = p.rowChunk(m.Rows, m.RowBytes())
-	p.split(j)
-}
-
-// MatMat computes outs[b] = m @ vs[b] for every vector of a batch, reading
-// the weights once for the whole batch: W (rows, cols) @ X^T (cols, n) ->
-// (n, rows), each vector prepared for m.Type.
-func (p *Pool) MatMat(outs [][]float32, m quant.Matrix, vs []*quant.Vec) {
-	j := job{m: m, outs: outs, vs: vs, n: m.Rows, label: kernelLabel(p.phase, int(m.Type))}
-	if p.threads == 1 || len(m.Data)*len(vs) < 4*minParallelBytes || m.Rows < p.threads*rowAlign {
-		p.labelled(j.label, func() { j.do(0, m.Rows, 0) })
-		return
-	}
-	j.chunk = p.rowChunk(m.Rows, m.RowBytes())
-	p.split(j)
-}
-
-// MatMul computes outs[t] = m @ vector t of b for every vector of the
-// batch b (prepared for m.Type), with the tiled kernels of quant.MatMul:
-// W (rows, cols) @ X^T (cols, n) -> outs (n, rows). Chunks of rows go to
-// the threads; each keeps its rows in the L1 cache while they meet every
-// vector.
-func (p *Pool) MatMul(outs [][]float32, m quant.Matrix, b *quant.Batch) {
-	j := job{outs: outs, m: m, batch: b, n: m.Rows, label: kernelLabel(p.phase, int(m.Type))}
-	if p.threads == 1 || len(m.Data)*b.Len() < 4*minParallelBytes || m.Rows < p.threads*rowAlign {
-		p.labelled(j.label, func() { j.do(0, m.Rows, 0) })
-		return
-	}
-	j.chunk = p.rowChunk(m.Rows, m.RowBytes())
-	p.split(j)
-}
-
-// For runs t over [0, n), split into chunks. With parallel false it runs
-// on the calling goroutine.
-func (p *Pool) For(n int, t task, parallel bool) {
-	j := job{t: t, n: n, label: kernelLabel(p.phase, kernelAttention)}
-	if p.threads == 1 || !parallel || n < 2 {
-		p.labelled(j.label, func() { t.run(0, n, 0) })
-		return
-	}
-	j.chunk = max(1, (n+maxChunks-1)/maxChunks, n/(p.threads*chunksPerThread))
 	p.split(j)
 }
 

@@ -60,42 +60,20 @@ func TestPoolProducts(t *testing.T) {
 						}
 					}
 				}
-				// the same rows as a group of three stacked matrices
-				g := &matGroup{n: 3, ms: [3]quant.Matrix{m, m, m}}
-				for i := range g.outs {
-					g.outs[i] = make([]float32, rows)
-				}
-				p.MatVecGroup(g, v)
-				for i := range g.outs {
-					for r := range rows {
-						if g.outs[i][r] != want[r] {
-							t.Fatalf("%d rows, group %d: out[%d] = %g, want %g", rows, i, r, g.outs[i][r], want[r])
-						}
-					}
-				}
-				// and through the tiled kernels, as a batch of three
+				// and through Run, as a task over chunks of rows
+				// multiplying a batch of three with the tiled kernels
 				batch := quant.NewBatch(3, cols)
 				batch.Set([][]float32{x, x, x}, quant.Q8_0)
-				mm := [][]float32{make([]float32, rows), make([]float32, rows), make([]float32, rows)}
-				p.MatMul(mm, m, batch)
 				one := quant.NewBatch(1, cols)
 				one.Set([][]float32{x}, quant.Q8_0)
 				ref := [][]float32{make([]float32, rows)}
 				quant.MatMul(ref, m, 0, rows, one)
-				for b := range mm {
+				mt := &matMulTask{m: m, b: batch, outs: [][]float32{make([]float32, rows), make([]float32, rows), make([]float32, rows)}}
+				p.Run(rows, p.rowChunk(rows, m.RowBytes()), mt, int(quant.Q8_0), true)
+				for b := range mt.outs {
 					for r := range rows {
-						if d := mm[b][r] - ref[0][r]; d > 1e-4 || d < -1e-4 {
-							t.Fatalf("%d rows, MatMul vector %d: out[%d] = %g, want %g", rows, b, r, mm[b][r], ref[0][r])
-						}
-					}
-				}
-				// and as a batch of two vectors
-				outs := [][]float32{make([]float32, rows), make([]float32, rows)}
-				p.MatMat(outs, m, []*quant.Vec{v, v})
-				for b := range outs {
-					for r := range rows {
-						if outs[b][r] != want[r] {
-							t.Fatalf("%d rows, batch %d: out[%d] = %g, want %g", rows, b, r, outs[b][r], want[r])
+						if d := mt.outs[b][r] - ref[0][r]; d > 1e-4 || d < -1e-4 {
+							t.Fatalf("%d rows, MatMul vector %d: out[%d] = %g, want %g", rows, b, r, mt.outs[b][r], ref[0][r])
 						}
 					}
 				}
@@ -103,6 +81,15 @@ func TestPoolProducts(t *testing.T) {
 		})
 	}
 }
+
+// matMulTask multiplies rows [lo, hi) of m with the batch b.
+type matMulTask struct {
+	m    quant.Matrix
+	b    *quant.Batch
+	outs [][]float32
+}
+
+func (mt *matMulTask) run(lo, hi, _ int) { quant.MatMul(mt.outs, mt.m, lo, hi, mt.b) }
 
 // countTask counts how often each index is run.
 type countTask struct{ seen []atomic.Int32 }
@@ -113,14 +100,14 @@ func (c *countTask) run(lo, hi, _ int) {
 	}
 }
 
-// TestPoolFor checks that every index of a task runs exactly once.
-func TestPoolFor(t *testing.T) {
+// TestPoolRun checks that every index of a task runs exactly once.
+func TestPoolRun(t *testing.T) {
 	p := NewPool(3)
 	defer p.Close()
 	for _, n := range []int{1, 2, 3, 7, 32, 100, 70000} {
 		for rep := range 20 {
 			c := &countTask{seen: make([]atomic.Int32, n)}
-			p.For(n, c, true)
+			p.Run(n, max(1, n/16), c, kernelAttention, true)
 			for i := range c.seen {
 				if k := c.seen[i].Load(); k != 1 {
 					t.Fatalf("n=%d rep %d: index %d ran %d times", n, rep, i, k)
@@ -153,10 +140,10 @@ func TestPoolPanic(t *testing.T) {
 					t.Errorf("panic at %d: recovered %v", at, r)
 				}
 			}()
-			p.For(64, panicTask{at}, true)
+			p.Run(64, 4, panicTask{at}, kernelAttention, true)
 		}()
 		c := &countTask{seen: make([]atomic.Int32, 64)}
-		p.For(64, c, true)
+		p.Run(64, 4, c, kernelAttention, true)
 		for i := range c.seen {
 			if c.seen[i].Load() != 1 {
 				t.Fatalf("after a panic: index %d ran %d times", i, c.seen[i].Load())
@@ -191,7 +178,7 @@ func BenchmarkPoolHandOff(b *testing.B) {
 			p := NewPool(threads)
 			defer p.Close()
 			for b.Loop() {
-				p.For(64, nopTask{}, true)
+				p.Run(64, 4, nopTask{}, kernelAttention, true)
 			}
 		})
 	}
