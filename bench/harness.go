@@ -27,7 +27,7 @@ type Options struct {
 	KVType  runtime.KVType // the type of the KV cache
 
 	// ReadBytes is the buffer of the read-bandwidth measurement;
-	// 0 means DefaultReadBytes.
+	// 0 means ReadBytes().
 	ReadBytes int64
 
 	// Progress, if set, receives a line before each test.
@@ -222,7 +222,7 @@ func Run(path string, opts Options) (*Report, error) {
 	}
 	bytes := opts.ReadBytes
 	if bytes <= 0 {
-		bytes = DefaultReadBytes
+		bytes = ReadBytes()
 	}
 	progress("measuring the memory read bandwidth")
 	bw := ReadBandwidth(bytes, opts.Threads, 500*time.Millisecond)

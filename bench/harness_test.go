@@ -36,12 +36,15 @@ func TestReadBandwidth(t *testing.T) {
 			t.Errorf("threads=%d: %g bytes/s is implausible", i+1, b)
 		}
 	}
-	buf := make([]uint64, 1001)
+	buf := make([]float32, 1001)
 	for i := range buf {
-		buf[i] = uint64(i)
+		buf[i] = float32(i)
 	}
 	if got := readSum(buf); got != 1000*1001/2 {
-		t.Errorf("readSum = %d, want %d", got, 1000*1001/2)
+		t.Errorf("readSum = %g, want %d", got, 1000*1001/2)
+	}
+	if ReadBytes() < DefaultReadBytes {
+		t.Errorf("ReadBytes() = %d, below %d", ReadBytes(), DefaultReadBytes)
 	}
 }
 

@@ -103,7 +103,7 @@ func TestPagingLlama7B(t *testing.T) {
 
 	// Warm: read the file into the page cache, then run without a limit.
 	warmPageCache(t, model)
-	bw := ReadBandwidth(DefaultReadBytes, []int{2}, time.Second)[0]
+	bw := ReadBandwidth(ReadBytes(), []int{2}, time.Second)[0]
 	for _, extra := range [][]string{nil, {"--no-prefetch"}} {
 		r := runChild(t, exec.Command(bin, append([]string{"run", model, "-t", "0", "-n", steps, "--ctx", "64", "--stats"}, extra...)...))
 		r.name, r.limit, r.ceiling, r.ceilingKind = "warm, prefetch on", "none", bw/float64(perToken), "memory"
