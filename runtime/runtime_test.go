@@ -114,6 +114,29 @@ func TestForwardRejectsBadArguments(t *testing.T) {
 	}
 }
 
+// TestOpenRejectsBadOptions: an enormous thread count (a library caller's
+// mistake; the CLI caps --threads at the CPUs) and an unknown KV cache type
+// are errors, not a panic or an allocation of that size; NewPool caps.
+func TestOpenRejectsBadOptions(t *testing.T) {
+	path := convertStories(t)
+	for _, o := range []Options{{Threads: 1 << 40}, {Threads: MaxThreads + 1}, {KVType: KVType(200)}} {
+		if m, err := Open(path, o); err == nil {
+			m.Close()
+			t.Errorf("Open with %+v succeeded", o)
+		}
+	}
+	m, err := Open(path, Options{Threads: MaxThreads})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	if p := NewPool(1 << 40); p.Threads() != MaxThreads {
+		t.Errorf("NewPool(1<<40) has %d threads, want %d", p.Threads(), MaxThreads)
+	} else {
+		p.Close()
+	}
+}
+
 // TestTruncatedFileIsAnError truncates the model file while it is mapped:
 // the next read of a missing page raises SIGBUS, which must come back as
 // ErrFault naming the file rather than crash the process.
