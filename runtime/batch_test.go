@@ -13,7 +13,9 @@ import (
 // TestForwardBatchSequences: three sequences prefilled together in one
 // ForwardBatch (more rows than MaxBatch, the sequences interleaved) and
 // then decoded together, one row each per pass, give at every step the
-// logits and hidden states that running each sequence alone gives.
+// logits and hidden states that running each sequence alone gives, to
+// within float32 rounding: a batch's products are register tiles, a
+// single row's the one-vector kernels, which sum in another order.
 func TestForwardBatchSequences(t *testing.T) {
 	gpt2, err := convert.Synth("batch", arch.Config{Arch: "gpt2", Dim: 64, HiddenDim: 128, NLayers: 2, NHeads: 4,
 		VocabSize: 512, ContextLength: 96}, 5)
@@ -91,14 +93,14 @@ func TestForwardBatchSequences(t *testing.T) {
 				}
 				b.Reset()
 				for i, p := range prompts {
-					if d := maxDiff(logits[i], want[i][step]); d > 1e-5 {
+					if d := maxDiff(logits[i], want[i][step]); d > 3e-5 {
 						t.Fatalf("%s, %d threads: sequence %d step %d: logits differ by %g", m.Config.Arch, threads, i, step, d)
 					}
 					b.Add(states[i], argmax(logits[i]), len(p)+step, logits[i])
 				}
 			}
 			for i := range prompts {
-				if d := maxDiff(states[i].Hidden(), wantHidden[i]); d > 1e-5 {
+				if d := maxDiff(states[i].Hidden(), wantHidden[i]); d > 3e-5 {
 					t.Errorf("%s: sequence %d: hidden state differs by %g", m.Config.Arch, i, d)
 				}
 			}
