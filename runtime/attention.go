@@ -141,7 +141,7 @@ func (a *attention) plan(threads int) (work int) {
 			for kvh := range c.NKVHeads {
 				a.base = append(a.base, attnUnit{row: t, tokens: n, kvh: kvh, t0: t0, t1: t1, part: -1})
 			}
-			work += n * group * (t1 - t0) * c.HeadSize
+			work += n * c.NHeads * (t1 - t0) * c.HeadSize
 		}
 		r = e
 	}

@@ -3,6 +3,7 @@ package runtime
 import (
 	"math"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/llmap/llmap/format/arch"
@@ -100,6 +101,55 @@ func TestPrefillRejectsBadArguments(t *testing.T) {
 	}{{nil, 0}, {[]int{1, 2}, 15}, {[]int{1, 600}, 0}, {[]int{1}, -1}} {
 		if _, err := m.Prefill(s, c.tokens, c.pos0); err == nil {
 			t.Errorf("Prefill(%v, %d) succeeded", c.tokens, c.pos0)
+		}
+	}
+}
+
+// TestAttentionSegments: on two threads a long context with few KV heads
+// splits each head's attention over segments of its positions, combined
+// by their softmax sums; the logits must be those of one thread, which
+// never splits. (1000 positions, 2 KV heads: three segments per head.)
+func TestAttentionSegments(t *testing.T) {
+	src, err := convert.Synth("segments", arch.Config{Arch: "llama", Dim: 64, HiddenDim: 96, NLayers: 2, NHeads: 4, NKVHeads: 2, VocabSize: 300, ContextLength: 1100}, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "m.llmap")
+	if err := convert.Write(path, src, convert.Options{Matrices: quant.F32}); err != nil {
+		t.Fatal(err)
+	}
+	tokens := make([]int, 1000)
+	for i := range tokens {
+		tokens[i] = (i*53 + 7) % 300
+	}
+	run := func(threads int) (out [][]float32, split bool) {
+		m, err := Open(path, Options{Threads: threads, KVType: KVF32})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		s, _ := m.NewState(0)
+		if _, err := m.Prefill(s, tokens, 0); err != nil {
+			t.Fatal(err)
+		}
+		for pos := len(tokens); pos < len(tokens)+4; pos++ {
+			l, err := m.Forward(s, pos%300, pos)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, slices.Clone(l))
+			split = split || s.batch.attn.parts > 0
+		}
+		return out, split
+	}
+	want, split1 := run(1)
+	got, split2 := run(2)
+	if split1 || !split2 {
+		t.Fatalf("segments used: %v on one thread, %v on two; want false, true", split1, split2)
+	}
+	for i := range want {
+		if d := maxDiff(got[i], want[i]); d > 1e-5 { // 1e-7 seen; unweighted segments give 1e-4
+			t.Errorf("position %d: logits with segments differ by %g", len(tokens)+i, d)
 		}
 	}
 }
