@@ -133,11 +133,7 @@ func attnScoresTiled(s []float32, lds int, q []float32, ldq, nq int, t Type, k [
 		switch {
 		case ng == 1 && t != Q8_0:
 			out := s[g0*lds : g0*lds+nk]
-			if t == F32 {
-				rowsF32Impl(out, kb, stride, q[g0*ldq:g0*ldq+hs])
-			} else {
-				rowsF16Impl(out, kb, stride, q[g0*ldq:g0*ldq+hs])
-			}
+			kernels.rows[t](out, kb, stride, activations{f: q[g0*ldq : g0*ldq+hs]})
 			continue
 		case ng == 1:
 			xstride = 0 // every column of the tile multiplies the one query

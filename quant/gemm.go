@@ -28,7 +28,8 @@ import (
 // matrices each vector is quantised to Q8_0-style blocks (d = max|x|/127,
 // rounded to fp16, exactly as Vec.Set does, so a batched product computes
 // the same integer dot products as MatVec), and for F32, F16 and BF16 it
-// is copied (float32 activations, as MatVec uses). The token dimension is
+// is copied (float32 activations, as MatVec uses); for the K-quants each
+// vector is quantised to Q8_K super-blocks, as Vec.Set does. The token dimension is
 // padded with zero vectors to a multiple of gemmTokenPad so that the kernels
 // only ever see whole register tiles.
 type Batch struct {
@@ -73,7 +74,8 @@ func grow[T any](s []T, n int) []T {
 
 // Set prepares the vectors xs (each of the same length) for products with
 // matrices of type t. The vectors are copied or quantised, so they may change
-// afterwards. For quantised t the length must be a multiple of 32.
+// afterwards. For quantised t the length must be a multiple of t's block
+// size (32, or 256 for the K-quants).
 func (b *Batch) Set(xs [][]float32, t Type) {
 	n := len(xs)
 	if n == 0 {
@@ -154,7 +156,7 @@ func (b *Batch) Prepare(t Type, n, cols int) {
 
 // SetPart sets elements [col, col+len(x)) of vector i of a batch shaped by
 // Prepare. Goroutines may set disjoint parts at the same time. For
-// quantised types col and len(x) are multiples of 32 (whole blocks).
+// quantised types col and len(x) are multiples of the block size (whole blocks: 32, 256 for the K-quants).
 func (b *Batch) SetPart(i, col int, x []float32) {
 	if i < 0 || i >= b.n || col < 0 || col+len(x) > b.cols {
 		panic(fmt.Sprintf("quant: Batch.SetPart: vector %d, elements [%d,%d) of a batch of %d x %d", i, col, col+len(x), b.n, b.cols))
@@ -218,22 +220,6 @@ func quantizeBatchGeneric(q []byte, d []float32, bias, bias4 []int32, xc []float
 	}
 }
 
-// SameActivations reports whether activations prepared for matrices of type
-// a (by Batch.Set or Vec.Set) serve matrices of type b as well: Q8_0 and
-// Q4_0 share their Q8_0 blocks, F32, F16 and BF16 their float32 vectors.
-func SameActivations(a, b Type) bool {
-	group := func(t Type) Type {
-		switch t {
-		case Q4_0:
-			return Q8_0
-		case F16, BF16:
-			return F32
-		}
-		return t
-	}
-	return group(a) == group(b)
-}
-
 // Type returns the matrix type the batch was prepared for.
 func (b *Batch) Type() Type { return b.t }
 
@@ -251,7 +237,7 @@ func MatMul(outs [][]float32, m Matrix, lo, hi int, b *Batch) {
 	if lo < 0 || hi > m.Rows || lo > hi {
 		panic(fmt.Sprintf("quant: MatMul rows [%d,%d) out of range [0,%d)", lo, hi, m.Rows))
 	}
-	if b.cols != m.Cols || !SameActivations(b.t, m.Type) || b.n == 0 {
+	if b.cols != m.Cols || !b.t.SharesActivations(m.Type) || b.n == 0 {
 		panic(fmt.Sprintf("quant: MatMul on a %dx%d %s matrix with a batch of %d prepared for %d columns of %s",
 			m.Rows, m.Cols, m.Type, b.n, b.cols, b.t))
 	}

@@ -172,7 +172,7 @@ func (in *inputs) shape(t quant.Type, n, cols int) {
 // find returns the prepared batch that serves matrices of type t, or nil.
 func (in *inputs) find(t quant.Type) *quant.Batch {
 	for _, b := range in.b[:in.n] {
-		if quant.SameActivations(b.Type(), t) {
+		if b.Type().SharesActivations(t) {
 			return b
 		}
 	}

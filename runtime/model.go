@@ -142,11 +142,11 @@ func New(f *format.File, opts Options) (*Model, error) {
 }
 
 // matrixTypes lists the types of the model's matrices, one of each
-// activation format (quant.SameActivations).
+// activation format (quant.Type.SharesActivations).
 func (m *Model) matrixTypes() []quant.Type {
 	var ts []quant.Type
 	add := func(w quant.Matrix) {
-		if w.Data != nil && !slices.ContainsFunc(ts, func(t quant.Type) bool { return quant.SameActivations(t, w.Type) }) {
+		if w.Data != nil && !slices.ContainsFunc(ts, func(t quant.Type) bool { return t.SharesActivations(w.Type) }) {
 			ts = append(ts, w.Type)
 		}
 	}
