@@ -4,9 +4,11 @@
 # `make bench-compare`; settings come from the environment:
 #   GO, BENCH (regexp), BENCH_PKGS, COUNT, BENCHTIME, BENCHSTAT (go run target).
 # REF is exported with `git archive` into a temporary directory (no git state
-# changes); the working tree's suite (bench/'s package and suite_test.go) is
-# copied over REF's, so both sides run one suite and only the code under
-# test differs.
+# changes). The working tree's suite (suite_test.go) and the read-bandwidth
+# measurement it reports against (bandwidth.go) are copied over REF's, so
+# both sides run one suite and measure alike; REF keeps the rest of its bench
+# package (llmap bench's harness is code under test, and its API follows
+# the runtime's), and bench's other tests (paging, harness) are left out.
 set -eu
 ref=${1:?usage: compare.sh REF}
 GO=${GO:-go}
@@ -20,16 +22,8 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 
 mkdir -p "$tmp/ref" "$tmp/bin/ref" "$tmp/bin/new"
 git archive --format=tar "$ref" | tar -x -C "$tmp/ref"
-# The suite: bench/'s package files and suite_test.go (other tests there,
-# such as the paging test, may need packages REF does not have).
-rm -rf "$tmp/ref/bench" && mkdir "$tmp/ref/bench"
-for f in bench/*; do
-	case $f in
-	*_test.go) ;;
-	*) cp "$f" "$tmp/ref/bench/" ;;
-	esac
-done
-cp bench/suite_test.go "$tmp/ref/bench/"
+rm -f "$tmp"/ref/bench/*_test.go
+cp bench/suite_test.go bench/bandwidth.go "$tmp/ref/bench/"
 
 # One test binary per package and side, built once.
 for pkg in $BENCH_PKGS; do
