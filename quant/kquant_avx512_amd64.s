@@ -1,0 +1,136 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// func dotQ4_KRowsVNNI(w, x *byte, n, rows, stride int, out *float32)
+//
+// Registers as in kquant_amd64.s: SI/DI the weight and activation
+// cursors, CX the super-blocks left in the row, R8 the rows left, R9 the
+// stride, R10 the output, R11/R12 the row's and the activations' start;
+// Y0 the row's float sum and Y3 its mins term (two chains), Y1/Y2 the
+// super-block's int32 sums (two chains), Y10 the mins times the activation
+// sums, Y15 the 0x0f byte mask. The super-block's eight scales go to
+// 0(SP)..28(SP) as word pairs and d*dx, dmin*dx to 32(SP), 36(SP), read
+// back by embedded broadcasts.
+
+// Q4KSCALES decodes the 12 scale bytes at off(SI) into X8 = [sc0..3,
+// m0..3, sc4..7, m4..7] (6-bit values), stores sc0..7 as word pairs at 0(SP)
+// and leaves in Y10 the eight int32 min_j * (bsum[2j] + bsum[2j+1]).
+#define Q4KSCALES(off) \
+	MOVQ      off(SI), AX \
+	MOVL      off+8(SI), DX \
+	MOVQ      AX, BX \
+	SHRQ      $2, BX \
+	ANDQ      k4vmask<>+8(SB), BX \
+	ANDQ      k4vmask<>+0(SB), AX \
+	VMOVQ     AX, X8 \
+	MOVL      DX, R13 \
+	SHRL      $4, R13 \
+	ANDL      $0x0f0f0f0f, DX \
+	ANDL      $0x0f0f0f0f, R13 \
+	SHLQ      $32, R13 \
+	ORQ       R13, DX \
+	ORQ       BX, DX \
+	VPINSRQ   $1, DX, X8, X8 \
+	VPSHUFB   k4vsc<>+0(SB), X8, X9 \
+	VMOVDQU   X9, 0(SP) \
+	VPSHUFB   k4vsc<>+16(SB), X8, X9 \
+	VMOVDQU   X9, 16(SP) \
+	VPSHUFB   k4vmins<>(SB), X8, X10 \
+	VPMOVZXBW X10, Y10 \
+	VPMADDWD  260(DI), Y10, Y10
+
+// Q4KPAIR adds sub-blocks 2h (low nibbles of the 32 bytes at q) and 2h+1
+// (high nibbles) times their activations (at xlo, xhi) and scales (word
+// pairs at slo, shi of SP) to Y1 and Y2: VPMADDUBSW sums pairs of level x
+// activation into words (at most 2*15*128, no saturation), VPDPWSSD
+// multiplies pairs of them by the scale and adds them to the dwords.
+#define Q4KPAIR(q, xlo, xhi, slo, shi) \
+	VMOVDQU       q, Y4 \
+	VPSRLW        $4, Y4, Y5 \
+	VPAND         Y15, Y4, Y4 \
+	VPAND         Y15, Y5, Y5 \
+	VPMADDUBSW    xlo, Y4, Y4 \
+	VPMADDUBSW    xhi, Y5, Y5 \
+	VPDPWSSD.BCST slo(SP), Y4, Y1 \
+	VPDPWSSD.BCST shi(SP), Y5, Y2
+
+TEXT ·dotQ4_KRowsVNNI(SB), NOSPLIT, $40-48
+	MOVQ    w+0(FP), R11
+	MOVQ    x+8(FP), R12
+	MOVQ    rows+24(FP), R8
+	MOVQ    stride+32(FP), R9
+	MOVQ    out+40(FP), R10
+	VMOVDQU k4vnib<>(SB), Y15
+
+q4vrow:
+	MOVQ   R11, SI
+	MOVQ   R12, DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y3, Y3, Y3
+
+q4vblock:
+	PREFETCHT0 2048(SI)
+	PREFETCHT0 2112(SI)
+	PREFETCHT0 2176(SI)
+	Q4KSCALES(4)
+	VPXOR      Y1, Y1, Y1
+	VPXOR      Y2, Y2, Y2
+	Q4KPAIR(16(SI), 4(DI), 36(DI), 0, 4)
+	Q4KPAIR(48(SI), 68(DI), 100(DI), 8, 12)
+	Q4KPAIR(80(SI), 132(DI), 164(DI), 16, 20)
+	Q4KPAIR(112(SI), 196(DI), 228(DI), 24, 28)
+	VPADDD     Y2, Y1, Y1
+
+	// d*dx and dmin*dx to 32(SP), 36(SP); then Y0 += sum*(d*dx) and
+	// Y3 -= minsum*(dmin*dx)
+	VMOVD             0(SI), X12
+	VCVTPH2PS         X12, X12
+	VMULPS.BCST       (DI), X12, X12
+	VMOVQ             X12, 32(SP)
+	VCVTDQ2PS         Y1, Y1
+	VFMADD231PS.BCST  32(SP), Y1, Y0
+	VCVTDQ2PS         Y10, Y10
+	VFNMADD231PS.BCST 36(SP), Y10, Y3
+
+	ADDQ $144, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ  q4vblock
+
+	VADDPS       Y3, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VMOVSS       X0, (R10)
+	ADDQ         $4, R10
+	ADDQ         R9, R11
+	DECQ         R8
+	JNZ          q4vrow
+	VZEROUPPER
+	RET
+
+DATA k4vnib<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA k4vnib<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA k4vnib<>+16(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA k4vnib<>+24(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL k4vnib<>(SB), RODATA|NOPTR, $32
+
+DATA k4vmask<>+0(SB)/8, $0x3f3f3f3f3f3f3f3f
+DATA k4vmask<>+8(SB)/8, $0x3030303030303030
+GLOBL k4vmask<>(SB), RODATA|NOPTR, $16
+
+// sc0..3 (bytes 0..3 of X8), then sc4..7 (bytes 8..11), each as the dword
+// sc | sc<<16 (a pair of words for VPDPWSSD)
+DATA k4vsc<>+0(SB)/8, $0x8001800180008000
+DATA k4vsc<>+8(SB)/8, $0x8003800380028002
+DATA k4vsc<>+16(SB)/8, $0x8009800980088008
+DATA k4vsc<>+24(SB)/8, $0x800b800b800a800a
+GLOBL k4vsc<>(SB), RODATA|NOPTR, $32
+
+// m0..3 (bytes 4..7) and m4..7 (bytes 12..15) of X8, each twice
+DATA k4vmins<>+0(SB)/8, $0x0707060605050404
+DATA k4vmins<>+8(SB)/8, $0x0f0f0e0e0d0d0c0c
+GLOBL k4vmins<>(SB), RODATA|NOPTR, $16
