@@ -281,10 +281,15 @@ func (p *Pool) rowChunk(rows, rowBytes int) int {
 }
 
 // alignedChunk is rowChunk with chunks a multiple of align (itself a
-// multiple of rowAlign) instead of rowAlign.
+// multiple of rowAlign) instead of rowAlign. The share per chunk is rounded
+// to the nearest multiple of align, not up: with a coarse align (the
+// 256-row super-blocks of a K-quant down projection's input, 5632 rows on
+// the 1.1B shape) rounding up left 11 chunks for 2 threads, so one thread
+// ran alone for the last of them.
 func (p *Pool) alignedChunk(rows, rowBytes, align int) int {
-	c := max(rows/(p.threads*chunksPerThread), (minChunkBytes+rowBytes-1)/max(rowBytes, 1), (rows+maxChunks-1)/maxChunks)
-	return (c + align - 1) / align * align
+	share := rows / (p.threads * chunksPerThread)
+	least := max((minChunkBytes+rowBytes-1)/max(rowBytes, 1), (rows+maxChunks-1)/maxChunks)
+	return max((share+align/2)/align*align, (least+align-1)/align*align, align)
 }
 
 // labelled runs f on the calling goroutine with the kernel label set,

@@ -161,6 +161,11 @@ func TestRowChunk(t *testing.T) {
 			t.Errorf("%d rows of %d bytes: chunks of %d rows (%d chunks)", tc.rows, tc.rowBytes, c, chunks)
 		}
 	}
+	// A coarse alignment (K-quant super-blocks of the down projection's
+	// input) still gives each thread several chunks: 5632 rows in 256s.
+	if c := p.alignedChunk(5632, 2304, 256); c != 256 {
+		t.Errorf("5632 rows aligned to 256: chunks of %d rows, want 256 (22 chunks)", c)
+	}
 }
 
 // nopTask does nothing: BenchmarkPoolHandOff times the hand-off alone.
