@@ -260,6 +260,25 @@ func (p *Pool) MatVec(out []float32, m quant.Matrix, v *quant.Vec) {
 	p.split(j)
 }
 
+// MatMul computes outs[t] = m @ vector t of b (prepared for m.Type) for
+// every vector of b, split by rows as the forward pass splits its products:
+// for benchmarks and tools. With one vector it runs the kernels decoding
+// uses (quant.MatMul's one-vector kernels where the type has them).
+func (p *Pool) MatMul(outs [][]float32, m quant.Matrix, b *quant.Batch) {
+	t := matMulTask{outs: outs, m: m, b: b}
+	parallel := len(m.Data) >= minParallelBytes && m.Rows >= p.threads*rowAlign
+	p.Run(m.Rows, p.rowChunk(m.Rows, m.RowBytes()), &t, int(m.Type), parallel)
+}
+
+// matMulTask is Pool.MatMul's job: rows [lo, hi) of every output.
+type matMulTask struct {
+	outs [][]float32
+	m    quant.Matrix
+	b    *quant.Batch
+}
+
+func (t *matMulTask) run(lo, hi, _ int) { quant.MatMul(t.outs, t.m, lo, hi, t.b) }
+
 // Run runs t over [0, n) in chunks of chunk indices (the last may be
 // shorter), claimed by the threads; with parallel false, one thread or one
 // chunk it runs on the calling goroutine. kernel labels the profile

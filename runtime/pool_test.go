@@ -77,19 +77,18 @@ func TestPoolProducts(t *testing.T) {
 						}
 					}
 				}
+				// and Pool.MatMul with one vector: the kernels decoding runs
+				got := [][]float32{make([]float32, rows)}
+				p.MatMul(got, m, one)
+				for r := range rows {
+					if got[0][r] != ref[0][r] {
+						t.Fatalf("%d rows, Pool.MatMul: out[%d] = %g, want %g", rows, r, got[0][r], ref[0][r])
+					}
+				}
 			}
 		})
 	}
 }
-
-// matMulTask multiplies rows [lo, hi) of m with the batch b.
-type matMulTask struct {
-	m    quant.Matrix
-	b    *quant.Batch
-	outs [][]float32
-}
-
-func (mt *matMulTask) run(lo, hi, _ int) { quant.MatMul(mt.outs, mt.m, lo, hi, mt.b) }
 
 // countTask counts how often each index is run.
 type countTask struct{ seen []atomic.Int32 }
