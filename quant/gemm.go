@@ -254,8 +254,11 @@ func MatMul(outs [][]float32, m Matrix, lo, hi int, b *Batch) {
 	}
 	rb := m.RowBytes()
 	if types[m.Type].act == actQ8_K {
-		vb := b.nb * sizeQ8_K
-		for t := range b.n {
+		vb, t0 := b.nb*sizeQ8_K, 0
+		if k := gemmTiers[gemmSel].ktiles; k != nil && b.n > 1 {
+			t0 = k(outs, lo, m.Type, m.Data[lo*rb:hi*rb], rb, hi-lo, b)
+		}
+		for t := t0; t < b.n; t++ {
 			kernels.rows[m.Type](outs[t][lo:hi], m.Data[lo*rb:hi*rb], rb, activations{q: b.q8k[t*vb : (t+1)*vb]})
 		}
 		return
@@ -282,10 +285,14 @@ var (
 // gemmTier is one tier of the batched kernels: MatMul's, the attention
 // kernels' and the activation quantiser of Batch.
 type gemmTier struct {
-	name   string
-	fn     gemmKernel
-	attn   attnKernels
-	quant  func(q []byte, d []float32, bias, bias4 []int32, xc []float32, q34 []byte, x []float32)
+	name  string
+	fn    gemmKernel
+	attn  attnKernels
+	quant func(q []byte, d []float32, bias, bias4 []int32, xc []float32, q34 []byte, x []float32)
+	// ktiles, if set, multiplies K-quant rows with the batch's first
+	// vectors several at a time and returns how many it did; MatMul does
+	// the rest one vector at a time with the rows kernel.
+	ktiles func(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) int
 	usable bool   // this CPU has what the tier needs
 	needs  string // what the tier needs, for messages
 }

@@ -5,7 +5,7 @@ package quant
 import "golang.org/x/sys/cpu"
 
 func init() {
-	addGEMMTier(gemmTier{name: "avx512", fn: gemmAVX512, attn: attnAVX512, quant: quantizeBatchAsm(quantizeBatch512),
+	addGEMMTier(gemmTier{name: "avx512", fn: gemmAVX512, attn: attnAVX512, quant: quantizeBatchAsm(quantizeBatch512), ktiles: kTilesVNNI,
 		usable: cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI &&
 			cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C,
 		needs: "AVX-512 F/BW/VL, VNNI, AVX2, FMA and F16C"})

@@ -27,3 +27,36 @@ func init() {
 //
 //go:noescape
 func dotQ4_KRowsVNNI(w, x *byte, n, rows, stride int, out *float32)
+
+// kTilesVNNI is the AVX-512 tier's ktiles (MatMul on K-quant matrices):
+// Q4_K rows times groups of four vectors with dotQ4_KRows4VNNI, which
+// decodes each super-block once for the four; it returns the number of
+// vectors done (a multiple of four; none for the other K types).
+func kTilesVNNI(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) int {
+	if t != Q4_K || b.n < 4 || rows == 0 {
+		return 0
+	}
+	vb := b.nb * sizeQ8_K
+	var tile [4 * 32]float32
+	n4 := b.n &^ 3
+	for t0 := 0; t0 < n4; t0 += 4 {
+		for r0 := 0; r0 < rows; r0 += 32 {
+			nr := min(32, rows-r0)
+			dotQ4_KRows4VNNI(&w[r0*rb], &b.q8k[t0*vb], b.nb, nr, rb, &tile[0])
+			for r := range nr {
+				outs[t0][off+r0+r] = tile[4*r]
+				outs[t0+1][off+r0+r] = tile[4*r+1]
+				outs[t0+2][off+r0+r] = tile[4*r+2]
+				outs[t0+3][off+r0+r] = tile[4*r+3]
+			}
+		}
+	}
+	return n4
+}
+
+// dotQ4_KRows4VNNI is dotQ4_KRowsVNNI for four vectors (the n super-blocks
+// of each, one vector after the other at x): out[4r+t] = row r times
+// vector t, bit for bit what dotQ4_KRowsVNNI gives for each vector.
+//
+//go:noescape
+func dotQ4_KRows4VNNI(w, x *byte, n, rows, stride int, out *float32)

@@ -134,3 +134,151 @@ GLOBL k4vsc<>(SB), RODATA|NOPTR, $32
 DATA k4vmins<>+0(SB)/8, $0x0707060605050404
 DATA k4vmins<>+8(SB)/8, $0x0f0f0e0e0d0d0c0c
 GLOBL k4vmins<>(SB), RODATA|NOPTR, $16
+
+// func dotQ4_KRows4VNNI(w, x *byte, n, rows, stride int, out *float32)
+//
+// dotQ4_KRowsVNNI for four vectors at once (prefill): x holds four vectors
+// of n Q8_K super-blocks one after the other, and out[4r+t] gets row r
+// times vector t. Each super-block's scales are decoded and its levels
+// unpacked once (into Y4..Y9, Y20, Y21) for the four vectors; per vector
+// the products, scales and sums are dotQ4_KRowsVNNI's, in the same order,
+// so the results are that kernel's bit for bit. R14 is the distance
+// between vectors (n*292 bytes); Y16..Y19 and Y22..Y25 hold the vectors'
+// float sums and mins terms; d*dx and dmin*dx of vector t go to 32+8t(SP).
+
+// Q4KVEC adds vector t's products with the unpacked super-block (its
+// activations at DX) to acc and mterm.
+#define Q4KVEC(t, acc, mterm) \
+	VPXOR             Y1, Y1, Y1 \
+	VPXOR             Y2, Y2, Y2 \
+	VPMADDUBSW        4(DX), Y4, Y12 \
+	VPMADDUBSW        36(DX), Y5, Y13 \
+	VPDPWSSD.BCST     0(SP), Y12, Y1 \
+	VPDPWSSD.BCST     4(SP), Y13, Y2 \
+	VPMADDUBSW        68(DX), Y6, Y12 \
+	VPMADDUBSW        100(DX), Y7, Y13 \
+	VPDPWSSD.BCST     8(SP), Y12, Y1 \
+	VPDPWSSD.BCST     12(SP), Y13, Y2 \
+	VPMADDUBSW        132(DX), Y8, Y12 \
+	VPMADDUBSW        164(DX), Y9, Y13 \
+	VPDPWSSD.BCST     16(SP), Y12, Y1 \
+	VPDPWSSD.BCST     20(SP), Y13, Y2 \
+	VPMADDUBSW        196(DX), Y20, Y12 \
+	VPMADDUBSW        228(DX), Y21, Y13 \
+	VPDPWSSD.BCST     24(SP), Y12, Y1 \
+	VPDPWSSD.BCST     28(SP), Y13, Y2 \
+	VPADDD            Y2, Y1, Y1 \
+	VPMADDWD          260(DX), Y10, Y14 \
+	VMULPS.BCST       (DX), X3, X13 \
+	VMOVQ             X13, (32+8*t)(SP) \
+	VCVTDQ2PS         Y1, Y1 \
+	VFMADD231PS.BCST  (32+8*t)(SP), Y1, acc \
+	VCVTDQ2PS         Y14, Y14 \
+	VFNMADD231PS.BCST (36+8*t)(SP), Y14, mterm
+
+// Q4KSUM4 stores acc+mterm, summed across lanes, to off(R10).
+#define Q4KSUM4(acc, mterm, off) \
+	VADDPS       mterm, acc, Y0 \
+	VEXTRACTF128 $1, Y0, X1 \
+	VADDPS       X1, X0, X0 \
+	VHADDPS      X0, X0, X0 \
+	VHADDPS      X0, X0, X0 \
+	VMOVSS       X0, off(R10)
+
+TEXT ·dotQ4_KRows4VNNI(SB), NOSPLIT, $64-48
+	MOVQ    w+0(FP), R11
+	MOVQ    x+8(FP), R12
+	MOVQ    rows+24(FP), R8
+	MOVQ    stride+32(FP), R9
+	MOVQ    out+40(FP), R10
+	MOVQ    n+16(FP), R14
+	IMULQ   $292, R14
+	VMOVDQU k4vnib<>(SB), Y15
+
+q44row:
+	MOVQ   R11, SI
+	MOVQ   R12, DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y16, Y16, Y16
+	VXORPS Y17, Y17, Y17
+	VXORPS Y18, Y18, Y18
+	VXORPS Y19, Y19, Y19
+	VXORPS Y22, Y22, Y22
+	VXORPS Y23, Y23, Y23
+	VXORPS Y24, Y24, Y24
+	VXORPS Y25, Y25, Y25
+
+q44block:
+	PREFETCHT0 2048(SI)
+	PREFETCHT0 2112(SI)
+	PREFETCHT0 2176(SI)
+
+	// scales to 0(SP) as word pairs; the mins, each twice, as words in Y10
+	MOVQ      4(SI), AX
+	MOVL      12(SI), DX
+	MOVQ      AX, BX
+	SHRQ      $2, BX
+	ANDQ      k4vmask<>+8(SB), BX
+	ANDQ      k4vmask<>+0(SB), AX
+	VMOVQ     AX, X8
+	MOVL      DX, R13
+	SHRL      $4, R13
+	ANDL      $0x0f0f0f0f, DX
+	ANDL      $0x0f0f0f0f, R13
+	SHLQ      $32, R13
+	ORQ       R13, DX
+	ORQ       BX, DX
+	VPINSRQ   $1, DX, X8, X8
+	VPSHUFB   k4vsc<>+0(SB), X8, X9
+	VMOVDQU   X9, 0(SP)
+	VPSHUFB   k4vsc<>+16(SB), X8, X9
+	VMOVDQU   X9, 16(SP)
+	VPSHUFB   k4vmins<>(SB), X8, X10
+	VPMOVZXBW X10, Y10
+
+	// [d, dmin] as floats in X3
+	VMOVD     0(SI), X3
+	VCVTPH2PS X3, X3
+
+	// the levels of sub-blocks 0..7 into Y4..Y9, Y20, Y21
+	VMOVDQU 16(SI), Y4
+	VPSRLW  $4, Y4, Y5
+	VPAND   Y15, Y4, Y4
+	VPAND   Y15, Y5, Y5
+	VMOVDQU 48(SI), Y6
+	VPSRLW  $4, Y6, Y7
+	VPAND   Y15, Y6, Y6
+	VPAND   Y15, Y7, Y7
+	VMOVDQU 80(SI), Y8
+	VPSRLW  $4, Y8, Y9
+	VPAND   Y15, Y8, Y8
+	VPAND   Y15, Y9, Y9
+	VMOVDQU32 112(SI), Y20
+	VPSRLW  $4, Y20, Y21
+	VPANDD  Y15, Y20, Y20
+	VPANDD  Y15, Y21, Y21
+
+	MOVQ DI, DX
+	Q4KVEC(0, Y16, Y22)
+	ADDQ R14, DX
+	Q4KVEC(1, Y17, Y23)
+	ADDQ R14, DX
+	Q4KVEC(2, Y18, Y24)
+	ADDQ R14, DX
+	Q4KVEC(3, Y19, Y25)
+
+	ADDQ $144, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ  q44block
+
+	Q4KSUM4(Y16, Y22, 0)
+	Q4KSUM4(Y17, Y23, 4)
+	Q4KSUM4(Y18, Y24, 8)
+	Q4KSUM4(Y19, Y25, 12)
+	ADDQ $16, R10
+	ADDQ R9, R11
+	DECQ R8
+	JNZ  q44row
+	VZEROUPPER
+	RET

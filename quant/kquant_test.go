@@ -305,42 +305,48 @@ func TestQuantizeQ8_KTiers(t *testing.T) {
 	}
 }
 
-// TestMatMulKQuants: MatMul on a K-quant matrix (the rows kernel once per
-// vector, on the Q8_K encoding) gives exactly what MatVec gives for each
-// vector, on row ranges of odd sizes.
+// TestMatMulKQuants: MatMul on a K-quant matrix gives exactly what MatVec
+// gives for each vector, on row ranges of odd sizes, in every MatMul tier:
+// one vector at a time through the rows kernel, or (the AVX-512 tier, Q4_K)
+// four at a time through a kernel that decodes each super-block once and
+// must give the rows kernel's results bit for bit.
 func TestMatMulKQuants(t *testing.T) {
 	rng := rand.New(rand.NewPCG(51, 52))
-	for _, typ := range kTypes {
-		for _, cols := range []int{256, 768} {
-			m, _ := randMatrix(t, rng, typ, 37, cols, 1)
-			for _, n := range []int{1, 3, 13} {
-				xs := make([][]float32, n)
-				for i := range xs {
-					xs[i] = randFloats(rng, cols, "normal")
-				}
-				b := NewBatch(16, 1024)
-				b.Set(xs, typ)
-				outs := make([][]float32, n)
-				for i := range outs {
-					outs[i] = make([]float32, m.Rows)
-				}
-				MatMul(outs, m, 5, 36, b)
-				v := NewVec(cols)
-				want := make([]float32, m.Rows)
-				for i, x := range xs {
-					v.Set(x, typ)
-					MatVec(want[5:36], m, v, 5, 36)
-					for r := 5; r < 36; r++ {
-						if outs[i][r] != want[r] {
-							t.Fatalf("%s cols %d vector %d row %d: MatMul %v, MatVec %v", typ, cols, i, r, outs[i][r], want[r])
-						}
+	for _, tier := range GEMMTiers() {
+		restore := UseGEMMTier(tier)
+		for _, typ := range kTypes {
+			for _, cols := range []int{256, 768} {
+				m, _ := randMatrix(t, rng, typ, 71, cols, 1)
+				for _, n := range []int{1, 3, 4, 13} {
+					xs := make([][]float32, n)
+					for i := range xs {
+						xs[i] = randFloats(rng, cols, "normal")
 					}
-					if outs[i][4] != 0 || outs[i][36] != 0 {
-						t.Fatalf("%s: MatMul wrote outside rows [5, 36)", typ)
+					b := NewBatch(16, 1024)
+					b.Set(xs, typ)
+					outs := make([][]float32, n)
+					for i := range outs {
+						outs[i] = make([]float32, m.Rows)
+					}
+					MatMul(outs, m, 5, 69, b)
+					v := NewVec(cols)
+					want := make([]float32, m.Rows)
+					for i, x := range xs {
+						v.Set(x, typ)
+						MatVec(want[5:69], m, v, 5, 69)
+						for r := 5; r < 69; r++ {
+							if outs[i][r] != want[r] {
+								t.Fatalf("%s: %s cols %d vector %d of %d, row %d: MatMul %v, MatVec %v", tier, typ, cols, i, n, r, outs[i][r], want[r])
+							}
+						}
+						if outs[i][4] != 0 || outs[i][69] != 0 {
+							t.Fatalf("%s: %s: MatMul wrote outside rows [5, 69)", tier, typ)
+						}
 					}
 				}
 			}
 		}
+		restore()
 	}
 	defer func() {
 		if recover() == nil {
