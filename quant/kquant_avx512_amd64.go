@@ -29,12 +29,17 @@ func init() {
 func dotQ4_KRowsVNNI(w, x *byte, n, rows, stride int, out *float32)
 
 // kTilesVNNI is the AVX-512 tier's ktiles (MatMul on K-quant matrices):
-// Q4_K rows times groups of four vectors with dotQ4_KRows4VNNI, which
-// decodes each super-block once for the four; it returns the number of
-// vectors done (a multiple of four; none for the other K types).
+// Q4_K and Q6_K rows times groups of four vectors with dotQ4_KRows4VNNI and
+// dotQ6_KRows4VNNI, which decode each super-block once for the four; it
+// returns the number of vectors done (a multiple of four; none for the
+// other K types).
 func kTilesVNNI(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) int {
-	if t != Q4_K || b.n < 4 || rows == 0 {
+	if (t != Q4_K && t != Q6_K) || b.n < 4 || rows == 0 {
 		return 0
+	}
+	kernel := dotQ4_KRows4VNNI
+	if t == Q6_K {
+		kernel = dotQ6_KRows4VNNI
 	}
 	vb := b.nb * sizeQ8_K
 	var tile [4 * 32]float32
@@ -42,7 +47,7 @@ func kTilesVNNI(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Ba
 	for t0 := 0; t0 < n4; t0 += 4 {
 		for r0 := 0; r0 < rows; r0 += 32 {
 			nr := min(32, rows-r0)
-			dotQ4_KRows4VNNI(&w[r0*rb], &b.q8k[t0*vb], b.nb, nr, rb, &tile[0])
+			kernel(&w[r0*rb], &b.q8k[t0*vb], b.nb, nr, rb, &tile[0])
 			for r := range nr {
 				outs[t0][off+r0+r] = tile[4*r]
 				outs[t0+1][off+r0+r] = tile[4*r+1]
@@ -60,3 +65,9 @@ func kTilesVNNI(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Ba
 //
 //go:noescape
 func dotQ4_KRows4VNNI(w, x *byte, n, rows, stride int, out *float32)
+
+// dotQ6_KRows4VNNI is dotQ6_KRows for four vectors, as dotQ4_KRows4VNNI
+// is for Q4_K: bit for bit what dotQ6_KRows gives for each vector.
+//
+//go:noescape
+func dotQ6_KRows4VNNI(w, x *byte, n, rows, stride int, out *float32)

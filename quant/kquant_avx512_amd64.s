@@ -282,3 +282,177 @@ q44block:
 	JNZ  q44row
 	VZEROUPPER
 	RET
+
+// func dotQ6_KRows4VNNI(w, x *byte, n, rows, stride int, out *float32)
+//
+// dotQ6_KRows (kquant_amd64.s) for four vectors at once, as
+// dotQ4_KRows4VNNI is for Q4_K: each super-block's levels are unpacked
+// (into Y4..Y7, Y20..Y23, the order of the AVX2 kernel's Q6KJ steps) and
+// its scale vectors spread (Y24..Y31) once for the four vectors. Per vector
+// the integer sum is exact and its float steps are the AVX2 kernel's
+// (sum - 32*offsets, times d*dx, one FMA into the vector's accumulator
+// Y16..Y19), so the results are that kernel's bit for bit. VPDPWSSD
+// multiplies the VPMADDUBSW word sums by the scales and adds them in one
+// instruction. Y8 holds the 16 scales times 32 as words (the level offset
+// through the activations' sums), Y15/Y9 the 0x0f/0x30 byte masks, X3 the
+// super-block's d; d*dx of vector t goes to 32+4t(SP).
+
+// Q6KL sets dst to 32 levels: the low (nsh 0) or high (nsh 4) nibbles of
+// ql and bits 4, 5 from qh (Y11) moved there by hop $hcnt. Clobbers Y12.
+#define Q6KL(ql, nsh, hop, hcnt, dst) \
+	VPSRLW $nsh, ql, dst \
+	VPANDD Y15, dst, dst \
+	hop    $hcnt, Y11, Y12 \
+	VPAND  Y9, Y12, Y12 \
+	VPORD  Y12, dst, dst
+
+// Q6KVEC adds vector t (activations at DX) times the unpacked super-block
+// to acc.
+#define Q6KVEC(t, acc) \
+	VPXOR            Y1, Y1, Y1 \
+	VPXOR            Y2, Y2, Y2 \
+	VPMADDUBSW       4(DX), Y4, Y12 \
+	VPMADDUBSW       36(DX), Y5, Y13 \
+	VPDPWSSD         Y24, Y12, Y1 \
+	VPDPWSSD         Y25, Y13, Y2 \
+	VPMADDUBSW       68(DX), Y6, Y12 \
+	VPMADDUBSW       100(DX), Y7, Y13 \
+	VPDPWSSD         Y26, Y12, Y1 \
+	VPDPWSSD         Y27, Y13, Y2 \
+	VPMADDUBSW       132(DX), Y20, Y12 \
+	VPMADDUBSW       164(DX), Y21, Y13 \
+	VPDPWSSD         Y28, Y12, Y1 \
+	VPDPWSSD         Y29, Y13, Y2 \
+	VPMADDUBSW       196(DX), Y22, Y12 \
+	VPMADDUBSW       228(DX), Y23, Y13 \
+	VPDPWSSD         Y30, Y12, Y1 \
+	VPDPWSSD         Y31, Y13, Y2 \
+	VPADDD           Y2, Y1, Y1 \
+	VPMADDWD         260(DX), Y8, Y14 \
+	VPSUBD           Y14, Y1, Y1 \
+	VMULSS           (DX), X3, X13 \
+	VMOVSS           X13, (32+4*t)(SP) \
+	VCVTDQ2PS        Y1, Y1 \
+	VFMADD231PS.BCST (32+4*t)(SP), Y1, acc
+
+// Q6KSUM stores the lanes of acc, summed, to off(R10).
+#define Q6KSUM(acc, off) \
+	VMOVAPS       acc, Y0 \
+	VEXTRACTF128  $1, Y0, X1 \
+	VADDPS        X1, X0, X0 \
+	VHADDPS       X0, X0, X0 \
+	VHADDPS       X0, X0, X0 \
+	VMOVSS        X0, off(R10)
+
+TEXT ·dotQ6_KRows4VNNI(SB), NOSPLIT, $48-48
+	MOVQ    w+0(FP), R11
+	MOVQ    x+8(FP), R12
+	MOVQ    rows+24(FP), R8
+	MOVQ    stride+32(FP), R9
+	MOVQ    out+40(FP), R10
+	MOVQ    n+16(FP), R14
+	IMULQ   $292, R14
+	VMOVDQU k4vnib<>(SB), Y15
+	VMOVDQU k6v30<>(SB), Y9
+
+q64row:
+	MOVQ   R11, SI
+	MOVQ   R12, DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y16, Y16, Y16
+	VXORPS Y17, Y17, Y17
+	VXORPS Y18, Y18, Y18
+	VXORPS Y19, Y19, Y19
+
+q64block:
+	PREFETCHT0 2048(SI)
+	PREFETCHT0 2112(SI)
+	PREFETCHT0 2176(SI)
+	PREFETCHT0 2240(SI)
+
+	// scales: sub-blocks 0..7 in both lanes of Y10, 8..15 of Y8, as words;
+	// then the pair of each step spread by VPSHUFB into Y24..Y31
+	VPMOVSXBW 192(SI), Y8
+	VPERMQ    $0x44, Y8, Y10
+	VPERMQ    $0xee, Y8, Y11
+	VPSHUFB   k6vpair<>+0(SB), Y10, Y24
+	VPSHUFB   k6vpair<>+32(SB), Y10, Y25
+	VPSHUFB   k6vpair<>+64(SB), Y10, Y26
+	VPSHUFB   k6vpair<>+96(SB), Y10, Y27
+	VPSHUFB   k6vpair<>+0(SB), Y11, Y28
+	VPSHUFB   k6vpair<>+32(SB), Y11, Y29
+	VPSHUFB   k6vpair<>+64(SB), Y11, Y30
+	VPSHUFB   k6vpair<>+96(SB), Y11, Y31
+	VPSLLW    $5, Y8, Y8
+
+	// d as a float in X3
+	MOVWLZX   208(SI), AX
+	VMOVD     AX, X3
+	VCVTPH2PS X3, X3
+
+	// levels of elements 0..127 (ql[0..63], qh[0..31]), then 128..255
+	VMOVDQU 0(SI), Y1
+	VMOVDQU 32(SI), Y2
+	VMOVDQU 128(SI), Y11
+	Q6KL(Y1, 0, VPSLLW, 4, Y4)
+	Q6KL(Y2, 0, VPSLLW, 2, Y5)
+	Q6KL(Y1, 4, VPSRLW, 0, Y6)
+	Q6KL(Y2, 4, VPSRLW, 2, Y7)
+	VMOVDQU 64(SI), Y1
+	VMOVDQU 96(SI), Y2
+	VMOVDQU 160(SI), Y11
+	Q6KL(Y1, 0, VPSLLW, 4, Y20)
+	Q6KL(Y2, 0, VPSLLW, 2, Y21)
+	Q6KL(Y1, 4, VPSRLW, 0, Y22)
+	Q6KL(Y2, 4, VPSRLW, 2, Y23)
+
+	MOVQ DI, DX
+	Q6KVEC(0, Y16)
+	ADDQ R14, DX
+	Q6KVEC(1, Y17)
+	ADDQ R14, DX
+	Q6KVEC(2, Y18)
+	ADDQ R14, DX
+	Q6KVEC(3, Y19)
+
+	ADDQ $210, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ  q64block
+
+	Q6KSUM(Y16, 0)
+	Q6KSUM(Y17, 4)
+	Q6KSUM(Y18, 8)
+	Q6KSUM(Y19, 12)
+	ADDQ $16, R10
+	ADDQ R9, R11
+	DECQ R8
+	JNZ  q64row
+	VZEROUPPER
+	RET
+
+DATA k6v30<>+0(SB)/8, $0x3030303030303030
+DATA k6v30<>+8(SB)/8, $0x3030303030303030
+DATA k6v30<>+16(SB)/8, $0x3030303030303030
+DATA k6v30<>+24(SB)/8, $0x3030303030303030
+GLOBL k6v30<>(SB), RODATA|NOPTR, $32
+
+// k6vpair<j>: VPSHUFB control that fills the low lane with word 2j and the
+// high lane with word 2j+1 (of a register whose lanes are equal)
+DATA k6vpair<>+0(SB)/8, $0x0100010001000100
+DATA k6vpair<>+8(SB)/8, $0x0100010001000100
+DATA k6vpair<>+16(SB)/8, $0x0302030203020302
+DATA k6vpair<>+24(SB)/8, $0x0302030203020302
+DATA k6vpair<>+32(SB)/8, $0x0504050405040504
+DATA k6vpair<>+40(SB)/8, $0x0504050405040504
+DATA k6vpair<>+48(SB)/8, $0x0706070607060706
+DATA k6vpair<>+56(SB)/8, $0x0706070607060706
+DATA k6vpair<>+64(SB)/8, $0x0908090809080908
+DATA k6vpair<>+72(SB)/8, $0x0908090809080908
+DATA k6vpair<>+80(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA k6vpair<>+88(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA k6vpair<>+96(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA k6vpair<>+104(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA k6vpair<>+112(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA k6vpair<>+120(SB)/8, $0x0f0e0f0e0f0e0f0e
+GLOBL k6vpair<>(SB), RODATA|NOPTR, $128
