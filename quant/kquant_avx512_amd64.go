@@ -4,14 +4,15 @@ package quant
 
 import "golang.org/x/sys/cpu"
 
-// The AVX-512 tier of the K-quant rows kernels: Q4_K with VNNI on 256-bit
-// registers (kquant_avx512_amd64.s). The other K types keep the AVX2
-// kernels (the table falls back to the highest tier that has a kernel).
+// The AVX-512 tier of the K-quant rows kernels: Q4_K and Q6_K with VNNI on
+// 256-bit registers (kquant_avx512_amd64.s). The other K types keep the
+// AVX2 kernels (the table falls back to the highest tier that has a kernel).
 func init() {
 	registerTier(tierAVX512, cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI &&
 		cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C, tierKernels{
 		rows: map[Type]rowsFunc{
 			Q4_K: rowsKAsm(dotQ4_KRowsVNNI, sizeQ4_K),
+			Q6_K: rowsKAsm(dotQ6_KRowsVNNI, sizeQ6_K),
 		},
 	})
 }
@@ -71,3 +72,9 @@ func dotQ4_KRows4VNNI(w, x *byte, n, rows, stride int, out *float32)
 //
 //go:noescape
 func dotQ6_KRows4VNNI(w, x *byte, n, rows, stride int, out *float32)
+
+// dotQ6_KRowsVNNI is dotQ6_KRows with VPDPWSSD for the scaled sums: bit
+// for bit the AVX2 kernel's results.
+//
+//go:noescape
+func dotQ6_KRowsVNNI(w, x *byte, n, rows, stride int, out *float32)

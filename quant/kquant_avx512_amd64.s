@@ -456,3 +456,100 @@ DATA k6vpair<>+104(SB)/8, $0x0d0c0d0c0d0c0d0c
 DATA k6vpair<>+112(SB)/8, $0x0f0e0f0e0f0e0f0e
 DATA k6vpair<>+120(SB)/8, $0x0f0e0f0e0f0e0f0e
 GLOBL k6vpair<>(SB), RODATA|NOPTR, $128
+
+// func dotQ6_KRowsVNNI(w, x *byte, n, rows, stride int, out *float32)
+//
+// dotQ6_KRows with VPDPWSSD: per 32 levels the VPMADDUBSW word sums are
+// multiplied by their sub-blocks' scales and added in one instruction (the
+// AVX2 kernel's VPMADDWD and VPADDD), alternately into Y1 and Y3. The
+// integer sum is exact and the float steps are the AVX2 kernel's, so the
+// results are that kernel's bit for bit.
+
+// Q6KJV is the AVX2 kernel's Q6KJ with the scaled sum by VPDPWSSD into acc.
+#define Q6KJV(ql, nsh, hop, hcnt, x, sc, acc) \
+	VPSRLW     $nsh, ql, Y2 \
+	VPAND      Y15, Y2, Y2 \
+	hop        $hcnt, Y6, Y7 \
+	VPAND      Y14, Y7, Y7 \
+	VPOR       Y7, Y2, Y2 \
+	VPMADDUBSW x, Y2, Y2 \
+	VPDPWSSD   sc, Y2, acc
+
+TEXT ·dotQ6_KRowsVNNI(SB), NOSPLIT, $0-48
+	MOVQ    w+0(FP), R11
+	MOVQ    x+8(FP), R12
+	MOVQ    rows+24(FP), R8
+	MOVQ    stride+32(FP), R9
+	MOVQ    out+40(FP), R10
+	VMOVDQU k4vnib<>(SB), Y15
+	VMOVDQU k6v30<>(SB), Y14
+
+q6vrow:
+	MOVQ   R11, SI
+	MOVQ   R12, DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+
+q6vblock:
+	PREFETCHT0 2048(SI)
+	PREFETCHT0 2112(SI)
+	PREFETCHT0 2176(SI)
+	PREFETCHT0 2240(SI)
+	VPMOVSXBW  192(SI), Y8
+	VPMADDWD   260(DI), Y8, Y10
+	VPSLLD     $5, Y10, Y10
+	VPERMQ     $0x44, Y8, Y9
+	VPERMQ     $0xee, Y8, Y8
+	VPSHUFB    k6vpair<>+0(SB), Y9, Y20
+	VPSHUFB    k6vpair<>+32(SB), Y9, Y21
+	VPSHUFB    k6vpair<>+64(SB), Y9, Y22
+	VPSHUFB    k6vpair<>+96(SB), Y9, Y23
+	VPSHUFB    k6vpair<>+0(SB), Y8, Y24
+	VPSHUFB    k6vpair<>+32(SB), Y8, Y25
+	VPSHUFB    k6vpair<>+64(SB), Y8, Y26
+	VPSHUFB    k6vpair<>+96(SB), Y8, Y27
+	VPXOR      Y1, Y1, Y1
+	VPXOR      Y3, Y3, Y3
+
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU 128(SI), Y6
+	Q6KJV(Y4, 0, VPSLLW, 4, 4(DI), Y20, Y1)
+	Q6KJV(Y5, 0, VPSLLW, 2, 36(DI), Y21, Y3)
+	Q6KJV(Y4, 4, VPSRLW, 0, 68(DI), Y22, Y1)
+	Q6KJV(Y5, 4, VPSRLW, 2, 100(DI), Y23, Y3)
+	VMOVDQU 64(SI), Y4
+	VMOVDQU 96(SI), Y5
+	VMOVDQU 160(SI), Y6
+	Q6KJV(Y4, 0, VPSLLW, 4, 132(DI), Y24, Y1)
+	Q6KJV(Y5, 0, VPSLLW, 2, 164(DI), Y25, Y3)
+	Q6KJV(Y4, 4, VPSRLW, 0, 196(DI), Y26, Y1)
+	Q6KJV(Y5, 4, VPSRLW, 2, 228(DI), Y27, Y3)
+
+	// acc += (sum - 32*offsets)*(d*dx)
+	VPADDD       Y3, Y1, Y1
+	VPSUBD       Y10, Y1, Y1
+	MOVWLZX      208(SI), AX
+	VMOVD        AX, X12
+	VCVTPH2PS    X12, X12
+	VMULSS       (DI), X12, X12
+	VBROADCASTSS X12, Y12
+	VCVTDQ2PS    Y1, Y1
+	VFMADD231PS  Y12, Y1, Y0
+
+	ADDQ $210, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ  q6vblock
+
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VMOVSS       X0, (R10)
+	ADDQ         $4, R10
+	ADDQ         R9, R11
+	DECQ         R8
+	JNZ          q6vrow
+	VZEROUPPER
+	RET
