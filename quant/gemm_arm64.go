@@ -1,0 +1,163 @@
+//go:build arm64 && !noasm
+
+package quant
+
+import "golang.org/x/sys/cpu"
+
+// The NEON tier of the batched kernels (gemm_arm64.s). Every arm64 CPU has
+// Advanced SIMD, so the tier is always usable; its int8 tiles use SDOT where
+// the CPU has the dot-product extension and widening multiplies where it
+// does not. "neon-no-sdot" is the same tier forced onto the widening path,
+// registered only where SDOT exists (elsewhere "neon" already is that path),
+// so that the tests run both paths on one CPU. The attention kernels and
+// the activation quantiser stay the generic ones.
+func init() {
+	generic := gemmTiers[1]
+	addGEMMTier(gemmTier{name: "neon-no-sdot", fn: gemmNEONWiden, attn: generic.attn, quant: generic.quant,
+		usable: cpu.ARM64.HasASIMDDP, needs: "the dot-product extension (without it this path is the neon tier)"})
+	fn := gemmNEONWiden
+	if cpu.ARM64.HasASIMDDP {
+		fn = gemmNEONSDOT
+	}
+	addGEMMTier(gemmTier{name: "neon", fn: fn, attn: generic.attn, quant: generic.quant,
+		usable: true, needs: "Advanced SIMD"})
+}
+
+// The tile kernels compute a tile of 4 weight rows x 6 vectors over whole
+// rows: out[t*4+r] = dot(row r, vector t). The int8 kernels take n blocks
+// of quants (32 bytes per block, xstride bytes between vectors) and float32
+// block scales (dstride bytes between vectors), and do the generic tier's
+// float operations in its order (gemmBlocksGenericFrom: the product of the
+// scales rounded, then one fused multiply-add per block, which is how the Go
+// compiler builds `acc += float32(sum) * (wd * xd)` for arm64), so their
+// results equal it bit for bit (TestMatMulNEONExact). Reference loop of gemmQ8_0TileSDOT and
+// gemmQ8_0TileNEON (the Q4_0 kernels decode Q4_0 blocks of 18 bytes):
+//
+//	for t := 0; t < 6; t++ {
+//		for r, w := range [4][]byte{w0, w1, w2, w3} {
+//			var s float32
+//			for k := 0; k < n; k++ {
+//				var sum int32
+//				for i := 0; i < 32; i++ {
+//					sum += int32(int8(w[34*k+2+i])) * int32(int8(x[t*xstride+32*k+i]))
+//				}
+//				s += float32(sum) * (fp16(w[34*k:]) * d[t*dstride/4+k]) // fused
+//			}
+//			out[t*4+r] = s
+//		}
+//	}
+//
+// The widening (no-SDOT) kernels keep sums of two products in int16 lanes,
+// which is exact while x has no -128 (the Q8_0 quantiser never makes one).
+
+//go:noescape
+func gemmQ8_0TileSDOT(w0, w1, w2, w3 *byte, x *byte, xstride int, d *float32, dstride int, n int, out *[24]float32)
+
+//go:noescape
+func gemmQ8_0TileNEON(w0, w1, w2, w3 *byte, x *byte, xstride int, d *float32, dstride int, n int, out *[24]float32)
+
+//go:noescape
+func gemmQ4_0TileSDOT(w0, w1, w2, w3 *byte, x *byte, xstride int, d *float32, dstride int, n int, out *[24]float32)
+
+//go:noescape
+func gemmQ4_0TileNEON(w0, w1, w2, w3 *byte, x *byte, xstride int, d *float32, dstride int, n int, out *[24]float32)
+
+// The float tiles take n steps of 4 columns, FMLA into one accumulator
+// vector per row and vector; F16 weights are widened with FCVTL and BF16
+// weights with SHLL #16, both exactly. Reference loop of gemmF32TileNEON:
+//
+//	for t := 0; t < 6; t++ {
+//		for r, w := range [4][]float32{w0, w1, w2, w3} {
+//			var s float32
+//			for i := 0; i < 4*n; i++ {
+//				s += w[i] * x[t*xstride/4+i]
+//			}
+//			out[t*4+r] = s
+//		}
+//	}
+//
+// (the sum fused and in another order, within the tests' tolerance).
+
+//go:noescape
+func gemmF32TileNEON(w0, w1, w2, w3 *byte, x *float32, xstride int, n int, out *[24]float32)
+
+//go:noescape
+func gemmF16TileNEON(w0, w1, w2, w3 *byte, x *float32, xstride int, n int, out *[24]float32)
+
+//go:noescape
+func gemmBF16TileNEON(w0, w1, w2, w3 *byte, x *float32, xstride int, n int, out *[24]float32)
+
+func gemmNEONSDOT(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) {
+	gemmNEON(outs, off, t, w, rb, rows, b, true)
+}
+
+func gemmNEONWiden(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) {
+	gemmNEON(outs, off, t, w, rb, rows, b, false)
+}
+
+// gemmNEON walks 4x6 tiles: each group of four rows (the last group
+// repeats its last row when rows is not a multiple of four) meets every
+// vector while it is in the L1 cache. The token dimension is padded to
+// gemmTokenPad, a multiple of 6, so every tile reads whole vectors. One
+// vector (decode) takes the rows kernels MatVec uses.
+func gemmNEON(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch, sdot bool) {
+	quantised := t == Q8_0 || t == Q4_0
+	if b.n == 1 {
+		var a activations
+		if quantised {
+			a.q = b.q34
+		} else {
+			a.f = b.x[:b.cols]
+		}
+		kernels.rows[t](outs[0][off:off+rows], w, rb, a)
+		return
+	}
+	if b.cols == 0 {
+		for j := range b.n {
+			clear(outs[j][off : off+rows])
+		}
+		return
+	}
+	var tile [24]float32
+	nb, cols := b.nb, b.cols
+	for r0 := 0; r0 < rows; r0 += 4 {
+		var wr [4]*byte
+		for i := range wr {
+			wr[i] = &w[min(r0+i, rows-1)*rb]
+		}
+		nr := min(4, rows-r0)
+		for t0 := 0; t0 < b.n; t0 += 6 {
+			switch {
+			case t == Q8_0 && sdot:
+				gemmQ8_0TileSDOT(wr[0], wr[1], wr[2], wr[3], &b.q[t0*nb*32], nb*32, &b.d[t0*nb], 4*nb, nb, &tile)
+			case t == Q8_0:
+				gemmQ8_0TileNEON(wr[0], wr[1], wr[2], wr[3], &b.q[t0*nb*32], nb*32, &b.d[t0*nb], 4*nb, nb, &tile)
+			case t == Q4_0 && sdot:
+				gemmQ4_0TileSDOT(wr[0], wr[1], wr[2], wr[3], &b.q[t0*nb*32], nb*32, &b.d[t0*nb], 4*nb, nb, &tile)
+			case t == Q4_0:
+				gemmQ4_0TileNEON(wr[0], wr[1], wr[2], wr[3], &b.q[t0*nb*32], nb*32, &b.d[t0*nb], 4*nb, nb, &tile)
+			default:
+				x := &b.x[t0*cols]
+				switch t {
+				case F32:
+					gemmF32TileNEON(wr[0], wr[1], wr[2], wr[3], x, 4*cols, cols/4, &tile)
+				case F16:
+					gemmF16TileNEON(wr[0], wr[1], wr[2], wr[3], x, 4*cols, cols/4, &tile)
+				default:
+					gemmBF16TileNEON(wr[0], wr[1], wr[2], wr[3], x, 4*cols, cols/4, &tile)
+				}
+				for i := cols &^ 3; i < cols; i++ { // the last cols%4 columns
+					for r := range nr {
+						wi := floatAt(t, w[(r0+r)*rb:(r0+r+1)*rb], i)
+						for j := range 6 {
+							tile[4*j+r] += wi * b.x[(t0+j)*cols+i]
+						}
+					}
+				}
+			}
+			for j := range min(6, b.n-t0) {
+				copy(outs[t0+j][off+r0:][:nr], tile[4*j:4*j+nr])
+			}
+		}
+	}
+}
