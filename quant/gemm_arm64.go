@@ -2,24 +2,30 @@
 
 package quant
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 // The NEON tier of the batched kernels (gemm_arm64.s). Every arm64 CPU has
 // Advanced SIMD, so the tier is always usable; its int8 tiles use SDOT where
 // the CPU has the dot-product extension and widening multiplies where it
 // does not. "neon-no-sdot" is the same tier forced onto the widening path,
 // registered only where SDOT exists (elsewhere "neon" already is that path),
-// so that the tests run both paths on one CPU. The attention kernels and
-// the activation quantiser stay the generic ones.
+// so that the tests run both paths on one CPU. The attention kernels decode
+// the cache rows in Go, as the generic ones do, and multiply with NEON; the
+// activation quantiser stays the generic one.
 func init() {
 	generic := gemmTiers[1]
-	addGEMMTier(gemmTier{name: "neon-no-sdot", fn: gemmNEONWiden, attn: generic.attn, quant: generic.quant,
+	attn := attnKernels{attnScoresNEON, attnValuesNEON}
+	addGEMMTier(gemmTier{name: "neon-no-sdot", fn: gemmNEONWiden, attn: attn, quant: generic.quant,
 		usable: cpu.ARM64.HasASIMDDP, needs: "the dot-product extension (without it this path is the neon tier)"})
 	fn := gemmNEONWiden
 	if cpu.ARM64.HasASIMDDP {
 		fn = gemmNEONSDOT
 	}
-	addGEMMTier(gemmTier{name: "neon", fn: fn, attn: generic.attn, quant: generic.quant,
+	addGEMMTier(gemmTier{name: "neon", fn: fn, attn: attn, quant: generic.quant,
 		usable: true, needs: "Advanced SIMD"})
 }
 
@@ -157,6 +163,69 @@ func gemmNEON(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batc
 			}
 			for j := range min(6, b.n-t0) {
 				copy(outs[t0+j][off+r0:][:nr], tile[4*j:4*j+nr])
+			}
+		}
+	}
+}
+
+// axpyNEON adds w*x[i] to o[i] for i < n, n a multiple of 4 (FMLA, one
+// rounding, as Go compiles o[i] += w * x[i] for arm64).
+//
+//go:noescape
+func axpyNEON(o, x *float32, w float32, n int)
+
+// attnScoresNEON is attnScoresGeneric with the products of a decoded key
+// chunk and the queries done by the F32 rows kernel, the queries as its
+// rows (summed in another order: within the tests' tolerance).
+func attnScoresNEON(s []float32, lds int, q []float32, ldq, nq int, t Type, k []byte, stride, off, nk, hs int) {
+	var buf, part [kvChunk]float32
+	for r := range nk {
+		row := k[r*stride:]
+		for g := range nq {
+			s[g*lds+r] = 0
+		}
+		for j0 := 0; j0 < hs; j0 += kvChunk {
+			kc := buf[:min(kvChunk, hs-j0)]
+			decodeKV(t, kc, row, off+j0)
+			n4 := len(kc) &^ 3
+			for g0 := 0; g0 < nq; g0 += len(part) {
+				ng := min(len(part), nq-g0)
+				if n4 > 0 {
+					dotF32RowsNEON((*byte)(unsafe.Pointer(&q[g0*ldq+j0])), &kc[0], n4, ng, 4*ldq, &part[0])
+				} else {
+					clear(part[:ng])
+				}
+				for g := range ng {
+					sum, x := part[g], q[(g0+g)*ldq+j0:][:len(kc)]
+					for j := n4; j < len(kc); j++ {
+						sum += kc[j] * x[j]
+					}
+					s[(g0+g)*lds+r] += sum
+				}
+			}
+		}
+	}
+}
+
+// attnValuesNEON is attnValuesGeneric with the weighted sums done by
+// axpyNEON: the same results, bit for bit.
+func attnValuesNEON(o []float32, ldo int, p []float32, ldp, nq int, t Type, v []byte, stride, off, nk, hs int) {
+	var buf [kvChunk]float32
+	for r := range nk {
+		row := v[r*stride:]
+		for j0 := 0; j0 < hs; j0 += kvChunk {
+			vc := buf[:min(kvChunk, hs-j0)]
+			decodeKV(t, vc, row, off+j0)
+			n4 := len(vc) &^ 3
+			for g := range nq {
+				w := p[g*ldp+r]
+				out := o[g*ldo+j0:][:len(vc)]
+				if n4 > 0 {
+					axpyNEON(&out[0], &vc[0], w, n4)
+				}
+				for j := n4; j < len(vc); j++ {
+					out[j] += w * vc[j]
+				}
 			}
 		}
 	}

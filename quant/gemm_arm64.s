@@ -450,3 +450,39 @@ bf16step:
 bf16done:
 	FSTORE
 	RET
+
+// func axpyNEON(o, x *float32, w float32, n int)
+// n is a multiple of 4: 16 values per iteration, then 4. V31 holds w.
+TEXT ·axpyNEON(SB), NOSPLIT, $0-32
+	MOVD o+0(FP), R0
+	MOVD x+8(FP), R1
+	FMOVS w+16(FP), F31
+	MOVD n+24(FP), R2
+	SUBS $16, R2, R3
+	BLT axpy4
+
+axpy16:
+	VLD1 (R0), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	WORD $0x4f9f1004 // FMLA V4.4S, V0.4S, V31.S[0]
+	WORD $0x4f9f1025 // FMLA V5.4S, V1.4S, V31.S[0]
+	WORD $0x4f9f1046 // FMLA V6.4S, V2.4S, V31.S[0]
+	WORD $0x4f9f1067 // FMLA V7.4S, V3.4S, V31.S[0]
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R0)
+	MOVD R3, R2
+	SUBS $16, R2, R3
+	BGE axpy16
+
+axpy4:
+	CBZ R2, axpydone
+
+axpy4loop:
+	VLD1 (R0), [V4.S4]
+	VLD1.P 16(R1), [V0.S4]
+	WORD $0x4f9f1004 // FMLA V4.4S, V0.4S, V31.S[0]
+	VST1.P [V4.S4], 16(R0)
+	SUBS $4, R2
+	BNE axpy4loop
+
+axpydone:
+	RET

@@ -42,3 +42,32 @@ func TestMatMulNEONExact(t *testing.T) {
 		}
 	}
 }
+
+// TestAttnValuesNEONExact checks that the NEON attention values (FMLA)
+// equal the generic tier's bit for bit, which the Go compiler builds with
+// fused multiply-adds on arm64.
+func TestAttnValuesNEONExact(t *testing.T) {
+	for _, typ := range KVTypes {
+		rng := rand.New(rand.NewPCG(uint64(typ), 13))
+		for _, hs := range []int{3, 4, 17, 64, 100, 128} {
+			const nq, nk = 5, 9
+			vc := newKVCase(t, rng, typ, nk, 128, 1, 1) // rows of 128 elements, the first hs used
+			p := randFloats(rng, nq*nk, "normal")
+			o0 := randFloats(rng, nq*hs, "normal")
+			run := func(tier string) []float32 {
+				restore := UseGEMMTier(tier)
+				defer restore()
+				o := append([]float32(nil), o0...)
+				AttnValues(o, hs, p, nk, nq, typ, vc.data, vc.stride, 0, nk, hs)
+				vc.check()
+				return o
+			}
+			want, got := run("generic"), run("neon")
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s hs %d: o[%d] = %g, generic %g", typ, hs, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
