@@ -486,3 +486,113 @@ axpy4loop:
 
 axpydone:
 	RET
+
+// func quantizeBatchNEON(q *byte, d *float32, bias, bias4 *int32, xc *float32, q34 *byte, x *float32, n int)
+// One block of 32 values per iteration. R0 q, R1 d, R2 bias, R3 bias4, R4
+// xc, R5 q34 (0: none), R6 x, R7 blocks left. V0..V7 the values, then the
+// scaled values, then their int32 quants; V8..V15 |values|; V16..V19 int16
+// quants, then bias and bias4; V20, V21 the int8 quants; V22, V23 the sums
+// of each group of four; V24 -128 and V25 -8 in every lane; F26 max|x|,
+// then d; F27 1/d; F28 127, F29 1, F30 8, F31 zero; F9 d as fp16, F10 back
+// as float32, F11 the block's sum.
+TEXT ·quantizeBatchNEON(SB), NOSPLIT, $0-64
+	MOVD q+0(FP), R0
+	MOVD d+8(FP), R1
+	MOVD bias+16(FP), R2
+	MOVD bias4+24(FP), R3
+	MOVD xc+32(FP), R4
+	MOVD q34+40(FP), R5
+	MOVD x+48(FP), R6
+	MOVD n+56(FP), R7
+	FMOVS $127.0, F28
+	FMOVS $1.0, F29
+	FMOVS $8.0, F30
+	VEOR V31.B16, V31.B16, V31.B16
+	WORD $0x6f0307f8 // MVNI V24.4S, #127
+	WORD $0x6f0004f9 // MVNI V25.4S, #7
+	CBZ R7, qbdone
+
+qbblock:
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea0f808 // FABS V8.4S, V0.4S
+	WORD $0x4ea0f829 // FABS V9.4S, V1.4S
+	WORD $0x4ea0f84a // FABS V10.4S, V2.4S
+	WORD $0x4ea0f86b // FABS V11.4S, V3.4S
+	WORD $0x4ea0f88c // FABS V12.4S, V4.4S
+	WORD $0x4ea0f8ad // FABS V13.4S, V5.4S
+	WORD $0x4ea0f8ce // FABS V14.4S, V6.4S
+	WORD $0x4ea0f8ef // FABS V15.4S, V7.4S
+	WORD $0x4e29c508 // FMAXNM V8.4S, V8.4S, V9.4S
+	WORD $0x4e2bc54a // FMAXNM V10.4S, V10.4S, V11.4S
+	WORD $0x4e2dc58c // FMAXNM V12.4S, V12.4S, V13.4S
+	WORD $0x4e2fc5ce // FMAXNM V14.4S, V14.4S, V15.4S
+	WORD $0x4e2ac508 // FMAXNM V8.4S, V8.4S, V10.4S
+	WORD $0x4e2ec58c // FMAXNM V12.4S, V12.4S, V14.4S
+	WORD $0x4e2cc508 // FMAXNM V8.4S, V8.4S, V12.4S
+	WORD $0x6e30c91a // FMAXNMV S26, V8.4S
+	FCMPS F26, F26
+	FCSELS EQ, F26, F31, F26 // max|x| ignores NaN, as the Go loop's a > amax does
+	FDIVS F28, F26, F26
+	FDIVS F26, F29, F27
+	FCMPS $(0.0), F26
+	FCSELS EQ, F31, F27, F27 // id = 0 where d = 0
+	WORD $0x1e23c349 // FCVT H9, S26
+	WORD $0x1ee2412a // FCVT S10, H9
+	FMOVS.P F10, 4(R1)
+	WORD $0x4f9b9000 // FMUL V0.4S, V0.4S, V27.S[0]
+	WORD $0x4f9b9021 // FMUL V1.4S, V1.4S, V27.S[0]
+	WORD $0x4f9b9042 // FMUL V2.4S, V2.4S, V27.S[0]
+	WORD $0x4f9b9063 // FMUL V3.4S, V3.4S, V27.S[0]
+	WORD $0x4f9b9084 // FMUL V4.4S, V4.4S, V27.S[0]
+	WORD $0x4f9b90a5 // FMUL V5.4S, V5.4S, V27.S[0]
+	WORD $0x4f9b90c6 // FMUL V6.4S, V6.4S, V27.S[0]
+	WORD $0x4f9b90e7 // FMUL V7.4S, V7.4S, V27.S[0]
+	WORD $0x4e21c800 // FCVTAS V0.4S, V0.4S
+	WORD $0x4e21c821 // FCVTAS V1.4S, V1.4S
+	WORD $0x4e21c842 // FCVTAS V2.4S, V2.4S
+	WORD $0x4e21c863 // FCVTAS V3.4S, V3.4S
+	WORD $0x4e21c884 // FCVTAS V4.4S, V4.4S
+	WORD $0x4e21c8a5 // FCVTAS V5.4S, V5.4S
+	WORD $0x4e21c8c6 // FCVTAS V6.4S, V6.4S
+	WORD $0x4e21c8e7 // FCVTAS V7.4S, V7.4S
+	WORD $0x0e614810 // SQXTN V16.4H, V0.4S
+	WORD $0x4e614830 // SQXTN2 V16.8H, V1.4S
+	WORD $0x0e614851 // SQXTN V17.4H, V2.4S
+	WORD $0x4e614871 // SQXTN2 V17.8H, V3.4S
+	WORD $0x0e614892 // SQXTN V18.4H, V4.4S
+	WORD $0x4e6148b2 // SQXTN2 V18.8H, V5.4S
+	WORD $0x0e6148d3 // SQXTN V19.4H, V6.4S
+	WORD $0x4e6148f3 // SQXTN2 V19.8H, V7.4S
+	WORD $0x0e214a14 // SQXTN V20.8B, V16.8H
+	WORD $0x4e214a34 // SQXTN2 V20.16B, V17.8H
+	WORD $0x0e214a55 // SQXTN V21.8B, V18.8H
+	WORD $0x4e214a75 // SQXTN2 V21.16B, V19.8H
+	VST1.P [V20.B16, V21.B16], 32(R0)
+	CBZ R5, qbsums
+	FMOVS F9, R10
+	MOVH.P R10, 2(R5)
+	VST1.P [V20.B16, V21.B16], 32(R5)
+
+qbsums:
+	WORD $0x4e202a96 // SADDLP V22.8H, V20.16B
+	WORD $0x4e202ab7 // SADDLP V23.8H, V21.16B
+	WORD $0x4e602ad6 // SADDLP V22.4S, V22.8H
+	WORD $0x4e602af7 // SADDLP V23.4S, V23.8H
+	WORD $0x4eb89ed0 // MUL V16.4S, V22.4S, V24.4S
+	WORD $0x4eb89ef1 // MUL V17.4S, V23.4S, V24.4S
+	WORD $0x4eb99ed2 // MUL V18.4S, V22.4S, V25.4S
+	WORD $0x4eb99ef3 // MUL V19.4S, V23.4S, V25.4S
+	VST1.P [V16.S4, V17.S4], 32(R2)
+	VST1.P [V18.S4, V19.S4], 32(R3)
+	WORD $0x4eb786d6 // ADD V22.4S, V22.4S, V23.4S
+	WORD $0x4eb1bacb // ADDV S11, V22.4S
+	WORD $0x5e21d96b // SCVTF S11, S11
+	FMULS F30, F10, F12
+	FMULS F11, F12, F12
+	FMOVS.P F12, 4(R4)
+	SUBS $1, R7
+	BNE qbblock
+
+qbdone:
+	RET
