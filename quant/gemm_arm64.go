@@ -12,7 +12,7 @@ import (
 // Advanced SIMD, so the tier is always usable; its int8 tiles use SDOT where
 // the CPU has the dot-product extension and widening multiplies where it
 // does not. "neon-no-sdot" is the same tier forced onto the widening path,
-// registered only where SDOT exists (elsewhere "neon" already is that path),
+// usable only where SDOT exists (elsewhere "neon" already is that path),
 // so that the tests run both paths on one CPU. The attention kernels decode
 // the cache rows in Go, as the generic ones do, and multiply with NEON; the
 // activation quantiser is quantizeBatchNEON.
