@@ -159,31 +159,34 @@ func (s *Sampler) sampleTopK(probs []float32, coin float32) int {
 // index among equal probabilities: the order of a stable sort, as glibc's
 // qsort (a merge sort) gives llama2.c. It is an LSD radix sort on the bits
 // of the probabilities, which are non-negative, so their IEEE bit patterns
-// order like their values: four stable counting passes, O(n), about ten
-// times faster than a comparison sort over a 32000-token vocabulary.
+// order like their values: three stable counting passes of 11, 11 and 10
+// bits, their histograms counted in one pass over the keys, O(n), about
+// twenty times faster than a comparison sort over a 32000-token vocabulary.
 // scratch must be at least as long as c.
 func sortDescending(c, scratch []probIndex) {
 	if len(c) < 2 {
 		return
 	}
-	src, dst := c, scratch[:len(c)]
-	var count [256]int
-	for shift := 0; shift < 32; shift += 8 {
-		count = [256]int{}
-		for _, p := range src {
-			count[digit(p, shift)]++
+	var count [radixPasses][1 << radixBits]int
+	for _, p := range c {
+		for k := range radixPasses {
+			count[k][digit(p, radixBits*k)]++
 		}
-		if count[digit(src[0], shift)] == len(src) {
+	}
+	src, dst := c, scratch[:len(c)]
+	for k := range radixPasses {
+		shift, cnt := radixBits*k, &count[k]
+		if cnt[digit(src[0], shift)] == len(src) {
 			continue // every key has this digit: the pass would change nothing
 		}
 		pos := 0
-		for d := range count {
-			pos, count[d] = pos+count[d], pos
+		for d := range cnt {
+			pos, cnt[d] = pos+cnt[d], pos
 		}
 		for _, p := range src {
 			d := digit(p, shift)
-			dst[count[d]] = p
-			count[d]++
+			dst[cnt[d]] = p
+			cnt[d]++
 		}
 		src, dst = dst, src
 	}
@@ -192,7 +195,15 @@ func sortDescending(c, scratch []probIndex) {
 	}
 }
 
-// digit is byte shift/8 of the descending sort key of p's probability.
-func digit(p probIndex, shift int) uint8 {
-	return uint8(^math.Float32bits(p.prob) >> shift)
+// The radix sort's digits: three passes of 11 bits cover the 32-bit keys
+// (the last has 10), and a histogram of 2048 counts stays in L1.
+const (
+	radixBits   = 11
+	radixPasses = 3
+)
+
+// digit is bits [shift, shift+radixBits) of the descending sort key of p's
+// probability.
+func digit(p probIndex, shift int) uint32 {
+	return ^math.Float32bits(p.prob) >> shift & (1<<radixBits - 1)
 }
