@@ -148,7 +148,7 @@ func BenchmarkMemRead(b *testing.B) {
 				readParallel(buf, threads)
 			}
 			s := b.Elapsed().Seconds()
-			b.ReportMetric(float64(len(buf)*8)*float64(b.N)/s/1e9, "GB/s")
+			b.ReportMetric(float64(len(buf)*4)*float64(b.N)/s/1e9, "GB/s")
 		})
 	}
 }
