@@ -4,7 +4,8 @@
 # `make bench-compare`; settings come from the environment:
 #   GO, BENCH (regexp), BENCH_PKGS, COUNT, BENCHTIME, BENCHSTAT (go run target).
 # REF is exported with `git archive` into a temporary directory (no git state
-# changes). The working tree's suite (suite_test.go) and the read-bandwidth
+# changes). The working tree's suite (suite_test.go, and matvec_test.go where
+# REF has the API it needs) and the read-bandwidth
 # measurement it reports against (bandwidth.go) are copied over REF's, so
 # both sides run one suite and measure alike; REF keeps the rest of its bench
 # package (llmap bench's harness is code under test, and its API follows
@@ -24,6 +25,12 @@ mkdir -p "$tmp/ref" "$tmp/bin/ref" "$tmp/bin/new"
 git archive --format=tar "$ref" | tar -x -C "$tmp/ref"
 rm -f "$tmp"/ref/bench/*_test.go
 cp bench/suite_test.go bench/bandwidth.go "$tmp/ref/bench/"
+# The MatVec suite needs the batched product API (quant.NewBatch,
+# runtime.Pool.MatMul): copied only to a REF that has them.
+if grep -q '^func NewBatch' "$tmp"/ref/quant/*.go 2>/dev/null &&
+	grep -q '^func (p \*Pool) MatMul' "$tmp"/ref/runtime/*.go 2>/dev/null; then
+	cp bench/matvec_test.go "$tmp/ref/bench/"
+fi
 
 # One test binary per package and side, built once.
 for pkg in $BENCH_PKGS; do

@@ -180,49 +180,6 @@ func benchMatrix(b *testing.B, typ quant.Type, rows, cols int) quant.Matrix {
 	return m
 }
 
-// BenchmarkMatVec times one matrix-vector product through the runtime's
-// worker pool, as decoding runs it (quant.MatMul with one prepared vector:
-// the one-vector kernels where a type has them, else its rows kernel), at
-// LLaMA-7B's attention (4096x4096) and feed-forward (11008x4096) shapes,
-// GPT-2's classifier (50257x768), and a 4096-column matrix of ReadBytes()
-// bytes in every type (256 MiB, or twice the last-level cache where that is
-// larger: 960 MiB on the Xeon VMs), which is the figure to hold against the
-// memory-read bandwidth.
-func BenchmarkMatVec(b *testing.B) {
-	big := ReadBytes()
-	for _, typ := range quant.Types() {
-		rb, _ := typ.RowBytes(4096)
-		bigRows := int((big + rb - 1) / rb)
-		for _, sh := range [][2]int{{4096, 4096}, {11008, 4096}, {50257, 768}, {bigRows, 4096}} {
-			rows, cols := sh[0], sh[1]
-			name := fmt.Sprintf("%s/%dx%d", typ, rows, cols)
-			if rows == bigRows {
-				name = fmt.Sprintf("%s/%dMiB", typ, big>>20)
-			}
-			m := benchMatrix(b, typ, rows, cols)
-			for _, threads := range benchThreads {
-				b.Run(fmt.Sprintf("%s/threads=%d", name, threads), func(b *testing.B) {
-					x := make([]float32, cols)
-					for i := range x {
-						x[i] = float32(i%7) - 3
-					}
-					v := quant.NewBatch(1, cols)
-					v.Set([][]float32{x}, typ)
-					outs := [][]float32{make([]float32, rows)}
-					p := runtime.NewPool(threads)
-					defer p.Close()
-					b.SetBytes(int64(len(m.Data)))
-					for b.Loop() {
-						p.MatMul(outs, m, v)
-					}
-					reportWeights(b, int64(len(m.Data)), threads)
-					b.ReportMetric(2*float64(rows)*float64(cols)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-				})
-			}
-		}
-	}
-}
-
 // BenchmarkForward times one forward position of each synthetic shape at
 // every tensor type: decoding speed without sampling. Positions cycle over
 // 0..127, so attention stays a small part of the work.
