@@ -399,6 +399,10 @@ gq4row:
 gq4loop8:
 	CMPQ        CX, $8
 	JL          gq4loop1
+	// weights 2048 bytes ahead, as the rows and K-quant kernels do
+	PREFETCHT0  2048(SI)
+	PREFETCHT0  2112(SI)
+	PREFETCHT0  2176(SI)
 	VMOVD       (SI), X7
 	VPINSRW     $1, 18(SI), X7, X7
 	VPINSRW     $2, 36(SI), X7, X7

@@ -438,6 +438,11 @@ gf16row:
 gf16loop64:
 	CMPQ        CX, $64
 	JL          gf16loop16
+	// weights 2048 bytes ahead, as the K-quant kernels do: the hardware
+	// prefetcher alone left one thread at 53-80% of the read bandwidth on
+	// a 960 MiB matrix, against 72-86% with these (MatVec suite, 1 thread)
+	PREFETCHT0  2048(SI)
+	PREFETCHT0  2112(SI)
 	VCVTPH2PS   (SI), Z4
 	VCVTPH2PS   32(SI), Z5
 	VCVTPH2PS   64(SI), Z6
@@ -611,6 +616,10 @@ q4v5row:
 	JZ     q4v5done
 
 q4v5loop:
+	// weights 2048 bytes ahead (see gf16loop64)
+	PREFETCHT0  2048(SI)
+	PREFETCHT0  2112(SI)
+	PREFETCHT0  2176(SI)
 	VMOVDQU16   (SI), Z20
 	VMOVDQU16   64(SI), Z21
 	VPERMT2W    Z21, Z16, Z20
@@ -700,6 +709,10 @@ q8v5row:
 	JZ     q8v5done
 
 q8v5loop:
+	// weights 2048 bytes ahead (see gf16loop64)
+	PREFETCHT0 2048(SI)
+	PREFETCHT0 2112(SI)
+	PREFETCHT0 2176(SI)
 	VMOVDQU16 (SI), Z20
 	VMOVDQU16 64(SI), Z21
 	VPERMT2W  Z21, Z16, Z20
