@@ -137,6 +137,14 @@ func gemmAVX512(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Ba
 		}
 		return
 	}
+	if t.Quantized() && b.nb%2 != 0 {
+		// The VNNI tiles take blocks in pairs; an odd count (rows of 288,
+		// stories15M's width) left one block per row and vector to the Go
+		// tier, which made such a prefill 1.5x slower than the rows kernels
+		// (bench-compare against e51bfd0). The AVX2 tile takes any count.
+		gemmAVX2(outs, off, t, w, rb, rows, b)
+		return
+	}
 	var tile [16]float32
 	nb, cols := b.nb, b.cols
 	for r0 := 0; r0 < rows; r0 += 4 {
@@ -160,17 +168,7 @@ func gemmAVX512(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Ba
 			case BF16:
 				gemmBF16FTile512(wr[0], wr[1], wr[2], wr[3], &b.x[t0*cols], 4*cols, nil, nil, 0, cols/16, &tile)
 			}
-			switch {
-			case t.Quantized() && nb%2 != 0:
-				var acc [gemmTokenPad]float32
-				for r := range nr {
-					clear(acc[:])
-					gemmBlocksGenericFrom(&acc, t, w[(r0+r)*rb:(r0+r+1)*rb], b, t0, nt, nb-1)
-					for j := range nt {
-						tile[4*j+r] += acc[j]
-					}
-				}
-			case !t.Quantized() && cols%16 != 0:
+			if !t.Quantized() && cols%16 != 0 {
 				gemmFloatTail(tile[:], t, w, rb, r0, nr, b, t0, 4, 4, cols&^15)
 			}
 			for j := range nt {
