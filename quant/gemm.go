@@ -482,3 +482,23 @@ func gemmBlocksGenericFrom(acc *[gemmTokenPad]float32, t Type, row []byte, b *Ba
 		}
 	}
 }
+
+// quantizeBatchAsm wraps an assembly quantiser (AVX2, AVX-512, NEON) in
+// quantizeBatchGeneric's signature, checking the bounds the assembly trusts.
+//
+//lint:ignore U1000 used by the tier files, which a noasm build leaves out
+func quantizeBatchAsm(kern func(q *byte, d *float32, bias, bias4 *int32, xc *float32, q34 *byte, x *float32, n int)) func(q []byte, d []float32, bias, bias4 []int32, xc []float32, q34 []byte, x []float32) {
+	return func(q []byte, d []float32, bias, bias4 []int32, xc []float32, q34 []byte, x []float32) {
+		n := len(x) / 32
+		if n == 0 {
+			return
+		}
+		_, _, _, _, _ = q[32*n-1], d[n-1], bias[8*n-1], bias4[8*n-1], xc[n-1]
+		var p34 *byte
+		if q34 != nil {
+			_ = q34[34*n-1]
+			p34 = &q34[0]
+		}
+		kern(&q[0], &d[0], &bias[0], &bias4[0], &xc[0], p34, &x[0], n)
+	}
+}

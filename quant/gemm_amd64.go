@@ -189,21 +189,3 @@ func gemmFloatTail(tile []float32, t Type, w []byte, rb, r0, nr int, b *Batch, t
 //
 //go:noescape
 func quantizeBatchAVX2(q *byte, d *float32, bias, bias4 *int32, xc *float32, q34 *byte, x *float32, n int)
-
-// quantizeBatchAsm wraps an assembly quantiser in quantizeBatchGeneric's
-// signature.
-func quantizeBatchAsm(kern func(q *byte, d *float32, bias, bias4 *int32, xc *float32, q34 *byte, x *float32, n int)) func(q []byte, d []float32, bias, bias4 []int32, xc []float32, q34 []byte, x []float32) {
-	return func(q []byte, d []float32, bias, bias4 []int32, xc []float32, q34 []byte, x []float32) {
-		n := len(x) / 32
-		if n == 0 {
-			return
-		}
-		_, _, _, _, _ = q[32*n-1], d[n-1], bias[8*n-1], bias4[8*n-1], xc[n-1]
-		var p34 *byte
-		if q34 != nil {
-			_ = q34[34*n-1]
-			p34 = &q34[0]
-		}
-		kern(&q[0], &d[0], &bias[0], &bias4[0], &xc[0], p34, &x[0], n)
-	}
-}

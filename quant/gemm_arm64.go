@@ -18,13 +18,13 @@ import (
 // activation quantiser is quantizeBatchNEON.
 func init() {
 	attn := attnKernels{attnScoresNEON, attnValuesNEON}
-	addGEMMTier(gemmTier{name: "neon-no-sdot", fn: gemmNEONWiden, attn: attn, quant: quantizeBatchNEONChecked,
+	addGEMMTier(gemmTier{name: "neon-no-sdot", fn: gemmNEONWiden, attn: attn, quant: quantizeBatchAsm(quantizeBatchNEON),
 		usable: cpu.ARM64.HasASIMDDP, needs: "the dot-product extension (without it this path is the neon tier)"})
 	fn := gemmNEONWiden
 	if cpu.ARM64.HasASIMDDP {
 		fn = gemmNEONSDOT
 	}
-	addGEMMTier(gemmTier{name: "neon", fn: fn, attn: attn, quant: quantizeBatchNEONChecked,
+	addGEMMTier(gemmTier{name: "neon", fn: fn, attn: attn, quant: quantizeBatchAsm(quantizeBatchNEON),
 		usable: true, needs: "Advanced SIMD"})
 }
 
@@ -238,19 +238,3 @@ func attnValuesNEON(o []float32, ldo int, p []float32, ldp, nq int, t Type, v []
 //
 //go:noescape
 func quantizeBatchNEON(q *byte, d *float32, bias, bias4 *int32, xc *float32, q34 *byte, x *float32, n int)
-
-// quantizeBatchNEONChecked gives quantizeBatchNEON quantizeBatchGeneric's
-// signature and bounds checks.
-func quantizeBatchNEONChecked(q []byte, d []float32, bias, bias4 []int32, xc []float32, q34 []byte, x []float32) {
-	n := len(x) / 32
-	if n == 0 {
-		return
-	}
-	_, _, _, _, _ = q[32*n-1], d[n-1], bias[8*n-1], bias4[8*n-1], xc[n-1]
-	var p34 *byte
-	if q34 != nil {
-		_ = q34[34*n-1]
-		p34 = &q34[0]
-	}
-	quantizeBatchNEON(&q[0], &d[0], &bias[0], &bias4[0], &xc[0], p34, &x[0], n)
-}
