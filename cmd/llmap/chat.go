@@ -85,15 +85,12 @@ With MESSAGE, the reply to that one message is printed and chat exits.`,
 }
 
 func (f *chatFlags) check() error {
+	if err := checkSampling(f.temp, f.topP, f.topK); err != nil {
+		return err
+	}
 	switch {
 	case f.ctx < 2:
 		return usagef("--ctx must be at least 2, got %d", f.ctx)
-	case f.temp < 0 || f.temp != f.temp:
-		return usagef("-t/--temp must be 0 or more, got %g", f.temp)
-	case f.topP < 0 || f.topP > 1 || f.topP != f.topP:
-		return usagef("--top-p must be between 0 and 1, got %g", f.topP)
-	case f.topK < 0:
-		return usagef("--top-k must be 0 or more, got %d", f.topK)
 	case f.maxTokens < 0:
 		return usagef("-n/--max-tokens must be 0 or more, got %d", f.maxTokens)
 	case f.threads < 0:

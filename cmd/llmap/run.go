@@ -75,15 +75,12 @@ cache it mostly moves the reading from the first token to the check).`,
 }
 
 func (f *runFlags) check() error {
+	if err := checkSampling(f.temp, f.topP, f.topK); err != nil {
+		return err
+	}
 	switch {
 	case f.steps < 0:
 		return usagef("-n/--steps must be 0 or more, got %d", f.steps)
-	case f.temp < 0 || f.temp != f.temp:
-		return usagef("-t/--temp must be 0 or more, got %g", f.temp)
-	case f.topP < 0 || f.topP > 1 || f.topP != f.topP:
-		return usagef("--top-p must be between 0 and 1, got %g", f.topP)
-	case f.topK < 0:
-		return usagef("--top-k must be 0 or more, got %d", f.topK)
 	case f.ctx < 1:
 		return usagef("--ctx must be at least 1, got %d", f.ctx)
 	case f.threads < 0:
@@ -215,4 +212,18 @@ func contextHint(ctx, model int) string {
 		return fmt.Sprintf("; raise --ctx (the model allows %d)", model)
 	}
 	return ", the model's maximum"
+}
+
+// checkSampling checks the sampling flags run and chat share: -t/--temp,
+// --top-p and --top-k.
+func checkSampling(temp, topP float32, topK int) error {
+	switch {
+	case temp < 0 || temp != temp:
+		return usagef("-t/--temp must be 0 or more, got %g", temp)
+	case topP < 0 || topP > 1 || topP != topP:
+		return usagef("--top-p must be between 0 and 1, got %g", topP)
+	case topK < 0:
+		return usagef("--top-k must be 0 or more, got %d", topK)
+	}
+	return nil
 }
