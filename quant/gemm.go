@@ -45,9 +45,19 @@ type Batch struct {
 	xc    []float32 // (nPad, nb) 8 x scale x the sum of a block's quants (one-vector Q4_0 kernel)
 	q34   []byte    // (nb*34) the first vector as Q8_0 blocks, as Vec holds it (one-vector Q8_0: the rows kernel)
 	q8k   []byte    // (n, cols/256*292) each vector as Q8_K super-blocks (the K-quants)
+	x4    []byte    // (n, nb/4*256) the vectors in the x4 layout of the small-batch tiles, if useX4
+	useX4 bool      // x4 is set: 2..x4MaxTokens vectors of at least 4 blocks, on a CPU with the tiles
 
 	maxTokens, maxCols int
 }
+
+// x4Layout says whether this CPU has the small-batch tiles that read the
+// x4 layout (gemm_small_avx512_amd64.go); x4MaxTokens is the largest batch
+// prepared in it (decoding steps of continuous batching: one vector per
+// sequence; prompt chunks go to the large tiles).
+var x4Layout = false
+
+const x4MaxTokens = 16
 
 // gemmTokenPad is the multiple the token dimension of a Batch is padded to:
 // a common multiple of every tier's register tile.
@@ -143,6 +153,10 @@ func (b *Batch) Prepare(t Type, n, cols int) {
 		b.bias4 = grow(b.bias4, np*nb*8)
 		b.xc = grow(b.xc, np*nb)
 		b.q34 = grow(b.q34, nb*34)
+		b.useX4 = x4Layout && t == Q8_0 && nb >= 4 && n >= 2 && n <= x4MaxTokens
+		if x4Layout && nb >= 4 {
+			b.x4 = grow(b.x4, min(b.maxTokens, x4MaxTokens)*b.x4Stride())
+		}
 		clear(b.q[n*nb*32:])
 		clear(b.d[n*nb:])
 		clear(b.bias[n*nb*8:])
@@ -182,8 +196,39 @@ func (b *Batch) SetPart(i, col int, x []float32) {
 		}
 		quantizeBatchImpl(b.q[(i*nb+k0)*32:(i*nb+k1)*32], b.d[i*nb+k0:i*nb+k1], b.bias[(i*nb+k0)*8:(i*nb+k1)*8],
 			b.bias4[(i*nb+k0)*8:(i*nb+k1)*8], b.xc[i*nb+k0:i*nb+k1], q34, x)
+		if b.useX4 {
+			b.setX4(i, k0, min(k1, nb&^3))
+		}
 	default:
 		copy(b.x[i*b.cols+col:], x)
+	}
+}
+
+// x4Stride is the size in bytes of one vector in the x4 layout.
+func (b *Batch) x4Stride() int { return b.nb / 4 * 256 }
+
+// setX4 writes blocks [k0, k1) of vector i (already in q, d and bias) in
+// the x4 layout: per group of four blocks, 256 bytes: the first 16 quants
+// of each block (64 bytes), the last 16 of each, the int32 bias of each
+// lane (the -128 x sum biases of the two groups of four quants the lane
+// meets: quants 4l..4l+3 and 16+4l..16+4l+3 of block k for lane 4k+l)
+// and each block's scale in its four lanes. Each block's bytes are its
+// own, so goroutines may write disjoint blocks of a group.
+func (b *Batch) setX4(i, k0, k1 int) {
+	nb := b.nb
+	x4 := b.x4[i*b.x4Stride():]
+	for k := k0; k < k1; k++ {
+		g := x4[k/4*256:][:256]
+		j := k % 4
+		q := b.q[(i*nb+k)*32:][:32]
+		copy(g[16*j:16*j+16], q[:16])
+		copy(g[64+16*j:64+16*j+16], q[16:])
+		bias := b.bias[(i*nb+k)*8:][:8]
+		d := math.Float32bits(b.d[i*nb+k])
+		for l := range 4 {
+			binary.LittleEndian.PutUint32(g[128+16*j+4*l:], uint32(bias[l]+bias[4+l]))
+			binary.LittleEndian.PutUint32(g[192+16*j+4*l:], d)
+		}
 	}
 }
 

@@ -117,6 +117,11 @@ func gemmAVX512(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Ba
 	case b.n == 1 && t == Q8_0:
 		gemvQ8_0512(outs[0][off:off+rows], w, rb, b)
 		return
+	case t == Q8_0 && b.useX4:
+		// 2-16 vectors (decoding steps): the small-batch tiles, which
+		// multiply no padding vectors.
+		gemmQ8_0X4(outs, off, w, rb, rows, b)
+		return
 	case b.n == 1 && t != F16:
 		gemmAVX2(outs, off, t, w, rb, rows, b)
 		return

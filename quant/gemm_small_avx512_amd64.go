@@ -1,0 +1,134 @@
+//go:build amd64 && !noasm
+
+package quant
+
+import "golang.org/x/sys/cpu"
+
+func init() {
+	// The x4 layout feeds the small-batch tiles below, which the avx512
+	// tier uses (gemmAVX512).
+	x4Layout = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI
+}
+
+// The small-batch tiles (gemm_small_avx512_amd64.s) compute rows weight
+// rows x V vectors of Q8_0 over n groups of four blocks, the vectors in
+// the Batch's x4 layout (xstride bytes apart): out[t*rows + r] = dot(row
+// r, vector t). Reference loop (the lanes hold the same integer sums as
+// gemmQ8_0TileVNNI's, two groups of four quants each):
+//
+//	for t := 0; t < V; t++ {
+//		for r := 0; r < rows; r++ {
+//			var s float32
+//			for k := 0; k < 4*n; k++ {
+//				wb := w[r][34*k:]
+//				var sum int32
+//				for i := 0; i < 32; i++ {
+//					sum += int32(int8(wb[2+i])) * int32(int8(xq(t, k, i)))
+//				}
+//				s += float32(sum) * (fp16(wb) * xd(t, k))
+//			}
+//			out[t*rows+r] = s
+//		}
+//	}
+//
+// where xq(t, k, i) and xd(t, k) are quant i and the scale of block k of
+// vector t (x4At and Batch.q, Batch.d).
+
+//go:noescape
+func gemmQ8_0X4R2V8(w0, w1 *byte, x *byte, xstride, n int, out *[16]float32)
+
+//go:noescape
+func gemmQ8_0X4R4V4(w0, w1, w2, w3 *byte, x *byte, xstride, n int, out *[16]float32)
+
+//go:noescape
+func gemmQ8_0X4R4V3(w0, w1, w2, w3 *byte, x *byte, xstride, n int, out *[12]float32)
+
+//go:noescape
+func gemmQ8_0X4R4V2(w0, w1, w2, w3 *byte, x *byte, xstride, n int, out *[8]float32)
+
+//go:noescape
+func gemmQ8_0X4R4V1(w0, w1, w2, w3 *byte, x *byte, xstride, n int, out *[4]float32)
+
+// gemmQ8_0X4 multiplies rows Q8_0 weight rows with a batch prepared in the
+// x4 layout: groups of eight vectors on the 2x8 tile, then the rest (1-7)
+// on 4-row tiles of 4, 3, 2 or 1 vectors, so no tile multiplies padding
+// vectors; the blocks after the last whole group of four are added in Go.
+// Each tile call covers whole rows, so a row meets its vectors while it is
+// in the L1 cache.
+func gemmQ8_0X4(outs [][]float32, off int, w []byte, rb, rows int, b *Batch) {
+	n4, xs := b.nb/4, b.x4Stride()
+	for t0 := 0; t0 < b.n; {
+		x := &b.x4[t0*xs]
+		switch v := b.n - t0; {
+		case v >= 8:
+			var tile [16]float32
+			for r0 := 0; r0 < rows; r0 += 2 {
+				gemmQ8_0X4R2V8(&w[r0*rb], &w[min(r0+1, rows-1)*rb], x, xs, n4, &tile)
+				nr := min(2, rows-r0)
+				for j := range 8 {
+					copy(outs[t0+j][off+r0:][:nr], tile[2*j:2*j+nr])
+				}
+			}
+			t0 += 8
+		case v >= 4:
+			var tile [16]float32
+			for r0 := 0; r0 < rows; r0 += 4 {
+				w0, w1, w2, w3 := rows4(w, rb, r0, rows)
+				gemmQ8_0X4R4V4(w0, w1, w2, w3, x, xs, n4, &tile)
+				storeTile(outs[t0:t0+4], off+r0, tile[:], min(4, rows-r0))
+			}
+			t0 += 4
+		case v == 3:
+			var tile [12]float32
+			for r0 := 0; r0 < rows; r0 += 4 {
+				w0, w1, w2, w3 := rows4(w, rb, r0, rows)
+				gemmQ8_0X4R4V3(w0, w1, w2, w3, x, xs, n4, &tile)
+				storeTile(outs[t0:t0+3], off+r0, tile[:], min(4, rows-r0))
+			}
+			t0 += 3
+		case v == 2:
+			var tile [8]float32
+			for r0 := 0; r0 < rows; r0 += 4 {
+				w0, w1, w2, w3 := rows4(w, rb, r0, rows)
+				gemmQ8_0X4R4V2(w0, w1, w2, w3, x, xs, n4, &tile)
+				storeTile(outs[t0:t0+2], off+r0, tile[:], min(4, rows-r0))
+			}
+			t0 += 2
+		default:
+			var tile [4]float32
+			for r0 := 0; r0 < rows; r0 += 4 {
+				w0, w1, w2, w3 := rows4(w, rb, r0, rows)
+				gemmQ8_0X4R4V1(w0, w1, w2, w3, x, xs, n4, &tile)
+				storeTile(outs[t0:t0+1], off+r0, tile[:], min(4, rows-r0))
+			}
+			t0++
+		}
+	}
+	if b.nb%4 == 0 {
+		return
+	}
+	for t0 := 0; t0 < b.n; t0 += gemmTokenPad {
+		nt := min(gemmTokenPad, b.n-t0)
+		for r := range rows {
+			var acc [gemmTokenPad]float32
+			gemmBlocksGenericFrom(&acc, Q8_0, w[r*rb:(r+1)*rb], b, t0, nt, 4*n4)
+			for j := range nt {
+				outs[t0+j][off+r] += acc[j]
+			}
+		}
+	}
+}
+
+// rows4 returns the starts of rows r0..r0+3 of w, the last row repeated
+// past rows.
+func rows4(w []byte, rb, r0, rows int) (w0, w1, w2, w3 *byte) {
+	return &w[r0*rb], &w[min(r0+1, rows-1)*rb], &w[min(r0+2, rows-1)*rb], &w[min(r0+3, rows-1)*rb]
+}
+
+// storeTile copies the first nr rows of a tile of 4 rows x len(outs)
+// vectors (tile[t*4 + r]) to outs[t][off:].
+func storeTile(outs [][]float32, off int, tile []float32, nr int) {
+	for j, o := range outs {
+		copy(o[off:off+nr], tile[4*j:4*j+nr])
+	}
+}

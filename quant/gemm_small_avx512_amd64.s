@@ -1,0 +1,425 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// Small-batch AVX-512 VNNI tiles of MatMul for Q8_0 weights: the batch
+// sizes of continuous batching (one vector per decoding sequence, 2-16),
+// where the 4x4 tile of gemm_avx512_amd64.s wasted its padding vectors and
+// spent three float operations (convert, scale product, FMA) per VPDPBUSD.
+// Reference loops: gemm_small_avx512_amd64.go.
+//
+// The vectors come in the Batch's x4 layout: per group of four blocks,
+// 256 bytes: A (64 bytes: the first 16 quants of blocks 0..3, 16 bytes
+// each), B (the last 16 quants of each), the 16 int32 biases of the lanes
+// (-128 x the sum of the 8 quants a lane meets) and the 16 float32 scales
+// (each block's scale in its 4 lanes). A row's four blocks (136 bytes) are
+// loaded as two registers of two whole blocks, made unsigned (XOR 0x80),
+// and shuffled by 128-bit lanes into the same A and B order, so one lane
+// of two VPDPBUSD sums 8 products of one block: the float work (VCVTDQ2PS,
+// VMULPS of the two scales, VFMADD231PS) is done once per four blocks and
+// (row, vector) pair instead of once per two.
+//
+// Registers: R8..R11 the weight rows; the vectors' x4 data at SI, DI, BX,
+// DX (then R10..R13 for the 2x8 tile), all at offset AX; CX groups left.
+// Accumulators Z0..Z15, acc(row r, vector t) = Z(t*rows + r), which is
+// also its place in out. Row i's A, B and scales in Z(16+3i), Z(17+3i),
+// Z(18+3i); Z28, Z29 temporaries; Z30 bytes 0x80; Z31 the scale
+// permutation.
+
+DATA x4b80<>+0(SB)/4, $0x80808080
+GLOBL x4b80<>(SB), RODATA|NOPTR, $4
+
+// x4sperm picks the fp16 scales of four Q8_0 blocks (34 bytes = 17 words
+// apart) from two 64-byte loads, each four times, for VPERMT2W.
+DATA x4sperm<>+0(SB)/8, $0x0000000000000000
+DATA x4sperm<>+8(SB)/8, $0x0011001100110011
+DATA x4sperm<>+16(SB)/8, $0x0022002200220022
+DATA x4sperm<>+24(SB)/8, $0x0033003300330033
+DATA x4sperm<>+32(SB)/8, $0
+DATA x4sperm<>+40(SB)/8, $0
+DATA x4sperm<>+48(SB)/8, $0
+DATA x4sperm<>+56(SB)/8, $0
+GLOBL x4sperm<>(SB), RODATA|NOPTR, $64
+
+// X4ROW loads four blocks of row wr into za (A order), zb (B order) and
+// their scales zs (each in its four lanes), prefetches the weights 4 KiB
+// ahead and advances wr past the blocks. yb is zb's lower half.
+#define X4ROW(wr, za, zb, yb, zs) \
+	PREFETCHT0   4096(wr) \
+	PREFETCHT0   4160(wr) \
+	PREFETCHT0   4224(wr) \
+	VMOVDQU8     2(wr), yb \
+	VINSERTI64X4 $1, 36(wr), zb, zb \
+	VMOVDQU8     70(wr), Y28 \
+	VINSERTI64X4 $1, 104(wr), Z28, Z28 \
+	VPXORD       Z30, zb, zb \
+	VPXORD       Z30, Z28, Z28 \
+	VSHUFI64X2   $0x88, Z28, zb, za \
+	VSHUFI64X2   $0xdd, Z28, zb, zb \
+	VMOVDQU16    (wr), Z28 \
+	VMOVDQU16    64(wr), Z29 \
+	VPERMT2W     Z29, Z31, Z28 \
+	VCVTPH2PS    Y28, zs \
+	ADDQ         $136, wr
+
+// X4PAIR adds the products of one row's four blocks (za, zb, zs) with one
+// vector's (x4 group at vp+AX) into acc: the lanes start from the bias,
+// two VPDPBUSD, then convert, times the product of the scales, add.
+#define X4PAIR(vp, za, zb, zs, acc) \
+	VMOVDQU32   128(vp)(AX*1), Z28 \
+	VPDPBUSD    (vp)(AX*1), za, Z28 \
+	VPDPBUSD    64(vp)(AX*1), zb, Z28 \
+	VCVTDQ2PS   Z28, Z28 \
+	VMULPS      192(vp)(AX*1), zs, Z29 \
+	VFMADD231PS Z29, Z28, acc
+
+// X4HALF adds the upper 256 bits of an accumulator to its lower half.
+#define X4HALF(a, y) \
+	VEXTRACTF32X8 $1, a, Y28 \
+	VADDPS        Y28, y, y
+
+// X4STORE4 sums the eight lanes of each of four accumulators' lower halves
+// (y0..y3, overwritten; x1 is y1's lower half, free after the first
+// VHADDPS) and stores the four sums to off(AX).
+#define X4STORE4(y0, y1, y2, y3, x0, x1, off) \
+	VHADDPS      y1, y0, y0 \
+	VHADDPS      y3, y2, y2 \
+	VHADDPS      y2, y0, y0 \
+	VEXTRACTF128 $1, y0, x1 \
+	VADDPS       x1, x0, x0 \
+	VMOVUPS      x0, off(AX)
+
+// func gemmQ8_0X4R2V8(w0, w1 *byte, x *byte, xstride, n int, out *[16]float32)
+TEXT ·gemmQ8_0X4R2V8(SB), NOSPLIT, $0-48
+	MOVQ         w0+0(FP), R8
+	MOVQ         w1+8(FP), R9
+	MOVQ         x+16(FP), SI
+	MOVQ         xstride+24(FP), R14
+	LEAQ         (SI)(R14*1), DI
+	LEAQ         (DI)(R14*1), BX
+	LEAQ         (BX)(R14*1), DX
+	LEAQ         (DX)(R14*1), R10
+	LEAQ         (R10)(R14*1), R11
+	LEAQ         (R11)(R14*1), R12
+	LEAQ         (R12)(R14*1), R13
+	MOVQ         n+32(FP), CX
+	XORQ         AX, AX
+	VPBROADCASTD x4b80<>(SB), Z30
+	VMOVDQU64    x4sperm<>(SB), Z31
+	VPXORD       Z0, Z0, Z0
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z3, Z3, Z3
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z7, Z7, Z7
+	VPXORD       Z8, Z8, Z8
+	VPXORD       Z9, Z9, Z9
+	VPXORD       Z10, Z10, Z10
+	VPXORD       Z11, Z11, Z11
+	VPXORD       Z12, Z12, Z12
+	VPXORD       Z13, Z13, Z13
+	VPXORD       Z14, Z14, Z14
+	VPXORD       Z15, Z15, Z15
+	TESTQ        CX, CX
+	JZ           gemmQ8_0X4R2V8_done
+
+gemmQ8_0X4R2V8_loop:
+	X4ROW(R8, Z16, Z17, Y17, Z18)
+	X4ROW(R9, Z19, Z20, Y20, Z21)
+	X4PAIR(SI, Z16, Z17, Z18, Z0)
+	X4PAIR(SI, Z19, Z20, Z21, Z1)
+	X4PAIR(DI, Z16, Z17, Z18, Z2)
+	X4PAIR(DI, Z19, Z20, Z21, Z3)
+	X4PAIR(BX, Z16, Z17, Z18, Z4)
+	X4PAIR(BX, Z19, Z20, Z21, Z5)
+	X4PAIR(DX, Z16, Z17, Z18, Z6)
+	X4PAIR(DX, Z19, Z20, Z21, Z7)
+	X4PAIR(R10, Z16, Z17, Z18, Z8)
+	X4PAIR(R10, Z19, Z20, Z21, Z9)
+	X4PAIR(R11, Z16, Z17, Z18, Z10)
+	X4PAIR(R11, Z19, Z20, Z21, Z11)
+	X4PAIR(R12, Z16, Z17, Z18, Z12)
+	X4PAIR(R12, Z19, Z20, Z21, Z13)
+	X4PAIR(R13, Z16, Z17, Z18, Z14)
+	X4PAIR(R13, Z19, Z20, Z21, Z15)
+	ADDQ         $256, AX
+	DECQ         CX
+	JNZ          gemmQ8_0X4R2V8_loop
+
+gemmQ8_0X4R2V8_done:
+	X4HALF(Z0, Y0)
+	X4HALF(Z1, Y1)
+	X4HALF(Z2, Y2)
+	X4HALF(Z3, Y3)
+	X4HALF(Z4, Y4)
+	X4HALF(Z5, Y5)
+	X4HALF(Z6, Y6)
+	X4HALF(Z7, Y7)
+	X4HALF(Z8, Y8)
+	X4HALF(Z9, Y9)
+	X4HALF(Z10, Y10)
+	X4HALF(Z11, Y11)
+	X4HALF(Z12, Y12)
+	X4HALF(Z13, Y13)
+	X4HALF(Z14, Y14)
+	X4HALF(Z15, Y15)
+	MOVQ         out+40(FP), AX
+	X4STORE4(Y0, Y1, Y2, Y3, X0, X1, 0)
+	X4STORE4(Y4, Y5, Y6, Y7, X4, X5, 16)
+	X4STORE4(Y8, Y9, Y10, Y11, X8, X9, 32)
+	X4STORE4(Y12, Y13, Y14, Y15, X12, X13, 48)
+	VZEROUPPER
+	RET
+
+// func gemmQ8_0X4R4V4(w0, w1, w2, w3 *byte, x *byte, xstride, n int, out *[16]float32)
+TEXT ·gemmQ8_0X4R4V4(SB), NOSPLIT, $0-64
+	MOVQ         w0+0(FP), R8
+	MOVQ         w1+8(FP), R9
+	MOVQ         w2+16(FP), R10
+	MOVQ         w3+24(FP), R11
+	MOVQ         x+32(FP), SI
+	MOVQ         xstride+40(FP), R12
+	LEAQ         (SI)(R12*1), DI
+	LEAQ         (DI)(R12*1), BX
+	LEAQ         (BX)(R12*1), DX
+	MOVQ         n+48(FP), CX
+	XORQ         AX, AX
+	VPBROADCASTD x4b80<>(SB), Z30
+	VMOVDQU64    x4sperm<>(SB), Z31
+	VPXORD       Z0, Z0, Z0
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z3, Z3, Z3
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z7, Z7, Z7
+	VPXORD       Z8, Z8, Z8
+	VPXORD       Z9, Z9, Z9
+	VPXORD       Z10, Z10, Z10
+	VPXORD       Z11, Z11, Z11
+	VPXORD       Z12, Z12, Z12
+	VPXORD       Z13, Z13, Z13
+	VPXORD       Z14, Z14, Z14
+	VPXORD       Z15, Z15, Z15
+	TESTQ        CX, CX
+	JZ           gemmQ8_0X4R4V4_done
+
+gemmQ8_0X4R4V4_loop:
+	X4ROW(R8, Z16, Z17, Y17, Z18)
+	X4ROW(R9, Z19, Z20, Y20, Z21)
+	X4ROW(R10, Z22, Z23, Y23, Z24)
+	X4ROW(R11, Z25, Z26, Y26, Z27)
+	X4PAIR(SI, Z16, Z17, Z18, Z0)
+	X4PAIR(SI, Z19, Z20, Z21, Z1)
+	X4PAIR(SI, Z22, Z23, Z24, Z2)
+	X4PAIR(SI, Z25, Z26, Z27, Z3)
+	X4PAIR(DI, Z16, Z17, Z18, Z4)
+	X4PAIR(DI, Z19, Z20, Z21, Z5)
+	X4PAIR(DI, Z22, Z23, Z24, Z6)
+	X4PAIR(DI, Z25, Z26, Z27, Z7)
+	X4PAIR(BX, Z16, Z17, Z18, Z8)
+	X4PAIR(BX, Z19, Z20, Z21, Z9)
+	X4PAIR(BX, Z22, Z23, Z24, Z10)
+	X4PAIR(BX, Z25, Z26, Z27, Z11)
+	X4PAIR(DX, Z16, Z17, Z18, Z12)
+	X4PAIR(DX, Z19, Z20, Z21, Z13)
+	X4PAIR(DX, Z22, Z23, Z24, Z14)
+	X4PAIR(DX, Z25, Z26, Z27, Z15)
+	ADDQ         $256, AX
+	DECQ         CX
+	JNZ          gemmQ8_0X4R4V4_loop
+
+gemmQ8_0X4R4V4_done:
+	X4HALF(Z0, Y0)
+	X4HALF(Z1, Y1)
+	X4HALF(Z2, Y2)
+	X4HALF(Z3, Y3)
+	X4HALF(Z4, Y4)
+	X4HALF(Z5, Y5)
+	X4HALF(Z6, Y6)
+	X4HALF(Z7, Y7)
+	X4HALF(Z8, Y8)
+	X4HALF(Z9, Y9)
+	X4HALF(Z10, Y10)
+	X4HALF(Z11, Y11)
+	X4HALF(Z12, Y12)
+	X4HALF(Z13, Y13)
+	X4HALF(Z14, Y14)
+	X4HALF(Z15, Y15)
+	MOVQ         out+56(FP), AX
+	X4STORE4(Y0, Y1, Y2, Y3, X0, X1, 0)
+	X4STORE4(Y4, Y5, Y6, Y7, X4, X5, 16)
+	X4STORE4(Y8, Y9, Y10, Y11, X8, X9, 32)
+	X4STORE4(Y12, Y13, Y14, Y15, X12, X13, 48)
+	VZEROUPPER
+	RET
+
+// func gemmQ8_0X4R4V3(w0, w1, w2, w3 *byte, x *byte, xstride, n int, out *[12]float32)
+TEXT ·gemmQ8_0X4R4V3(SB), NOSPLIT, $0-64
+	MOVQ         w0+0(FP), R8
+	MOVQ         w1+8(FP), R9
+	MOVQ         w2+16(FP), R10
+	MOVQ         w3+24(FP), R11
+	MOVQ         x+32(FP), SI
+	MOVQ         xstride+40(FP), R12
+	LEAQ         (SI)(R12*1), DI
+	LEAQ         (DI)(R12*1), BX
+	MOVQ         n+48(FP), CX
+	XORQ         AX, AX
+	VPBROADCASTD x4b80<>(SB), Z30
+	VMOVDQU64    x4sperm<>(SB), Z31
+	VPXORD       Z0, Z0, Z0
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z3, Z3, Z3
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z7, Z7, Z7
+	VPXORD       Z8, Z8, Z8
+	VPXORD       Z9, Z9, Z9
+	VPXORD       Z10, Z10, Z10
+	VPXORD       Z11, Z11, Z11
+	TESTQ        CX, CX
+	JZ           gemmQ8_0X4R4V3_done
+
+gemmQ8_0X4R4V3_loop:
+	X4ROW(R8, Z16, Z17, Y17, Z18)
+	X4ROW(R9, Z19, Z20, Y20, Z21)
+	X4ROW(R10, Z22, Z23, Y23, Z24)
+	X4ROW(R11, Z25, Z26, Y26, Z27)
+	X4PAIR(SI, Z16, Z17, Z18, Z0)
+	X4PAIR(SI, Z19, Z20, Z21, Z1)
+	X4PAIR(SI, Z22, Z23, Z24, Z2)
+	X4PAIR(SI, Z25, Z26, Z27, Z3)
+	X4PAIR(DI, Z16, Z17, Z18, Z4)
+	X4PAIR(DI, Z19, Z20, Z21, Z5)
+	X4PAIR(DI, Z22, Z23, Z24, Z6)
+	X4PAIR(DI, Z25, Z26, Z27, Z7)
+	X4PAIR(BX, Z16, Z17, Z18, Z8)
+	X4PAIR(BX, Z19, Z20, Z21, Z9)
+	X4PAIR(BX, Z22, Z23, Z24, Z10)
+	X4PAIR(BX, Z25, Z26, Z27, Z11)
+	ADDQ         $256, AX
+	DECQ         CX
+	JNZ          gemmQ8_0X4R4V3_loop
+
+gemmQ8_0X4R4V3_done:
+	X4HALF(Z0, Y0)
+	X4HALF(Z1, Y1)
+	X4HALF(Z2, Y2)
+	X4HALF(Z3, Y3)
+	X4HALF(Z4, Y4)
+	X4HALF(Z5, Y5)
+	X4HALF(Z6, Y6)
+	X4HALF(Z7, Y7)
+	X4HALF(Z8, Y8)
+	X4HALF(Z9, Y9)
+	X4HALF(Z10, Y10)
+	X4HALF(Z11, Y11)
+	MOVQ         out+56(FP), AX
+	X4STORE4(Y0, Y1, Y2, Y3, X0, X1, 0)
+	X4STORE4(Y4, Y5, Y6, Y7, X4, X5, 16)
+	X4STORE4(Y8, Y9, Y10, Y11, X8, X9, 32)
+	VZEROUPPER
+	RET
+
+// func gemmQ8_0X4R4V2(w0, w1, w2, w3 *byte, x *byte, xstride, n int, out *[8]float32)
+TEXT ·gemmQ8_0X4R4V2(SB), NOSPLIT, $0-64
+	MOVQ         w0+0(FP), R8
+	MOVQ         w1+8(FP), R9
+	MOVQ         w2+16(FP), R10
+	MOVQ         w3+24(FP), R11
+	MOVQ         x+32(FP), SI
+	MOVQ         xstride+40(FP), R12
+	LEAQ         (SI)(R12*1), DI
+	MOVQ         n+48(FP), CX
+	XORQ         AX, AX
+	VPBROADCASTD x4b80<>(SB), Z30
+	VMOVDQU64    x4sperm<>(SB), Z31
+	VPXORD       Z0, Z0, Z0
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z3, Z3, Z3
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z7, Z7, Z7
+	TESTQ        CX, CX
+	JZ           gemmQ8_0X4R4V2_done
+
+gemmQ8_0X4R4V2_loop:
+	X4ROW(R8, Z16, Z17, Y17, Z18)
+	X4ROW(R9, Z19, Z20, Y20, Z21)
+	X4ROW(R10, Z22, Z23, Y23, Z24)
+	X4ROW(R11, Z25, Z26, Y26, Z27)
+	X4PAIR(SI, Z16, Z17, Z18, Z0)
+	X4PAIR(SI, Z19, Z20, Z21, Z1)
+	X4PAIR(SI, Z22, Z23, Z24, Z2)
+	X4PAIR(SI, Z25, Z26, Z27, Z3)
+	X4PAIR(DI, Z16, Z17, Z18, Z4)
+	X4PAIR(DI, Z19, Z20, Z21, Z5)
+	X4PAIR(DI, Z22, Z23, Z24, Z6)
+	X4PAIR(DI, Z25, Z26, Z27, Z7)
+	ADDQ         $256, AX
+	DECQ         CX
+	JNZ          gemmQ8_0X4R4V2_loop
+
+gemmQ8_0X4R4V2_done:
+	X4HALF(Z0, Y0)
+	X4HALF(Z1, Y1)
+	X4HALF(Z2, Y2)
+	X4HALF(Z3, Y3)
+	X4HALF(Z4, Y4)
+	X4HALF(Z5, Y5)
+	X4HALF(Z6, Y6)
+	X4HALF(Z7, Y7)
+	MOVQ         out+56(FP), AX
+	X4STORE4(Y0, Y1, Y2, Y3, X0, X1, 0)
+	X4STORE4(Y4, Y5, Y6, Y7, X4, X5, 16)
+	VZEROUPPER
+	RET
+
+// func gemmQ8_0X4R4V1(w0, w1, w2, w3 *byte, x *byte, xstride, n int, out *[4]float32)
+TEXT ·gemmQ8_0X4R4V1(SB), NOSPLIT, $0-64
+	MOVQ         w0+0(FP), R8
+	MOVQ         w1+8(FP), R9
+	MOVQ         w2+16(FP), R10
+	MOVQ         w3+24(FP), R11
+	MOVQ         x+32(FP), SI
+	MOVQ         n+48(FP), CX
+	XORQ         AX, AX
+	VPBROADCASTD x4b80<>(SB), Z30
+	VMOVDQU64    x4sperm<>(SB), Z31
+	VPXORD       Z0, Z0, Z0
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z3, Z3, Z3
+	TESTQ        CX, CX
+	JZ           gemmQ8_0X4R4V1_done
+
+gemmQ8_0X4R4V1_loop:
+	X4ROW(R8, Z16, Z17, Y17, Z18)
+	X4ROW(R9, Z19, Z20, Y20, Z21)
+	X4ROW(R10, Z22, Z23, Y23, Z24)
+	X4ROW(R11, Z25, Z26, Y26, Z27)
+	X4PAIR(SI, Z16, Z17, Z18, Z0)
+	X4PAIR(SI, Z19, Z20, Z21, Z1)
+	X4PAIR(SI, Z22, Z23, Z24, Z2)
+	X4PAIR(SI, Z25, Z26, Z27, Z3)
+	ADDQ         $256, AX
+	DECQ         CX
+	JNZ          gemmQ8_0X4R4V1_loop
+
+gemmQ8_0X4R4V1_done:
+	X4HALF(Z0, Y0)
+	X4HALF(Z1, Y1)
+	X4HALF(Z2, Y2)
+	X4HALF(Z3, Y3)
+	MOVQ         out+56(FP), AX
+	X4STORE4(Y0, Y1, Y2, Y3, X0, X1, 0)
+	VZEROUPPER
+	RET
