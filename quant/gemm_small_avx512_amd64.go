@@ -62,11 +62,20 @@ func gemmQ8_0X4(outs [][]float32, off int, w []byte, rb, rows int, b *Batch) {
 		switch v := b.n - t0; {
 		case v >= 8:
 			var tile [16]float32
-			for r0 := 0; r0 < rows; r0 += 2 {
-				gemmQ8_0X4R2V8(&w[r0*rb], &w[min(r0+1, rows-1)*rb], x, xs, n4, &tile)
-				nr := min(2, rows-r0)
-				for j := range 8 {
-					copy(outs[t0+j][off+r0:][:nr], tile[2*j:2*j+nr])
+			o := outs[t0 : t0+8]
+			r0 := 0
+			for ; r0+2 <= rows; r0 += 2 {
+				gemmQ8_0X4R2V8(&w[r0*rb], &w[(r0+1)*rb], x, xs, n4, &tile)
+				// (element stores: copy's memmove costs more than two floats)
+				for j, oj := range o {
+					oj = oj[off+r0 : off+r0+2]
+					oj[0], oj[1] = tile[2*j], tile[2*j+1]
+				}
+			}
+			if r0 < rows {
+				gemmQ8_0X4R2V8(&w[r0*rb], &w[r0*rb], x, xs, n4, &tile)
+				for j, oj := range o {
+					oj[off+r0] = tile[2*j]
 				}
 			}
 			t0 += 8
@@ -129,6 +138,11 @@ func rows4(w []byte, rb, r0, rows int) (w0, w1, w2, w3 *byte) {
 // vectors (tile[t*4 + r]) to outs[t][off:].
 func storeTile(outs [][]float32, off int, tile []float32, nr int) {
 	for j, o := range outs {
+		if nr == 4 {
+			o, t := o[off:off+4], tile[4*j:4*j+4]
+			o[0], o[1], o[2], o[3] = t[0], t[1], t[2], t[3]
+			continue
+		}
 		copy(o[off:off+nr], tile[4*j:4*j+nr])
 	}
 }

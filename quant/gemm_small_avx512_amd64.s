@@ -89,6 +89,60 @@ GLOBL x4sperm<>(SB), RODATA|NOPTR, $64
 	VADDPS       x1, x0, x0 \
 	VMOVUPS      x0, off(AX)
 
+// x4sum16 puts the sixteen sums of X4STORE16's last step in order.
+DATA x4sum16<>+0(SB)/8, $0x0000000400000000
+DATA x4sum16<>+8(SB)/8, $0x0000000c00000008
+DATA x4sum16<>+16(SB)/8, $0x0000000500000001
+DATA x4sum16<>+24(SB)/8, $0x0000000d00000009
+DATA x4sum16<>+32(SB)/8, $0x0000000600000002
+DATA x4sum16<>+40(SB)/8, $0x0000000e0000000a
+DATA x4sum16<>+48(SB)/8, $0x0000000700000003
+DATA x4sum16<>+56(SB)/8, $0x0000000f0000000b
+GLOBL x4sum16<>(SB), RODATA|NOPTR, $64
+
+// X4FOLD256 sets Z(a) = [a.lo + a.hi | b.lo + b.hi] (256-bit halves).
+#define X4FOLD256(za, zb, yb) \
+	VINSERTF64X4 $1, yb, za, Z16 \
+	VSHUFF64X2   $0xee, zb, za, Z17 \
+	VADDPS       Z17, Z16, za
+
+// X4FOLD128 sets Z(a) = [a.g0+a.g1, a.g2+a.g3, b.g0+b.g1, b.g2+b.g3]
+// (128-bit groups).
+#define X4FOLD128(za, zb) \
+	VSHUFF64X2 $0x88, zb, za, Z16 \
+	VSHUFF64X2 $0xdd, zb, za, Z17 \
+	VADDPS     Z17, Z16, za
+
+// X4FOLD32 sets, in each 128-bit group, a = [a0+a1, a2+a3, b0+b1, b2+b3].
+#define X4FOLD32(za, zb) \
+	VSHUFPS $0x88, zb, za, Z16 \
+	VSHUFPS $0xdd, zb, za, Z17 \
+	VADDPS  Z17, Z16, za
+
+// X4STORE16 sums the sixteen lanes of each of Z0..Z15 and stores the
+// sums in order to out (AX): a tree of shuffles and adds (46 operations
+// instead of 16 separate horizontal sums), ending transposed, which one
+// VPERMPS undoes.
+#define X4STORE16 \
+	X4FOLD256(Z0, Z1, Y1) \
+	X4FOLD256(Z2, Z3, Y3) \
+	X4FOLD256(Z4, Z5, Y5) \
+	X4FOLD256(Z6, Z7, Y7) \
+	X4FOLD256(Z8, Z9, Y9) \
+	X4FOLD256(Z10, Z11, Y11) \
+	X4FOLD256(Z12, Z13, Y13) \
+	X4FOLD256(Z14, Z15, Y15) \
+	X4FOLD128(Z0, Z2) \
+	X4FOLD128(Z4, Z6) \
+	X4FOLD128(Z8, Z10) \
+	X4FOLD128(Z12, Z14) \
+	X4FOLD32(Z0, Z4) \
+	X4FOLD32(Z8, Z12) \
+	X4FOLD32(Z0, Z8) \
+	VMOVDQU32 x4sum16<>(SB), Z18 \
+	VPERMPS   Z0, Z18, Z1 \
+	VMOVUPS   Z1, (AX)
+
 // func gemmQ8_0X4R2V8(w0, w1 *byte, x *byte, xstride, n int, out *[16]float32)
 TEXT ·gemmQ8_0X4R2V8(SB), NOSPLIT, $0-48
 	MOVQ         w0+0(FP), R8
@@ -149,27 +203,8 @@ gemmQ8_0X4R2V8_loop:
 	JNZ          gemmQ8_0X4R2V8_loop
 
 gemmQ8_0X4R2V8_done:
-	X4HALF(Z0, Y0)
-	X4HALF(Z1, Y1)
-	X4HALF(Z2, Y2)
-	X4HALF(Z3, Y3)
-	X4HALF(Z4, Y4)
-	X4HALF(Z5, Y5)
-	X4HALF(Z6, Y6)
-	X4HALF(Z7, Y7)
-	X4HALF(Z8, Y8)
-	X4HALF(Z9, Y9)
-	X4HALF(Z10, Y10)
-	X4HALF(Z11, Y11)
-	X4HALF(Z12, Y12)
-	X4HALF(Z13, Y13)
-	X4HALF(Z14, Y14)
-	X4HALF(Z15, Y15)
 	MOVQ         out+40(FP), AX
-	X4STORE4(Y0, Y1, Y2, Y3, X0, X1, 0)
-	X4STORE4(Y4, Y5, Y6, Y7, X4, X5, 16)
-	X4STORE4(Y8, Y9, Y10, Y11, X8, X9, 32)
-	X4STORE4(Y12, Y13, Y14, Y15, X12, X13, 48)
+	X4STORE16
 	VZEROUPPER
 	RET
 
@@ -233,27 +268,8 @@ gemmQ8_0X4R4V4_loop:
 	JNZ          gemmQ8_0X4R4V4_loop
 
 gemmQ8_0X4R4V4_done:
-	X4HALF(Z0, Y0)
-	X4HALF(Z1, Y1)
-	X4HALF(Z2, Y2)
-	X4HALF(Z3, Y3)
-	X4HALF(Z4, Y4)
-	X4HALF(Z5, Y5)
-	X4HALF(Z6, Y6)
-	X4HALF(Z7, Y7)
-	X4HALF(Z8, Y8)
-	X4HALF(Z9, Y9)
-	X4HALF(Z10, Y10)
-	X4HALF(Z11, Y11)
-	X4HALF(Z12, Y12)
-	X4HALF(Z13, Y13)
-	X4HALF(Z14, Y14)
-	X4HALF(Z15, Y15)
 	MOVQ         out+56(FP), AX
-	X4STORE4(Y0, Y1, Y2, Y3, X0, X1, 0)
-	X4STORE4(Y4, Y5, Y6, Y7, X4, X5, 16)
-	X4STORE4(Y8, Y9, Y10, Y11, X8, X9, 32)
-	X4STORE4(Y12, Y13, Y14, Y15, X12, X13, 48)
+	X4STORE16
 	VZEROUPPER
 	RET
 
@@ -308,6 +324,7 @@ gemmQ8_0X4R4V3_loop:
 	JNZ          gemmQ8_0X4R4V3_loop
 
 gemmQ8_0X4R4V3_done:
+	MOVQ         out+56(FP), AX
 	X4HALF(Z0, Y0)
 	X4HALF(Z1, Y1)
 	X4HALF(Z2, Y2)
@@ -320,7 +337,6 @@ gemmQ8_0X4R4V3_done:
 	X4HALF(Z9, Y9)
 	X4HALF(Z10, Y10)
 	X4HALF(Z11, Y11)
-	MOVQ         out+56(FP), AX
 	X4STORE4(Y0, Y1, Y2, Y3, X0, X1, 0)
 	X4STORE4(Y4, Y5, Y6, Y7, X4, X5, 16)
 	X4STORE4(Y8, Y9, Y10, Y11, X8, X9, 32)
@@ -369,6 +385,7 @@ gemmQ8_0X4R4V2_loop:
 	JNZ          gemmQ8_0X4R4V2_loop
 
 gemmQ8_0X4R4V2_done:
+	MOVQ         out+56(FP), AX
 	X4HALF(Z0, Y0)
 	X4HALF(Z1, Y1)
 	X4HALF(Z2, Y2)
@@ -377,7 +394,6 @@ gemmQ8_0X4R4V2_done:
 	X4HALF(Z5, Y5)
 	X4HALF(Z6, Y6)
 	X4HALF(Z7, Y7)
-	MOVQ         out+56(FP), AX
 	X4STORE4(Y0, Y1, Y2, Y3, X0, X1, 0)
 	X4STORE4(Y4, Y5, Y6, Y7, X4, X5, 16)
 	VZEROUPPER
@@ -415,11 +431,11 @@ gemmQ8_0X4R4V1_loop:
 	JNZ          gemmQ8_0X4R4V1_loop
 
 gemmQ8_0X4R4V1_done:
+	MOVQ         out+56(FP), AX
 	X4HALF(Z0, Y0)
 	X4HALF(Z1, Y1)
 	X4HALF(Z2, Y2)
 	X4HALF(Z3, Y3)
-	MOVQ         out+56(FP), AX
 	X4STORE4(Y0, Y1, Y2, Y3, X0, X1, 0)
 	VZEROUPPER
 	RET
