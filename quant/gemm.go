@@ -154,7 +154,7 @@ func (b *Batch) Prepare(t Type, n, cols int) {
 		b.xc = grow(b.xc, np*nb)
 		b.q34 = grow(b.q34, nb*34)
 		b.useX4 = x4Layout && t == Q8_0 && nb >= 4 && n >= 2 && n <= x4MaxTokens
-		if x4Layout && nb >= 4 {
+		if x4Layout && nb >= 4 && b.maxTokens >= 2 {
 			b.x4 = grow(b.x4, min(b.maxTokens, x4MaxTokens)*b.x4Stride())
 		}
 		clear(b.q[n*nb*32:])

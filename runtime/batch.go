@@ -89,6 +89,10 @@ func scratchBytes(c *arch.Config, rows, ctx, threads int) int64 {
 	perRow := int64(2*dim + 2*qDim + 2*kvDim + 2*hidden + c.HeadSize)
 	// prepared inputs: int8 quants and their scales and sums (quant.Batch)
 	prepared := int64(padRows(rows)) * int64(maxIn+hidden) * 2
+	if rows >= 2 {
+		// the small-batch tiles' copy of up to 16 rows (quant's x4 layout, 2 bytes per element)
+		prepared += int64(min(rows, 16)) * int64(maxIn+hidden) * 2
+	}
 	return int64(rows)*4*perRow + prepared + attentionScratchBytes(c, rows, ctx, threads)
 }
 
