@@ -6,7 +6,8 @@
 // sizes of continuous batching (one vector per decoding sequence, 2-16),
 // where the 4x4 tile of gemm_avx512_amd64.s wasted its padding vectors and
 // spent three float operations (convert, scale product, FMA) per VPDPBUSD.
-// Reference loops: gemm_small_avx512_amd64.go.
+// Reference loops: gemm_small_avx512_amd64.go. Each kernel below is the
+// same loop written out for its shape (rows x vectors) from the macros.
 //
 // The vectors come in the Batch's x4 layout: per group of four blocks,
 // 256 bytes: A (64 bytes: the first 16 quants of blocks 0..3, 16 bytes
@@ -122,7 +123,7 @@ GLOBL x4sum16<>(SB), RODATA|NOPTR, $64
 // X4STORE16 sums the sixteen lanes of each of Z0..Z15 and stores the
 // sums in order to out (AX): a tree of shuffles and adds (46 operations
 // instead of 16 separate horizontal sums), ending transposed, which one
-// VPERMPS undoes.
+// VPERMPS undoes. Clobbers Z16..Z18 (the tile's rows are done with).
 #define X4STORE16 \
 	X4FOLD256(Z0, Z1, Y1) \
 	X4FOLD256(Z2, Z3, Y3) \
