@@ -38,6 +38,15 @@ func init() {
 func gemmQ8_0X4R2V8(w0, w1 *byte, x *byte, xstride, n int, out *[16]float32)
 
 //go:noescape
+func gemmQ8_0X4R2V7(w0, w1 *byte, x *byte, xstride, n int, out *[14]float32)
+
+//go:noescape
+func gemmQ8_0X4R2V6(w0, w1 *byte, x *byte, xstride, n int, out *[12]float32)
+
+//go:noescape
+func gemmQ8_0X4R2V5(w0, w1 *byte, x *byte, xstride, n int, out *[10]float32)
+
+//go:noescape
 func gemmQ8_0X4R4V4(w0, w1, w2, w3 *byte, x *byte, xstride, n int, out *[16]float32)
 
 //go:noescape
@@ -51,8 +60,11 @@ func gemmQ8_0X4R4V1(w0, w1, w2, w3 *byte, x *byte, xstride, n int, out *[4]float
 
 // gemmQ8_0X4 multiplies rows Q8_0 weight rows with a batch prepared in the
 // x4 layout: groups of eight vectors on the 2x8 tile, then the rest (1-7)
-// on 4-row tiles of 4, 3, 2 or 1 vectors, so no tile multiplies padding
-// vectors; the blocks after the last whole group of four are added in Go.
+// on 2-row tiles of 5, 6 or 7 vectors or 4-row tiles of 4, 3, 2 or 1, so
+// no tile multiplies padding vectors (the 2-row tiles share each row's
+// unpacking among more vectors, the 4-row ones among more rows: 4 vectors
+// measured the same either way); the blocks after the last whole group of
+// four are added in Go.
 // Each tile call covers whole rows, so a row meets its vectors while it is
 // in the L1 cache.
 func gemmQ8_0X4(outs [][]float32, off int, w []byte, rb, rows int, b *Batch) {
@@ -79,7 +91,10 @@ func gemmQ8_0X4(outs [][]float32, off int, w []byte, rb, rows int, b *Batch) {
 				}
 			}
 			t0 += 8
-		case v >= 4:
+		case v >= 5:
+			gemmQ8_0X4R2(outs[t0:t0+v], off, w, rb, rows, x, xs, n4)
+			t0 += v
+		case v == 4:
 			var tile [16]float32
 			for r0 := 0; r0 < rows; r0 += 4 {
 				w0, w1, w2, w3 := rows4(w, rb, r0, rows)
@@ -123,6 +138,34 @@ func gemmQ8_0X4(outs [][]float32, off int, w []byte, rb, rows int, b *Batch) {
 			gemmBlocksGenericFrom(&acc, Q8_0, w[r*rb:(r+1)*rb], b, t0, nt, 4*n4)
 			for j := range nt {
 				outs[t0+j][off+r] += acc[j]
+			}
+		}
+	}
+}
+
+// gemmQ8_0X4R2 runs the 2-row tile of len(outs) (5, 6 or 7) vectors over
+// rows rows.
+func gemmQ8_0X4R2(outs [][]float32, off int, w []byte, rb, rows int, x *byte, xs, n4 int) {
+	var tile [14]float32
+	v := len(outs)
+	for r0 := 0; r0 < rows; r0 += 2 {
+		w0, w1 := &w[r0*rb], &w[min(r0+1, rows-1)*rb]
+		switch v {
+		case 7:
+			gemmQ8_0X4R2V7(w0, w1, x, xs, n4, &tile)
+		case 6:
+			gemmQ8_0X4R2V6(w0, w1, x, xs, n4, (*[12]float32)(tile[:12]))
+		default:
+			gemmQ8_0X4R2V5(w0, w1, x, xs, n4, (*[10]float32)(tile[:10]))
+		}
+		if r0+1 < rows {
+			for j, o := range outs {
+				o = o[off+r0 : off+r0+2]
+				o[0], o[1] = tile[2*j], tile[2*j+1]
+			}
+		} else {
+			for j, o := range outs {
+				o[off+r0] = tile[2*j]
 			}
 		}
 	}

@@ -21,7 +21,7 @@
 // (row, vector) pair instead of once per two.
 //
 // Registers: R8..R11 the weight rows; the vectors' x4 data at SI, DI, BX,
-// DX (then R10..R13 for the 2x8 tile), all at offset AX; CX groups left.
+// DX (then R10..R13 for the 2-row tiles of 5-8 vectors), all at offset AX; CX groups left.
 // Accumulators Z0..Z15, acc(row r, vector t) = Z(t*rows + r), which is
 // also its place in out. Row i's A, B and scales in Z(16+3i), Z(17+3i),
 // Z(18+3i); Z28, Z29 temporaries; Z30 bytes 0x80; Z31 the scale
@@ -78,6 +78,15 @@ GLOBL x4sperm<>(SB), RODATA|NOPTR, $64
 #define X4HALF(a, y) \
 	VEXTRACTF32X8 $1, a, Y28 \
 	VADDPS        Y28, y, y
+
+// X4STORE2 sums the eight lanes of each of two accumulators' lower halves
+// (y0, y1, overwritten) and stores the two sums to off(AX).
+#define X4STORE2(y0, y1, x0, x1, off) \
+	VHADDPS      y1, y0, y0 \
+	VEXTRACTF128 $1, y0, x1 \
+	VADDPS       x1, x0, x0 \
+	VHADDPS      x0, x0, x0 \
+	VMOVQ        x0, off(AX)
 
 // X4STORE4 sums the eight lanes of each of four accumulators' lower halves
 // (y0..y3, overwritten; x1 is y1's lower half, free after the first
@@ -206,6 +215,214 @@ gemmQ8_0X4R2V8_loop:
 gemmQ8_0X4R2V8_done:
 	MOVQ         out+40(FP), AX
 	X4STORE16
+	VZEROUPPER
+	RET
+
+// func gemmQ8_0X4R2V7(w0, w1 *byte, x *byte, xstride, n int, out *[14]float32)
+TEXT ·gemmQ8_0X4R2V7(SB), NOSPLIT, $0-48
+	MOVQ         w0+0(FP), R8
+	MOVQ         w1+8(FP), R9
+	MOVQ         x+16(FP), SI
+	MOVQ         xstride+24(FP), R14
+	LEAQ         (SI)(R14*1), DI
+	LEAQ         (DI)(R14*1), BX
+	LEAQ         (BX)(R14*1), DX
+	LEAQ         (DX)(R14*1), R10
+	LEAQ         (R10)(R14*1), R11
+	LEAQ         (R11)(R14*1), R12
+	MOVQ         n+32(FP), CX
+	XORQ         AX, AX
+	VPBROADCASTD x4b80<>(SB), Z30
+	VMOVDQU64    x4sperm<>(SB), Z31
+	VPXORD       Z0, Z0, Z0
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z3, Z3, Z3
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z7, Z7, Z7
+	VPXORD       Z8, Z8, Z8
+	VPXORD       Z9, Z9, Z9
+	VPXORD       Z10, Z10, Z10
+	VPXORD       Z11, Z11, Z11
+	VPXORD       Z12, Z12, Z12
+	VPXORD       Z13, Z13, Z13
+	TESTQ        CX, CX
+	JZ           gemmQ8_0X4R2V7_done
+
+gemmQ8_0X4R2V7_loop:
+	X4ROW(R8, Z16, Z17, Y17, Z18)
+	X4ROW(R9, Z19, Z20, Y20, Z21)
+	X4PAIR(SI, Z16, Z17, Z18, Z0)
+	X4PAIR(SI, Z19, Z20, Z21, Z1)
+	X4PAIR(DI, Z16, Z17, Z18, Z2)
+	X4PAIR(DI, Z19, Z20, Z21, Z3)
+	X4PAIR(BX, Z16, Z17, Z18, Z4)
+	X4PAIR(BX, Z19, Z20, Z21, Z5)
+	X4PAIR(DX, Z16, Z17, Z18, Z6)
+	X4PAIR(DX, Z19, Z20, Z21, Z7)
+	X4PAIR(R10, Z16, Z17, Z18, Z8)
+	X4PAIR(R10, Z19, Z20, Z21, Z9)
+	X4PAIR(R11, Z16, Z17, Z18, Z10)
+	X4PAIR(R11, Z19, Z20, Z21, Z11)
+	X4PAIR(R12, Z16, Z17, Z18, Z12)
+	X4PAIR(R12, Z19, Z20, Z21, Z13)
+	ADDQ         $256, AX
+	DECQ         CX
+	JNZ          gemmQ8_0X4R2V7_loop
+
+gemmQ8_0X4R2V7_done:
+	MOVQ         out+40(FP), AX
+	X4HALF(Z0, Y0)
+	X4HALF(Z1, Y1)
+	X4HALF(Z2, Y2)
+	X4HALF(Z3, Y3)
+	X4HALF(Z4, Y4)
+	X4HALF(Z5, Y5)
+	X4HALF(Z6, Y6)
+	X4HALF(Z7, Y7)
+	X4HALF(Z8, Y8)
+	X4HALF(Z9, Y9)
+	X4HALF(Z10, Y10)
+	X4HALF(Z11, Y11)
+	X4HALF(Z12, Y12)
+	X4HALF(Z13, Y13)
+	X4STORE4(Y0, Y1, Y2, Y3, X0, X1, 0)
+	X4STORE4(Y4, Y5, Y6, Y7, X4, X5, 16)
+	X4STORE4(Y8, Y9, Y10, Y11, X8, X9, 32)
+	X4STORE2(Y12, Y13, X12, X13, 48)
+	VZEROUPPER
+	RET
+
+// func gemmQ8_0X4R2V6(w0, w1 *byte, x *byte, xstride, n int, out *[12]float32)
+TEXT ·gemmQ8_0X4R2V6(SB), NOSPLIT, $0-48
+	MOVQ         w0+0(FP), R8
+	MOVQ         w1+8(FP), R9
+	MOVQ         x+16(FP), SI
+	MOVQ         xstride+24(FP), R14
+	LEAQ         (SI)(R14*1), DI
+	LEAQ         (DI)(R14*1), BX
+	LEAQ         (BX)(R14*1), DX
+	LEAQ         (DX)(R14*1), R10
+	LEAQ         (R10)(R14*1), R11
+	MOVQ         n+32(FP), CX
+	XORQ         AX, AX
+	VPBROADCASTD x4b80<>(SB), Z30
+	VMOVDQU64    x4sperm<>(SB), Z31
+	VPXORD       Z0, Z0, Z0
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z3, Z3, Z3
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z7, Z7, Z7
+	VPXORD       Z8, Z8, Z8
+	VPXORD       Z9, Z9, Z9
+	VPXORD       Z10, Z10, Z10
+	VPXORD       Z11, Z11, Z11
+	TESTQ        CX, CX
+	JZ           gemmQ8_0X4R2V6_done
+
+gemmQ8_0X4R2V6_loop:
+	X4ROW(R8, Z16, Z17, Y17, Z18)
+	X4ROW(R9, Z19, Z20, Y20, Z21)
+	X4PAIR(SI, Z16, Z17, Z18, Z0)
+	X4PAIR(SI, Z19, Z20, Z21, Z1)
+	X4PAIR(DI, Z16, Z17, Z18, Z2)
+	X4PAIR(DI, Z19, Z20, Z21, Z3)
+	X4PAIR(BX, Z16, Z17, Z18, Z4)
+	X4PAIR(BX, Z19, Z20, Z21, Z5)
+	X4PAIR(DX, Z16, Z17, Z18, Z6)
+	X4PAIR(DX, Z19, Z20, Z21, Z7)
+	X4PAIR(R10, Z16, Z17, Z18, Z8)
+	X4PAIR(R10, Z19, Z20, Z21, Z9)
+	X4PAIR(R11, Z16, Z17, Z18, Z10)
+	X4PAIR(R11, Z19, Z20, Z21, Z11)
+	ADDQ         $256, AX
+	DECQ         CX
+	JNZ          gemmQ8_0X4R2V6_loop
+
+gemmQ8_0X4R2V6_done:
+	MOVQ         out+40(FP), AX
+	X4HALF(Z0, Y0)
+	X4HALF(Z1, Y1)
+	X4HALF(Z2, Y2)
+	X4HALF(Z3, Y3)
+	X4HALF(Z4, Y4)
+	X4HALF(Z5, Y5)
+	X4HALF(Z6, Y6)
+	X4HALF(Z7, Y7)
+	X4HALF(Z8, Y8)
+	X4HALF(Z9, Y9)
+	X4HALF(Z10, Y10)
+	X4HALF(Z11, Y11)
+	X4STORE4(Y0, Y1, Y2, Y3, X0, X1, 0)
+	X4STORE4(Y4, Y5, Y6, Y7, X4, X5, 16)
+	X4STORE4(Y8, Y9, Y10, Y11, X8, X9, 32)
+	VZEROUPPER
+	RET
+
+// func gemmQ8_0X4R2V5(w0, w1 *byte, x *byte, xstride, n int, out *[10]float32)
+TEXT ·gemmQ8_0X4R2V5(SB), NOSPLIT, $0-48
+	MOVQ         w0+0(FP), R8
+	MOVQ         w1+8(FP), R9
+	MOVQ         x+16(FP), SI
+	MOVQ         xstride+24(FP), R14
+	LEAQ         (SI)(R14*1), DI
+	LEAQ         (DI)(R14*1), BX
+	LEAQ         (BX)(R14*1), DX
+	LEAQ         (DX)(R14*1), R10
+	MOVQ         n+32(FP), CX
+	XORQ         AX, AX
+	VPBROADCASTD x4b80<>(SB), Z30
+	VMOVDQU64    x4sperm<>(SB), Z31
+	VPXORD       Z0, Z0, Z0
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z3, Z3, Z3
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z7, Z7, Z7
+	VPXORD       Z8, Z8, Z8
+	VPXORD       Z9, Z9, Z9
+	TESTQ        CX, CX
+	JZ           gemmQ8_0X4R2V5_done
+
+gemmQ8_0X4R2V5_loop:
+	X4ROW(R8, Z16, Z17, Y17, Z18)
+	X4ROW(R9, Z19, Z20, Y20, Z21)
+	X4PAIR(SI, Z16, Z17, Z18, Z0)
+	X4PAIR(SI, Z19, Z20, Z21, Z1)
+	X4PAIR(DI, Z16, Z17, Z18, Z2)
+	X4PAIR(DI, Z19, Z20, Z21, Z3)
+	X4PAIR(BX, Z16, Z17, Z18, Z4)
+	X4PAIR(BX, Z19, Z20, Z21, Z5)
+	X4PAIR(DX, Z16, Z17, Z18, Z6)
+	X4PAIR(DX, Z19, Z20, Z21, Z7)
+	X4PAIR(R10, Z16, Z17, Z18, Z8)
+	X4PAIR(R10, Z19, Z20, Z21, Z9)
+	ADDQ         $256, AX
+	DECQ         CX
+	JNZ          gemmQ8_0X4R2V5_loop
+
+gemmQ8_0X4R2V5_done:
+	MOVQ         out+40(FP), AX
+	X4HALF(Z0, Y0)
+	X4HALF(Z1, Y1)
+	X4HALF(Z2, Y2)
+	X4HALF(Z3, Y3)
+	X4HALF(Z4, Y4)
+	X4HALF(Z5, Y5)
+	X4HALF(Z6, Y6)
+	X4HALF(Z7, Y7)
+	X4HALF(Z8, Y8)
+	X4HALF(Z9, Y9)
+	X4STORE4(Y0, Y1, Y2, Y3, X0, X1, 0)
+	X4STORE4(Y4, Y5, Y6, Y7, X4, X5, 16)
+	X4STORE2(Y8, Y9, X8, X9, 32)
 	VZEROUPPER
 	RET
 
