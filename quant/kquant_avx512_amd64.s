@@ -71,9 +71,10 @@ q4vrow:
 	VXORPS Y3, Y3, Y3
 
 q4vblock:
-	PREFETCHT0 2048(SI)
-	PREFETCHT0 2112(SI)
-	PREFETCHT0 2176(SI)
+	// into L2 3072 bytes ahead, as dotQ6_KRowsVNNI (see there)
+	PREFETCHT2 3072(SI)
+	PREFETCHT2 3136(SI)
+	PREFETCHT2 3200(SI)
 	Q4KSCALES(4)
 	VPXOR      Y1, Y1, Y1
 	VPXOR      Y2, Y2, Y2
@@ -464,16 +465,47 @@ GLOBL k6vpair<>(SB), RODATA|NOPTR, $128
 // AVX2 kernel's VPMADDWD and VPADDD), alternately into Y1 and Y3. The
 // integer sum is exact and the float steps are the AVX2 kernel's, so the
 // results are that kernel's bit for bit.
+//
+// The levels are put together with VPTERNLOGD (a bitwise select under the
+// 0x0f mask in Y15: bits 0-3 from ql, bits 4-7 from qh): qh is masked once
+// per 32 bytes into qh&0x33 (Y11) and qh&0xcc (Y6), whose bits 4-7 hold
+// after a word shift (<<4, <<2, none, >>2) exactly bits 4-5 of level j and
+// zeros, so each 32 levels take a shift or two and one VPTERNLOGD instead
+// of two shifts, two ANDs and an OR. Fewer instructions per super-block
+// leave more of each row's memory time to overlap the arithmetic.
+//
+// The stream from memory: PREFETCHT2 3072 bytes ahead, into L2 (not L1: on
+// 960 MiB on 2 threads PREFETCHT0 2048 bytes ahead read 66-72% of the
+// memory bandwidth and PREFETCHT2 74-78%, T2 at 2048-3584 bytes alike,
+// 4096 and beyond worse; see /work/notes/kqbw.md).
 
-// Q6KJV is the AVX2 kernel's Q6KJ with the scaled sum by VPDPWSSD into acc.
-#define Q6KJV(ql, nsh, hop, hcnt, x, sc, acc) \
-	VPSRLW     $nsh, ql, Y2 \
-	VPAND      Y15, Y2, Y2 \
-	hop        $hcnt, Y6, Y7 \
-	VPAND      Y14, Y7, Y7 \
-	VPOR       Y7, Y2, Y2 \
-	VPMADDUBSW x, Y2, Y2 \
-	VPDPWSSD   sc, Y2, acc
+// Q6KTL adds 128 levels (low bits at qa(SI) and qb(SI), high bits at
+// qh(SI)) times the activations at x0..x3(DI) and the scale vectors
+// s0..s3 to Y1 and Y3. Y14/Y13 are the 0x33/0xcc byte masks. VPTERNLOGD
+// $0xd8 keeps bits of its second operand under the mask and of the
+// destination elsewhere; $0xe4 the other way round.
+#define Q6KTL(qa, qb, qh, x0, x1, x2, x3, s0, s1, s2, s3) \
+	VMOVDQU    qa(SI), Y4 \
+	VMOVDQU    qb(SI), Y5 \
+	VPANDD     qh(SI), Y14, Y11 \
+	VPANDD     qh(SI), Y13, Y6 \
+	VPSLLW     $4, Y11, Y2 \
+	VPTERNLOGD $0xd8, Y15, Y4, Y2 \
+	VPMADDUBSW x0(DI), Y2, Y2 \
+	VPDPWSSD   s0, Y2, Y1 \
+	VPSLLW     $2, Y6, Y7 \
+	VPTERNLOGD $0xd8, Y15, Y5, Y7 \
+	VPMADDUBSW x1(DI), Y7, Y7 \
+	VPDPWSSD   s1, Y7, Y3 \
+	VPSRLW     $4, Y4, Y2 \
+	VPTERNLOGD $0xe4, Y15, Y11, Y2 \
+	VPMADDUBSW x2(DI), Y2, Y2 \
+	VPDPWSSD   s2, Y2, Y1 \
+	VPSRLW     $4, Y5, Y7 \
+	VPSRLW     $2, Y6, Y6 \
+	VPTERNLOGD $0xe4, Y15, Y6, Y7 \
+	VPMADDUBSW x3(DI), Y7, Y7 \
+	VPDPWSSD   s3, Y7, Y3
 
 TEXT ·dotQ6_KRowsVNNI(SB), NOSPLIT, $0-48
 	MOVQ    w+0(FP), R11
@@ -482,7 +514,8 @@ TEXT ·dotQ6_KRowsVNNI(SB), NOSPLIT, $0-48
 	MOVQ    stride+32(FP), R9
 	MOVQ    out+40(FP), R10
 	VMOVDQU k4vnib<>(SB), Y15
-	VMOVDQU k6v30<>(SB), Y14
+	VMOVDQU k6v33<>(SB), Y14
+	VMOVDQU k6vcc<>(SB), Y13
 
 q6vrow:
 	MOVQ   R11, SI
@@ -491,10 +524,10 @@ q6vrow:
 	VXORPS Y0, Y0, Y0
 
 q6vblock:
-	PREFETCHT0 2048(SI)
-	PREFETCHT0 2112(SI)
-	PREFETCHT0 2176(SI)
-	PREFETCHT0 2240(SI)
+	PREFETCHT2 3072(SI)
+	PREFETCHT2 3136(SI)
+	PREFETCHT2 3200(SI)
+	PREFETCHT2 3264(SI)
 	VPMOVSXBW  192(SI), Y8
 	VPMADDWD   260(DI), Y8, Y10
 	VPSLLD     $5, Y10, Y10
@@ -511,20 +544,9 @@ q6vblock:
 	VPXOR      Y1, Y1, Y1
 	VPXOR      Y3, Y3, Y3
 
-	VMOVDQU (SI), Y4
-	VMOVDQU 32(SI), Y5
-	VMOVDQU 128(SI), Y6
-	Q6KJV(Y4, 0, VPSLLW, 4, 4(DI), Y20, Y1)
-	Q6KJV(Y5, 0, VPSLLW, 2, 36(DI), Y21, Y3)
-	Q6KJV(Y4, 4, VPSRLW, 0, 68(DI), Y22, Y1)
-	Q6KJV(Y5, 4, VPSRLW, 2, 100(DI), Y23, Y3)
-	VMOVDQU 64(SI), Y4
-	VMOVDQU 96(SI), Y5
-	VMOVDQU 160(SI), Y6
-	Q6KJV(Y4, 0, VPSLLW, 4, 132(DI), Y24, Y1)
-	Q6KJV(Y5, 0, VPSLLW, 2, 164(DI), Y25, Y3)
-	Q6KJV(Y4, 4, VPSRLW, 0, 196(DI), Y26, Y1)
-	Q6KJV(Y5, 4, VPSRLW, 2, 228(DI), Y27, Y3)
+	// elements 0..127 (ql[0..63], qh[0..31]), then 128..255
+	Q6KTL(0, 32, 128, 4, 36, 68, 100, Y20, Y21, Y22, Y23)
+	Q6KTL(64, 96, 160, 132, 164, 196, 228, Y24, Y25, Y26, Y27)
 
 	// acc += (sum - 32*offsets)*(d*dx)
 	VPADDD       Y3, Y1, Y1
@@ -553,3 +575,15 @@ q6vblock:
 	JNZ          q6vrow
 	VZEROUPPER
 	RET
+
+DATA k6v33<>+0(SB)/8, $0x3333333333333333
+DATA k6v33<>+8(SB)/8, $0x3333333333333333
+DATA k6v33<>+16(SB)/8, $0x3333333333333333
+DATA k6v33<>+24(SB)/8, $0x3333333333333333
+GLOBL k6v33<>(SB), RODATA|NOPTR, $32
+
+DATA k6vcc<>+0(SB)/8, $0xcccccccccccccccc
+DATA k6vcc<>+8(SB)/8, $0xcccccccccccccccc
+DATA k6vcc<>+16(SB)/8, $0xcccccccccccccccc
+DATA k6vcc<>+24(SB)/8, $0xcccccccccccccccc
+GLOBL k6vcc<>(SB), RODATA|NOPTR, $32
