@@ -48,6 +48,34 @@ func (f *File) advise(off, n int64, advice int, name string) error {
 	return nil
 }
 
+// HugePages asks the kernel to back the mapping with huge pages where it
+// can (MADV_HUGEPAGE). With transparent huge pages in "madvise" mode (the
+// common default) and a file system with large folios (ext4, xfs, btrfs on
+// Linux 6.x), pages read in from then on come in 2 MiB folios, and the
+// mapping maps them with one page-table entry each: decoding streams every
+// weight once per token, and 4 KiB pages cost it a TLB walk and a new
+// hardware-prefetch stream every 4 KiB (a third of the read bandwidth on
+// the 1.1B shape). Pages already in the page cache keep their size. For
+// anonymous memory (OpenInMemory) it applies to the memory itself. An
+// unmapped File or a kernel without transparent huge pages is not an error:
+// it is advice.
+func (f *File) HugePages() error {
+	b := f.data
+	if (f.heap == nil && !f.Mapped()) || len(b) == 0 {
+		return nil
+	}
+	return adviseHuge(b)
+}
+
+// adviseHuge applies MADV_HUGEPAGE to b (page aligned); EINVAL (no
+// transparent huge pages in this kernel) is not an error.
+func adviseHuge(b []byte) error {
+	if err := unix.Madvise(b, unix.MADV_HUGEPAGE); err != nil && !errors.Is(err, unix.EINVAL) {
+		return fmt.Errorf("madvise(MADV_HUGEPAGE): %w", err)
+	}
+	return nil
+}
+
 // WillNeed asks the kernel to read the pages holding bytes [off, off+n) of
 // the file into the page cache now (MADV_WILLNEED), so that later accesses
 // do not wait on the disk. It starts the reads and may block while it

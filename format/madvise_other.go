@@ -21,6 +21,12 @@ func notAvailable(what string) error {
 // Linux, an error wrapping errors.ErrUnsupported elsewhere.
 func PagingAvailable() error { return notAvailable("paging control (madvise, mincore, fadvise)") }
 
+// HugePages is MADV_HUGEPAGE on Linux; elsewhere it does nothing (advice).
+func (f *File) HugePages() error { return nil }
+
+// adviseHuge is MADV_HUGEPAGE on Linux; elsewhere it does nothing.
+func adviseHuge([]byte) error { return nil }
+
 // WillNeed is MADV_WILLNEED on Linux; here it reports that it is not available.
 func (f *File) WillNeed(off, n int64) error { return f.unavailable("MADV_WILLNEED") }
 

@@ -83,6 +83,12 @@ func Open(path string, opts Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.MemBudget <= 0 {
+		// 2 MiB pages for the weights (advice): decoding streams them all
+		// per token. Not under a memory budget, whose pager releases
+		// ranges smaller than a huge page.
+		_ = f.HugePages()
+	}
 	if opts.Mlock {
 		if err := f.Mlock(); err != nil {
 			f.Close()
