@@ -269,7 +269,7 @@ func (m *Model) runRows(t task, rows, rowBytes, n, align int, split bool, kernel
 	bytes := rows * rowBytes
 	parallel := split && p.threads > 1 && rows >= p.threads*align &&
 		(bytes >= minParallelBytes || bytes*n >= 4*minParallelBytes)
-	p.Run(rows, p.alignedChunk(rows, rowBytes, align), t, int(kernel), parallel)
+	p.RunRows(rows, rowBytes, align, t, int(kernel), parallel)
 }
 
 // lcm is the least common multiple of a and b (both > 0).

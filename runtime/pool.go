@@ -51,11 +51,53 @@ type job struct {
 	out []float32
 
 	n, chunk int // indices (rows) in all, and per chunk
+	// Guided chunks: the first nbig chunks have chunk indices, the rest
+	// small (0: all chunk), so that the threads' last chunks are short and
+	// they finish a product together.
+	nbig, small int
 
 	label context.Context // profiler labels: phase and kernel
 }
 
 // do runs indices (rows) [lo, hi) of the job on thread.
+// bounds returns the indices [lo, hi) of chunk k.
+func (j *job) bounds(k int) (lo, hi int) {
+	if k < j.nbig || j.small == 0 {
+		lo = k * j.chunk
+		return lo, min(lo+j.chunk, j.n)
+	}
+	lo = j.nbig*j.chunk + (k-j.nbig)*j.small
+	return lo, min(lo+j.small, j.n)
+}
+
+// chunks returns the number of chunks of j.
+func (j *job) chunks() int {
+	if j.small == 0 {
+		return (j.n + j.chunk - 1) / j.chunk
+	}
+	return j.nbig + (j.n-j.nbig*j.chunk+j.small-1)/j.small
+}
+
+// guide makes j's chunks guided: with unit the smallest chunk (a multiple
+// of the alignment, about a sixteenth of a thread's share), the first
+// chunks are guideBig units and the last guideTail units per thread are
+// one unit each, so a thread that takes the last chunk runs alone for at
+// most one unit.
+func (j *job) guide(unit, threads int) {
+	j.chunk = unit
+	tail := threads * guideTail * unit
+	if j.n <= tail+guideBig*unit {
+		return
+	}
+	j.chunk, j.small = guideBig*unit, unit
+	j.nbig = (j.n - tail) / j.chunk
+}
+
+const (
+	guideBig  = 4
+	guideTail = 4
+)
+
 func (j *job) do(lo, hi, thread int) {
 	if j.t != nil {
 		j.t.run(lo, hi, thread)
@@ -203,8 +245,8 @@ func (p *Pool) drain(i int, seq uint32, label *context.Context) {
 			*label = j.label
 			pprof.SetGoroutineLabels(j.label)
 		}
-		lo := next * j.chunk
-		if r := runChunk(j, lo, min(lo+j.chunk, j.n), i); r != nil {
+		lo, hi := j.bounds(next)
+		if r := runChunk(j, lo, hi, i); r != nil {
 			p.panics[i], failed = r, true
 		}
 	}
@@ -256,7 +298,7 @@ func (p *Pool) MatVec(out []float32, m quant.Matrix, v *quant.Vec) {
 		p.labelled(j.label, func() { j.do(0, m.Rows, 0) })
 		return
 	}
-	j.chunk = p.rowChunk(m.Rows, m.RowBytes())
+	j.guide(p.chunkOf(m.Rows, m.RowBytes(), rowAlign, guideBig*chunksPerThread/2), p.threads)
 	p.split(j)
 }
 
@@ -292,6 +334,20 @@ func (p *Pool) Run(n, chunk int, t task, kernel int, parallel bool) {
 	p.split(j)
 }
 
+// RunRows runs t over rows [0, rows) of rowBytes bytes of weights each in
+// guided chunks (see job.guide) that are multiples of align (itself a
+// multiple of rowAlign); with parallel false, or one thread, on the
+// calling goroutine.
+func (p *Pool) RunRows(rows, rowBytes, align int, t task, kernel int, parallel bool) {
+	j := job{t: t, n: rows, label: kernelLabel(p.phase, kernel)}
+	j.guide(p.chunkOf(rows, rowBytes, align, guideBig*chunksPerThread/2), p.threads)
+	if p.threads == 1 || !parallel || j.chunks() <= 1 {
+		p.labelled(j.label, func() { t.run(0, rows, 0) })
+		return
+	}
+	p.split(j)
+}
+
 // rowChunk is the number of rows per chunk of a product over rows rows of
 // rowBytes bytes each: about chunksPerThread chunks per thread, at least
 // minChunkBytes, a multiple of rowAlign, and few enough for ctl to count.
@@ -306,7 +362,12 @@ func (p *Pool) rowChunk(rows, rowBytes int) int {
 // the 1.1B shape) rounding up left 11 chunks for 2 threads, so one thread
 // ran alone for the last of them.
 func (p *Pool) alignedChunk(rows, rowBytes, align int) int {
-	share := rows / (p.threads * chunksPerThread)
+	return p.chunkOf(rows, rowBytes, align, chunksPerThread)
+}
+
+// chunkOf is alignedChunk with about per chunks per thread.
+func (p *Pool) chunkOf(rows, rowBytes, align, per int) int {
+	share := rows / (p.threads * per)
 	least := max((minChunkBytes+rowBytes-1)/max(rowBytes, 1), (rows+maxChunks-1)/maxChunks)
 	return max((share+align/2)/align*align, (least+align-1)/align*align, align)
 }
@@ -328,7 +389,7 @@ func (p *Pool) labelled(label context.Context, f func()) {
 // split publishes j, claims chunks on the calling goroutine too, waits for
 // every chunk to finish, and re-raises a worker's panic on the caller.
 func (p *Pool) split(j job) {
-	chunks := (j.n + j.chunk - 1) / j.chunk
+	chunks := j.chunks()
 	p.job = j
 	p.done.Store(0)
 	p.seq++
