@@ -187,3 +187,52 @@ func BenchmarkPoolHandOff(b *testing.B) {
 		})
 	}
 }
+
+// TestGuidedChunks checks that guided chunks tile the rows exactly, in
+// multiples of the alignment, with the big chunks first and at most one
+// unit each at the end, and that RunRows runs every row once.
+func TestGuidedChunks(t *testing.T) {
+	for _, threads := range []int{2, 3, 4} {
+		p := &Pool{threads: threads}
+		for _, tc := range []struct{ rows, rowBytes, align int }{
+			{2048, 2176, 16}, {2560, 2176, 128}, {5632, 2304, 256}, {5632, 1152, 32},
+			{32000, 816, 16}, {768, 816, 16}, {64, 4, 16}, {1 << 22, 34, 16}, {100, 4096, 16},
+		} {
+			unit := p.chunkOf(tc.rows, tc.rowBytes, tc.align, guideBig*chunksPerThread/2)
+			j := job{n: tc.rows}
+			j.guide(unit, threads)
+			n := j.chunks()
+			if n > maxChunks {
+				t.Fatalf("%+v: %d chunks", tc, n)
+			}
+			next, last := 0, 1<<62
+			for k := range n {
+				lo, hi := j.bounds(k)
+				if lo != next || hi <= lo || hi > tc.rows || (hi != tc.rows && (hi-lo)%tc.align != 0) {
+					t.Fatalf("%+v threads %d: chunk %d of %d is [%d, %d), want it to start at %d", tc, threads, k, n, lo, hi, next)
+				}
+				if hi-lo > last && hi != tc.rows {
+					t.Errorf("%+v threads %d: chunk %d (%d rows) longer than the one before (%d)", tc, threads, k, hi-lo, last)
+				}
+				if j.small != 0 && k >= n-threads*guideTail && hi-lo > unit {
+					t.Errorf("%+v threads %d: tail chunk %d has %d rows, more than the unit %d", tc, threads, k, hi-lo, unit)
+				}
+				next, last = hi, hi-lo
+			}
+			if next != tc.rows {
+				t.Fatalf("%+v threads %d: chunks end at %d", tc, threads, next)
+			}
+		}
+	}
+	p := NewPool(2)
+	defer p.Close()
+	for _, rows := range []int{16, 1000, 2048, 5632} {
+		c := &countTask{seen: make([]atomic.Int32, rows)}
+		p.RunRows(rows, 4096, rowAlign, c, kernelAttention, true)
+		for i := range c.seen {
+			if c.seen[i].Load() != 1 {
+				t.Fatalf("RunRows over %d rows: row %d ran %d times", rows, i, c.seen[i].Load())
+			}
+		}
+	}
+}
