@@ -52,10 +52,12 @@ func lastLevelCache() int64 {
 // ceiling for generation, which reads every weight once per token.
 //
 // The buffer is written first so that its pages are real memory, not the
-// shared zero page; it is garbage when ReadBandwidth returns.
+// shared zero page, and on Linux it asks for 2 MiB pages as the model's
+// mapping does (readBuffer); it is released when ReadBandwidth returns.
 func ReadBandwidth(size int64, threads []int, minTime time.Duration) []float64 {
 	n := max(int(size/4), 1024) &^ 63
-	buf := make([]float32, n)
+	buf, release := readBuffer(n)
+	defer release()
 	for i := range buf {
 		buf[i] = float32(i & 1023)
 	}

@@ -24,7 +24,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 mkdir -p "$tmp/ref" "$tmp/bin/ref" "$tmp/bin/new"
 git archive --format=tar "$ref" | tar -x -C "$tmp/ref"
 rm -f "$tmp"/ref/bench/*_test.go
-cp bench/suite_test.go bench/bandwidth.go "$tmp/ref/bench/"
+cp bench/suite_test.go bench/bandwidth.go bench/hugebuf_*.go "$tmp/ref/bench/"
 # The MatVec suite needs the batched product API (quant.NewBatch,
 # runtime.Pool.MatMul): copied only to a REF that has them.
 if grep -q '^func NewBatch' "$tmp"/ref/quant/*.go 2>/dev/null &&

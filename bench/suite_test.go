@@ -137,7 +137,8 @@ const memReadBytes = 1 << 30
 // BenchmarkMemRead is the ceiling the other figures are set against: a
 // 1 GiB buffer read by one and two goroutines.
 func BenchmarkMemRead(b *testing.B) {
-	buf := make([]float32, memReadBytes/4)
+	buf, release := readBuffer(memReadBytes / 4)
+	defer release()
 	for i := range buf {
 		buf[i] = float32(i & 1023)
 	}
@@ -154,8 +155,10 @@ func BenchmarkMemRead(b *testing.B) {
 }
 
 // benchMatrix returns a rows x cols matrix of type typ filled by repeating
-// 16 rows of normal random values encoded with the reference quantiser.
-func benchMatrix(b *testing.B, typ quant.Type, rows, cols int) quant.Matrix {
+// 16 rows of normal random values encoded with the reference quantiser, in
+// memory advised into 2 MiB pages as a model's mapping is (hugeBytes), and
+// the function that releases that memory.
+func benchMatrix(b *testing.B, typ quant.Type, rows, cols int) (quant.Matrix, func()) {
 	rb, err := typ.RowBytes(int64(cols))
 	if err != nil {
 		b.Fatal(err)
@@ -170,14 +173,15 @@ func benchMatrix(b *testing.B, typ quant.Type, rows, cols int) quant.Matrix {
 	if err := quant.QuantizeRef(typ, seed, x); err != nil {
 		b.Fatal(err)
 	}
-	data := make([]byte, rows*int(rb))
+	data, release := hugeBytes(rows * int(rb))
 	for off := 0; off < len(data); off += copy(data[off:], seed) {
 	}
 	m, err := quant.NewMatrix(typ, rows, cols, data)
 	if err != nil {
+		release()
 		b.Fatal(err)
 	}
-	return m
+	return m, release
 }
 
 // BenchmarkForward times one forward position of each synthetic shape at
