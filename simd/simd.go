@@ -167,8 +167,12 @@ func Argmax(x []float32) int {
 	if len(x) == 0 {
 		return -1
 	}
-	// A plain loop: vek32.Max mishandles NaN, and one pass over the logits
-	// is cheap next to the classifier product that produced them.
+	return argmaxImpl(x)
+}
+
+// argmaxGeneric is Argmax's portable tier: a plain loop (vek32.Max
+// mishandles NaN).
+func argmaxGeneric(x []float32) int {
 	best := 0
 	bv := x[0]
 	for i, v := range x {

@@ -22,6 +22,7 @@ var (
 	softmaxImpl  = softmaxGeneric
 	scaleMulImpl = scaleMulGeneric
 	swiGLUImpl   = swiGLUGeneric
+	argmaxImpl   = argmaxGeneric
 
 	asmEnabled bool
 )
@@ -30,12 +31,12 @@ var (
 // both tiers on one machine. It returns a function that restores the
 // previous selection. It is not safe to call concurrently with the helpers.
 func DisableAsm() (restore func()) {
-	dot, sum, mx, add, scale, sm, smul, sw, on := dotImpl, sumImpl, maxImpl, addImpl, scaleImpl, softmaxImpl, scaleMulImpl, swiGLUImpl, asmEnabled
+	dot, sum, mx, add, scale, sm, smul, sw, am, on := dotImpl, sumImpl, maxImpl, addImpl, scaleImpl, softmaxImpl, scaleMulImpl, swiGLUImpl, argmaxImpl, asmEnabled
 	dotImpl, sumImpl, maxImpl, addImpl, scaleImpl = dotGeneric, vek32.Sum, vek32.Max, vek32.Add_Inplace, vek32.MulNumber_Inplace
-	softmaxImpl, scaleMulImpl, swiGLUImpl, asmEnabled = softmaxGeneric, scaleMulGeneric, swiGLUGeneric, false
+	softmaxImpl, scaleMulImpl, swiGLUImpl, argmaxImpl, asmEnabled = softmaxGeneric, scaleMulGeneric, swiGLUGeneric, argmaxGeneric, false
 	return func() {
 		dotImpl, sumImpl, maxImpl, addImpl, scaleImpl = dot, sum, mx, add, scale
-		softmaxImpl, scaleMulImpl, swiGLUImpl, asmEnabled = sm, smul, sw, on
+		softmaxImpl, scaleMulImpl, swiGLUImpl, argmaxImpl, asmEnabled = sm, smul, sw, am, on
 	}
 }
 

@@ -243,3 +243,53 @@ func TestAsmSelected(t *testing.T) {
 	}
 	restore()
 }
+
+// TestTiersArgmax checks Argmax's selected tier against the generic loop on
+// lengths around the 32-element steps of the AVX2 tier, with ties, NaN,
+// ±Inf and signed zeros placed in the vector part and in the tail.
+func TestTiersArgmax(t *testing.T) {
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	negZero := float32(math.Copysign(0, -1))
+	specials := []float32{nan, inf, -inf, 0, negZero, 1, -1}
+	rng := rand.New(rand.NewPCG(21, 22))
+	check := func(name string, x []float32) {
+		t.Helper()
+		if got, want := Argmax(x), argmaxGeneric(x); got != want {
+			t.Fatalf("%s n=%d: Argmax = %d, generic %d (x=%v)", name, len(x), got, want, x)
+		}
+	}
+	for _, n := range []int{1, 2, 7, 31, 32, 33, 63, 64, 65, 95, 96, 97, 127, 128, 129, 255, 1000, 4099, 32000} {
+		x := randVec(rng, n, 1)
+		check("random", x)
+		for i := range x { // coarse values: many ties
+			x[i] = float32(math.Round(float64(x[i]) * 2))
+		}
+		check("ties", x)
+		for k := 0; k < 20; k++ {
+			y := randVec(rng, n, 1)
+			for j := 0; j < 1+rng.IntN(4); j++ {
+				y[rng.IntN(n)] = specials[rng.IntN(len(specials))]
+			}
+			check("specials", y)
+			for i := range y { // mostly special values
+				if rng.IntN(4) != 0 {
+					y[i] = specials[rng.IntN(len(specials))]
+				}
+			}
+			check("mostly specials", y)
+		}
+		for _, fill := range []float32{nan, -inf, inf, 0, negZero} {
+			y := make([]float32, n)
+			for i := range y {
+				y[i] = fill
+			}
+			check("constant", y)
+			y[n-1] = 2
+			check("last", y)
+			y[n-1] = -inf
+			y[n/2] = -inf
+			check("-Inf among", y)
+		}
+	}
+}
