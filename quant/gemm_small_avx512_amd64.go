@@ -50,13 +50,30 @@ func gemmQ8_0X4R2V5(w0, w1 *byte, x *byte, xstride, n int, out *[10]float32)
 func gemmQ8_0X4R4V4(w0, w1, w2, w3 *byte, x *byte, xstride, n int, out *[16]float32)
 
 //go:noescape
-func gemmQ8_0X4R4V3(w0, w1, w2, w3 *byte, x *byte, xstride, n int, out *[12]float32)
+func gemmQ8_0X4R4V3(w0, w1, w2, w3 *byte, x *byte, xstride, n int, out *[16]float32) // writes out[:12]
 
 //go:noescape
-func gemmQ8_0X4R4V2(w0, w1, w2, w3 *byte, x *byte, xstride, n int, out *[8]float32)
+func gemmQ8_0X4R4V2(w0, w1, w2, w3 *byte, x *byte, xstride, n int, out *[16]float32) // writes out[:8]
 
 //go:noescape
-func gemmQ8_0X4R4V1(w0, w1, w2, w3 *byte, x *byte, xstride, n int, out *[4]float32)
+func gemmQ8_0X4R4V1(w0, w1, w2, w3 *byte, x *byte, xstride, n int, out *[16]float32) // writes out[:4]
+
+// gemmQ8_0X4R4 runs the 4-row tile for v vectors (1 to 4), which writes
+// the first 4*v floats of out (vector by vector, 4 rows each). A switch, not
+// a table of functions: a call through a function value would move out to
+// the heap.
+func gemmQ8_0X4R4(v int, w0, w1, w2, w3 *byte, x *byte, xstride, n int, out *[16]float32) {
+	switch v {
+	case 1:
+		gemmQ8_0X4R4V1(w0, w1, w2, w3, x, xstride, n, out)
+	case 2:
+		gemmQ8_0X4R4V2(w0, w1, w2, w3, x, xstride, n, out)
+	case 3:
+		gemmQ8_0X4R4V3(w0, w1, w2, w3, x, xstride, n, out)
+	default:
+		gemmQ8_0X4R4V4(w0, w1, w2, w3, x, xstride, n, out)
+	}
+}
 
 // gemmQ8_0X4 multiplies rows Q8_0 weight rows with a batch prepared in the
 // x4 layout: groups of eight vectors on the 2x8 tile, then the rest (1-7)
@@ -94,38 +111,14 @@ func gemmQ8_0X4(outs [][]float32, off int, w []byte, rb, rows int, b *Batch) {
 		case v >= 5:
 			gemmQ8_0X4R2(outs[t0:t0+v], off, w, rb, rows, x, xs, n4)
 			t0 += v
-		case v == 4:
+		default: // 1-4 vectors: 4-row tiles
 			var tile [16]float32
 			for r0 := 0; r0 < rows; r0 += 4 {
 				w0, w1, w2, w3 := rows4(w, rb, r0, rows)
-				gemmQ8_0X4R4V4(w0, w1, w2, w3, x, xs, n4, &tile)
-				storeTile(outs[t0:t0+4], off+r0, tile[:], min(4, rows-r0))
+				gemmQ8_0X4R4(v, w0, w1, w2, w3, x, xs, n4, &tile)
+				storeTile(outs[t0:t0+v], off+r0, tile[:4*v], min(4, rows-r0))
 			}
-			t0 += 4
-		case v == 3:
-			var tile [12]float32
-			for r0 := 0; r0 < rows; r0 += 4 {
-				w0, w1, w2, w3 := rows4(w, rb, r0, rows)
-				gemmQ8_0X4R4V3(w0, w1, w2, w3, x, xs, n4, &tile)
-				storeTile(outs[t0:t0+3], off+r0, tile[:], min(4, rows-r0))
-			}
-			t0 += 3
-		case v == 2:
-			var tile [8]float32
-			for r0 := 0; r0 < rows; r0 += 4 {
-				w0, w1, w2, w3 := rows4(w, rb, r0, rows)
-				gemmQ8_0X4R4V2(w0, w1, w2, w3, x, xs, n4, &tile)
-				storeTile(outs[t0:t0+2], off+r0, tile[:], min(4, rows-r0))
-			}
-			t0 += 2
-		default:
-			var tile [4]float32
-			for r0 := 0; r0 < rows; r0 += 4 {
-				w0, w1, w2, w3 := rows4(w, rb, r0, rows)
-				gemmQ8_0X4R4V1(w0, w1, w2, w3, x, xs, n4, &tile)
-				storeTile(outs[t0:t0+1], off+r0, tile[:], min(4, rows-r0))
-			}
-			t0++
+			t0 += v
 		}
 	}
 	if b.nb%4 == 0 {
