@@ -14,6 +14,10 @@ import (
 // Go slice: the Go runtime does not ask for huge pages) the ceiling would
 // be lower than what the weights can be read at. Where mmap fails it falls
 // back to a Go slice.
+//
+// format's allocPages and adviseHuge do the same for OpenInMemory; bench
+// keeps its own copy of these few lines because make bench-compare copies
+// this file (with suite_test.go) over older refs, whose format lacks them.
 func hugeBytes(n int) ([]byte, func()) {
 	b, err := unix.Mmap(-1, 0, max(n, 1), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
 	if err != nil {
