@@ -59,7 +59,6 @@ type job struct {
 	label context.Context // profiler labels: phase and kernel
 }
 
-// do runs indices (rows) [lo, hi) of the job on thread.
 // bounds returns the indices [lo, hi) of chunk k.
 func (j *job) bounds(k int) (lo, hi int) {
 	if k < j.nbig || j.small == 0 {
@@ -98,6 +97,7 @@ const (
 	guideTail = 4
 )
 
+// do runs indices (rows) [lo, hi) of the job on thread.
 func (j *job) do(lo, hi, thread int) {
 	if j.t != nil {
 		j.t.run(lo, hi, thread)
