@@ -200,8 +200,8 @@ func (a *attention) unit(u *attnUnit, sc *attnScratch) {
 	// scores (nq, nk) = q @ K[t0:t1]^T, then each query's weights
 	// exp(score - max) over the positions it sees, 0 after them
 	scores := sc.s[:nq*nk]
-	kvRow, off := s.kvRow, u.kvh*hs
-	quant.AttnScores(scores, nk, sc.q, hs, nq, s.kvType, s.keys(a.layer)[u.t0*kvRow:], kvRow, off, nk, hs)
+	keys, stride, off := s.kvHead(s.keys(a.layer), u.kvh, u.t0)
+	quant.AttnScores(scores, nk, sc.q, hs, nq, s.kvType, keys, stride, off, nk, hs)
 	for i := range u.tokens {
 		// the positions this query sees: first..pos
 		pos := a.rows[u.row+i].pos
@@ -215,7 +215,8 @@ func (a *attention) unit(u *attnUnit, sc *attnScratch) {
 	// o (nq, hs) = weights @ V[t0:t1]
 	o := sc.o[:nq*hs]
 	clear(o)
-	quant.AttnValues(o, hs, scores, nk, nq, s.kvType, s.values(a.layer)[u.t0*kvRow:], kvRow, off, nk, hs)
+	values, stride, off := s.kvHead(s.values(a.layer), u.kvh, u.t0)
+	quant.AttnValues(o, hs, scores, nk, nq, s.kvType, values, stride, off, nk, hs)
 
 	if u.part >= 0 {
 		p := u.part * a.maxQueries

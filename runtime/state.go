@@ -69,12 +69,20 @@ type State struct {
 	m   *Model
 	ctx int // positions the KV cache holds
 
-	// The caches hold one row per layer and position: the kvDim keys (or
-	// values) of every KV head, in kvType (quant.EncodeKV's layout).
+	// The caches hold, per layer, the keys (or values) of every position
+	// in kvType (quant.EncodeKV's layout). Head-major (the usual case):
+	// per KV head, its headSize elements at every position, so the
+	// attention of one head reads one contiguous run of memory, which the
+	// hardware prefetches; a decoding step reads the caches of many
+	// sequences, evicted by the weights since the last step, so a strided
+	// read (one head's slice of each position's row) waits on memory for
+	// every position. Row-major (a Q8_0 cache whose heads are not whole
+	// blocks): per position, the kvDim elements of every head.
 	kvType     quant.Type
-	kvRow      int       // bytes of one row
-	keyCache   []byte    // (layer, ctx, kvRow)
-	valueCache []byte    // (layer, ctx, kvRow)
+	kvRow      int       // bytes of one position's kvDim elements
+	headBytes  int       // bytes of one head's elements at one position; 0 when row-major
+	keyCache   []byte    // (layer, kvHead, ctx, headBytes) or (layer, ctx, kvRow)
+	valueCache []byte    // the same for the values
 	logits     []float32 // (vocab,) Forward's and Prefill's output
 	hidden     []float32 // (dim,) residual stream of the last position run
 
@@ -97,11 +105,16 @@ func (m *Model) NewState(ctx int) (*State, error) {
 	kt := kvTypes[m.kvType].t
 	row := quant.KVRowBytes(kt, c.KVDim())
 	kv := c.NLayers * ctx * row
+	head := 0
+	if kt != quant.Q8_0 || c.HeadSize%32 == 0 {
+		head = quant.KVRowBytes(kt, c.HeadSize)
+	}
 	s := &State{
 		m:          m,
 		ctx:        ctx,
 		kvType:     kt,
 		kvRow:      row,
+		headBytes:  head,
 		keyCache:   make([]byte, kv),
 		valueCache: make([]byte, kv),
 		logits:     make([]float32, c.VocabSize),
@@ -126,13 +139,13 @@ func (s *State) Hidden() []float32 { return s.hidden }
 // KVType returns the type the state's cache is stored in.
 func (s *State) KVType() KVType { return s.m.kvType }
 
-// keys is the key cache of layer l: (ctx, kvRow) bytes.
+// keys is the key cache of layer l: ctx*kvRow bytes.
 func (s *State) keys(l int) []byte {
 	n := s.ctx * s.kvRow
 	return s.keyCache[l*n : (l+1)*n]
 }
 
-// values is the value cache of layer l: (ctx, kvRow) bytes.
+// values is the value cache of layer l: ctx*kvRow bytes.
 func (s *State) values(l int) []byte {
 	n := s.ctx * s.kvRow
 	return s.valueCache[l*n : (l+1)*n]
@@ -142,8 +155,28 @@ func (s *State) values(l int) []byte {
 // of position pos, into cache (the layer's keys or values), converted to
 // the cache's type (lo and hi multiples of 32 for Q8_0).
 func (s *State) storeKV(cache []byte, pos, lo, hi int, x []float32) {
-	at := pos*s.kvRow + quant.KVRowBytes(s.kvType, lo)
-	quant.EncodeKV(s.kvType, cache[at:at+quant.KVRowBytes(s.kvType, hi-lo)], x[lo:hi])
+	t := s.kvType
+	if s.headBytes == 0 {
+		at := pos*s.kvRow + quant.KVRowBytes(t, lo)
+		quant.EncodeKV(t, cache[at:at+quant.KVRowBytes(t, hi-lo)], x[lo:hi])
+		return
+	}
+	hs := s.m.Config.HeadSize
+	for h := lo / hs; h*hs < hi; h++ {
+		l, e := max(lo, h*hs), min(hi, (h+1)*hs)
+		at := (h*s.ctx+pos)*s.headBytes + quant.KVRowBytes(t, l-h*hs)
+		quant.EncodeKV(t, cache[at:at+quant.KVRowBytes(t, e-l)], x[l:e])
+	}
+}
+
+// kvHead locates the elements of KV head kvh from position t0 on in
+// cache (a layer's keys or values): they start at element off of
+// buf, and position t0+i at byte i*stride.
+func (s *State) kvHead(cache []byte, kvh, t0 int) (buf []byte, stride, off int) {
+	if s.headBytes == 0 {
+		return cache[t0*s.kvRow:], s.kvRow, kvh * s.m.Config.HeadSize
+	}
+	return cache[(kvh*s.ctx+t0)*s.headBytes:], s.headBytes, 0
 }
 
 // StateBytes is the memory a State for ctx positions needs, so it can be
