@@ -268,3 +268,17 @@ func attnValuesAVX2(o []float32, ldo int, p []float32, ldp, nq int, t Type, v []
 		attnValuesGeneric(o, ldo, p, ldp, nq, t, v, stride, off, nk, hs)
 	}
 }
+
+// prefetchLines asks the hardware to bring every cache line of [p, p+n)
+// into the caches (n > 0), without waiting for them.
+//
+//go:noescape
+func prefetchLines(p *byte, n int)
+
+// Prefetch asks the hardware to bring b into the caches without waiting
+// for it: a hint that b is read soon.
+func Prefetch(b []byte) {
+	if len(b) > 0 {
+		prefetchLines(&b[0], len(b))
+	}
+}

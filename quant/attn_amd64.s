@@ -349,3 +349,17 @@ e16loop:
 e16done:
 	VZEROUPPER
 	RET
+
+// func prefetchLines(p *byte, n int)
+// PREFETCHT0 of every 64-byte line of [p, p+n), n > 0.
+TEXT ·prefetchLines(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	ADDQ SI, CX
+
+prefetch:
+	PREFETCHT0 (SI)
+	ADDQ       $64, SI
+	CMPQ       SI, CX
+	JB         prefetch
+	RET

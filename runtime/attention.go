@@ -31,6 +31,9 @@ const attnQueries = 8
 // minSegment is the fewest positions a segment of a split unit covers.
 const minSegment = 256
 
+// attnChunksPerThread is about how many runs of units each thread claims.
+const attnChunksPerThread = 8
+
 // attend computes b.o (rows, qDim): for each row, causal multi-head
 // attention of its query b.q over positions 0..pos of its state's layer-l
 // cache. Every attention computation of the forward pass goes through
@@ -38,8 +41,13 @@ const minSegment = 256
 func (m *Model) attend(b *Batch, rows []batchRow, l int) {
 	a := &b.attn
 	a.rows, a.layer = rows, l
-	work := a.plan(m.pool.Threads())
-	m.pool.Run(len(a.units), 1, a, kernelAttention, work >= minParallelAttention)
+	threads := m.pool.Threads()
+	work := a.plan(threads)
+	// Runs of units per chunk, so that a thread knows its next unit and
+	// prefetches it (run); about attnChunksPerThread chunks per thread
+	// keep the threads level.
+	chunk := max(len(a.units)/(attnChunksPerThread*threads), 1)
+	m.pool.Run(len(a.units), chunk, a, kernelAttention, work >= minParallelAttention)
 	if a.parts > 0 {
 		a.combine()
 	}
@@ -171,11 +179,32 @@ func (a *attention) plan(threads int) (work int) {
 	return work
 }
 
-// run computes units [lo, hi) on thread th.
+// run computes units [lo, hi) on thread th, each while the caches of the
+// next are on their way: in a decoding step they come from memory (the
+// weights have evicted them since the last step).
 func (a *attention) run(lo, hi, th int) {
+	a.prefetch(lo)
 	for i := lo; i < hi; i++ {
+		if i+1 < hi {
+			a.prefetch(i + 1)
+		}
 		a.unit(&a.units[i], &a.scratch[th])
 	}
+}
+
+// prefetch asks for the keys and values unit i reads, when they are one
+// contiguous run (a head-major cache).
+func (a *attention) prefetch(i int) {
+	u := &a.units[i]
+	s := a.rows[u.row].s
+	if s.headBytes == 0 {
+		return
+	}
+	n := (u.t1 - u.t0) * s.headBytes
+	keys, _, _ := s.kvHead(s.keys(a.layer), u.kvh, u.t0)
+	values, _, _ := s.kvHead(s.values(a.layer), u.kvh, u.t0)
+	quant.Prefetch(keys[:n])
+	quant.Prefetch(values[:n])
 }
 
 // unit computes the attention of one unit: its queries' outputs, or
