@@ -48,6 +48,17 @@ type Batch struct {
 	x4    []byte    // (n, nb/4*256) the vectors in the x4 layout of the small-batch tiles, if useX4
 	useX4 bool      // x4 is set: 2..x4MaxTokens vectors of at least 4 blocks, on a CPU with the tiles
 
+	// The packed layout of the AVX2 tier's float32 GEMM (packed is set
+	// when the tier that was selected at Prepare has it and the batch has
+	// at least packedMinTokens vectors): xp holds the vectors in groups of
+	// 16, each group kp columns of 16 floats (vector i's element k at
+	// xp[(i/16*kp+k)*16+i%16]); float types as they are, Q8_0 and Q4_0 as
+	// their dequantised quants (xq*dx, exactly the int8 path's products).
+	// Padding vectors and columns past cols are zero.
+	xp     []float32
+	kp     int // cols rounded up to a multiple of 8
+	packed bool
+
 	maxTokens, maxCols int
 }
 
@@ -129,6 +140,7 @@ func (b *Batch) Prepare(t Type, n, cols int) {
 		panic(fmt.Sprintf("quant: Batch.Set: length %d exceeds the NewBatch capacity %d", cols, b.maxCols))
 	}
 	b.n, b.cols, b.t = n, cols, t
+	b.packed = false
 	np := padTokens(n)
 	if types[t].act == actQ8_K {
 		// Each vector as Q8_K super-blocks, the encoding Vec.Set makes;
@@ -166,6 +178,46 @@ func (b *Batch) Prepare(t Type, n, cols int) {
 		b.x = grow(b.x, np*cols)
 		clear(b.x[n*cols:])
 	}
+	b.packed = packedGEMM && n >= packedMinTokens
+	if b.packed {
+		kp, ng := (cols+7)&^7, (n+15)/16
+		b.kp = kp
+		b.xp = grow(b.xp, ng*kp*16)
+		for g := range ng - 1 {
+			clear(b.xp[(g*kp+cols)*16 : (g+1)*kp*16])
+		}
+		clear(b.xp[(ng-1)*kp*16 : ng*kp*16])
+	}
+}
+
+// packedGEMM says whether the selected tier multiplies batches of at least
+// packedMinTokens vectors in the packed layout (Batch.xp); the AVX2 tier
+// does. Below that many vectors converting the weights to float32 costs
+// more than it saves.
+var (
+	packedGEMM      = false
+	packedMinTokens = 16
+)
+
+// setPacked writes elements [col, col+len(x)) of vector i to the packed
+// layout: x itself for float types, the dequantised quants for Q8_0 and
+// Q4_0 (already in q and d).
+func (b *Batch) setPacked(i, col int, x []float32) {
+	xp := b.xp[(i/16*b.kp+col)*16+i%16:]
+	if b.t == Q8_0 || b.t == Q4_0 {
+		q := b.q[i*b.nb*32+col:][:len(x)]
+		d := b.d[i*b.nb+col/32:]
+		for k := 0; k < len(q); k += 32 {
+			dk := d[k/32]
+			for j, v := range q[k : k+32] {
+				xp[(k+j)*16] = float32(int8(v)) * dk
+			}
+		}
+		return
+	}
+	for j, v := range x {
+		xp[j*16] = v
+	}
 }
 
 // SetPart sets elements [col, col+len(x)) of vector i of a batch shaped by
@@ -201,6 +253,9 @@ func (b *Batch) SetPart(i, col int, x []float32) {
 		}
 	default:
 		copy(b.x[i*b.cols+col:], x)
+	}
+	if b.packed {
+		b.setPacked(i, col, x)
 	}
 }
 
@@ -338,6 +393,7 @@ type gemmTier struct {
 	// vectors several at a time and returns how many it did; MatMul does
 	// the rest one vector at a time with the rows kernel.
 	ktiles func(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) int
+	packed bool   // fn multiplies batches prepared in the packed layout (Batch.xp)
 	usable bool   // this CPU has what the tier needs
 	needs  string // what the tier needs, for messages
 }
@@ -350,7 +406,7 @@ func addGEMMTier(t gemmTier) {
 	gemmTiers = append(gemmTiers, t)
 	if t.usable {
 		gemmSel = len(gemmTiers) - 1
-		gemmImpl, attnImpl, quantizeBatchImpl = t.fn, t.attn, t.quant
+		gemmImpl, attnImpl, quantizeBatchImpl, packedGEMM = t.fn, t.attn, t.quant, t.packed
 	}
 }
 
@@ -391,10 +447,10 @@ func UseGEMMTier(name string) (restore func()) {
 	prev := gemmSel
 	for i, t := range gemmTiers {
 		if t.name == name && t.usable {
-			gemmSel, gemmImpl, attnImpl, quantizeBatchImpl = i, t.fn, t.attn, t.quant
+			gemmSel, gemmImpl, attnImpl, quantizeBatchImpl, packedGEMM = i, t.fn, t.attn, t.quant, t.packed
 			return func() {
 				p := &gemmTiers[prev]
-				gemmSel, gemmImpl, attnImpl, quantizeBatchImpl = prev, p.fn, p.attn, p.quant
+				gemmSel, gemmImpl, attnImpl, quantizeBatchImpl, packedGEMM = prev, p.fn, p.attn, p.quant, p.packed
 			}
 		}
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	addGEMMTier(gemmTier{name: "avx2", fn: gemmAVX2, attn: attnAVX2, quant: quantizeBatchAsm(quantizeBatchAVX2),
+	addGEMMTier(gemmTier{name: "avx2", fn: gemmAVX2, attn: attnAVX2, quant: quantizeBatchAsm(quantizeBatchAVX2), packed: true,
 		usable: cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX && cpu.X86.HasOSXSAVE && cpu.X86.HasF16C,
 		needs:  "AVX2, FMA and F16C"})
 }
@@ -90,6 +90,9 @@ func gemmAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batc
 	switch {
 	case b.n == 1:
 		gemvAVX2(outs[0][off:off+rows], t, w, rb, b)
+		return
+	case b.packed:
+		gemmPackedAVX2(outs, off, t, w, rb, rows, b)
 		return
 	case t == BF16:
 		gemmRowsTiled(outs, off, w, rb, rows, b)

@@ -1,0 +1,124 @@
+//go:build amd64 && !noasm
+
+package quant
+
+import (
+	"encoding/binary"
+	"math"
+)
+
+// The packed float32 GEMM of the AVX2 tier, for batches of at least
+// packedMinTokens vectors (prompt processing) of the types Q8_0, Q4_0,
+// F32, F16 and BF16.
+//
+// Without VNNI an exact int8 product costs five vector operations per
+// (row, vector, block of 32) on the two ports that multiply (sign fix-up,
+// two multiply-adds, convert, FMA: gemmQ8_0Tile), and the F16 tile
+// converts every weight for every vector it meets. Here a panel of weight
+// rows is converted to float32 once (cvt*F32: Q8_0 and Q4_0 as q*d, exact
+// in float32) and then meets every vector of the batch, whose Q8_0-style
+// quants Batch has already dequantised (xq*dx, also exact) and packed in
+// groups of 16 vectors, column-major (Batch.xp). The register tile is 6
+// rows x 16 vectors (gemmPacked6x16): 32 multiply-adds of a block cost four
+// FMAs and nothing else. The products are those of the int8 path, exact
+// in each term; only float32 rounding of the sums differs, as between any
+// two summation orders (the int8 kernels round once per block, this one
+// once per product).
+//
+// Blocking: pmRows weight rows x pkCols columns of float32 (48 KiB) are
+// converted at a time, and meet the vectors of a token block (pnTok) 16 at
+// a time; 16 vectors x pkCols columns of activations (16 KiB) stay in the
+// L1 cache while they meet the pmRows/6 panels. The tile's output, rows x
+// vectors, accumulates over the column blocks in ct and is scattered to
+// outs once.
+const (
+	pmRows = 48
+	pkCols = 256
+	pnTok  = 256
+)
+
+//go:noescape
+func gemmPacked6x16(w *float32, wstride int, x *float32, c *float32, cstride int, k, panels int, first bool)
+
+//go:noescape
+func cvtQ8_0F32(dst *float32, src *byte, n int)
+
+//go:noescape
+func cvtQ4_0F32(dst *float32, src *byte, n int)
+
+//go:noescape
+func cvtF16F32(dst *float32, src *byte, n int)
+
+//go:noescape
+func cvtBF16F32(dst *float32, src *byte, n int)
+
+// gemmPackedAVX2 computes outs[t][off+r] for r < rows and t < b.n from
+// rows weight rows of rb bytes at w, with b packed (b.packed).
+func gemmPackedAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) {
+	var wf [pmRows * pkCols]float32
+	var ct [pmRows * pnTok]float32
+	kp, ntp := b.kp, (b.n+15)&^15
+	for r0 := 0; r0 < rows; r0 += pmRows {
+		nr := min(pmRows, rows-r0)
+		panels := (nr + 5) / 6
+		for t0 := 0; t0 < ntp; t0 += pnTok {
+			nt := min(pnTok, ntp-t0)
+			for k0 := 0; k0 < kp; k0 += pkCols {
+				kc := min(pkCols, kp-k0)
+				for r := range panels * 6 {
+					dst := wf[r*kc : (r+1)*kc]
+					if r < nr {
+						convertRow(dst, t, w[(r0+r)*rb:(r0+r+1)*rb], k0, b.cols)
+					} else {
+						clear(dst)
+					}
+				}
+				for g := 0; g < nt; g += 16 {
+					gemmPacked6x16(&wf[0], 4*kc, &b.xp[(t0+g)*kp+16*k0], &ct[g], 4*nt, kc, panels, k0 == 0)
+				}
+			}
+			for j := range min(nt, b.n-t0) {
+				o := outs[t0+j][off+r0:][:nr]
+				for r := range o {
+					o[r] = ct[r*nt+j]
+				}
+			}
+		}
+	}
+}
+
+// convertRow writes columns [k0, k0+len(dst)) of a weight row of type t
+// (cols columns) to dst as float32, zeros past cols. For Q8_0 and Q4_0, k0
+// and len(dst) are multiples of 32 and cols is.
+func convertRow(dst []float32, t Type, row []byte, k0, cols int) {
+	n := min(len(dst), cols-k0)
+	switch t {
+	case Q8_0:
+		cvtQ8_0F32(&dst[0], &row[k0/32*34], n/32)
+		return
+	case Q4_0:
+		cvtQ4_0F32(&dst[0], &row[k0/32*18], n/32)
+		return
+	}
+	n8 := n &^ 7
+	if n8 > 0 {
+		switch t {
+		case F16:
+			cvtF16F32(&dst[0], &row[2*k0], n8/8)
+		case BF16:
+			cvtBF16F32(&dst[0], &row[2*k0], n8/8)
+		default:
+			if v, ok := bytesAsFloat32(row[4*k0 : 4*(k0+n8)]); ok {
+				copy(dst, v)
+			} else {
+				for i := range n8 {
+					dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(row[4*(k0+i):]))
+				}
+			}
+		}
+	}
+	for i := n8; i < n; i++ {
+		dst[i] = floatAt(t, row, k0+i)
+	}
+	clear(dst[n:])
+}

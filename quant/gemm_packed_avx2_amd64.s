@@ -1,0 +1,261 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// The packed float32 GEMM of the AVX2 tier (gemm_packed_avx2_amd64.go):
+// weights converted to float32 a panel at a time, activations packed by
+// Batch in groups of 16 vectors, k-major (16 floats per column), and a
+// register tile of 6 weight rows x 16 vectors: per column two loads of
+// activations, six broadcasts of weights and twelve FMAs, so the loop is
+// bound by the two FMA ports and has no conversions or horizontal sums.
+//
+// Registers: R8 row 0 of a panel, R9 row 3, R10 the row stride (bytes),
+// SI the activations, DI the output tile, R11 its row stride (bytes),
+// CX the column counter, BX the panel counter; Y0..Y11 accumulators,
+// acc(r, v) = Y(2r+v) (vectors 8v..8v+7 of weight row r); Y12, Y13 the
+// activations of one column, Y14, Y15 broadcast weights.
+
+// PCOL multiplies column off (0..3 within the step of four) into the tile.
+#define PCOL(off) \
+	VMOVUPS (off*64)(SI), Y12 \
+	VMOVUPS (off*64+32)(SI), Y13 \
+	VBROADCASTSS (off*4)(R8), Y14 \
+	VBROADCASTSS (off*4)(R8)(R10*1), Y15 \
+	VFMADD231PS Y12, Y14, Y0 \
+	VFMADD231PS Y13, Y14, Y1 \
+	VFMADD231PS Y12, Y15, Y2 \
+	VFMADD231PS Y13, Y15, Y3 \
+	VBROADCASTSS (off*4)(R8)(R10*2), Y14 \
+	VBROADCASTSS (off*4)(R9), Y15 \
+	VFMADD231PS Y12, Y14, Y4 \
+	VFMADD231PS Y13, Y14, Y5 \
+	VFMADD231PS Y12, Y15, Y6 \
+	VFMADD231PS Y13, Y15, Y7 \
+	VBROADCASTSS (off*4)(R9)(R10*1), Y14 \
+	VBROADCASTSS (off*4)(R9)(R10*2), Y15 \
+	VFMADD231PS Y12, Y14, Y8 \
+	VFMADD231PS Y13, Y14, Y9 \
+	VFMADD231PS Y12, Y15, Y10 \
+	VFMADD231PS Y13, Y15, Y11
+
+// func gemmPacked6x16(w *float32, wstride int, x *float32, c *float32, cstride int, k, panels int, first bool)
+// For each of panels panels (6 weight rows, wstride bytes apart, the next
+// panel 6 rows on; output rows 6 on): out(r, t) (+)= sum_{j<k} w[r][j] *
+// x[16j + t] for r < 6, t < 16, stored at c + r*cstride + 4t; first
+// starts from zero instead of the stored tile. k is a multiple of 4.
+TEXT ·gemmPacked6x16(SB), NOSPLIT, $0-57
+	MOVQ w+0(FP), R12
+	MOVQ wstride+8(FP), R10
+	MOVQ c+24(FP), R13
+	MOVQ cstride+32(FP), R11
+	MOVQ panels+48(FP), BX
+	LEAQ (R11)(R11*2), AX
+
+panel:
+	MOVQ R12, R8
+	LEAQ (R12)(R10*2), R9
+	ADDQ R10, R9
+	MOVQ R13, DI
+	MOVQ x+16(FP), SI
+	MOVQ k+40(FP), CX
+	CMPB first+56(FP), $0
+	JNE  zero
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS (DI)(R11*1), Y2
+	VMOVUPS 32(DI)(R11*1), Y3
+	VMOVUPS (DI)(R11*2), Y4
+	VMOVUPS 32(DI)(R11*2), Y5
+	VMOVUPS (DI)(AX*1), Y6
+	VMOVUPS 32(DI)(AX*1), Y7
+	LEAQ    (DI)(R11*4), DX
+	VMOVUPS (DX), Y8
+	VMOVUPS 32(DX), Y9
+	VMOVUPS (DX)(R11*1), Y10
+	VMOVUPS 32(DX)(R11*1), Y11
+	JMP  loop
+
+zero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+loop:
+	PCOL(0)
+	PCOL(1)
+	PCOL(2)
+	PCOL(3)
+	ADDQ $16, R8
+	ADDQ $16, R9
+	ADDQ $256, SI
+	SUBQ $4, CX
+	JG   loop
+
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, (DI)(R11*1)
+	VMOVUPS Y3, 32(DI)(R11*1)
+	VMOVUPS Y4, (DI)(R11*2)
+	VMOVUPS Y5, 32(DI)(R11*2)
+	VMOVUPS Y6, (DI)(AX*1)
+	VMOVUPS Y7, 32(DI)(AX*1)
+	LEAQ    (DI)(R11*4), DX
+	VMOVUPS Y8, (DX)
+	VMOVUPS Y9, 32(DX)
+	VMOVUPS Y10, (DX)(R11*1)
+	VMOVUPS Y11, 32(DX)(R11*1)
+
+	// Next panel: six rows of weights and of the output tile on.
+	LEAQ (R10)(R10*2), DX
+	LEAQ (R12)(DX*2), R12
+	LEAQ (R11)(R11*2), DX
+	LEAQ (R13)(DX*2), R13
+	DECQ BX
+	JNZ  panel
+	VZEROUPPER
+	RET
+
+// The weight converters write float32 rows for the packed kernel.
+
+// func cvtQ8_0F32(dst *float32, src *byte, n int)
+// n Q8_0 blocks (34 bytes: fp16 scale, 32 int8) to 32 floats each, q*d.
+TEXT ·cvtQ8_0F32(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	TESTQ CX, CX
+	JZ   q8done
+
+q8loop:
+	MOVWLZX (SI), AX
+	VMOVD   AX, X4
+	VCVTPH2PS X4, X4
+	VBROADCASTSS X4, Y4
+	VPMOVSXBD 2(SI), Y0
+	VPMOVSXBD 10(SI), Y1
+	VPMOVSXBD 18(SI), Y2
+	VPMOVSXBD 26(SI), Y3
+	VCVTDQ2PS Y0, Y0
+	VCVTDQ2PS Y1, Y1
+	VCVTDQ2PS Y2, Y2
+	VCVTDQ2PS Y3, Y3
+	VMULPS  Y4, Y0, Y0
+	VMULPS  Y4, Y1, Y1
+	VMULPS  Y4, Y2, Y2
+	VMULPS  Y4, Y3, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $34, SI
+	ADDQ    $128, DI
+	DECQ    CX
+	JNZ     q8loop
+
+q8done:
+	VZEROUPPER
+	RET
+
+// func cvtQ4_0F32(dst *float32, src *byte, n int)
+// n Q4_0 blocks (18 bytes: fp16 scale, 16 bytes of nibbles: weights 0..15
+// low, 16..31 high, each minus 8) to 32 floats each.
+TEXT ·cvtQ4_0F32(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	TESTQ CX, CX
+	JZ   q4done
+	MOVL $15, AX
+	VMOVD AX, X6
+	VPBROADCASTD X6, Y6
+	MOVL $8, AX
+	VMOVD AX, X7
+	VPBROADCASTD X7, Y7
+
+q4loop:
+	MOVWLZX (SI), AX
+	VMOVD   AX, X4
+	VCVTPH2PS X4, X4
+	VBROADCASTSS X4, Y4
+	VPMOVZXBD 2(SI), Y0
+	VPMOVZXBD 10(SI), Y1
+	VPSRLD  $4, Y0, Y2
+	VPSRLD  $4, Y1, Y3
+	VPAND   Y6, Y0, Y0
+	VPAND   Y6, Y1, Y1
+	VPSUBD  Y7, Y0, Y0
+	VPSUBD  Y7, Y1, Y1
+	VPSUBD  Y7, Y2, Y2
+	VPSUBD  Y7, Y3, Y3
+	VCVTDQ2PS Y0, Y0
+	VCVTDQ2PS Y1, Y1
+	VCVTDQ2PS Y2, Y2
+	VCVTDQ2PS Y3, Y3
+	VMULPS  Y4, Y0, Y0
+	VMULPS  Y4, Y1, Y1
+	VMULPS  Y4, Y2, Y2
+	VMULPS  Y4, Y3, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $18, SI
+	ADDQ    $128, DI
+	DECQ    CX
+	JNZ     q4loop
+
+q4done:
+	VZEROUPPER
+	RET
+
+// func cvtF16F32(dst *float32, src *byte, n int)
+// n steps of 8 binary16 values to float32.
+TEXT ·cvtF16F32(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	TESTQ CX, CX
+	JZ   f16cdone
+
+f16cloop:
+	VCVTPH2PS (SI), Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $16, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     f16cloop
+
+f16cdone:
+	VZEROUPPER
+	RET
+
+// func cvtBF16F32(dst *float32, src *byte, n int)
+// n steps of 8 bfloat16 values to float32 (the 16 bits shifted up).
+TEXT ·cvtBF16F32(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	TESTQ CX, CX
+	JZ   bf16cdone
+
+bf16cloop:
+	VPMOVZXWD (SI), Y0
+	VPSLLD  $16, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $16, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     bf16cloop
+
+bf16cdone:
+	VZEROUPPER
+	RET

@@ -1,0 +1,196 @@
+package quant
+
+import (
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+)
+
+// packedTiers returns the tiers this CPU can run whose MatMul takes the
+// packed float32 path for large batches (the AVX2 tier).
+func packedTiers() []string {
+	var names []string
+	for _, t := range gemmTiers {
+		if t.usable && t.packed {
+			names = append(names, t.name)
+		}
+	}
+	return names
+}
+
+// withPackedMin sets the smallest batch that is packed for the rest of the test.
+func withPackedMin(t *testing.T, n int) {
+	prev := packedMinTokens
+	packedMinTokens = n
+	t.Cleanup(func() { packedMinTokens = prev })
+}
+
+// TestMatMulPacked runs the packed path of every tier that has one against
+// the reference tier: shapes around every edge of its blocking (6-row
+// panels, 48-row blocks, 16-vector groups, 256-column and 256-vector
+// blocks, float rows not a multiple of 8), weights at unaligned offsets
+// between guard bytes, outputs strided with guard values, row ranges cut
+// as the pool cuts them (bit-identical to the whole), and batches set part
+// by part (as the feed-forward job sets the down projection's input).
+func TestMatMulPacked(t *testing.T) {
+	tiers := packedTiers()
+	if len(tiers) == 0 {
+		t.Skipf("no tier with the packed path here (tiers %v; missing %v)", GEMMTiers(), MissingGEMMTiers())
+	}
+	withPackedMin(t, 2)
+	for _, tier := range tiers {
+		t.Run(tier, func(t *testing.T) {
+			restoreTier := UseGEMMTier(tier)
+			defer restoreTier()
+			for _, typ := range gemmTypes {
+				rng := rand.New(rand.NewPCG(uint64(typ), 21))
+				shapes := [][3]int{{1, 64, 2}, {5, 96, 3}, {6, 32, 16}, {7, 288, 17}, {13, 64, 33}, {47, 320, 15},
+					{48, 256, 16}, {49, 512, 31}, {97, 544, 40}, {50, 64, 300}, {20, 2048, 24}}
+				if !typ.Quantized() {
+					shapes = append(shapes, [3]int{9, 1, 2}, [3]int{11, 7, 5}, [3]int{50, 263, 18}, [3]int{6, 513, 17}, [3]int{8, 1023, 2})
+				}
+				for i, sh := range shapes {
+					rows, cols, n := sh[0], sh[1], sh[2]
+					m, xs, check := gemmCase(t, rng, typ, rows, cols, n, i%5)
+					b := NewBatch(n, cols)
+					if i%2 == 0 {
+						b.Set(xs, typ)
+					} else {
+						// Part by part, in whole blocks, the later parts first.
+						b.Prepare(typ, n, cols)
+						for j := range n {
+							for c := cols; c > 0; {
+								c0 := max(0, c-64)
+								b.SetPart(j, c0, xs[j][c0:c])
+								c = c0
+							}
+						}
+					}
+					if !b.packed {
+						t.Fatalf("%s %dx%d, %d vectors: batch not packed", typ, rows, cols, n)
+					}
+					want := make([]float32, n*rows)
+					restore := UseGEMMTier("ref")
+					MatMul(strided(want, rows, rows, n), m, 0, rows, b)
+					restore()
+
+					ldo := rows + 3
+					got := make([]float32, n*ldo+5)
+					sentinel := float32(math.Inf(-1))
+					for j := range got {
+						got[j] = sentinel
+					}
+					outs := strided(got, ldo, rows, n)
+					MatMul(outs, m, 0, rows, b)
+					check()
+					for tok := range n {
+						for r := range rows {
+							g, w := got[tok*ldo+r], want[tok*rows+r]
+							if tol := gemmTol(t, typ, m, r, b, tok); math.Abs(float64(g-w)) > tol {
+								t.Fatalf("%s %dx%d, %d vectors: out[%d][%d] = %g, reference %g (tolerance %g)", typ, rows, cols, n, tok, r, g, w, tol)
+							}
+						}
+						for j := rows; j < ldo && tok*ldo+j < len(got); j++ {
+							if got[tok*ldo+j] != sentinel {
+								t.Fatalf("%s %dx%d, %d vectors: guard out[%d][%d] written", typ, rows, cols, n, tok, j)
+							}
+						}
+					}
+					for j := (n-1)*ldo + rows; j < len(got); j++ {
+						if got[j] != sentinel {
+							t.Fatalf("%s %dx%d, %d vectors: guard %d after the output written", typ, rows, cols, n, j)
+						}
+					}
+					// Row ranges as the pool cuts them give the same bits.
+					parts := make([]float32, n*rows)
+					for lo := 0; lo < rows; lo += 16 {
+						MatMul(strided(parts, rows, rows, n), m, lo, min(lo+16, rows), b)
+					}
+					for tok := range n {
+						for r := range rows {
+							if parts[tok*rows+r] != got[tok*ldo+r] {
+								t.Fatalf("%s %dx%d, %d vectors: out[%d][%d] by parts %g, whole %g", typ, rows, cols, n, tok, r, parts[tok*rows+r], got[tok*ldo+r])
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestMatMulPackedMatchesMatVec: a batch large enough to take the packed
+// path (the default threshold) gives, vector by vector, what MatVec gives
+// within float32 rounding of the sums: the same int8 products for Q8_0 and
+// Q4_0 (the activations are the quantised ones MatVec uses), the same
+// float products for the float types.
+func TestMatMulPackedMatchesMatVec(t *testing.T) {
+	tiers := packedTiers()
+	if len(tiers) == 0 {
+		t.Skipf("no tier with the packed path here (tiers %v)", GEMMTiers())
+	}
+	for _, tier := range tiers {
+		restore := UseGEMMTier(tier)
+		for _, typ := range gemmTypes {
+			rng := rand.New(rand.NewPCG(uint64(typ), 22))
+			rows, cols, n := 40, 1024, packedMinTokens+3
+			m, xs, _ := gemmCase(t, rng, typ, rows, cols, n, 1)
+			b := NewBatch(n, cols)
+			b.Set(xs, typ)
+			if !b.packed {
+				t.Fatalf("%s %s: a batch of %d vectors is not packed", tier, typ, n)
+			}
+			got := make([]float32, n*rows)
+			MatMul(strided(got, rows, rows, n), m, 0, rows, b)
+			v := NewVec(cols)
+			mv := make([]float32, rows)
+			for tok := range n {
+				v.Set(xs[tok], typ)
+				MatVec(mv, m, v, 0, rows)
+				for r := range rows {
+					if tol := gemmTol(t, typ, m, r, b, tok); math.Abs(float64(got[tok*rows+r]-mv[r])) > tol {
+						t.Fatalf("%s %s: MatMul[%d][%d] = %g, MatVec %g (tolerance %g)", tier, typ, tok, r, got[tok*rows+r], mv[r], tol)
+					}
+				}
+			}
+		}
+		restore()
+	}
+}
+
+// BenchmarkMatMulPacked compares, on one thread, the packed float32 path
+// of each tier that has one ("packed") with the same tier's register tiles
+// ("tiles": packing switched off) at prompt-processing batch sizes, on a
+// 256 x 2048 matrix (a chunk of rows as the pool hands them out).
+//
+//	GODEBUG=cpu.avx512f=off go test ./quant -run '^$' -bench MatMulPacked
+func BenchmarkMatMulPacked(b *testing.B) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, tier := range packedTiers() {
+		for _, typ := range gemmTypes {
+			for _, n := range []int{32, 128, 512} {
+				const rows, cols = 256, 2048
+				m, xs, _ := gemmCase(&testing.T{}, rng, typ, rows, cols, n, 0)
+				outs := strided(make([]float32, n*rows), rows, rows, n)
+				for _, mode := range []string{"tiles", "packed"} {
+					b.Run(typ.String()+"/"+tier+"/"+mode+"/n="+strconv.Itoa(n), func(b *testing.B) {
+						restore := UseGEMMTier(tier)
+						defer restore()
+						prev := packedMinTokens
+						defer func() { packedMinTokens = prev }()
+						if mode == "tiles" {
+							packedMinTokens = math.MaxInt
+						}
+						batch := NewBatch(n, cols)
+						batch.Set(xs, typ)
+						for b.Loop() {
+							MatMul(outs, m, 0, rows, batch)
+						}
+						b.ReportMetric(2*float64(rows*cols*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					})
+				}
+			}
+		}
+	}
+}
