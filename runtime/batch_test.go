@@ -17,6 +17,9 @@ import (
 // within float32 rounding: a batch's products are register tiles, a
 // single row's the one-vector kernels, which sum in another order.
 func TestForwardBatchSequences(t *testing.T) {
+	// Chunks of MaxBatch rows, so that the test's short batches span several.
+	defer func(prev int) { chunkRows = prev }(chunkRows)
+	chunkRows = MaxBatch
 	gpt2, err := convert.Synth("batch", arch.Config{Arch: "gpt2", Dim: 64, HiddenDim: 128, NLayers: 2, NHeads: 4,
 		VocabSize: 512, ContextLength: 96}, 5)
 	if err != nil {

@@ -25,7 +25,7 @@ func (m *Model) Forward(s *State, token, pos int) (logits []float32, err error) 
 
 // Prefill runs tokens through the model at positions pos0, pos0+1, ... of
 // s and returns the logits after the last one. Each weight matrix is read
-// once per MaxBatch tokens instead of once per token, which makes prompt
+// once per chunkRows tokens instead of once per token, which makes prompt
 // processing much faster than generation. The result is the same as
 // calling Forward for each token, up to float rounding.
 func (m *Model) Prefill(s *State, tokens []int, pos0 int) (logits []float32, err error) {
@@ -62,7 +62,7 @@ var ErrFault = errors.New("model file changed while in use (memory fault reading
 // told (rows with nil logits skip the classifier). Each State's Hidden
 // becomes the residual stream of its last row.
 //
-// The rows run in chunks of MaxBatch, each weight matrix read once per
+// The rows run in chunks of chunkRows (128), each weight matrix read once per
 // chunk. A single row (Forward) is the batch of one: the same code.
 //
 // To decode several sequences together, add one row per sequence, each
@@ -102,14 +102,14 @@ func (m *Model) ForwardBatch(b *Batch) (err error) {
 	// recoverFault turns it into an error.
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer m.recoverFault(&err)
-	b.reserve(min(len(b.rows), MaxBatch), ctx)
-	for lo := 0; lo < len(b.rows); lo += MaxBatch {
-		m.forwardChunk(b, b.rows[lo:min(lo+MaxBatch, len(b.rows))])
+	b.reserve(min(len(b.rows), chunkRows), ctx)
+	for lo := 0; lo < len(b.rows); lo += chunkRows {
+		m.forwardChunk(b, b.rows[lo:min(lo+chunkRows, len(b.rows))])
 	}
 	return nil
 }
 
-// forwardChunk runs up to MaxBatch rows through every block and the
+// forwardChunk runs up to chunkRows rows through every block and the
 // classifier, built from the family's pieces: embedding (and learned
 // position), then per block x += attention(norm(x)) and x += ffn(norm(x)),
 // then logits = classifier @ norm(x) for the rows that want them.

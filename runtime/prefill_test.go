@@ -19,6 +19,9 @@ import (
 // in another order may round to the next step, and with an fp16 or q8_0
 // cache so may a stored key or value: those get looser tolerances.
 func TestPrefillMatchesForward(t *testing.T) {
+	// Chunks of MaxBatch rows, so that the test's short batches span several.
+	defer func(prev int) { chunkRows = prev }(chunkRows)
+	chunkRows = MaxBatch
 	for _, fam := range arch.Families() {
 		src, err := convert.Synth("prefill", arch.Config{Arch: fam.Name, Dim: 64, HiddenDim: 96, NLayers: 2, NHeads: 4, NKVHeads: 2, VocabSize: 300, ContextLength: 128}, 3)
 		if err != nil {
