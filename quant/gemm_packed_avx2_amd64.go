@@ -41,6 +41,42 @@ const (
 func gemmPacked6x16(w *float32, wstride int, x *float32, c *float32, cstride int, k, panels int, first bool)
 
 //go:noescape
+func packQ8F32(dst *float32, q *byte, d *float32, n int)
+
+//go:noescape
+func packF32(dst, src *float32, n int)
+
+func init() {
+	for _, t := range gemmTiers {
+		if t.name == "avx2" && t.usable {
+			packQ8Impl, packF32Impl = packQ8AVX2, packF32AVX2
+		}
+	}
+}
+
+// packQ8AVX2 is packQ8Generic (the same floats: one exact product each).
+func packQ8AVX2(xp []float32, q []byte, d []float32) {
+	n := len(q) / 32
+	if n == 0 {
+		return
+	}
+	_, _ = xp[16*(32*n-1)], d[n-1]
+	packQ8F32(&xp[0], &q[0], &d[0], n)
+}
+
+// packF32AVX2 is packF32Generic.
+func packF32AVX2(xp []float32, x []float32) {
+	n8 := len(x) &^ 7
+	if n8 > 0 {
+		_ = xp[16*(n8-1)]
+		packF32(&xp[0], &x[0], n8/8)
+	}
+	if n8 < len(x) {
+		packF32Generic(xp[16*n8:], x[n8:])
+	}
+}
+
+//go:noescape
 func cvtQ8_0F32(dst *float32, src *byte, n int)
 
 //go:noescape
@@ -77,15 +113,36 @@ func gemmPackedAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b
 					gemmPacked6x16(&wf[0], 4*kc, &b.xp[(t0+g)*kp+16*k0], &ct[g], 4*nt, kc, panels, k0 == 0)
 				}
 			}
-			for j := range min(nt, b.n-t0) {
-				o := outs[t0+j][off+r0:][:nr]
-				for r := range o {
-					o[r] = ct[r*nt+j]
-				}
-			}
+			scatterTile(outs[t0:t0+min(nt, b.n-t0)], off+r0, ct[:], nt, nr)
 		}
 	}
 }
+
+// scatterTile writes the output tile c (nr rows of nv floats, one per
+// vector) to outs[v][col+r], 8x8 blocks transposed by scatter8x8 (MatMul
+// has checked that every output is long enough), the edges one by one.
+func scatterTile(outs [][]float32, col int, c []float32, nv, nr int) {
+	n := len(outs)
+	n8, r8 := n&^7, nr&^7
+	for v := 0; v < n8; v += 8 {
+		for r := 0; r < r8; r += 8 {
+			scatter8x8(&c[r*nv+v], 4*nv, &outs[v], col+r)
+		}
+	}
+	for v := range n {
+		o := outs[v][col:][:nr]
+		from := r8
+		if v >= n8 {
+			from = 0
+		}
+		for r := from; r < nr; r++ {
+			o[r] = c[r*nv+v]
+		}
+	}
+}
+
+//go:noescape
+func scatter8x8(c *float32, cstride int, outs *[]float32, col int)
 
 // convertRow writes columns [k0, k0+len(dst)) of a weight row of type t
 // (cols columns) to dst as float32, zeros past cols. For Q8_0 and Q4_0, k0

@@ -277,3 +277,139 @@ bf16cnopf:
 bf16cdone:
 	VZEROUPPER
 	RET
+
+// STORE8 stores the eight floats of Y0 64 bytes apart from (DI) (one
+// column each of the packed layout), then moves DI on by 512.
+#define STORE8 \
+	VMOVSS     X0, (DI) \
+	VEXTRACTPS $1, X0, 64(DI) \
+	VEXTRACTPS $2, X0, 128(DI) \
+	VEXTRACTPS $3, X0, 192(DI) \
+	VEXTRACTF128 $1, Y0, X1 \
+	VMOVSS     X1, 256(DI) \
+	VEXTRACTPS $1, X1, 320(DI) \
+	VEXTRACTPS $2, X1, 384(DI) \
+	VEXTRACTPS $3, X1, 448(DI) \
+	ADDQ       $512, DI
+
+// func packQ8F32(dst *float32, q *byte, d *float32, n int)
+// Batch.setPacked for Q8_0-style activations: n blocks of 32 int8 quants
+// q with scales d, as q*d, element e to dst[16e].
+TEXT ·packQ8F32(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ q+8(FP), SI
+	MOVQ d+16(FP), DX
+	MOVQ n+24(FP), CX
+	TESTQ CX, CX
+	JZ   pq8done
+
+pq8loop:
+	VBROADCASTSS (DX), Y4
+	VPMOVSXBD (SI), Y0
+	VCVTDQ2PS Y0, Y0
+	VMULPS    Y4, Y0, Y0
+	STORE8
+	VPMOVSXBD 8(SI), Y0
+	VCVTDQ2PS Y0, Y0
+	VMULPS    Y4, Y0, Y0
+	STORE8
+	VPMOVSXBD 16(SI), Y0
+	VCVTDQ2PS Y0, Y0
+	VMULPS    Y4, Y0, Y0
+	STORE8
+	VPMOVSXBD 24(SI), Y0
+	VCVTDQ2PS Y0, Y0
+	VMULPS    Y4, Y0, Y0
+	STORE8
+	ADDQ $32, SI
+	ADDQ $4, DX
+	DECQ CX
+	JNZ  pq8loop
+
+pq8done:
+	VZEROUPPER
+	RET
+
+// func packF32(dst, src *float32, n int)
+// Batch.setPacked for float activations: n steps of 8, element e to dst[16e].
+TEXT ·packF32(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	TESTQ CX, CX
+	JZ   pf32done
+
+pf32loop:
+	VMOVUPS (SI), Y0
+	STORE8
+	ADDQ $32, SI
+	DECQ CX
+	JNZ  pf32loop
+
+pf32done:
+	VZEROUPPER
+	RET
+
+// func scatter8x8(c *float32, cstride int, outs *[]float32, col int)
+// Writes an 8x8 block of the output tile (rows r of c, cstride bytes
+// apart, 8 vectors each) transposed: outs[v][col+r] = c[r][v] for r, v <
+// 8 (outs points at the first of 8 slices). Three shuffle stages:
+// VUNPCKL/HPS pairs rows, VSHUFPS quads, VPERM2F128 swaps 128-bit halves.
+TEXT ·scatter8x8(SB), NOSPLIT, $0-32
+	MOVQ c+0(FP), SI
+	MOVQ cstride+8(FP), AX
+	MOVQ outs+16(FP), DX
+	MOVQ col+24(FP), BX
+	SHLQ $2, BX
+	LEAQ (AX)(AX*2), CX
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(AX*1), Y1
+	VMOVUPS (SI)(AX*2), Y2
+	VMOVUPS (SI)(CX*1), Y3
+	LEAQ    (SI)(AX*4), SI
+	VMOVUPS (SI), Y4
+	VMOVUPS (SI)(AX*1), Y5
+	VMOVUPS (SI)(AX*2), Y6
+	VMOVUPS (SI)(CX*1), Y7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	MOVQ    0(DX), DI
+	VMOVUPS Y8, (DI)(BX*1)
+	MOVQ    24(DX), DI
+	VMOVUPS Y9, (DI)(BX*1)
+	MOVQ    48(DX), DI
+	VMOVUPS Y10, (DI)(BX*1)
+	MOVQ    72(DX), DI
+	VMOVUPS Y11, (DI)(BX*1)
+	MOVQ    96(DX), DI
+	VMOVUPS Y12, (DI)(BX*1)
+	MOVQ    120(DX), DI
+	VMOVUPS Y13, (DI)(BX*1)
+	MOVQ    144(DX), DI
+	VMOVUPS Y14, (DI)(BX*1)
+	MOVQ    168(DX), DI
+	VMOVUPS Y15, (DI)(BX*1)
+	VZEROUPPER
+	RET

@@ -3,6 +3,7 @@ package quant
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -117,6 +118,39 @@ func TestMatMulPacked(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPackTiers: the packers this build uses (assembly on amd64) write
+// what the generic ones write, bit for bit, and nothing between the
+// columns they write.
+func TestPackTiers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 23))
+	for _, n := range []int{1, 7, 8, 9, 31, 32, 33, 64, 100, 1024} {
+		x := randFloats(rng, n, "mixed")
+		want := make([]float32, 16*n)
+		got := make([]float32, 16*n)
+		for i := range got {
+			want[i], got[i] = -1, -1
+		}
+		packF32Generic(want, x)
+		packF32Impl(got, x)
+		if !slices.Equal(got, want) {
+			t.Fatalf("packF32 of %d floats differs from the generic packer", n)
+		}
+		if n%32 != 0 {
+			continue
+		}
+		q := make([]byte, n)
+		for i := range q {
+			q[i] = byte(rng.IntN(255) - 127)
+		}
+		d := randFloats(rng, n/32, "mixed")
+		packQ8Generic(want, q, d)
+		packQ8Impl(got, q, d)
+		if !slices.Equal(got, want) {
+			t.Fatalf("packQ8 of %d quants differs from the generic packer", n)
+		}
 	}
 }
 
