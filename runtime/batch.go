@@ -11,15 +11,33 @@ import (
 // kernels here.
 const MaxBatch = 32
 
-// chunkRows is the number of rows ForwardBatch pushes through each weight
-// matrix together; longer batches run in chunks of chunkRows. The AVX2
-// tier's packed product (quant's gemm_packed_avx2_amd64.go) converts each
-// panel of weights to float32 once per chunk, which costs about 15% of its
-// time at 32 rows and 4% at 128 (pp512 of the 1.1B Q8_0 shape on 2
-// threads with AVX-512 hidden: 71 tokens/s at 32 rows, 79 at 64, 89 at
-// 128, 88 at 256). A variable so that tests can cut their short batches
-// into several chunks.
-var chunkRows = 4 * MaxBatch
+// chunkRows, when set, is the number of rows ForwardBatch pushes through
+// each weight matrix together (longer batches run in chunks of it); tests
+// set it to cut their short batches into several chunks. Otherwise the
+// chunk is what the kernels multiply best (Model.chunkRows).
+var chunkRows = 0
+
+// chunkRows is the number of rows of ForwardBatch's chunks: the smallest
+// quant.BatchRows of the first block's matrices (128, or 64 for float
+// weights on the AVX-512 tier). The AVX2 tier's packed product converts
+// each panel of weights to float32 once per chunk: pp512 of the 1.1B Q8_0
+// shape on 2 threads with AVX-512 hidden ran 71 tokens/s in chunks of 32
+// rows, 79 at 64, 89 at 128, 88 at 256.
+func (m *Model) chunkRows() int {
+	if chunkRows > 0 {
+		return chunkRows
+	}
+	n := 4 * MaxBatch
+	if len(m.Weights.Layers) > 0 {
+		lw := &m.Weights.Layers[0]
+		for _, w := range [...]quant.Matrix{lw.Wq, lw.Wgate, lw.Wup, lw.Wdown} {
+			if w.Data != nil {
+				n = min(n, quant.BatchRows(w.Type))
+			}
+		}
+	}
+	return n
+}
 
 // Batch is the input of one forward pass (ForwardBatch): rows, each a token
 // at a position of a sequence (a State), and the activations they need. A

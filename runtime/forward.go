@@ -25,8 +25,8 @@ func (m *Model) Forward(s *State, token, pos int) (logits []float32, err error) 
 
 // Prefill runs tokens through the model at positions pos0, pos0+1, ... of
 // s and returns the logits after the last one. Each weight matrix is read
-// once per chunkRows tokens instead of once per token, which makes prompt
-// processing much faster than generation. The result is the same as
+// once per chunk of tokens (64 or 128) instead of once per token, which
+// makes prompt processing much faster than generation. The result is the same as
 // calling Forward for each token, up to float rounding.
 func (m *Model) Prefill(s *State, tokens []int, pos0 int) (logits []float32, err error) {
 	if len(tokens) == 0 {
@@ -62,8 +62,8 @@ var ErrFault = errors.New("model file changed while in use (memory fault reading
 // told (rows with nil logits skip the classifier). Each State's Hidden
 // becomes the residual stream of its last row.
 //
-// The rows run in chunks of chunkRows (128), each weight matrix read once per
-// chunk. A single row (Forward) is the batch of one: the same code.
+// The rows run in chunks (Model.chunkRows: 128 or 64 rows), each weight
+// matrix read once per chunk. A single row (Forward) is the batch of one: the same code.
 //
 // To decode several sequences together, add one row per sequence, each
 // with its own State, position and logits buffer:
@@ -102,14 +102,15 @@ func (m *Model) ForwardBatch(b *Batch) (err error) {
 	// recoverFault turns it into an error.
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer m.recoverFault(&err)
-	b.reserve(min(len(b.rows), chunkRows), ctx)
-	for lo := 0; lo < len(b.rows); lo += chunkRows {
-		m.forwardChunk(b, b.rows[lo:min(lo+chunkRows, len(b.rows))])
+	chunk := m.chunkRows()
+	b.reserve(min(len(b.rows), chunk), ctx)
+	for lo := 0; lo < len(b.rows); lo += chunk {
+		m.forwardChunk(b, b.rows[lo:min(lo+chunk, len(b.rows))])
 	}
 	return nil
 }
 
-// forwardChunk runs up to chunkRows rows through every block and the
+// forwardChunk runs up to a chunk of rows through every block and the
 // classifier, built from the family's pieces: embedding (and learned
 // position), then per block x += attention(norm(x)) and x += ffn(norm(x)),
 // then logits = classifier @ norm(x) for the rows that want them.

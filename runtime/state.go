@@ -182,7 +182,7 @@ func (s *State) kvHead(cache []byte, kvh, t0 int) (buf []byte, stride, off int) 
 // StateBytes is the memory a State for ctx positions needs, so it can be
 // printed before it is allocated: its KV cache (in the model's KVType), and
 // its activations when decoding one position at a time (Prefill adds those
-// of chunkRows rows).
+// of a chunk of rows, Model.chunkRows).
 func (m *Model) StateBytes(ctx int) (kvCache, activations int64) {
 	c := &m.Config
 	ctx = min(max(ctx, 1), c.ContextLength)
