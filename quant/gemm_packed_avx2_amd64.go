@@ -109,6 +109,12 @@ func gemmPackedAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b
 						clear(dst)
 					}
 				}
+				if next := r0 + pmRows; k0+pkCols >= kp && t0+pnTok >= ntp && next < rows {
+					// The next row block's first columns, which its
+					// conversion would otherwise wait for.
+					nn := min(pmRows, rows-next)
+					prefetchRows(&w[next*rb], rb, nn, min(rb, pkCols/t.BlockSize()*t.BlockBytes()))
+				}
 				for g := 0; g < nt; g += 16 {
 					gemmPacked6x16(&wf[0], 4*kc, &b.xp[(t0+g)*kp+16*k0], &ct[g], 4*nt, kc, panels, k0 == 0)
 				}
@@ -140,6 +146,9 @@ func scatterTile(outs [][]float32, col int, c []float32, nv, nr int) {
 		}
 	}
 }
+
+//go:noescape
+func prefetchRows(p *byte, stride, rows, bytes int)
 
 //go:noescape
 func scatter8x8(c *float32, cstride int, outs *[]float32, col int)

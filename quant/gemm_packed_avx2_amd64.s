@@ -413,3 +413,29 @@ TEXT ·scatter8x8(SB), NOSPLIT, $0-32
 	VMOVUPS Y15, (DI)(BX*1)
 	VZEROUPPER
 	RET
+
+// func prefetchRows(p *byte, stride, rows, bytes int)
+// PREFETCHT1 the first bytes bytes (whole cache lines) of rows rows,
+// stride bytes apart, from p.
+TEXT ·prefetchRows(SB), NOSPLIT, $0-32
+	MOVQ p+0(FP), SI
+	MOVQ stride+8(FP), DX
+	MOVQ rows+16(FP), CX
+	MOVQ bytes+24(FP), BX
+	TESTQ CX, CX
+	JZ   pfrdone
+
+pfrrow:
+	XORQ AX, AX
+
+pfrline:
+	PREFETCHT1 (SI)(AX*1)
+	ADDQ $64, AX
+	CMPQ AX, BX
+	JLT  pfrline
+	ADDQ DX, SI
+	DECQ CX
+	JNZ  pfrrow
+
+pfrdone:
+	RET
