@@ -26,6 +26,11 @@ type Options struct {
 	Threads []int          // thread counts; the model is opened once for each
 	KVType  runtime.KVType // the type of the KV cache
 
+	// NoMmap reads the weights into anonymous memory for each thread
+	// count (runtime.Options.NoMmap, llama-bench's --mmap 0), so the
+	// figures do not depend on how the page cache holds the file.
+	NoMmap bool
+
 	// ReadBytes is the buffer of the read-bandwidth measurement;
 	// 0 means ReadBytes().
 	ReadBytes int64
@@ -152,6 +157,10 @@ type Report struct {
 	OpenTime       time.Duration `json:"open_ns"`
 	FirstTokenCold time.Duration `json:"first_token_cold_ns"`
 
+	// Mapped: the weights were read through a mapping of the file, not
+	// copied into memory (Options.NoMmap).
+	Mapped bool `json:"mapped"`
+
 	// WeightBytesPerToken is what one position reads from the file: every
 	// layer tensor, the final norm and the classifier, and one row of
 	// each embedding table.
@@ -197,7 +206,7 @@ func Run(path string, opts Options) (*Report, error) {
 	}
 	for ti, threads := range opts.Threads {
 		t0 := time.Now()
-		m, err := runtime.Open(path, runtime.Options{Threads: threads, KVType: opts.KVType})
+		m, err := runtime.Open(path, runtime.Options{Threads: threads, KVType: opts.KVType, NoMmap: opts.NoMmap})
 		if err != nil {
 			return nil, err
 		}
@@ -270,6 +279,7 @@ func runThreads(ctx context.Context, r *Report, m *runtime.Model, path string, t
 		r.Model.KVType = s.KVType().String()
 		r.Model.KVBytes, _ = m.StateBytes(s.Context())
 		r.OpenTime = openTime
+		r.Mapped = m.File().Mapped()
 		r.WeightBytesPerToken = WeightBytesPerToken(m)
 		logits, err := prefill(m, s, []int{max(m.Tokenizer.BOS(), 0)})
 		if err != nil {

@@ -18,8 +18,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "model: %s (%s), %s, %.1fM parameters, tensors %s, context %d; KV cache %s, %s\n",
 		mi.Name, mi.Arch, HumanBytes(mi.FileBytes), float64(mi.Params)/1e6, mi.TypesString(), mi.Context, mi.KVType, HumanBytes(mi.KVBytes))
-	fmt.Fprintf(&b, "open: %v; first token after open: %v (1-token prompt, page faults included)\n",
-		roundDuration(r.OpenTime), roundDuration(r.FirstTokenCold))
+	weights := "weights mapped"
+	if !r.Mapped {
+		weights = "weights read into memory (--no-mmap)"
+	}
+	fmt.Fprintf(&b, "open: %v, %s; first token after open: %v (1-token prompt, page faults included)\n",
+		roundDuration(r.OpenTime), weights, roundDuration(r.FirstTokenCold))
 	fmt.Fprintf(&b, "memory: peak RSS %s (VmHWM); peak anonymous %s, peak file-backed %s; page faults %d major, %d minor\n",
 		HumanBytes(r.Memory.PeakRSS), HumanBytes(r.Memory.PeakAnon), HumanBytes(r.Memory.PeakFile),
 		r.Memory.MajorFaults, r.Memory.MinorFaults)

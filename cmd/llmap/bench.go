@@ -22,6 +22,7 @@ type benchFlags struct {
 	reps    int
 	threads []int
 	kvType  string
+	noMmap  bool
 	output  string
 	prof    profileFlags
 }
@@ -70,6 +71,7 @@ goes to stderr, the report to stdout.`,
 	fl.IntVarP(&f.reps, "reps", "r", 5, "repetitions of each test, after one warm-up")
 	fl.IntSliceVar(&f.threads, "threads", []int{goruntime.GOMAXPROCS(0)}, "thread counts to run, comma-separated; more than the CPUs available is capped there")
 	fl.StringVar(&f.kvType, "kv-type", "f16", kvTypeHelp)
+	fl.BoolVar(&f.noMmap, "no-mmap", false, "read the weights into memory for each thread count instead of mapping the file (figures then do not depend on the page cache's state)")
 	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json or csv")
 	f.prof.register(fl)
 	return cmd
@@ -131,6 +133,7 @@ func (f *benchFlags) options(stderr io.Writer) (bench.Options, error) {
 		return o, usagef("-r/--reps must be at most %d, got %d", maxReps, f.reps)
 	}
 	o.Reps = f.reps
+	o.NoMmap = f.noMmap
 	if o.KVType, err = parseKVType(f.kvType); err != nil {
 		return o, err
 	}

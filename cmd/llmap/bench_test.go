@@ -50,6 +50,18 @@ func TestBench(t *testing.T) {
 		}
 	}
 
+	// --no-mmap: the weights copied into memory, said in the header.
+	for _, args := range [][]string{{}, {"--no-mmap"}} {
+		out, errs, code = llmap(t, append([]string{"bench", model, "-p", "0", "-n", "4", "-r", "1", "--threads", "1"}, args...)...)
+		want := "weights mapped"
+		if len(args) > 0 {
+			want = "weights read into memory (--no-mmap)"
+		}
+		if code != 0 || !strings.Contains(out, "open: ") || !strings.Contains(out, want) || !strings.Contains(out, "| tg4 ") {
+			t.Errorf("bench %v: exit %d, output lacks %q: %s\n%s", args, code, want, errs, out)
+		}
+	}
+
 	prof := filepath.Join(t.TempDir(), "cpu.pprof")
 	out, errs, code = llmap(t, "bench", model, "-p", "8", "-n", "0", "-r", "1", "--threads", "1", "-o", "csv", "--cpuprofile", prof)
 	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()

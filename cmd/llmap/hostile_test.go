@@ -88,6 +88,7 @@ var hostileAccepted = map[string][]string{
 	"bench --prompt":     {"0"},                   // no pp test
 	"bench --gen":        {"0"},                   // no tg test
 	"bench --depth":      {"0"},                   // no context before the tests
+	"bench --no-mmap":    {"0"},                   // false
 	"bench --help":       {"0"},
 	"bench --cpuprofile": {"*"},
 	"bench --memprofile": {"*"},
