@@ -6,7 +6,8 @@ import (
 )
 
 // MaxBatch is the unit batches are sized in: the scheduler's steps
-// (stepRows), Generate's prompt pieces (promptPiece). At 32 rows the
+// (stepRows); ForwardBatch's chunks and Generate's prompt pieces are
+// Model.chunkRows, a multiple of it. At 32 rows the
 // products are bound by arithmetic, not by reading the weights, on the
 // kernels here.
 const MaxBatch = 32

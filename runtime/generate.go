@@ -46,10 +46,10 @@ func (g GenerateStats) TokensPerSecond() float64 {
 }
 
 // promptPiece is how many prompt positions Generate runs between calls of
-// emit: ForwardBatch's chunk, so that the pieces split the prompt where its
-// chunks would (the result is the same as one Prefill, at the same speed)
-// and a stop waits for one chunk at most.
-const promptPiece = MaxBatch
+// emit: ForwardBatch's chunk (Model.chunkRows), so that the pieces split
+// the prompt where its chunks would (the result is the same as one
+// Prefill, at the same speed) and a stop waits for one chunk at most.
+func (m *Model) promptPiece() int { return m.chunkRows() }
 
 // feed runs tokens through the model at positions pos0, pos0+1, ... of s,
 // as Prefill does, and computes the logits after the last one only when
@@ -111,9 +111,10 @@ func (m *Model) Generate(s *State, g Generation, emit func(piece []byte) error) 
 	// piece its tokens are printed as if each had been generated, so that
 	// emit can stop a long prompt part way (Ctrl-C in llmap run).
 	fed := min(len(tokens), steps)
+	piece := m.promptPiece()
 	var logits []float32
-	for lo := 0; lo < fed; lo += promptPiece {
-		hi := min(lo+promptPiece, fed)
+	for lo := 0; lo < fed; lo += piece {
+		hi := min(lo+piece, fed)
 		m.setPhase(phasePrefill)
 		if logits, err = m.feed(s, tokens[lo:hi], lo, hi == fed); err != nil {
 			return st, err

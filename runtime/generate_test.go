@@ -82,8 +82,9 @@ func TestGenerateStopsInsideAPrompt(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	prompt := strings.Repeat("Once upon a time, there was a little girl named Lily. ", 20)
+	prompt := strings.Repeat("Once upon a time, there was a little girl named Lily. ", 40)
 	ids := m.Tokenizer.Encode(prompt, true)
+	promptPiece := m.promptPiece()
 	if len(ids) <= 2*promptPiece {
 		t.Fatalf("the prompt is %d tokens; the test needs more than %d", len(ids), 2*promptPiece)
 	}
