@@ -46,7 +46,7 @@ type Batch struct {
 	q34   []byte    // (nb*34) the first vector as Q8_0 blocks, as Vec holds it (one-vector Q8_0: the rows kernel)
 	q8k   []byte    // (n, cols/256*292) each vector as Q8_K super-blocks (the K-quants)
 	x4    []byte    // (n, nb/4*256) the vectors in the x4 layout of the small-batch tiles, if useX4
-	useX4 bool      // x4 is set: 2..x4MaxTokens vectors of at least 4 blocks, on a CPU with the tiles
+	useX4 bool      // x4 is set: 2..x4MaxTokens Q8_0 vectors or one Q4_0 vector of at least 4 blocks, on a CPU with the tiles
 
 	// The packed layout of the AVX2 tier's float32 GEMM (packed is set
 	// when the tier that was selected at Prepare has it and the batch has
@@ -69,6 +69,11 @@ type Batch struct {
 var x4Layout = false
 
 const x4MaxTokens = 16
+
+// x4Q4_0 says whether one Q4_0 vector is prepared in the x4 layout too (with
+// x4Layout), for the one-vector kernel that reads it (gemm_avx512_amd64.go:
+// it needs AVX-512 VBMI besides the tiles' features).
+var x4Q4_0 = false
 
 // gemmTokenPad is the multiple the token dimension of a Batch is padded to:
 // a common multiple of every tier's register tile.
@@ -165,8 +170,8 @@ func (b *Batch) Prepare(t Type, n, cols int) {
 		b.bias4 = grow(b.bias4, np*nb*8)
 		b.xc = grow(b.xc, np*nb)
 		b.q34 = grow(b.q34, nb*34)
-		b.useX4 = x4Layout && t == Q8_0 && nb >= 4 && n >= 2 && n <= x4MaxTokens
-		if x4Layout && nb >= 4 && b.maxTokens >= 2 {
+		b.useX4 = x4Layout && nb >= 4 && (t == Q8_0 && n >= 2 && n <= x4MaxTokens || t == Q4_0 && n == 1 && x4Q4_0)
+		if x4Layout && nb >= 4 {
 			b.x4 = grow(b.x4, min(b.maxTokens, x4MaxTokens)*b.x4Stride())
 		}
 		clear(b.q[n*nb*32:])
@@ -282,8 +287,9 @@ func (b *Batch) x4Stride() int { return b.nb / 4 * 256 }
 // setX4 writes blocks [k0, k1) of vector i (already in q, d and bias) in
 // the x4 layout: per group of four blocks, 256 bytes: the first 16 quants
 // of each block (64 bytes), the last 16 of each, the int32 bias of each
-// lane (the -128 x sum biases of the two groups of four quants the lane
-// meets: quants 4l..4l+3 and 16+4l..16+4l+3 of block k for lane 4k+l)
+// lane (the -128 x sum biases, -8 x sum for Q4_0, of the two groups of
+// four quants the lane meets: quants 4l..4l+3 and 16+4l..16+4l+3 of block
+// k for lane 4k+l)
 // and each block's scale in its four lanes. Each block's bytes are its
 // own, so goroutines may write disjoint blocks of a group.
 func (b *Batch) setX4(i, k0, k1 int) {
@@ -296,6 +302,9 @@ func (b *Batch) setX4(i, k0, k1 int) {
 		copy(g[16*j:16*j+16], q[:16])
 		copy(g[64+16*j:64+16*j+16], q[16:])
 		bias := b.bias[(i*nb+k)*8:][:8]
+		if b.t == Q4_0 {
+			bias = b.bias4[(i*nb+k)*8:][:8]
+		}
 		d := math.Float32bits(b.d[i*nb+k])
 		for l := range 4 {
 			binary.LittleEndian.PutUint32(g[128+16*j+4*l:], uint32(bias[l]+bias[4+l]))

@@ -655,6 +655,126 @@ q4v5ret:
 	VZEROUPPER
 	RET
 
+// q4x4nib gathers the nibbles of four Q4_0 blocks (72 bytes: bytes
+// 18j+2..18j+17 for block j) into lane j, for VPERMT2B with the first table
+// at the group's start and the second 8 bytes on (so that no load passes
+// the group's end).
+DATA q4x4nib<>+0(SB)/8, $0x0908070605040302
+DATA q4x4nib<>+8(SB)/8, $0x11100f0e0d0c0b0a
+DATA q4x4nib<>+16(SB)/8, $0x1b1a191817161514
+DATA q4x4nib<>+24(SB)/8, $0x232221201f1e1d1c
+DATA q4x4nib<>+32(SB)/8, $0x2d2c2b2a29282726
+DATA q4x4nib<>+40(SB)/8, $0x3534333231302f2e
+DATA q4x4nib<>+48(SB)/8, $0x3f3e3d3c3b3a3938
+DATA q4x4nib<>+56(SB)/8, $0x7f7e7d7c7b7a7978
+GLOBL q4x4nib<>(SB), RODATA|NOPTR, $64
+
+// q4x4scl picks the fp16 scales of eight Q4_0 blocks (bytes 18j, 18j+1)
+// out of two 64-byte loads, for VPERMT2B.
+DATA q4x4scl<>+0(SB)/8, $0x3736252413120100
+DATA q4x4scl<>+8(SB)/8, $0x7f7e6d6c5b5a4948
+DATA q4x4scl<>+16(SB)/8, $0x0000000000000000
+DATA q4x4scl<>+24(SB)/8, $0x0000000000000000
+DATA q4x4scl<>+32(SB)/8, $0x0000000000000000
+DATA q4x4scl<>+40(SB)/8, $0x0000000000000000
+DATA q4x4scl<>+48(SB)/8, $0x0000000000000000
+DATA q4x4scl<>+56(SB)/8, $0x0000000000000000
+GLOBL q4x4scl<>(SB), RODATA|NOPTR, $64
+
+// q4x4sel spreads the scale products of eight blocks over the four lanes
+// of their group, for VPERMPS: at offset 64g, dword 4g+j in lanes 4j..4j+3.
+DATA q4x4sel<>+0(SB)/8, $0x0000000000000000
+DATA q4x4sel<>+8(SB)/8, $0x0000000000000000
+DATA q4x4sel<>+16(SB)/8, $0x0000000100000001
+DATA q4x4sel<>+24(SB)/8, $0x0000000100000001
+DATA q4x4sel<>+32(SB)/8, $0x0000000200000002
+DATA q4x4sel<>+40(SB)/8, $0x0000000200000002
+DATA q4x4sel<>+48(SB)/8, $0x0000000300000003
+DATA q4x4sel<>+56(SB)/8, $0x0000000300000003
+DATA q4x4sel<>+64(SB)/8, $0x0000000400000004
+DATA q4x4sel<>+72(SB)/8, $0x0000000400000004
+DATA q4x4sel<>+80(SB)/8, $0x0000000500000005
+DATA q4x4sel<>+88(SB)/8, $0x0000000500000005
+DATA q4x4sel<>+96(SB)/8, $0x0000000600000006
+DATA q4x4sel<>+104(SB)/8, $0x0000000600000006
+DATA q4x4sel<>+112(SB)/8, $0x0000000700000007
+DATA q4x4sel<>+120(SB)/8, $0x0000000700000007
+GLOBL q4x4sel<>(SB), RODATA|NOPTR, $128
+
+// Q4X4STEP adds a group of four blocks (weights at w0 and w8 = w0+8 from
+// SI, the group's x4 layout at x0, x64 = x0+64 and x128 = x0+128 from DI,
+// lane selector zsel) into acc: VPERMT2W puts block j's 16 nibble bytes in
+// lane j; the low nibbles meet the x4 layout's first 16 quants of each
+// block, the high nibbles (VPSRLW 4, both AND 0x0f) the last 16, both
+// VPDPBUSD onto the lanes' -8 x sum biases, so each lane holds an exact
+// part of sum((w-8)*x); VCVTDQ2PS, VPERMPS spreads the blocks' scale
+// products (Z23) over their lanes, FMA.
+#define Q4X4STEP(w0, w8, x0, x64, x128, zsel, acc) \
+	VMOVDQU8    w0(SI), Z5 \
+	VPERMT2B    w8(SI), Z15, Z5 \
+	VPSRLW      $4, Z5, Z6 \
+	VPANDD      Z14, Z5, Z5 \
+	VPANDD      Z14, Z6, Z6 \
+	VMOVDQU32   x128(DI), Z7 \
+	VPDPBUSD    x0(DI), Z5, Z7 \
+	VPDPBUSD    x64(DI), Z6, Z7 \
+	VCVTDQ2PS   Z7, Z7 \
+	VPERMPS     Z23, zsel, Z8 \
+	VFMADD231PS Z8, Z7, acc
+
+// func gemvQ4_0X4VNNI512(w *byte, stride, rows int, x4 *byte, xd *float32, n int, out *float32)
+// One Q4_0 vector in the x4 layout (Batch.setX4 with the -8 x sum biases):
+// eight blocks per iteration, as two groups of four; n (blocks) is a
+// multiple of 8. Registers: R11 row start, SI weights, DI x4, R13 xd, CX
+// blocks left, R8 rows left, R9 stride, R10 out; Z0, Z1 accumulators.
+TEXT ·gemvQ4_0X4VNNI512(SB), NOSPLIT, $0-56
+	MOVQ         w+0(FP), R11
+	MOVQ         stride+8(FP), R9
+	MOVQ         rows+16(FP), R8
+	MOVQ         out+48(FP), R10
+	VPBROADCASTD bytes0f<>(SB), Z14
+	VMOVDQU64    q4x4nib<>(SB), Z15
+	VMOVDQU64    q4x4scl<>(SB), Z16
+	VMOVDQU32    q4x4sel<>+0(SB), Z24
+	VMOVDQU32    q4x4sel<>+64(SB), Z25
+	TESTQ        R8, R8
+	JZ           q4x4ret
+
+q4x4row:
+	MOVQ   R11, SI
+	MOVQ   x4+24(FP), DI
+	MOVQ   xd+32(FP), R13
+	MOVQ   n+40(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	TESTQ  CX, CX
+	JZ     q4x4done
+
+q4x4loop:
+	PREFETCHT0  2048(SI)
+	PREFETCHT0  2112(SI)
+	PREFETCHT0  2176(SI)
+	VMOVDQU8    (SI), Z22
+	VPERMT2B    64(SI), Z16, Z22
+	VCVTPH2PS   X22, Y22
+	VMULPS      (R13), Y22, Y23
+	Q4X4STEP(0, 8, 0, 64, 128, Z24, Z0)
+	Q4X4STEP(72, 80, 256, 320, 384, Z25, Z1)
+	ADDQ        $144, SI
+	ADDQ        $512, DI
+	ADDQ        $32, R13
+	SUBQ        $8, CX
+	JNZ         q4x4loop
+
+q4x4done:
+	VADDPS    Z1, Z0, Z0
+	HSUMROW512
+	JNZ       q4x4row
+
+q4x4ret:
+	VZEROUPPER
+	RET
+
 // q8perm4 picks the fp16 scales of four Q8_0 blocks (34 bytes = 17 words
 // apart) out of two 64-byte loads, for VPERMT2W: words 0, 17, 34, 51.
 DATA q8perm4<>+0(SB)/8, $0x0033002200110000

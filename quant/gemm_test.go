@@ -35,7 +35,7 @@ func gemmCase(t *testing.T, rng *rand.Rand, typ Type, rows, cols, n, off int) (M
 // gemmShapes are the (rows, cols, tokens) of the tier tests: odd sizes
 // around every tile edge, and one shape of a real layer's width.
 func gemmShapes(typ Type) [][3]int {
-	colsList := []int{32, 64, 96, 160, 320, 1024}
+	colsList := []int{32, 64, 96, 160, 320, 416, 1024}
 	if !typ.Quantized() {
 		colsList = []int{1, 2, 3, 5, 7, 8, 15, 16, 17, 31, 33, 64, 1023}
 	}
