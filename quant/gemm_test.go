@@ -69,7 +69,7 @@ func forEachTier(t *testing.T, f func(t *testing.T, tier string)) {
 // unaligned weights and a strided output with guard values, against the
 // scalar reference tier.
 func TestMatMulTiers(t *testing.T) {
-	forEachTier(t, func(t *testing.T, tier string) {
+	body := func(t *testing.T, tier string) {
 		{
 			for _, typ := range gemmTypes {
 				t.Run(typ.String(), func(t *testing.T) {
@@ -116,7 +116,17 @@ func TestMatMulTiers(t *testing.T) {
 				})
 			}
 		}
-	})
+	}
+	forEachTier(t, body)
+	// A CPU with VBMI runs one Q4_0 vector in the x4 layout; the kernel
+	// that AVX-512 CPUs without VBMI use is tested here too.
+	if x4Q4_0 && slices.Contains(GEMMTiers(), "avx512") {
+		t.Run("avx512-without-vbmi", func(t *testing.T) {
+			x4Q4_0 = false
+			defer func() { x4Q4_0 = true }()
+			body(t, "avx512")
+		})
+	}
 }
 
 // strided returns n output rows of length rows, ldo apart in buf.
