@@ -47,6 +47,8 @@ type Batch struct {
 	q8k   []byte    // (n, cols/256*292) each vector as Q8_K super-blocks (the K-quants)
 	x4    []byte    // (n, nb/4*256) the vectors in the x4 layout of the small-batch tiles, if useX4
 	useX4 bool      // x4 is set: 2..x4MaxTokens Q8_0 vectors or one Q4_0 vector of at least 4 blocks, on a CPU with the tiles
+	x8    []byte    // (n, nb/8*384) the vectors in the x8 layout of the 2x8 tile, if useX8
+	useX8 bool      // x8 is set (besides x4): x8MinTokens..x4MaxTokens Q8_0 vectors, nb >= 8 and nb%8 < 4
 
 	// The packed layout of the AVX2 tier's float32 GEMM (packed is set
 	// when the tier that was selected at Prepare has it and the batch has
@@ -68,12 +70,19 @@ type Batch struct {
 // sequence; prompt chunks go to the large tiles).
 var x4Layout = false
 
+// x8Layout says whether this CPU has the 2x8 tile that reads the x8 layout.
+var x8Layout = false
+
 const x4MaxTokens = 16
 
 // x4Q4_0 says whether one Q4_0 vector is prepared in the x4 layout too (with
 // x4Layout), for the one-vector kernel that reads it (gemm_avx512_amd64.go:
 // it needs AVX-512 VBMI besides the tiles' features).
 var x4Q4_0 = false
+
+// x8MinTokens is the smallest batch also prepared in the x8 layout (the
+// 2x8 tile's groups of eight vectors read it).
+const x8MinTokens = 8
 
 // gemmTokenPad is the multiple the token dimension of a Batch is padded to:
 // a common multiple of every tier's register tile.
@@ -174,6 +183,13 @@ func (b *Batch) Prepare(t Type, n, cols int) {
 		if x4Layout && nb >= 4 {
 			b.x4 = grow(b.x4, min(b.maxTokens, x4MaxTokens)*b.x4Stride())
 		}
+		// x8 only where its blocks after the last group of eight are those
+		// after the last group of four (nb%8 < 4), so the x4 tiles of the
+		// other vectors and the x8 tile leave the same tail.
+		b.useX8 = b.useX4 && x8Layout && t == Q8_0 && nb >= 8 && nb%8 < 4 && n >= x8MinTokens
+		if b.useX8 {
+			b.x8 = grow(b.x8, n*b.x8Stride())
+		}
 		clear(b.q[n*nb*32:])
 		clear(b.d[n*nb:])
 		clear(b.bias[n*nb*8:])
@@ -273,6 +289,9 @@ func (b *Batch) SetPart(i, col int, x []float32) {
 		if b.useX4 {
 			b.setX4(i, k0, min(k1, nb&^3))
 		}
+		if b.useX8 {
+			b.setX8(i, k0, min(k1, nb&^7))
+		}
 	default:
 		copy(b.x[i*b.cols+col:], x)
 	}
@@ -309,6 +328,40 @@ func (b *Batch) setX4(i, k0, k1 int) {
 		for l := range 4 {
 			binary.LittleEndian.PutUint32(g[128+16*j+4*l:], uint32(bias[l]+bias[4+l]))
 			binary.LittleEndian.PutUint32(g[192+16*j+4*l:], d)
+		}
+	}
+}
+
+// x8Stride is the size in bytes of one vector in the x8 layout.
+func (b *Batch) x8Stride() int { return b.nb / 8 * 384 }
+
+// x8Pos is the position (qword of the 2x8 tile's registers) of block j of
+// a group of eight: the order its weight shuffles leave the blocks in.
+var x8Pos = [8]int{0, 1, 4, 5, 2, 3, 6, 7}
+
+// setX8 writes blocks [k0, k1) of vector i (already in q, d and bias) in
+// the x8 layout: per group of eight blocks, 384 bytes: four segments of
+// 64 bytes, segment m holding quants 8m..8m+7 of block j at 8*x8Pos[j];
+// the int32 bias of each lane (lane 2p+h of block j at position p meets
+// the groups of four quants 2m+h of the four segments: bias[h], bias[2+h],
+// bias[4+h], bias[6+h] summed); each block's scale in its two lanes.
+// Each block's bytes are its own, so goroutines may write disjoint blocks
+// of a group.
+func (b *Batch) setX8(i, k0, k1 int) {
+	nb := b.nb
+	x8 := b.x8[i*b.x8Stride():]
+	for k := k0; k < k1; k++ {
+		g := x8[k/8*384:][:384]
+		p := x8Pos[k%8]
+		q := b.q[(i*nb+k)*32:][:32]
+		for m := range 4 {
+			copy(g[64*m+8*p:64*m+8*p+8], q[8*m:8*m+8])
+		}
+		bias := b.bias[(i*nb+k)*8:][:8]
+		d := math.Float32bits(b.d[i*nb+k])
+		for h := range 2 {
+			binary.LittleEndian.PutUint32(g[256+8*p+4*h:], uint32(bias[h]+bias[2+h]+bias[4+h]+bias[6+h]))
+			binary.LittleEndian.PutUint32(g[320+8*p+4*h:], d)
 		}
 	}
 }

@@ -8,6 +8,7 @@ func init() {
 	// The x4 layout feeds the small-batch tiles below, which the avx512
 	// tier uses (gemmAVX512).
 	x4Layout = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI
+	x8Layout = x4Layout
 }
 
 // The small-batch tiles (gemm_small_avx512_amd64.s) compute rows weight
@@ -33,6 +34,13 @@ func init() {
 //
 // where xq(t, k, i) and xd(t, k) are quant i and the scale of block k of
 // vector t (x4At and Batch.q, Batch.d).
+
+// gemmQ8_0X8R2V8 is the 2x8 tile over n groups of eight blocks, the
+// vectors in the x8 layout (the same sums as gemmQ8_0X4R2V8's, each lane
+// holding 16 products of one block).
+//
+//go:noescape
+func gemmQ8_0X8R2V8(w0, w1 *byte, x *byte, xstride, n int, out *[16]float32)
 
 //go:noescape
 func gemmQ8_0X4R2V8(w0, w1 *byte, x *byte, xstride, n int, out *[16]float32)
@@ -76,7 +84,8 @@ func gemmQ8_0X4R4(v int, w0, w1, w2, w3 *byte, x *byte, xstride, n int, out *[16
 }
 
 // gemmQ8_0X4 multiplies rows Q8_0 weight rows with a batch prepared in the
-// x4 layout: groups of eight vectors on the 2x8 tile, then the rest (1-7)
+// x4 layout: groups of eight vectors on the 2x8 tile (reading the x8
+// layout if the batch has it), then the rest (1-7)
 // on 2-row tiles of 5, 6 or 7 vectors or 4-row tiles of 4, 3, 2 or 1, so
 // no tile multiplies padding vectors (the 2-row tiles share each row's
 // unpacking among more vectors, the 4-row ones among more rows: 4 vectors
@@ -92,9 +101,15 @@ func gemmQ8_0X4(outs [][]float32, off int, w []byte, rb, rows int, b *Batch) {
 		case v >= 8:
 			var tile [16]float32
 			o := outs[t0 : t0+8]
+			// The x8 layout where the batch has it (its tail is the x4
+			// tail: useX8 needs nb%8 < 4).
+			xt, xts, nt := x, xs, n4
+			if b.useX8 {
+				xt, xts, nt = &b.x8[t0*b.x8Stride()], b.x8Stride(), b.nb/8
+			}
 			r0 := 0
 			for ; r0+2 <= rows; r0 += 2 {
-				gemmQ8_0X4R2V8(&w[r0*rb], &w[(r0+1)*rb], x, xs, n4, &tile)
+				gemmQ8_0R2V8(b.useX8, &w[r0*rb], &w[(r0+1)*rb], xt, xts, nt, &tile)
 				// (element stores: copy's memmove costs more than two floats)
 				for j, oj := range o {
 					oj = oj[off+r0 : off+r0+2]
@@ -102,7 +117,7 @@ func gemmQ8_0X4(outs [][]float32, off int, w []byte, rb, rows int, b *Batch) {
 				}
 			}
 			if r0 < rows {
-				gemmQ8_0X4R2V8(&w[r0*rb], &w[r0*rb], x, xs, n4, &tile)
+				gemmQ8_0R2V8(b.useX8, &w[r0*rb], &w[r0*rb], xt, xts, nt, &tile)
 				for j, oj := range o {
 					oj[off+r0] = tile[2*j]
 				}
@@ -134,6 +149,16 @@ func gemmQ8_0X4(outs [][]float32, off int, w []byte, rb, rows int, b *Batch) {
 			}
 		}
 	}
+}
+
+// gemmQ8_0R2V8 runs the 2x8 tile on x in the x8 layout (n groups of eight
+// blocks) if x8, else in the x4 layout (n groups of four).
+func gemmQ8_0R2V8(x8 bool, w0, w1 *byte, x *byte, xstride, n int, out *[16]float32) {
+	if x8 {
+		gemmQ8_0X8R2V8(w0, w1, x, xstride, n, out)
+		return
+	}
+	gemmQ8_0X4R2V8(w0, w1, x, xstride, n, out)
 }
 
 // gemmQ8_0X4R2 runs the 2-row tile of len(outs) (5, 6 or 7) vectors over

@@ -657,3 +657,140 @@ gemmQ8_0X4R4V1_done:
 	X4STORE4(Y0, Y1, Y2, Y3, X0, X1, 0)
 	VZEROUPPER
 	RET
+
+// The x8 layout (Batch.setX8) feeds the 2x8 tile below with eight blocks
+// per step: per group, four 64-byte segments of quants (segment m: quants
+// 8m..8m+7 of each block, block j at qword x8Pos[j]), the 16 int32 biases
+// and the 16 scales (each block's in its two lanes). A row's eight blocks
+// (272 bytes) are loaded as four registers [block k | block k+4], made
+// unsigned and put in the segments' order by VPUNPCK{L,H}QDQ and
+// VSHUFI64X2, so four VPDPBUSD fill a lane with 16 products of one block:
+// the float work is done once per eight blocks and (row, vector) pair.
+
+// x8sperm picks the fp16 scales of blocks 0, 1 (table 1, words 0 and 17)
+// and 4, 5 (table 2 = 136 bytes on, words 32 and 49), each twice, into
+// words 0..7 (then blocks 2, 3, 6, 7 from 68 bytes on, into words 8..15
+// by VINSERTI32X4).
+DATA x8sperm<>+0(SB)/8, $0x0011001100000000
+DATA x8sperm<>+8(SB)/8, $0x0031003100200020
+DATA x8sperm<>+16(SB)/8, $0x0011001100000000
+DATA x8sperm<>+24(SB)/8, $0x0031003100200020
+DATA x8sperm<>+32(SB)/8, $0
+DATA x8sperm<>+40(SB)/8, $0
+DATA x8sperm<>+48(SB)/8, $0
+DATA x8sperm<>+56(SB)/8, $0
+GLOBL x8sperm<>(SB), RODATA|NOPTR, $64
+
+// X8ROW loads eight blocks of row wr into q0..q3 (the segments' order)
+// and their scales zs (each block's in its two lanes), prefetches the
+// weights 4 KiB ahead and advances wr past the blocks. y0..y3 are q0..q3's
+// lower halves. Clobbers Z26..Z29.
+#define X8ROW(wr, q0, q1, q2, q3, y0, y1, y2, y3, zs) \
+	PREFETCHT0   4096(wr) \
+	PREFETCHT0   4160(wr) \
+	PREFETCHT0   4224(wr) \
+	PREFETCHT0   4288(wr) \
+	PREFETCHT0   4352(wr) \
+	VMOVDQU16    (wr), Z26 \
+	VPERMT2W     136(wr), Z31, Z26 \
+	VMOVDQU16    68(wr), Z27 \
+	VPERMT2W     204(wr), Z31, Z27 \
+	VINSERTI32X4 $1, X27, Y26, Y26 \
+	VCVTPH2PS    Y26, zs \
+	VMOVDQU8     2(wr), y0 \
+	VINSERTI64X4 $1, 138(wr), q0, q0 \
+	VMOVDQU8     36(wr), y1 \
+	VINSERTI64X4 $1, 172(wr), q1, q1 \
+	VMOVDQU8     70(wr), y2 \
+	VINSERTI64X4 $1, 206(wr), q2, q2 \
+	VMOVDQU8     104(wr), y3 \
+	VINSERTI64X4 $1, 240(wr), q3, q3 \
+	VPXORD       Z30, q0, q0 \
+	VPXORD       Z30, q1, q1 \
+	VPXORD       Z30, q2, q2 \
+	VPXORD       Z30, q3, q3 \
+	VPUNPCKLQDQ  q1, q0, Z26 \
+	VPUNPCKHQDQ  q1, q0, Z27 \
+	VPUNPCKLQDQ  q3, q2, Z28 \
+	VPUNPCKHQDQ  q3, q2, Z29 \
+	VSHUFI64X2   $0x88, Z28, Z26, q0 \
+	VSHUFI64X2   $0xdd, Z28, Z26, q2 \
+	VSHUFI64X2   $0x88, Z29, Z27, q1 \
+	VSHUFI64X2   $0xdd, Z29, Z27, q3 \
+	ADDQ         $272, wr
+
+// X8PAIR adds the products of one row's eight blocks (q0..q3, zs) with
+// one vector's (x8 group at vp+AX) into acc: the lanes start from the
+// bias, four VPDPBUSD, then convert, times the product of the scales, add.
+#define X8PAIR(vp, q0, q1, q2, q3, zs, acc) \
+	VMOVDQU32   256(vp)(AX*1), Z28 \
+	VPDPBUSD    (vp)(AX*1), q0, Z28 \
+	VPDPBUSD    64(vp)(AX*1), q1, Z28 \
+	VPDPBUSD    128(vp)(AX*1), q2, Z28 \
+	VPDPBUSD    192(vp)(AX*1), q3, Z28 \
+	VCVTDQ2PS   Z28, Z28 \
+	VMULPS      320(vp)(AX*1), zs, Z29 \
+	VFMADD231PS Z29, Z28, acc
+
+// X8PAIRS2 runs X8PAIR for the two rows (Z16..Z20, Z21..Z25) and vector vp
+// into acc0 (row 0) and acc1 (row 1).
+#define X8PAIRS2(vp, acc0, acc1) \
+	X8PAIR(vp, Z16, Z17, Z18, Z19, Z20, acc0) \
+	X8PAIR(vp, Z21, Z22, Z23, Z24, Z25, acc1)
+
+// func gemmQ8_0X8R2V8(w0, w1 *byte, x *byte, xstride, n int, out *[16]float32)
+TEXT ·gemmQ8_0X8R2V8(SB), NOSPLIT, $0-48
+	MOVQ         w0+0(FP), R8
+	MOVQ         w1+8(FP), R9
+	MOVQ         x+16(FP), SI
+	MOVQ         xstride+24(FP), R14
+	LEAQ         (SI)(R14*1), DI
+	LEAQ         (DI)(R14*1), BX
+	LEAQ         (BX)(R14*1), DX
+	LEAQ         (DX)(R14*1), R10
+	LEAQ         (R10)(R14*1), R11
+	LEAQ         (R11)(R14*1), R12
+	LEAQ         (R12)(R14*1), R13
+	MOVQ         n+32(FP), CX
+	XORQ         AX, AX
+	VPBROADCASTD x4b80<>(SB), Z30
+	VMOVDQU64    x8sperm<>(SB), Z31
+	VPXORD       Z0, Z0, Z0
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z3, Z3, Z3
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z7, Z7, Z7
+	VPXORD       Z8, Z8, Z8
+	VPXORD       Z9, Z9, Z9
+	VPXORD       Z10, Z10, Z10
+	VPXORD       Z11, Z11, Z11
+	VPXORD       Z12, Z12, Z12
+	VPXORD       Z13, Z13, Z13
+	VPXORD       Z14, Z14, Z14
+	VPXORD       Z15, Z15, Z15
+	TESTQ        CX, CX
+	JZ           gemmQ8_0X8R2V8_done
+
+gemmQ8_0X8R2V8_loop:
+	X8ROW(R8, Z16, Z17, Z18, Z19, Y16, Y17, Y18, Y19, Z20)
+	X8ROW(R9, Z21, Z22, Z23, Z24, Y21, Y22, Y23, Y24, Z25)
+	X8PAIRS2(SI, Z0, Z1)
+	X8PAIRS2(DI, Z2, Z3)
+	X8PAIRS2(BX, Z4, Z5)
+	X8PAIRS2(DX, Z6, Z7)
+	X8PAIRS2(R10, Z8, Z9)
+	X8PAIRS2(R11, Z10, Z11)
+	X8PAIRS2(R12, Z12, Z13)
+	X8PAIRS2(R13, Z14, Z15)
+	ADDQ         $384, AX
+	DECQ         CX
+	JNZ          gemmQ8_0X8R2V8_loop
+
+gemmQ8_0X8R2V8_done:
+	MOVQ         out+40(FP), AX
+	X4STORE16
+	VZEROUPPER
+	RET
