@@ -66,10 +66,10 @@ func TestDotFloatKernels(t *testing.T) {
 						want, mag := dot64(wd, x)
 						tol := dotTolerance[typ] * float64(n+8) * mag
 						name := fmt.Sprintf("%s n=%d %s off=%d", typ, n, kind, off)
-						if math.Abs(float64(got)-want) > tol {
+						if !(math.Abs(float64(got)-want) <= tol) {
 							t.Errorf("%s: got %v, float64 reference %v (tol %g)", name, got, want, tol)
 						}
-						if math.Abs(float64(ref)-want) > tol {
+						if !(math.Abs(float64(ref)-want) <= tol) {
 							t.Errorf("%s: Ref %v, float64 reference %v (tol %g)", name, ref, want, tol)
 						}
 					}
@@ -116,10 +116,10 @@ func TestDotBlockKernels(t *testing.T) {
 						want, mag := blockDot64(typ, enc, xq)
 						tol := dotTolerance[typ]*float64(n/32+8)*mag + 1e-30
 						name := fmt.Sprintf("%s n=%d %s off=%d", typ, n, kind, off)
-						if math.Abs(float64(got)-want) > tol {
+						if !(math.Abs(float64(got)-want) <= tol) {
 							t.Errorf("%s: got %v, float64 reference %v (tol %g)", name, got, want, tol)
 						}
-						if math.Abs(float64(ref)-want) > tol {
+						if !(math.Abs(float64(ref)-want) <= tol) {
 							t.Errorf("%s: Ref %v, float64 reference %v (tol %g)", name, ref, want, tol)
 						}
 					}
@@ -170,7 +170,7 @@ func TestDotQ8_0Extremes(t *testing.T) {
 						}
 						continue
 					}
-					if math.Abs(float64(c.got)-want) > tol || math.Abs(float64(c.ref)-want) > tol {
+					if !(math.Abs(float64(c.got)-want) <= tol) || !(math.Abs(float64(c.ref)-want) <= tol) {
 						t.Errorf("%s nb=%d scale %#x: got %v ref %v, float64 %v (tol %g)", c.typ, nb, ws, c.got, c.ref, want, tol)
 					}
 				}

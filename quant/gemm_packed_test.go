@@ -88,7 +88,7 @@ func TestMatMulPacked(t *testing.T) {
 					for tok := range n {
 						for r := range rows {
 							g, w := got[tok*ldo+r], want[tok*rows+r]
-							if tol := gemmTol(t, typ, m, r, b, tok); math.Abs(float64(g-w)) > tol {
+							if tol := gemmTol(t, typ, m, r, b, tok); !(math.Abs(float64(g-w)) <= tol) {
 								t.Fatalf("%s %dx%d, %d vectors: out[%d][%d] = %g, reference %g (tolerance %g)", typ, rows, cols, n, tok, r, g, w, tol)
 							}
 						}
@@ -183,7 +183,7 @@ func TestMatMulPackedMatchesMatVec(t *testing.T) {
 				v.Set(xs[tok], typ)
 				MatVec(mv, m, v, 0, rows)
 				for r := range rows {
-					if tol := gemmTol(t, typ, m, r, b, tok); math.Abs(float64(got[tok*rows+r]-mv[r])) > tol {
+					if tol := gemmTol(t, typ, m, r, b, tok); !(math.Abs(float64(got[tok*rows+r]-mv[r])) <= tol) {
 						t.Fatalf("%s %s: MatMul[%d][%d] = %g, MatVec %g (tolerance %g)", tier, typ, tok, r, got[tok*rows+r], mv[r], tol)
 					}
 				}

@@ -193,10 +193,10 @@ func TestMatMulDefinition(t *testing.T) {
 						x = xs[tok]
 					}
 					exact, _ := dot64(w, x)
-					if d := math.Abs(float64(ref[tok*rows+r]) - exact); d > tol {
+					if d := math.Abs(float64(ref[tok*rows+r]) - exact); !(d <= tol) {
 						t.Fatalf("ref[%d][%d] = %g, float64 %g", tok, r, ref[tok*rows+r], exact)
 					}
-					if d := math.Abs(float64(got[tok*rows+r] - mv[r])); d > tol {
+					if d := math.Abs(float64(got[tok*rows+r] - mv[r])); !(d <= tol) {
 						t.Fatalf("MatMul[%d][%d] = %g, MatVec %g (tolerance %g)", tok, r, got[tok*rows+r], mv[r], tol)
 					}
 				}

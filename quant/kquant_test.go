@@ -62,10 +62,10 @@ func checkKDot(t *testing.T, name string, typ Type, w, xq []byte) {
 	if math.IsInf(want, 0) || math.IsNaN(want) || mag > math.MaxFloat32/4 {
 		return // overflow cases are for TestDotKExtremes
 	}
-	if math.Abs(float64(got)-want) > tol {
+	if !(math.Abs(float64(got)-want) <= tol) {
 		t.Errorf("%s: got %v, float64 %v (tol %g)", name, got, want, tol)
 	}
-	if math.Abs(float64(ref)-want) > tol {
+	if !(math.Abs(float64(ref)-want) <= tol) {
 		t.Errorf("%s: Ref %v, float64 %v (tol %g)", name, ref, want, tol)
 	}
 }
@@ -133,7 +133,7 @@ func TestDotKExtremes(t *testing.T) {
 						continue
 					}
 					tol := dotTolerance[typ]*float64(nb+8)*mag + 1e-30
-					if math.Abs(float64(got)-want) > tol || math.Abs(float64(ref)-want) > tol {
+					if !(math.Abs(float64(got)-want) <= tol) || !(math.Abs(float64(ref)-want) <= tol) {
 						t.Errorf("%s nb=%d: got %v ref %v, float64 %v (tol %g)", typ, nb, got, ref, want, tol)
 					}
 				}

@@ -71,7 +71,7 @@ func TestMatVec(t *testing.T) {
 							_, mag = kDot64(typ, m.RowData(r), v.q)
 						}
 						tol := dotTolerance[typ]*float64(cols+8)*mag + 1e-30
-						if math.Abs(float64(out[r-lo])-want) > tol {
+						if !(math.Abs(float64(out[r-lo])-want) <= tol) {
 							t.Errorf("%s %dx%d off=%d row %d: got %v, want %v (tol %g)", typ, rows, cols, off, r, out[r-lo], want, tol)
 						}
 					}

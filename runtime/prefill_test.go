@@ -67,14 +67,14 @@ func TestPrefillMatchesForward(t *testing.T) {
 				if typ.Quantized() {
 					tol = max(tol, 5e-3)
 				}
-				if d := maxDiff(got, want); d > tol {
+				if d := maxDiff(got, want); !(d <= tol) {
 					t.Errorf("%s %s, %s cache, %d threads: prefill logits differ from Forward by %g", fam.Name, typ, c.kv, threads, d)
 				}
 				// The next position continues from the prefilled cache.
 				a, _ := m.Forward(s1, 5, len(tokens))
 				a = append([]float32(nil), a...)
 				b, _ := m.Forward(s2, 5, len(tokens))
-				if d := maxDiff(a, b); d > tol {
+				if d := maxDiff(a, b); !(d <= tol) {
 					t.Fatalf("%s %s, %s cache: the position after prefill differs by %g", fam.Name, typ, c.kv, d)
 				}
 				m.Close()

@@ -87,7 +87,7 @@ func compareReference(t *testing.T, path, goldenName string, tol float64, checkA
 				if d > worst {
 					worst = d
 				}
-				if d > tol {
+				if !(d <= tol) {
 					t.Errorf("case %d pos %d logit %d: got %.6f, torch %.6f (|diff| %.2g > %g)", ci, pos, i*c.Stride, logits[i*c.Stride], w, d, tol)
 					return worst
 				}
