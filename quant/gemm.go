@@ -66,14 +66,17 @@ type Batch struct {
 
 // x4Layout says whether this CPU has the small-batch tiles that read the
 // x4 layout (gemm_small_avx512_amd64.go); x4MaxTokens is the largest batch
-// prepared in it (decoding steps of continuous batching: one vector per
-// sequence; prompt chunks go to the large tiles).
+// prepared in it: BatchRows, so decoding steps of continuous batching (one
+// vector per sequence), the steps in which new prompts join them and prompt
+// chunks all take the 2x8 tile (with the x8 layout: 0.24-0.29 ns per block
+// and vector at 16-128 vectors, where the 4x4 tile of
+// gemm_avx512_amd64.s took 0.42-0.58; BenchmarkMatMulDecode).
 var x4Layout = false
 
 // x8Layout says whether this CPU has the 2x8 tile that reads the x8 layout.
 var x8Layout = false
 
-const x4MaxTokens = 16
+const x4MaxTokens = 128
 
 // x4Q4_0 says whether one Q4_0 vector is prepared in the x4 layout too (with
 // x4Layout), for the one-vector kernel that reads it (gemm_avx512_amd64.go:

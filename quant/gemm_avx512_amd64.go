@@ -147,8 +147,10 @@ func gemmAVX512(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Ba
 		gemvQ8_0512(outs[0][off:off+rows], w, rb, b)
 		return
 	case t == Q8_0 && b.useX4:
-		// 2-16 vectors (decoding steps): the small-batch tiles, which
-		// multiply no padding vectors.
+		// 2-128 vectors (decoding steps, prompts): the small-batch tiles,
+		// which multiply no padding vectors, their 2x8 tile doing the float
+		// work once per eight blocks (the 4x4 tile below, once per two, takes
+		// Q8_0 only past x4MaxTokens).
 		gemmQ8_0X4(outs, off, w, rb, rows, b)
 		return
 	case b.n == 1 && t != F16:

@@ -5,7 +5,9 @@
 // Small-batch AVX-512 VNNI tiles of MatMul for Q8_0 weights: the batch
 // sizes of continuous batching (one vector per decoding sequence, 2-16),
 // where the 4x4 tile of gemm_avx512_amd64.s wasted its padding vectors and
-// spent three float operations (convert, scale product, FMA) per VPDPBUSD.
+// spent three float operations (convert, scale product, FMA) per VPDPBUSD;
+// groups of eight vectors of any batch up to x4MaxTokens (prompts too) take
+// the 2x8 tile.
 // Reference loops: gemm_small_avx512_amd64.go. Each kernel below is the
 // same loop written out for its shape (rows x vectors) from the macros.
 //

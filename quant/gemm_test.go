@@ -43,11 +43,11 @@ func gemmShapes(typ Type) [][3]int {
 	}
 	var s [][3]int
 	for _, c := range colsList {
-		for _, rt := range [][2]int{{1, 1}, {5, 1}, {33, 1}, {3, 2}, {4, 3}, {5, 4}, {6, 5}, {7, 6}, {9, 8}, {10, 9}, {3, 11}, {8, 12}, {9, 13}, {17, 7}, {33, 25}} {
+		for _, rt := range [][2]int{{1, 1}, {5, 1}, {33, 1}, {3, 2}, {4, 3}, {5, 4}, {6, 5}, {7, 6}, {9, 8}, {10, 9}, {3, 11}, {8, 12}, {9, 13}, {17, 7}, {33, 25}, {5, 19}, {3, 30}, {4, 45}} {
 			s = append(s, [3]int{rt[0], c, rt[1]})
 		}
 	}
-	return append(s, [3]int{64, 2048, 32}, [3]int{64, 2048, 1})
+	return append(s, [3]int{64, 2048, 32}, [3]int{64, 2048, 1}, [3]int{9, 768, 128}, [3]int{3, 288, 129})
 }
 
 // forEachTier runs f for every tier of the batched kernels but the
@@ -362,7 +362,9 @@ func TestQuantizeBatchTiers(t *testing.T) {
 }
 
 // BenchmarkMatMulDecode measures the batched Q8_0 product at the batch
-// sizes continuous batching runs (1-8 vectors, one per decoding sequence)
+// sizes continuous batching runs (1-8 vectors, one per decoding sequence,
+// and 16-27: a step in which new requests' prompts join eight decoding
+// rows)
 // on stories110M's shapes: 2304 x 768 (Wq, Wk and Wv stacked: 1.8 MiB, in
 // the L2/L3 caches), 768 x 2048 (the down projection, whose 8 vectors fill
 // 32 KiB of the L1 cache) and 32000 x 768 (the classifier: 25 MiB,
@@ -377,9 +379,9 @@ func BenchmarkMatMulDecode(b *testing.B) {
 	for _, sh := range [][2]int{{2304, 768}, {768, 2048}, {32000, 768}} {
 		rows, cols := sh[0], sh[1]
 		t := &testing.T{}
-		m, xs, _ := gemmCase(t, rng, Q8_0, rows, cols, 8, 0)
-		outs := strided(make([]float32, 8*rows), rows, rows, 8)
-		for n := 1; n <= 8; n++ {
+		m, xs, _ := gemmCase(t, rng, Q8_0, rows, cols, 128, 0)
+		outs := strided(make([]float32, 128*rows), rows, rows, 128)
+		for _, n := range []int{1, 2, 3, 4, 5, 6, 7, 8, 16, 24, 27, 64, 128} {
 			batch := NewBatch(n, cols)
 			batch.Set(xs[:n], Q8_0)
 			b.Run(fmt.Sprintf("%dx%d/n=%d", rows, cols, n), func(b *testing.B) {
