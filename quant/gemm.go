@@ -48,7 +48,7 @@ type Batch struct {
 	x4    []byte    // (n, nb/4*256) the vectors in the x4 layout of the small-batch tiles, if useX4
 	useX4 bool      // x4 is set: 2..x4MaxTokens Q8_0 vectors or one Q4_0 vector of at least 4 blocks, on a CPU with the tiles
 	x8    []byte    // (n, nb/8*384) the vectors in the x8 layout of the 2x8 tile, if useX8
-	useX8 bool      // x8 is set (besides x4): x8MinTokens..x4MaxTokens Q8_0 vectors, nb >= 8 and nb%8 < 4
+	useX8 bool      // x8 is set for the vectors of whole groups of eight, x4 for the rest only: x8MinTokens..x4MaxTokens Q8_0 vectors, nb >= 8 and nb%8 < 4
 
 	// The packed layout of the AVX2 tier's float32 GEMM (packed is set
 	// when the tier that was selected at Prepare has it and the batch has
@@ -289,11 +289,12 @@ func (b *Batch) SetPart(i, col int, x []float32) {
 		}
 		quantizeBatchImpl(b.q[(i*nb+k0)*32:(i*nb+k1)*32], b.d[i*nb+k0:i*nb+k1], b.bias[(i*nb+k0)*8:(i*nb+k1)*8],
 			b.bias4[(i*nb+k0)*8:(i*nb+k1)*8], b.xc[i*nb+k0:i*nb+k1], q34, x)
-		if b.useX4 {
-			b.setX4(i, k0, min(k1, nb&^3))
-		}
-		if b.useX8 {
+		// The groups of eight vectors read only the x8 layout where the
+		// batch has it (gemmQ8_0X4); the rest read x4.
+		if b.useX8 && i < b.n&^7 {
 			b.setX8(i, k0, min(k1, nb&^7))
+		} else if b.useX4 {
+			b.setX4(i, k0, min(k1, nb&^3))
 		}
 	default:
 		copy(b.x[i*b.cols+col:], x)
