@@ -155,6 +155,27 @@ GLOBL x4sum16<>(SB), RODATA|NOPTR, $64
 	VPERMPS   Z0, Z18, Z1 \
 	VMOVUPS   Z1, (AX)
 
+// X4SUM16 is X4STORE16 leaving the sixteen sums in Z1 (vector t's two
+// rows in qword t) instead of storing them.
+#define X4SUM16 \
+	X4FOLD256(Z0, Z1, Y1) \
+	X4FOLD256(Z2, Z3, Y3) \
+	X4FOLD256(Z4, Z5, Y5) \
+	X4FOLD256(Z6, Z7, Y7) \
+	X4FOLD256(Z8, Z9, Y9) \
+	X4FOLD256(Z10, Z11, Y11) \
+	X4FOLD256(Z12, Z13, Y13) \
+	X4FOLD256(Z14, Z15, Y15) \
+	X4FOLD128(Z0, Z2) \
+	X4FOLD128(Z4, Z6) \
+	X4FOLD128(Z8, Z10) \
+	X4FOLD128(Z12, Z14) \
+	X4FOLD32(Z0, Z4) \
+	X4FOLD32(Z8, Z12) \
+	X4FOLD32(Z0, Z8) \
+	VMOVDQU32 x4sum16<>(SB), Z18 \
+	VPERMPS   Z0, Z18, Z1
+
 // func gemmQ8_0X4R2V8(w0, w1 *byte, x *byte, xstride, n int, out *[16]float32)
 TEXT ·gemmQ8_0X4R2V8(SB), NOSPLIT, $0-48
 	MOVQ         w0+0(FP), R8
@@ -794,5 +815,92 @@ gemmQ8_0X8R2V8_loop:
 gemmQ8_0X8R2V8_done:
 	MOVQ         out+40(FP), AX
 	X4STORE16
+	VZEROUPPER
+	RET
+
+// X8OUT2 stores qwords 2i and 2i+1 of Z1 (xi: its 128-bit group i) to
+// the outputs of vectors 2i and 2i+1 (pointers at AX) at offset R15.
+#define X8OUT2(xi, i) \
+	MOVQ    (16*i)(AX), CX \
+	VMOVQ   xi, (CX)(R15*1) \
+	MOVQ    (16*i+8)(AX), CX \
+	VPEXTRQ $1, xi, (CX)(R15*1)
+
+// func gemmQ8_0X8R2V8Rows(w *byte, rb, end int, x *byte, xstride, n int, outs *[8]*float32)
+//
+// gemmQ8_0X8R2V8 for the row pairs of w (rows rb bytes apart) up to
+// end/8 pairs, storing pair p's two sums of vector t to outs[t][2p:2p+2]
+// (at byte end-8 the last): no call, accumulator set-up or Go copy per
+// pair.
+TEXT ·gemmQ8_0X8R2V8Rows(SB), NOSPLIT, $0-56
+	MOVQ         w+0(FP), R14
+	MOVQ         x+24(FP), SI
+	MOVQ         xstride+32(FP), CX
+	LEAQ         (SI)(CX*1), DI
+	LEAQ         (DI)(CX*1), BX
+	LEAQ         (BX)(CX*1), DX
+	LEAQ         (DX)(CX*1), R10
+	LEAQ         (R10)(CX*1), R11
+	LEAQ         (R11)(CX*1), R12
+	LEAQ         (R12)(CX*1), R13
+	VPBROADCASTD x4b80<>(SB), Z30
+	VMOVDQU64    x8sperm<>(SB), Z31
+	XORQ         R15, R15
+
+gemmQ8_0X8R2V8Rows_pair:
+	MOVQ         R14, R8
+	MOVQ         R14, R9
+	ADDQ         rb+8(FP), R9
+	VPXORD       Z0, Z0, Z0
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z3, Z3, Z3
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z7, Z7, Z7
+	VPXORD       Z8, Z8, Z8
+	VPXORD       Z9, Z9, Z9
+	VPXORD       Z10, Z10, Z10
+	VPXORD       Z11, Z11, Z11
+	VPXORD       Z12, Z12, Z12
+	VPXORD       Z13, Z13, Z13
+	VPXORD       Z14, Z14, Z14
+	VPXORD       Z15, Z15, Z15
+	XORQ         AX, AX
+	MOVQ         n+40(FP), CX
+	TESTQ        CX, CX
+	JZ           gemmQ8_0X8R2V8Rows_sum
+
+gemmQ8_0X8R2V8Rows_loop:
+	X8ROW(R8, Z16, Z17, Z18, Z19, Y16, Y17, Y18, Y19, Z20)
+	X8ROW(R9, Z21, Z22, Z23, Z24, Y21, Y22, Y23, Y24, Z25)
+	X8PAIRS2(SI, Z0, Z1)
+	X8PAIRS2(DI, Z2, Z3)
+	X8PAIRS2(BX, Z4, Z5)
+	X8PAIRS2(DX, Z6, Z7)
+	X8PAIRS2(R10, Z8, Z9)
+	X8PAIRS2(R11, Z10, Z11)
+	X8PAIRS2(R12, Z12, Z13)
+	X8PAIRS2(R13, Z14, Z15)
+	ADDQ         $384, AX
+	DECQ         CX
+	JNZ          gemmQ8_0X8R2V8Rows_loop
+
+gemmQ8_0X8R2V8Rows_sum:
+	X4SUM16
+	MOVQ          outs+48(FP), AX
+	X8OUT2(X1, 0)
+	VEXTRACTF32X4 $1, Z1, X2
+	X8OUT2(X2, 1)
+	VEXTRACTF32X4 $2, Z1, X2
+	X8OUT2(X2, 2)
+	VEXTRACTF32X4 $3, Z1, X2
+	X8OUT2(X2, 3)
+	ADDQ          rb+8(FP), R14
+	ADDQ          rb+8(FP), R14
+	ADDQ          $8, R15
+	CMPQ          R15, end+16(FP)
+	JLT           gemmQ8_0X8R2V8Rows_pair
 	VZEROUPPER
 	RET
