@@ -132,11 +132,16 @@ func (m *Model) forwardChunk(b *Batch, rows []batchRow) {
 			ropeTable(b.rope[i], r.pos, m.ropeFreq, m.ropeScale)
 		}
 	}
+	kv := rows[0].s.kvType
 	for l := range w.Layers {
 		m.paging.enterLayer(l)
 		lw := &w.Layers[l]
 		m.attentionBlock(b, rows, l, lw)
-		m.feedForwardBlock(b, n, lw)
+		after := aheadOf(w.Classifier)
+		if l+1 < len(w.Layers) {
+			after = m.qkvAhead(&w.Layers[l+1], kv)
+		}
+		m.feedForwardBlock(b, n, lw, after)
 		if b.traced {
 			b.traceBlock(rows, l)
 		}
@@ -159,27 +164,69 @@ func (m *Model) attentionBlock(b *Batch, rows []batchRow, l int, lw *LayerWeight
 	// row's cache: one job over the heads
 	b.in.prepare(xb, [3]quant.Type{lw.Wq.Type, lw.Wk.Type, lw.Wv.Type}, 3)
 	b.qkv.rows, b.qkv.l, b.qkv.lw = rows, l, lw
-	align := lcm(rowAlign, m.Config.HeadSize)
-	if rows[0].s.kvType == quant.Q8_0 {
-		align = lcm(align, 32)
-	}
+	align := m.qkvAlign(rows[0].s.kvType)
 	rowBytes := max(lw.Wq.RowBytes(), lw.Wk.RowBytes(), lw.Wv.RowBytes())
 	all := lw.Wq.Rows + lw.Wk.Rows + lw.Wv.Rows
+	m.pool.next = aheadOf(lw.Wo)
 	m.runRows(&b.qkv, all, rowBytes, n, align, lw.Wq.Rows%align == 0 && lw.Wk.Rows%align == 0, lw.Wq.Type)
 
 	if b.traced {
 		b.traceQueryKey(rows, l)
 	}
 	// o (n, qDim) = causal multi-head attention of each row over positions 0..pos of its state
+	m.pool.next = aheadOf(lw.Wo)
 	m.attend(b, rows, l)
 
 	// x += o @ Wo^T (+ bo)
 	b.in.prepare(b.o[:n], [3]quant.Type{lw.Wo.Type}, 1)
+	m.pool.next = m.ffnAhead(lw)
 	m.product(b, lw.Wo, xb, lw.Bo, x)
 }
 
-// feedForwardBlock is x += ffn(norm(x)) for the first n rows.
-func (m *Model) feedForwardBlock(b *Batch, n int, lw *LayerWeights) {
+// qkvAlign is the multiple of rows the Q/K/V job is cut at: whole heads,
+// and whole blocks of a Q8_0 cache of type kv.
+func (m *Model) qkvAlign(kv quant.Type) int {
+	align := lcm(rowAlign, m.Config.HeadSize)
+	if kv == quant.Q8_0 {
+		align = lcm(align, 32)
+	}
+	return align
+}
+
+// ffnAlign is the multiple of rows the feed-forward job of lw is cut at:
+// whole blocks of the down projection's input.
+func ffnAlign(lw *LayerWeights) int {
+	if lw.Wdown.Type.Quantized() {
+		return lcm(rowAlign, lw.Wdown.Type.BlockSize())
+	}
+	return rowAlign
+}
+
+// aheadOf is a product over w as the next job (see ahead).
+func aheadOf(w quant.Matrix) ahead {
+	return ahead{rows: w.Rows, align: rowAlign, parts: [3]aheadPart{{w.Data, w.RowBytes(), 0}}}
+}
+
+// qkvAhead is the Q/K/V job of lw (Wq, Wk and Wv stacked) as the next job.
+func (m *Model) qkvAhead(lw *LayerWeights, kv quant.Type) ahead {
+	q, k, v := lw.Wq, lw.Wk, lw.Wv
+	return ahead{rows: q.Rows + k.Rows + v.Rows, align: m.qkvAlign(kv), parts: [3]aheadPart{
+		{q.Data, q.RowBytes(), 0}, {k.Data, k.RowBytes(), q.Rows}, {v.Data, v.RowBytes(), q.Rows + k.Rows}}}
+}
+
+// ffnAhead is the feed-forward job of lw (gate and up side by side) as the
+// next job.
+func (m *Model) ffnAhead(lw *LayerWeights) ahead {
+	a := ahead{rows: lw.Wup.Rows, align: ffnAlign(lw), parts: [3]aheadPart{{lw.Wup.Data, lw.Wup.RowBytes(), 0}}}
+	if m.family.FFN == arch.SwiGLU {
+		a.parts[1] = aheadPart{lw.Wgate.Data, lw.Wgate.RowBytes(), 0}
+	}
+	return a
+}
+
+// feedForwardBlock is x += ffn(norm(x)) for the first n rows; after is
+// the job that follows it (see ahead).
+func (m *Model) feedForwardBlock(b *Batch, n int, lw *LayerWeights, after ahead) {
 	x, xb := b.x[:n], b.xb[:n]
 
 	// xb (n, dim) = norm(x) * ffn_norm (+ ffn_norm_bias)
@@ -200,13 +247,11 @@ func (m *Model) feedForwardBlock(b *Batch, n int, lw *LayerWeights) {
 	}
 	b.down.shape(lw.Wdown.Type, n, up.Rows)
 	b.ffn.n, b.ffn.lw = n, lw
-	align := rowAlign
-	if lw.Wdown.Type.Quantized() {
-		align = lcm(align, lw.Wdown.Type.BlockSize())
-	}
-	m.runRows(&b.ffn, up.Rows, rowBytes, n, align, true, up.Type)
+	m.pool.next = aheadOf(lw.Wdown)
+	m.runRows(&b.ffn, up.Rows, rowBytes, n, ffnAlign(lw), true, up.Type)
 
 	// x += hb @ Wdown^T (+ bdown)
+	m.pool.next = after
 	m.productFrom(b, &b.down, lw.Wdown, xb, lw.Bdown, x)
 }
 
@@ -232,6 +277,10 @@ func (m *Model) outputBlock(b *Batch, rows []batchRow) {
 		b.ins[j] = b.xb[j]
 	}
 	b.in.prepare(b.ins[:k], [3]quant.Type{w.Classifier.Type}, 1)
+	if len(w.Layers) > 0 {
+		// The next token starts with the first block's Q/K/V.
+		m.pool.next = m.qkvAhead(&w.Layers[0], rows[0].s.kvType)
+	}
 	m.product(b, w.Classifier, b.outs[:k], nil, nil)
 }
 

@@ -20,13 +20,18 @@ const minParallelBytes = 256 << 10
 // line) and chunks of weights on whole blocks.
 const rowAlign = 16
 
-// Chunking: a product is cut into chunks that the caller and the workers
-// claim one at a time from a shared counter, so a thread that starts late
-// (a parked worker takes microseconds to wake; on a shared host the OS may
-// not run it at once) or runs slowly simply does fewer chunks instead of
-// holding the others up. chunksPerThread chunks per thread keep the last
-// chunk short; minChunkBytes keeps each chunk long enough that claiming it
-// (one atomic compare-and-swap) costs little.
+// Chunking: a product is cut into chunks, and each thread has a home
+// range of them: a contiguous share of the rows, whose chunks it claims in
+// ascending order, so that its reads form one stream through the matrix
+// (the hardware prefetcher and the kernels' software prefetch, which runs
+// a few KiB ahead, carry on from one chunk into the next). A thread whose
+// home range is done takes the remaining chunks of the others' ranges from
+// their ends, so a thread that starts late (a parked worker takes
+// microseconds to wake; on a shared host the OS may not run it at once) or
+// runs slowly simply does fewer chunks instead of holding the others up,
+// and its owner's stream stays unbroken. chunksPerThread chunks per thread
+// keep the last chunk short; minChunkBytes keeps each chunk long enough
+// that claiming it (one atomic compare-and-swap) costs little.
 const (
 	chunksPerThread = 8
 	minChunkBytes   = 32 << 10
@@ -41,8 +46,8 @@ type task interface {
 	run(lo, hi, thread int)
 }
 
-// job is one parallel task or matrix-vector product: chunks [lo,
-// lo+chunk) of [0, n), claimed by the caller and the workers.
+// job is one parallel task or matrix-vector product over indices [0, n),
+// cut into the chunks of the pool's cuts table.
 type job struct {
 	t task // if set, run t instead of a product
 
@@ -50,52 +55,147 @@ type job struct {
 	v   *quant.Vec
 	out []float32
 
-	n, chunk int // indices (rows) in all, and per chunk
-	// Guided chunks: the first nbig chunks have chunk indices, the rest
-	// small (0: all chunk), so that the threads' last chunks are short and
-	// they finish a product together.
-	nbig, small int
+	n int // indices (rows) in all
+
+	ahead ahead // the next job's weights, for threads with nothing left to claim
 
 	label context.Context // profiler labels: phase and kernel
 }
 
-// bounds returns the indices [lo, hi) of chunk k.
-func (j *job) bounds(k int) (lo, hi int) {
-	if k < j.nbig || j.small == 0 {
-		lo = k * j.chunk
-		return lo, min(lo+j.chunk, j.n)
-	}
-	lo = j.nbig*j.chunk + (k-j.nbig)*j.small
-	return lo, min(lo+j.small, j.n)
+// ahead names the weights of the job after the current one (as far as the
+// forward pass knows it), so that a thread that has nothing left to claim
+// of the current job, while it waits for the others or for the caller's
+// serial work between products, brings the head of its home range of the
+// next job into the caches instead of leaving its share of the memory
+// bandwidth idle. The next job's home ranges are cut as cutGuided cuts
+// them: rows rows in shares that are multiples of align.
+type ahead struct {
+	rows, align int // rows 0: nothing ahead
+	parts       [3]aheadPart
 }
 
-// chunks returns the number of chunks of j.
-func (j *job) chunks() int {
-	if j.small == 0 {
-		return (j.n + j.chunk - 1) / j.chunk
-	}
-	return j.nbig + (j.n-j.nbig*j.chunk+j.small-1)/j.small
+// aheadPart is one matrix the next job reads: its rows [r-from, ...) for
+// the job's rows [r, ...). Matrices stacked in one job (Wq, Wk, Wv) have
+// increasing from; matrices read side by side (gate and up) the same.
+type aheadPart struct {
+	data     []byte // the matrix's rows, rowBytes each
+	rowBytes int
+	from     int
 }
 
-// guide makes j's chunks guided: with unit the smallest chunk (a multiple
-// of the alignment, about a sixteenth of a thread's share), the first
-// chunks are guideBig units and the last guideTail units per thread are
-// one unit each, so a thread that takes the last chunk runs alone for at
-// most one unit.
-func (j *job) guide(unit, threads int) {
-	j.chunk = unit
-	tail := threads * guideTail * unit
-	if j.n <= tail+guideBig*unit {
+// aheadBytes is how many bytes of weights each thread brings in ahead.
+// On the 1.1B shape with two threads (tg2t's notes), 256 KiB gained 1-2%
+// over none; 16-64 KiB gave nothing, 1 MiB no more than 256 KiB. Between
+// pieces of aheadPiece bytes a thread looks for its next job, so a large
+// figure only costs what the gap leaves time for.
+var aheadBytes = 256 << 10
+
+// heads sets h to the ranges of weights thread i of threads brings in
+// ahead: the first aheadBytes of its home range of the next job, shared
+// among the matrices that start there.
+func (a *ahead) heads(i, threads int, h *[3][]byte) {
+	*h = [3][]byte{}
+	if a.rows == 0 {
 		return
 	}
-	j.chunk, j.small = guideBig*unit, unit
-	j.nbig = (j.n - tail) / j.chunk
+	r, end := shareStart(a.rows, a.align, i, threads), shareStart(a.rows, a.align, i+1, threads)
+	n := 0
+	for k := range a.parts {
+		pt := &a.parts[k]
+		if pt.rowBytes > 0 && r >= pt.from && (r-pt.from)*pt.rowBytes < len(pt.data) {
+			n++
+		}
+	}
+	for k := range a.parts {
+		pt := &a.parts[k]
+		if pt.rowBytes > 0 && r >= pt.from && (r-pt.from)*pt.rowBytes < len(pt.data) {
+			lo := (r - pt.from) * pt.rowBytes
+			hi := min(len(pt.data), (end-pt.from)*pt.rowBytes, lo+aheadBytes/n)
+			h[k] = pt.data[lo:hi]
+		}
+	}
 }
 
+// prefetchPiece brings the next piece (a few KiB) of h into the caches
+// and reports whether there was one.
+func prefetchPiece(h *[3][]byte) bool {
+	for k := range h {
+		if len(h[k]) > 0 {
+			n := min(len(h[k]), aheadPiece)
+			quant.Prefetch(h[k][:n])
+			h[k] = h[k][n:]
+			return true
+		}
+	}
+	return false
+}
+
+// aheadPiece is how much prefetchPiece asks for at a time: between pieces
+// a waiting thread looks for its next job.
+const aheadPiece = 4 << 10
+
+// shareStart is the first row of thread i's home range of rows rows cut
+// in multiples of align over threads threads (rows for i = threads).
+func shareStart(rows, align, i, threads int) int {
+	if i >= threads {
+		return rows
+	}
+	return min((rows*i/threads+align/2)/align*align, rows)
+}
+
+// Guided chunks: each home range is cut into chunks of guideBig units
+// first and its last guideTail units one unit each, so that the threads'
+// last chunks are short and they finish a product together.
 const (
 	guideBig  = 4
 	guideTail = 4
 )
+
+// cutUniform fills p.cuts and p.homes for n indices in chunks of chunk
+// (the last may be shorter), the chunks shared out to the threads as
+// evenly as they divide.
+func (p *Pool) cutUniform(n, chunk int) {
+	chunks := (n + chunk - 1) / chunk
+	p.cuts = p.cuts[:0]
+	for k := range chunks {
+		p.cuts = append(p.cuts, k*chunk)
+	}
+	p.cuts = append(p.cuts, n)
+	for i := range p.threads + 1 {
+		p.homes[i] = i * chunks / p.threads
+	}
+}
+
+// cutGuided fills p.cuts and p.homes for rows rows: each thread's home
+// range is a share of the rows that is a multiple of align (the last ends
+// at rows), cut into guided chunks of unit rows (a multiple of align):
+// guideBig units each, then the last guideTail units one unit each.
+func (p *Pool) cutGuided(rows, unit, align int) {
+	p.cuts = p.cuts[:0]
+	lo := 0
+	for i := range p.threads {
+		p.homes[i] = len(p.cuts)
+		hi := max(shareStart(rows, align, i+1, p.threads), lo)
+		r := hi - lo
+		big := 0
+		if r > (guideTail+guideBig)*unit {
+			big = (r - guideTail*unit) / (guideBig * unit)
+		}
+		for range big {
+			p.cuts = append(p.cuts, lo)
+			lo += guideBig * unit
+		}
+		for ; lo < hi; lo += unit {
+			p.cuts = append(p.cuts, lo)
+		}
+		lo = hi
+	}
+	p.cuts = append(p.cuts, rows)
+	p.homes[p.threads] = len(p.cuts) - 1
+}
+
+// chunks returns the number of chunks in p.cuts.
+func (p *Pool) chunks() int { return len(p.cuts) - 1 }
 
 // do runs indices (rows) [lo, hi) of the job on thread.
 func (j *job) do(lo, hi, thread int) {
@@ -115,28 +215,33 @@ func (j *job) do(lo, hi, thread int) {
 // microseconds of work on a small model, so a hand-off must cost far less
 // than that: waking a parked goroutine costs several microseconds (a futex,
 // then the scheduler), more when the host is busy. The workers therefore
-// spin on the control word for a while after each job and park only when
-// none comes, and the work is claimed in chunks (see chunksPerThread), so
-// the caller never waits for a worker that has not started yet: it only
-// waits for chunks already claimed to finish.
+// spin on their control word for a while after each job and park only
+// when none comes, and the work is claimed in chunks (see
+// chunksPerThread), so the caller never waits for a worker that has not
+// started yet: it only waits for chunks already claimed to finish.
 type Pool struct {
 	threads int
 	workers []*worker // index 0 is unused: the caller is thread 0
 
-	job job // the current job, written by the caller before ctl announces it
+	job   job   // the current job, written by the caller before the slots announce it
+	cuts  []int // the current job's chunk k is indices [cuts[k], cuts[k+1])
+	homes []int // thread i's home range is chunks [homes[i], homes[i+1])
 
-	// ctl announces a job and hands out its chunks: the job's sequence
-	// number (high 32 bits), its number of chunks (next 16) and the next
-	// chunk to claim (low 16). A thread claims chunk c by a
-	// compare-and-swap from ...c to ...c+1, and only after a successful
-	// claim does it read job, which the caller cannot change until every
-	// claimed chunk is done. A worker that wakes after the last claim sees
-	// no chunk left (or a newer sequence number) and touches nothing.
-	_    [64]byte
-	ctl  atomic.Uint64
-	_    [56]byte
-	done atomic.Int64 // chunks of the current job finished
-	_    [56]byte
+	// slots[i].ctl announces a job to thread i and hands out the chunks of
+	// its home range: the job's sequence number (high 32 bits), the end of
+	// the range not yet claimed (next 16) and its start (low 16). The owner
+	// claims chunk lo by a compare-and-swap to lo+1, another thread chunk
+	// hi-1 by one to hi-1; only after a successful claim does a thread read
+	// job and cuts, which the caller cannot change until every claimed
+	// chunk is done. A worker that wakes after the last claim sees no chunk
+	// left (or a newer sequence number) and touches nothing.
+	slots []slot
+	_     [56]byte
+	done  atomic.Int64 // chunks of the current job finished
+	_     [56]byte
+
+	next  ahead     // set by the forward pass before a job: the weights of the job after it
+	heads [3][]byte // what the caller brings in ahead of the next job
 
 	seq    uint32 // sequence number of the current job
 	panics []any  // a thread's recovered panic (a fault on the mapping), re-raised by the caller
@@ -144,12 +249,19 @@ type Pool struct {
 	phase  phase // Generate's phase, for the profiler labels of jobs
 }
 
+// slot is one thread's control word, alone on its cache line.
+type slot struct {
+	ctl atomic.Uint64
+	_   [56]byte
+}
+
 // worker is the parking slot of one worker goroutine.
 type worker struct {
 	sleeping atomic.Bool   // the worker is parked on wake
 	wake     chan struct{} // buffered; a token for a parked worker
 	quit     atomic.Bool
-	_        [64]byte // keep workers' fields on separate cache lines
+	heads    [3][]byte // what the worker brings in ahead of the next job
+	_        [64]byte  // keep workers' fields on separate cache lines
 }
 
 // spinRounds is how many times the caller polls for the last chunks to
@@ -163,14 +275,15 @@ const spinRounds = 20000
 // on a busy host) at the next product, so it should outlast them.
 const workerSpin = 200 * time.Microsecond
 
-// maxChunks is the largest number of chunks ctl can count.
+// maxChunks is the largest number of chunks a slot can count.
 const maxChunks = 1<<16 - 1
 
 // NewPool starts threads-1 workers (the calling goroutine does a share too).
 // threads < 1 is treated as 1, more than MaxThreads as MaxThreads.
 func NewPool(threads int) *Pool {
 	threads = min(max(threads, 1), MaxThreads)
-	p := &Pool{threads: threads, workers: make([]*worker, threads), panics: make([]any, threads)}
+	p := &Pool{threads: threads, workers: make([]*worker, threads), panics: make([]any, threads),
+		slots: make([]slot, threads), homes: make([]int, threads+1), cuts: make([]int, 0, 4*chunksPerThread*threads+1)}
 	for i := 1; i < threads; i++ {
 		w := &worker{wake: make(chan struct{}, 1)}
 		p.workers[i] = w
@@ -188,66 +301,77 @@ func (p *Pool) work(i int, w *worker) {
 	seen := uint32(0)
 	for {
 		var seq uint32
-		var idleSince time.Time
-		for spins := 0; ; spins++ {
-			if seq = uint32(p.ctl.Load() >> 32); seq != seen {
+		idleSince := time.Now()
+		for spins := 1; ; spins++ {
+			if seq = uint32(p.slots[i].ctl.Load() >> 32); seq != seen {
 				break
 			}
 			if w.quit.Load() {
 				return
 			}
-			if spins%1024 != 0 {
+			if prefetchPiece(&w.heads) {
 				continue
 			}
-			if spins == 0 {
-				idleSince = time.Now()
-				continue
-			}
-			if time.Since(idleSince) < workerSpin {
+			if spins%1024 != 0 || time.Since(idleSince) < workerSpin {
 				continue
 			}
 			w.sleeping.Store(true)
-			if uint32(p.ctl.Load()>>32) == seen && !w.quit.Load() {
+			if uint32(p.slots[i].ctl.Load()>>32) == seen && !w.quit.Load() {
 				<-w.wake
 			}
 			w.sleeping.Store(false)
-			spins = -1
+			idleSince, spins = time.Now(), 0
 		}
 		seen = seq
-		p.drain(i, seq, &label)
+		p.drain(i, seq, &label, &w.heads)
 	}
 }
 
-// drain claims and runs chunks of job seq until none is left, then adds
-// the number it claimed to done. A panic in a chunk is kept for the caller
-// to re-raise; the thread then goes on claiming the remaining chunks
-// without running them, so that every chunk is counted even when every
-// thread faults (a truncated file) and the caller does not hang.
-func (p *Pool) drain(i int, seq uint32, label *context.Context) {
+// drain claims and runs chunks of job seq until none is left: first its
+// own home range from the start, then the others' from their ends. Then it
+// adds the number it claimed to done. A panic in a chunk is kept for the
+// caller to re-raise; the thread then goes on claiming the remaining
+// chunks without running them, so that every chunk is counted even when
+// every thread faults (a truncated file) and the caller does not hang.
+// If it claimed any, it sets heads to what it should bring in ahead of the
+// next job (see ahead).
+func (p *Pool) drain(i int, seq uint32, label *context.Context, heads *[3][]byte) {
 	ran := 0
-	defer func() { p.done.Add(int64(ran)) }()
+	var next ahead
+	defer func() {
+		p.done.Add(int64(ran))
+		next.heads(i, p.threads, heads)
+	}()
 	failed := false
-	for {
-		c := p.ctl.Load()
-		next, chunks := int(c&0xffff), int(c>>16&0xffff)
-		if uint32(c>>32) != seq || next >= chunks {
-			return
-		}
-		if !p.ctl.CompareAndSwap(c, c+1) {
-			continue
-		}
-		ran++
-		if failed {
-			continue
-		}
-		j := &p.job
-		if i != 0 && j.label != *label {
-			*label = j.label
-			pprof.SetGoroutineLabels(j.label)
-		}
-		lo, hi := j.bounds(next)
-		if r := runChunk(j, lo, hi, i); r != nil {
-			p.panics[i], failed = r, true
+	for v := range p.threads {
+		s := &p.slots[(i+v)%p.threads].ctl
+		for {
+			c := s.Load()
+			lo, hi := int(c&0xffff), int(c>>16&0xffff)
+			if uint32(c>>32) != seq || lo >= hi {
+				break
+			}
+			k, claimed := lo, c+1
+			if v != 0 {
+				k, claimed = hi-1, c-1<<16
+			}
+			if !s.CompareAndSwap(c, claimed) {
+				continue
+			}
+			if ran++; ran == 1 {
+				next = p.job.ahead
+			}
+			if failed {
+				continue
+			}
+			j := &p.job
+			if i != 0 && j.label != *label {
+				*label = j.label
+				pprof.SetGoroutineLabels(j.label)
+			}
+			if r := runChunk(j, p.cuts[k], p.cuts[k+1], i); r != nil {
+				p.panics[i], failed = r, true
+			}
 		}
 	}
 }
@@ -293,12 +417,12 @@ func (p *Pool) Close() {
 // MatVec computes out = m @ v, where v has been prepared for m.Type:
 // W (rows, cols) @ x (cols,) -> out (rows,).
 func (p *Pool) MatVec(out []float32, m quant.Matrix, v *quant.Vec) {
-	j := job{out: out, m: m, v: v, n: m.Rows, label: kernelLabel(p.phase, int(m.Type))}
+	j := job{out: out, m: m, v: v, n: m.Rows, ahead: p.takeNext(), label: kernelLabel(p.phase, int(m.Type))}
 	if p.threads == 1 || len(m.Data) < minParallelBytes || m.Rows < p.threads*rowAlign {
 		p.labelled(j.label, func() { j.do(0, m.Rows, 0) })
 		return
 	}
-	j.guide(p.chunkOf(m.Rows, m.RowBytes(), rowAlign, guideBig*chunksPerThread/2), p.threads)
+	p.cutGuided(m.Rows, p.chunkOf(m.Rows, m.RowBytes(), rowAlign, guideBig*chunksPerThread/2), rowAlign)
 	p.split(j)
 }
 
@@ -326,31 +450,35 @@ func (t *matMulTask) run(lo, hi, _ int) { quant.MatMul(t.outs, t.m, lo, hi, t.b)
 // chunk it runs on the calling goroutine. kernel labels the profile
 // samples (a quant.Type or kernelAttention).
 func (p *Pool) Run(n, chunk int, t task, kernel int, parallel bool) {
-	j := job{t: t, n: n, chunk: max(chunk, 1, (n+maxChunks-1)/maxChunks), label: kernelLabel(p.phase, kernel)}
-	if p.threads == 1 || !parallel || j.chunk >= n {
+	j := job{t: t, n: n, ahead: p.takeNext(), label: kernelLabel(p.phase, kernel)}
+	chunk = max(chunk, 1, (n+maxChunks-1)/maxChunks)
+	if p.threads == 1 || !parallel || chunk >= n {
 		p.labelled(j.label, func() { t.run(0, n, 0) })
 		return
 	}
+	p.cutUniform(n, chunk)
 	p.split(j)
 }
 
 // RunRows runs t over rows [0, rows) of rowBytes bytes of weights each in
-// guided chunks (see job.guide) that are multiples of align (itself a
+// guided chunks (see cutGuided) that are multiples of align (itself a
 // multiple of rowAlign); with parallel false, or one thread, on the
 // calling goroutine.
 func (p *Pool) RunRows(rows, rowBytes, align int, t task, kernel int, parallel bool) {
-	j := job{t: t, n: rows, label: kernelLabel(p.phase, kernel)}
-	j.guide(p.chunkOf(rows, rowBytes, align, guideBig*chunksPerThread/2), p.threads)
-	if p.threads == 1 || !parallel || j.chunks() <= 1 {
+	j := job{t: t, n: rows, ahead: p.takeNext(), label: kernelLabel(p.phase, kernel)}
+	unit := p.chunkOf(rows, rowBytes, align, guideBig*chunksPerThread/2)
+	if p.threads == 1 || !parallel || unit >= rows {
 		p.labelled(j.label, func() { t.run(0, rows, 0) })
 		return
 	}
+	p.cutGuided(rows, unit, align)
 	p.split(j)
 }
 
 // rowChunk is the number of rows per chunk of a product over rows rows of
 // rowBytes bytes each: about chunksPerThread chunks per thread, at least
-// minChunkBytes, a multiple of rowAlign, and few enough for ctl to count.
+// minChunkBytes, a multiple of rowAlign, and few enough for a slot to
+// count.
 func (p *Pool) rowChunk(rows, rowBytes int) int {
 	return p.alignedChunk(rows, rowBytes, rowAlign)
 }
@@ -368,7 +496,9 @@ func (p *Pool) alignedChunk(rows, rowBytes, align int) int {
 // chunkOf is alignedChunk with about per chunks per thread.
 func (p *Pool) chunkOf(rows, rowBytes, align, per int) int {
 	share := rows / (p.threads * per)
-	least := max((minChunkBytes+rowBytes-1)/max(rowBytes, 1), (rows+maxChunks-1)/maxChunks)
+	// Cutting the home ranges adds up to a chunk per thread: leave room.
+	most := maxChunks - MaxThreads
+	least := max((minChunkBytes+rowBytes-1)/max(rowBytes, 1), (rows+most-1)/most)
 	return max((share+align/2)/align*align, (least+align-1)/align*align, align)
 }
 
@@ -386,18 +516,32 @@ func (p *Pool) labelled(label context.Context, f func()) {
 	pprof.SetGoroutineLabels(labels[p.phase][0])
 }
 
-// split publishes j, claims chunks on the calling goroutine too, waits for
-// every chunk to finish, and re-raises a worker's panic on the caller.
+// takeNext returns what the caller set as next (see ahead) and clears it:
+// it holds for one job.
+func (p *Pool) takeNext() ahead {
+	a := p.next
+	p.next = ahead{}
+	return a
+}
+
+// split publishes j with the chunks in p.cuts and p.homes, claims chunks
+// on the calling goroutine too, waits for every chunk to finish, and
+// re-raises a worker's panic on the caller.
 func (p *Pool) split(j job) {
-	chunks := j.chunks()
+	chunks := p.chunks()
 	p.job = j
 	p.done.Store(0)
 	p.seq++
 	seq := p.seq
-	p.ctl.Store(uint64(seq)<<32 | uint64(chunks)<<16)
+	for i := p.threads - 1; i >= 0; i-- {
+		p.slots[i].ctl.Store(uint64(seq)<<32 | uint64(p.homes[i+1])<<16 | uint64(p.homes[i]))
+	}
 	p.wakeWorkers()
-	p.labelled(j.label, func() { p.drain(0, seq, nil) })
+	p.labelled(j.label, func() { p.drain(0, seq, nil, &p.heads) })
 	for spins := 0; p.done.Load() != int64(chunks); spins++ {
+		if prefetchPiece(&p.heads) {
+			continue
+		}
 		if spins >= spinRounds {
 			goruntime.Gosched()
 		}

@@ -3,9 +3,11 @@ package runtime
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/llmap/llmap/quant"
 )
@@ -189,38 +191,56 @@ func BenchmarkPoolHandOff(b *testing.B) {
 }
 
 // TestGuidedChunks checks that guided chunks tile the rows exactly, in
-// multiples of the alignment, with the big chunks first and at most one
-// unit each at the end, and that RunRows runs every row once.
+// multiples of the alignment, that each thread's home range is a
+// contiguous share of about rows/threads rows, and that within a home
+// range the big chunks come first and its last chunks are at most one unit
+// each; and that RunRows runs every row once.
 func TestGuidedChunks(t *testing.T) {
-	for _, threads := range []int{2, 3, 4} {
-		p := &Pool{threads: threads}
+	for _, threads := range []int{1, 2, 3, 4} {
+		p := &Pool{threads: threads, homes: make([]int, threads+1)}
 		for _, tc := range []struct{ rows, rowBytes, align int }{
 			{2048, 2176, 16}, {2560, 2176, 128}, {5632, 2304, 256}, {5632, 1152, 32},
 			{32000, 816, 16}, {768, 816, 16}, {64, 4, 16}, {1 << 22, 34, 16}, {100, 4096, 16},
 		} {
 			unit := p.chunkOf(tc.rows, tc.rowBytes, tc.align, guideBig*chunksPerThread/2)
-			j := job{n: tc.rows}
-			j.guide(unit, threads)
-			n := j.chunks()
-			if n > maxChunks {
-				t.Fatalf("%+v: %d chunks", tc, n)
+			p.cutGuided(tc.rows, unit, tc.align)
+			n := p.chunks()
+			if n > maxChunks || p.homes[0] != 0 || p.homes[threads] != n {
+				t.Fatalf("%+v threads %d: %d chunks, homes %v", tc, threads, n, p.homes)
 			}
-			next, last := 0, 1<<62
+			next := 0
 			for k := range n {
-				lo, hi := j.bounds(k)
+				lo, hi := p.cuts[k], p.cuts[k+1]
 				if lo != next || hi <= lo || hi > tc.rows || (hi != tc.rows && (hi-lo)%tc.align != 0) {
 					t.Fatalf("%+v threads %d: chunk %d of %d is [%d, %d), want it to start at %d", tc, threads, k, n, lo, hi, next)
 				}
-				if hi-lo > last && hi != tc.rows {
-					t.Errorf("%+v threads %d: chunk %d (%d rows) longer than the one before (%d)", tc, threads, k, hi-lo, last)
-				}
-				if j.small != 0 && k >= n-threads*guideTail && hi-lo > unit {
-					t.Errorf("%+v threads %d: tail chunk %d has %d rows, more than the unit %d", tc, threads, k, hi-lo, unit)
-				}
-				next, last = hi, hi-lo
+				next = hi
 			}
 			if next != tc.rows {
 				t.Fatalf("%+v threads %d: chunks end at %d", tc, threads, next)
+			}
+			for i := range threads {
+				h0, h1 := p.homes[i], p.homes[i+1]
+				if h1 < h0 {
+					t.Fatalf("%+v threads %d: homes %v", tc, threads, p.homes)
+				}
+				if h1 == h0 {
+					continue
+				}
+				if share := p.cuts[h1] - p.cuts[h0]; share > tc.rows/threads+tc.align || share < tc.rows/threads-tc.align {
+					t.Errorf("%+v threads %d: thread %d has %d rows, want about %d", tc, threads, i, share, tc.rows/threads)
+				}
+				last := 1 << 62
+				for k := h0; k < h1; k++ {
+					size := p.cuts[k+1] - p.cuts[k]
+					if size > last {
+						t.Errorf("%+v threads %d: chunk %d (%d rows) longer than the one before (%d)", tc, threads, k, size, last)
+					}
+					if h1-h0 > guideTail && k >= h1-guideTail && size > unit {
+						t.Errorf("%+v threads %d: tail chunk %d has %d rows, more than the unit %d", tc, threads, k, size, unit)
+					}
+					last = size
+				}
 			}
 		}
 	}
@@ -234,5 +254,55 @@ func TestGuidedChunks(t *testing.T) {
 				t.Fatalf("RunRows over %d rows: row %d ran %d times", rows, i, c.seen[i].Load())
 			}
 		}
+	}
+}
+
+// orderTask records the chunks each thread runs, in order.
+type orderTask struct {
+	starts [][]int // per thread
+	busy   time.Duration
+}
+
+func (o *orderTask) run(lo, hi, thread int) {
+	o.starts[thread] = append(o.starts[thread], lo)
+	for t0 := time.Now(); time.Since(t0) < o.busy; {
+	}
+}
+
+// TestPoolHomeRanges checks that each thread runs the chunks of its own
+// share in ascending order from the share's start (one stream through the
+// rows), and takes the others' chunks from their ends, descending.
+func TestPoolHomeRanges(t *testing.T) {
+	for _, threads := range []int{2, 3} {
+		p := NewPool(threads)
+		for rep := range 20 {
+			o := &orderTask{starts: make([][]int, threads), busy: time.Duration(rep%3) * time.Microsecond}
+			const rows, align = 4096, 16
+			p.RunRows(rows, 4096, align, o, kernelAttention, true)
+			for i, starts := range o.starts {
+				own := []int{}
+				stolen := map[int][]int{}
+				for _, lo := range starts {
+					owner := 0
+					for owner+1 < threads && lo >= shareStart(rows, align, owner+1, threads) {
+						owner++
+					}
+					if owner == i {
+						own = append(own, lo)
+					} else {
+						stolen[owner] = append(stolen[owner], lo)
+					}
+				}
+				if len(own) > 0 && own[0] != shareStart(rows, align, i, threads) || !slices.IsSorted(own) {
+					t.Fatalf("threads %d: thread %d ran its own chunks at %v, want ascending from %d", threads, i, own, shareStart(rows, align, i, threads))
+				}
+				for v, s := range stolen {
+					if !slices.IsSortedFunc(s, func(a, b int) int { return b - a }) {
+						t.Fatalf("threads %d: thread %d took thread %d's chunks at %v, want descending", threads, i, v, s)
+					}
+				}
+			}
+		}
+		p.Close()
 	}
 }
