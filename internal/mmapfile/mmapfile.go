@@ -12,7 +12,8 @@ import (
 // Mapping is a read-only mapping of a whole file. Its bytes are valid until
 // Close; writing to them faults.
 type Mapping struct {
-	m mmap.MMap // nil for an empty file, which cannot be mapped
+	m       mmap.MMap // nil for an empty file, which cannot be mapped
+	aligned []byte    // the mapping made by mapAligned (Linux), instead of m
 }
 
 // Open maps the file at path read-only. An empty file gives an empty
@@ -34,6 +35,9 @@ func Open(path string) (*Mapping, error) {
 	if st.Size() == 0 {
 		return &Mapping{}, nil
 	}
+	if b, err := mapAligned(f, st.Size()); err == nil && b != nil {
+		return &Mapping{aligned: b}, nil
+	}
 	m, err := mmap.Map(f, mmap.RDONLY, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%s: mmap: %w", path, err)
@@ -42,11 +46,24 @@ func Open(path string) (*Mapping, error) {
 }
 
 // Bytes returns the mapped file.
-func (m *Mapping) Bytes() []byte { return m.m }
+func (m *Mapping) Bytes() []byte {
+	if m.aligned != nil {
+		return m.aligned
+	}
+	return m.m
+}
 
 // Close unmaps the file. It is safe to call more than once.
 func (m *Mapping) Close() error {
-	if m == nil || m.m == nil {
+	if m == nil {
+		return nil
+	}
+	if m.aligned != nil {
+		err := unmapAligned(m.aligned)
+		m.aligned = nil
+		return err
+	}
+	if m.m == nil {
 		return nil
 	}
 	err := m.m.Unmap()
