@@ -34,3 +34,12 @@ func (e *MlockError) Error() string {
 }
 
 func (e *MlockError) Unwrap() error { return e.Err }
+
+// RefoldStats reports what File.Refold found and did, in bytes of whole
+// 2 MiB chunks of the mapping.
+type RefoldStats struct {
+	Huge      int64 // mapped by 2 MiB entries already
+	Small     int64 // mapped by small pages, and wholly in the page cache
+	Refolded  int64 // of Small, mapped by 2 MiB entries afterwards
+	Collapsed bool  // MADV_COLLAPSE did the work in memory, without re-reading
+}

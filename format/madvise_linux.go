@@ -67,6 +67,20 @@ func (f *File) HugePages() error {
 	return adviseHuge(b)
 }
 
+// NoHugePages withdraws the advice of HugePages (MADV_NOHUGEPAGE) for a
+// mapped file: with transparent huge pages in "madvise" mode, pages read
+// from then on come in the sizes the kernel picks by itself. A memory
+// budget wants this, since it releases ranges smaller than 2 MiB.
+func (f *File) NoHugePages() error {
+	if !f.Mapped() || len(f.data) == 0 {
+		return nil
+	}
+	if err := unix.Madvise(f.data, unix.MADV_NOHUGEPAGE); err != nil && !errors.Is(err, unix.EINVAL) {
+		return fmt.Errorf("madvise(MADV_NOHUGEPAGE): %w", err)
+	}
+	return nil
+}
+
 // adviseHuge applies MADV_HUGEPAGE to b (page aligned); EINVAL (no
 // transparent huge pages in this kernel) is not an error.
 func adviseHuge(b []byte) error {

@@ -24,6 +24,15 @@ func PagingAvailable() error { return notAvailable("paging control (madvise, min
 // HugePages is MADV_HUGEPAGE on Linux; elsewhere it does nothing (advice).
 func (f *File) HugePages() error { return nil }
 
+// NoHugePages is MADV_NOHUGEPAGE on Linux; elsewhere it does nothing.
+func (f *File) NoHugePages() error { return nil }
+
+// Refold re-reads small-folio parts of the mapping into 2 MiB pages on
+// Linux; here it reports that it is not available.
+func (f *File) Refold(off, n int64, stop func() bool) (RefoldStats, error) {
+	return RefoldStats{}, f.unavailable("PAGEMAP_SCAN")
+}
+
 // adviseHuge is MADV_HUGEPAGE on Linux; elsewhere it does nothing.
 func adviseHuge([]byte) error { return nil }
 

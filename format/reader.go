@@ -48,12 +48,18 @@ type File struct {
 
 // Open maps the file at path read-only and parses its header with NewFile.
 // Only the header pages are read; tensor data is neither read nor checked
-// (see Verify). The mapping is released if any step fails.
+// (see Verify). The mapping starts on a 2 MiB boundary where the system
+// allows it and is advised for 2 MiB pages (HugePages; NoHugePages undoes
+// it). The mapping is released if any step fails.
 func Open(path string) (*File, error) {
 	m, err := mmapfile.Open(path)
 	if err != nil {
 		return nil, err
 	}
+	// 2 MiB pages from the first fault on (advice; see HugePages): the
+	// header read below would otherwise bring the start of the file into
+	// the page cache as small folios, which stay small while cached.
+	_ = adviseHuge(m.Bytes())
 	f, err := NewFile(m.Bytes())
 	if err != nil {
 		_ = m.Close()

@@ -1,0 +1,118 @@
+package format
+
+import (
+	"bytes"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	"github.com/llmap/llmap/quant"
+	"golang.org/x/sys/unix"
+)
+
+// readPageByPage brings the file at path into the page cache one 4 KiB page
+// at a time with readahead off, so that it is cached in 4 KiB folios: the
+// state a file is left in after random reads or a partial eviction.
+func readPageByPage(t *testing.T, path string) {
+	t.Helper()
+	fd, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fd.Close()
+	if err := unix.Fadvise(int(fd.Fd()), 0, 0, unix.FADV_RANDOM); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	for off := int64(0); ; off += int64(len(buf)) {
+		if _, err := fd.ReadAt(buf, off); err != nil {
+			return
+		}
+	}
+}
+
+// TestRefold checks that a file cached in 4 KiB folios, which a mapping can
+// only map page by page, is mapped by 2 MiB entries after Refold, with its
+// bytes unchanged, and that a second Refold finds nothing to do. It skips
+// where the kernel cannot report how pages are mapped (before 6.7) or where
+// the temporary directory's file system does not cache files in 2 MiB folios.
+func TestRefold(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	path := writeFile(t, t.TempDir(), "m.llmap", &Metadata{}, []testTensor{
+		makeTensor(t, rng, "w", quant.Q8_0, 3000, 4096), // 13 MB: six whole 2 MiB chunks
+	})
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func() (*File, RefoldStats) {
+		t.Helper()
+		f, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Populate(0, f.Size()); err != nil {
+			t.Fatal(err)
+		}
+		st, err := f.Refold(0, f.Size(), func() bool { return true })
+		if errors.Is(err, errors.ErrUnsupported) {
+			f.Close()
+			t.Skip(err)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f, st
+	}
+
+	// Read cold through the advised mapping: 2 MiB folios, if this file
+	// system has them. stop returning true: nothing is re-read.
+	if err := EvictPageCache(path); err != nil {
+		t.Fatal(err)
+	}
+	f, st := open()
+	f.Close()
+	if st.Huge == 0 {
+		t.Skipf("no 2 MiB mappings of a file read through an advised mapping here (%+v): no large folios on this file system", st)
+	}
+	if st.Small != 0 || st.Refolded != 0 {
+		t.Errorf("cold read: %+v, want nothing small", st)
+	}
+
+	if err := EvictPageCache(path); err != nil {
+		t.Fatal(err)
+	}
+	readPageByPage(t, path)
+	f, st = open()
+	defer f.Close()
+	if st.Huge != 0 || st.Small < 6*hugeSize || st.Refolded != 0 {
+		t.Fatalf("4 KiB folios, before Refold (stopped): %+v, want at least 6 small chunks and none huge", st)
+	}
+	st, err = f.Refold(0, f.Size(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Small < 6*hugeSize || st.Refolded != st.Small {
+		t.Errorf("Refold: %+v, want every small chunk refolded", st)
+	}
+	if !bytes.Equal(f.Data(), want) {
+		t.Error("bytes changed")
+	}
+	t.Logf("Refold: %+v", st)
+	again, err := f.Refold(0, f.Size(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Small != 0 || again.Huge != st.Huge+st.Refolded {
+		t.Errorf("second Refold: %+v after %+v, want nothing small", again, st)
+	}
+
+	g, err := NewFile(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Refold(0, g.Size(), nil); !errors.Is(err, ErrNotMapped) {
+		t.Errorf("Refold of bytes in memory: %v, want ErrNotMapped", err)
+	}
+}
