@@ -108,6 +108,7 @@ func (f *File) Refold(off, n int64, stop func() bool) (RefoldStats, error) {
 	// Dirty pages (a file just written) cannot be dropped: write them back.
 	_ = unix.Fdatasync(int(fd.Fd()))
 	collapse := true
+	failed := 0 // chunks dropped and read back in small folios
 	for _, r := range runs {
 		if stop != nil && stop() {
 			break
@@ -117,35 +118,70 @@ func (f *File) Refold(off, n int64, stop func() bool) (RefoldStats, error) {
 			err := unix.Madvise(b, unix.MADV_COLLAPSE)
 			if err == nil {
 				st.Collapsed = true
+				st.Refolded += hugeMapped(pagemap, b)
 				continue
 			}
 			// EINVAL: not for file mappings on this kernel (or before
 			// 6.1). Other errors (EAGAIN, ENOMEM) are this run's.
 			collapse = !errors.Is(err, unix.EINVAL)
 		}
-		if err := unix.Madvise(b, unix.MADV_DONTNEED); err != nil {
-			return st, fmt.Errorf("refold: madvise(MADV_DONTNEED) on %s: %w", f.path, err)
-		}
-		_ = unix.Fadvise(int(fd.Fd()), r.off, r.n, unix.FADV_DONTNEED)
-		if err := unix.Madvise(b, unix.MADV_POPULATE_READ); err != nil {
-			return st, fmt.Errorf("refold: madvise(MADV_POPULATE_READ) on %s: %w", f.path, err)
-		}
-	}
-	for _, r := range runs {
-		err := scanPresent(pagemap, f.data[r.off:r.off+r.n], func(a, b int64, huge bool) {
-			if huge {
-				st.Refolded += b - a
+		// One chunk at a time: a reader of the mapping (the forward pass)
+		// that faults a page in between MADV_DONTNEED and the fadvise
+		// maps its small folio again, and the fadvise cannot drop it (nor
+		// can a 2 MiB folio be read around it); so the window is short,
+		// and a chunk that was not wholly dropped is tried again. A chunk
+		// that was dropped and read back still small is not: if that
+		// happens to the first chunks, this file system gives no 2 MiB
+		// folios, and Refold stops reading.
+		for c := r.off; c < r.off+r.n; c += hugeSize {
+			chunk := f.data[c : c+hugeSize]
+			for try := 0; try < 8; try++ {
+				if err := unix.Madvise(chunk, unix.MADV_DONTNEED); err != nil {
+					return st, fmt.Errorf("refold: madvise(MADV_DONTNEED) on %s: %w", f.path, err)
+				}
+				_ = unix.Fadvise(int(fd.Fd()), c, hugeSize, unix.FADV_DONTNEED)
+				dropped := mincore(chunk, vec) == nil && noneResident(vec)
+				if err := unix.Madvise(chunk, unix.MADV_POPULATE_READ); err != nil {
+					return st, fmt.Errorf("refold: madvise(MADV_POPULATE_READ) on %s: %w", f.path, err)
+				}
+				if n := hugeMapped(pagemap, chunk); n > 0 {
+					st.Refolded += n
+					break
+				}
+				if dropped {
+					if failed++; failed >= 2 && st.Refolded == 0 {
+						return st, nil
+					}
+					break
+				}
 			}
-		})
-		if err != nil {
-			return st, fmt.Errorf("refold: PAGEMAP_SCAN on %s: %w", f.path, err)
 		}
 	}
 	return st, nil
 }
 
+// hugeMapped returns how many bytes of b this process maps by 2 MiB entries.
+func hugeMapped(pagemap *os.File, b []byte) int64 {
+	var n int64
+	_ = scanPresent(pagemap, b, func(lo, hi int64, huge bool) {
+		if huge {
+			n += hi - lo
+		}
+	})
+	return n
+}
+
 // span is a byte range of the file.
 type span struct{ off, n int64 }
+
+func noneResident(vec []byte) bool {
+	for _, v := range vec {
+		if v&1 != 0 {
+			return false
+		}
+	}
+	return true
+}
 
 func allResident(vec []byte) bool {
 	for _, v := range vec {
