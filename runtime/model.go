@@ -34,6 +34,13 @@ type Options struct {
 	// Mlock pins the whole model in memory at open (mlock); it fails,
 	// with the RLIMIT_MEMLOCK limit in the error, if the kernel refuses.
 	Mlock bool
+	// NoRefold leaves the page cache as it finds it. By default, after the
+	// first token, the parts of a mapped model that the page cache holds
+	// in small folios (a file just written, read page by page, or partly
+	// evicted and read back), which can only be mapped with 4 KiB pages,
+	// are read again into 2 MiB pages in the background, if every weight
+	// is in memory (see format.File.Refold). Not under MemBudget or Mlock.
+	NoRefold bool
 	// NoMmap reads the weights into anonymous memory instead of mapping
 	// the file (see format.OpenInMemory). Paging options then do nothing.
 	NoMmap bool
@@ -85,9 +92,13 @@ func Open(path string, opts Options) (*Model, error) {
 	}
 	if opts.MemBudget <= 0 {
 		// 2 MiB pages for the weights (advice): decoding streams them all
-		// per token. Not under a memory budget, whose pager releases
-		// ranges smaller than a huge page.
+		// per token. format.Open advises a mapping already; this is for
+		// the memory of NoMmap.
 		_ = f.HugePages()
+	} else {
+		// Not under a memory budget, whose pager releases ranges smaller
+		// than a huge page.
+		_ = f.NoHugePages()
 	}
 	if opts.Mlock {
 		if err := f.Mlock(); err != nil {
@@ -136,7 +147,8 @@ func New(f *format.File, opts Options) (*Model, error) {
 	if err := opts.KVType.check(&c); err != nil {
 		return nil, err
 	}
-	paging := newPager(f, &c, !opts.NoPrefetch, opts.MemBudget)
+	refold := !opts.NoRefold && !opts.Mlock && opts.MemBudget <= 0
+	paging := newPager(f, &c, !opts.NoPrefetch, opts.MemBudget, refold)
 	m := &Model{Config: c, Weights: w, Tokenizer: tok, family: fam, kvType: opts.KVType, file: f, pool: NewPool(threads), paging: paging, ropeScale: 1}
 	if fam.Position.RoPE() {
 		m.ropeFreq = ropeFrequencies(c.HeadSize, c.RopeBase, w.RopeFreqs)

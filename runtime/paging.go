@@ -1,8 +1,10 @@
 package runtime
 
 import (
+	"cmp"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,6 +37,15 @@ import (
 //     layers mapped and streams the rest. The embedding rows, touched
 //     sparsely, are released first.
 //
+//   - refolds: once, after the first token, if every weight is in the page
+//     cache, a background goroutine finds the 2 MiB chunks of the mapping
+//     that are mapped with 4 KiB pages because the page cache holds them
+//     in small folios, and reads them again in 2 MiB folios
+//     (format.File.Refold). Not under a budget (whose releases are
+//     smaller than a huge page) nor with mlock; Options.NoRefold turns it
+//     off. A model that does not fit in memory is never fully cached, so
+//     it is left alone.
+//
 // The pager never uses MADV_RANDOM: it disables the kernel's readahead,
 // which makes a cold start many times slower.
 
@@ -55,6 +66,9 @@ type PagingStats struct {
 	PrefetchTime  time.Duration // time the prefetcher spent in madvise(MADV_WILLNEED)
 	Releases      int64         // stages released to keep the budget
 	ReleasedBytes int64         // bytes of those stages
+	SmallBytes    int64         // bytes of the mapping found mapped with 4 KiB pages after the first token (whole 2 MiB chunks, wholly cached)
+	RefoldBytes   int64         // of those, bytes mapped with 2 MiB pages after format.File.Refold
+	RefoldTime    time.Duration // time the refold took (0: not run)
 }
 
 // pager applies the paging policy to a mapped model. A nil *pager does
@@ -79,19 +93,25 @@ type pager struct {
 	wg       sync.WaitGroup
 	closed   bool
 
+	refold     bool        // refold after the first token
+	passes     int         // times the forward pass entered the output stage
+	stopRefold atomic.Bool // set by close
+
 	inflight                                 atomic.Int64 // the stage requested and not yet populated, or -1
 	prefetches, prefetchBytes, prefetchNanos atomic.Int64
 	releases, releasedBytes                  int64 // written by the forward pass only
+	smallBytes, refoldBytes, refoldNanos     atomic.Int64
 }
 
 // newPager returns the pager for a model opened from f, or nil when there is
-// nothing to do: prefetch off and no budget, or data that is not a file
-// mapping (NoMmap).
-func newPager(f *format.File, c *arch.Config, prefetch bool, budget int64) *pager {
-	if !f.Mapped() || (!prefetch && budget <= 0) || format.PagingAvailable() != nil {
+// nothing to do: prefetch and refold off and no budget, or data that is not
+// a file mapping (NoMmap).
+func newPager(f *format.File, c *arch.Config, prefetch bool, budget int64, refold bool) *pager {
+	refold = refold && budget <= 0
+	if !f.Mapped() || (!prefetch && budget <= 0 && !refold) || format.PagingAvailable() != nil {
 		return nil
 	}
-	p := &pager{f: f, budget: max(budget, 0), willNeed: f.Populate, dontNeed: f.DontNeed}
+	p := &pager{f: f, budget: max(budget, 0), willNeed: f.Populate, dontNeed: f.DontNeed, refold: refold}
 	if budget > 0 {
 		if fd, err := os.Open(f.Path()); err == nil {
 			p.fd = fd
@@ -194,6 +214,11 @@ func (p *pager) enterLayer(l int) {
 	if l == 0 {
 		// The embedding row of this token has just been read.
 		p.embedResident = min(p.embedResident+p.rowBytes, pageRound(p.embed.n))
+		if p.refold && p.passes == 1 && !p.closed {
+			// Every stage has been read once: refold what is cached small.
+			p.wg.Add(1)
+			go p.refoldOnce()
+		}
 	}
 	p.enter(l)
 }
@@ -203,7 +228,59 @@ func (p *pager) enterOutput() {
 	if p == nil {
 		return
 	}
+	p.passes++
 	p.enter(len(p.stages) - 1)
+}
+
+// refoldOnce runs format.File.Refold over the whole mapping, once, in its
+// own goroutine, if every stage's weights are in the page cache: a model
+// that is not (it does not fit, or is being evicted) is left alone, so
+// refolding never re-reads more than memory holds.
+func (p *pager) refoldOnce() {
+	defer p.wg.Done()
+	for _, st := range p.stages {
+		for _, sp := range st.spans {
+			lo := sp.off / pageSize * pageSize
+			want := min(pageRound(sp.off+sp.n), p.f.Size()) - lo
+			if got, err := p.f.Resident(sp.off, sp.n); err != nil || got < want {
+				return
+			}
+		}
+	}
+	t0 := time.Now()
+	var small, refolded int64
+	for _, sp := range p.streamed() {
+		// Advice: an error leaves the pages as they are.
+		st, err := p.f.Refold(sp.off, sp.n, p.stopRefold.Load)
+		small += st.Small
+		refolded += st.Refolded
+		if err != nil {
+			break
+		}
+	}
+	p.refoldNanos.Store(int64(time.Since(t0)))
+	p.smallBytes.Store(small)
+	p.refoldBytes.Store(refolded)
+}
+
+// streamed returns the byte ranges the stages read every token, in file
+// order, adjacent spans merged: the token embedding, read a row at a time,
+// is not among them unless it is also the classifier.
+func (p *pager) streamed() []span {
+	var all []span
+	for _, st := range p.stages {
+		all = append(all, st.spans...)
+	}
+	slices.SortFunc(all, func(a, b span) int { return cmp.Compare(a.off, b.off) })
+	var out []span
+	for _, sp := range all {
+		if k := len(out) - 1; k >= 0 && out[k].off+out[k].n >= sp.off-pageSize {
+			out[k].n = max(out[k].n, sp.off+sp.n-out[k].off)
+		} else {
+			out = append(out, sp)
+		}
+	}
+	return out
 }
 
 // enter prefetches the stage after s and keeps the budget with s mapped.
@@ -311,6 +388,7 @@ func (p *pager) close() {
 		return
 	}
 	p.closed = true
+	p.stopRefold.Store(true)
 	if p.requests != nil {
 		close(p.requests)
 	}
@@ -330,11 +408,19 @@ func (p *pager) stats() PagingStats {
 		PrefetchTime:  time.Duration(p.prefetchNanos.Load()),
 		Releases:      p.releases,
 		ReleasedBytes: p.releasedBytes,
+		SmallBytes:    p.smallBytes.Load(),
+		RefoldBytes:   p.refoldBytes.Load(),
+		RefoldTime:    time.Duration(p.refoldNanos.Load()),
 	}
 }
 
 // String summarises the statistics for stderr.
 func (s PagingStats) String() string {
-	return fmt.Sprintf("prefetched %d stages (%d bytes, %v in madvise), released %d stages (%d bytes) to keep the budget",
+	str := fmt.Sprintf("prefetched %d stages (%d bytes, %v in madvise), released %d stages (%d bytes) to keep the budget",
 		s.Prefetches, s.PrefetchBytes, s.PrefetchTime.Round(time.Millisecond), s.Releases, s.ReleasedBytes)
+	if s.RefoldTime > 0 {
+		str += fmt.Sprintf(", refolded %d of %d bytes cached in small pages into 2 MiB pages (%v)",
+			s.RefoldBytes, s.SmallBytes, s.RefoldTime.Round(time.Millisecond))
+	}
+	return str
 }

@@ -92,4 +92,8 @@ func printMemStats(w io.Writer, ms memstats.Stats, ps runtime.PagingStats) {
 		fmt.Fprintf(w, "llmap: paging: %d layers prefetched (%v in madvise), %d released (%s) to keep the budget\n",
 			ps.Prefetches, ps.PrefetchTime.Round(time.Millisecond), ps.Releases, humanBytes(ps.ReleasedBytes))
 	}
+	if ps.RefoldTime > 0 {
+		fmt.Fprintf(w, "llmap: paging: %s of the weights were cached in small pages, %s of them read again into 2 MiB pages (%v)\n",
+			humanBytes(ps.SmallBytes), humanBytes(ps.RefoldBytes), ps.RefoldTime.Round(time.Millisecond))
+	}
 }

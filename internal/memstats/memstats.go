@@ -290,6 +290,7 @@ type Mapping struct {
 	Size int64 // bytes mapped
 	RSS  int64 // bytes of the mapping resident in this process's page tables
 	PSS  int64 // RSS with each page divided by the number of processes mapping it
+	PMD  int64 // of RSS, bytes mapped by 2 MiB entries (FilePmdMapped): 2 MiB folios of the page cache
 }
 
 // ReadMapping returns the smaps figures of the file at path as mapped
@@ -333,6 +334,8 @@ func ReadMapping(pid int, path string) (Mapping, error) {
 			ms.RSS += n * 1024
 		case "Pss:":
 			ms.PSS += n * 1024
+		case "FilePmdMapped:":
+			ms.PMD += n * 1024
 		}
 	}
 	return ms, nil
