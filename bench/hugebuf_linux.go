@@ -7,9 +7,10 @@ import (
 )
 
 // hugeBytes returns n bytes of anonymous memory advised into 2 MiB pages
-// (MADV_HUGEPAGE), and a function that unmaps them. runtime.Open advises a
+// (MADV_HUGEPAGE), and a function that unmaps them. format.Open advises a
 // model's mapping the same way, so the weights a decoding step reads sit on
-// 2 MiB pages where the page cache allows. The read-bandwidth ceiling and
+// 2 MiB pages where the page cache allows (and the runtime refolds the
+// parts it holds in small folios: docs/memory.md). The read-bandwidth ceiling and
 // the matrices of the MatVec suite use such memory too: on 4 KiB pages (a
 // Go slice: the Go runtime does not ask for huge pages) the ceiling would
 // be lower than what the weights can be read at. Where mmap fails it falls
