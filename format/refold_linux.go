@@ -108,7 +108,8 @@ func (f *File) Refold(off, n int64, stop func() bool) (RefoldStats, error) {
 	// Dirty pages (a file just written) cannot be dropped: write them back.
 	_ = unix.Fdatasync(int(fd.Fd()))
 	collapse := true
-	failed := 0 // chunks dropped and read back in small folios
+	failed := 0 // chunks read back in small folios, or never dropped
+	const tries = 8
 	for _, r := range runs {
 		if stop != nil && stop() {
 			break
@@ -130,12 +131,12 @@ func (f *File) Refold(off, n int64, stop func() bool) (RefoldStats, error) {
 		// maps its small folio again, and the fadvise cannot drop it (nor
 		// can a 2 MiB folio be read around it); so the window is short,
 		// and a chunk that was not wholly dropped is tried again. A chunk
-		// that was dropped and read back still small is not: if that
-		// happens to the first chunks, this file system gives no 2 MiB
-		// folios, and Refold stops reading.
+		// that was dropped and read back still small is not. If the first
+		// two chunks come back small, or cannot be dropped at all (tmpfs,
+		// another process's mapping), Refold stops there.
 		for c := r.off; c < r.off+r.n; c += hugeSize {
 			chunk := f.data[c : c+hugeSize]
-			for try := 0; try < 8; try++ {
+			for try := range tries {
 				if err := unix.Madvise(chunk, unix.MADV_DONTNEED); err != nil {
 					return st, fmt.Errorf("refold: madvise(MADV_DONTNEED) on %s: %w", f.path, err)
 				}
@@ -149,11 +150,15 @@ func (f *File) Refold(off, n int64, stop func() bool) (RefoldStats, error) {
 					break
 				}
 				if dropped {
-					if failed++; failed >= 2 && st.Refolded == 0 {
-						return st, nil
-					}
+					failed++
 					break
 				}
+				if try == tries-1 {
+					failed++ // never dropped: another process maps it, or the cache cannot drop (tmpfs)
+				}
+			}
+			if failed >= 2 && st.Refolded == 0 {
+				return st, nil
 			}
 		}
 	}
