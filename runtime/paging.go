@@ -94,6 +94,7 @@ type pager struct {
 	closed   bool
 
 	refold     bool        // refold after the first token
+	stream     []span      // the ranges read every token (streamed), for the refold
 	passes     int         // times the forward pass entered the output stage
 	stopRefold atomic.Bool // set by close
 
@@ -119,6 +120,15 @@ func newPager(f *format.File, c *arch.Config, prefetch bool, budget int64, refol
 		}
 	}
 	p.stages, p.embed = stagesOf(f, c.NLayers)
+	if p.refold {
+		// Computed here, so that a model with nothing to refold (no whole
+		// 2 MiB chunk in its streamed ranges) starts no goroutine and
+		// allocates nothing while it generates.
+		p.stream = p.streamed()
+		p.refold = slices.ContainsFunc(p.stream, func(sp span) bool {
+			return (sp.off+hugePage-1)/hugePage*hugePage+hugePage <= sp.off+sp.n
+		})
+	}
 	p.rowBytes = pageRound(p.embed.n/int64(max(c.VocabSize, 1))) + faultAround
 	if p.embed.n == 0 {
 		p.rowBytes = 0
@@ -135,6 +145,10 @@ func newPager(f *format.File, c *arch.Config, prefetch bool, budget int64, refol
 }
 
 const pageSize = format.PageSize
+
+// hugePage is the size of a PMD-mapped transparent huge page, the unit
+// format.File.Refold works in.
+const hugePage = 2 << 20
 
 // faultAround is how much a fault on one page may map around it: the
 // kernel maps up to 64 KiB of neighbouring cached pages, and with large
@@ -249,7 +263,7 @@ func (p *pager) refoldOnce() {
 	}
 	t0 := time.Now()
 	var small, refolded int64
-	for _, sp := range p.streamed() {
+	for _, sp := range p.stream {
 		// Advice: an error leaves the pages as they are.
 		st, err := p.f.Refold(sp.off, sp.n, p.stopRefold.Load)
 		small += st.Small
