@@ -30,6 +30,10 @@ type Options struct {
 	// count (runtime.Options.NoMmap, llama-bench's --mmap 0), so the
 	// figures do not depend on how the page cache holds the file.
 	NoMmap bool
+	// NoRefold leaves the page cache's folios as they are
+	// (runtime.Options.NoRefold): a mapped run then measures the cache in
+	// the state it finds it.
+	NoRefold bool
 
 	// ReadBytes is the buffer of the read-bandwidth measurement;
 	// 0 means ReadBytes().
@@ -206,7 +210,7 @@ func Run(path string, opts Options) (*Report, error) {
 	}
 	for ti, threads := range opts.Threads {
 		t0 := time.Now()
-		m, err := runtime.Open(path, runtime.Options{Threads: threads, KVType: opts.KVType, NoMmap: opts.NoMmap})
+		m, err := runtime.Open(path, runtime.Options{Threads: threads, KVType: opts.KVType, NoMmap: opts.NoMmap, NoRefold: opts.NoRefold})
 		if err != nil {
 			return nil, err
 		}

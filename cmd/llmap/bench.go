@@ -16,15 +16,16 @@ import (
 )
 
 type benchFlags struct {
-	prompt  []int
-	gen     []int
-	depth   []int
-	reps    int
-	threads []int
-	kvType  string
-	noMmap  bool
-	output  string
-	prof    profileFlags
+	prompt   []int
+	gen      []int
+	depth    []int
+	reps     int
+	threads  []int
+	kvType   string
+	noMmap   bool
+	noRefold bool
+	output   string
+	prof     profileFlags
 }
 
 func newBenchCmd() *cobra.Command {
@@ -72,6 +73,7 @@ goes to stderr, the report to stdout.`,
 	fl.IntSliceVar(&f.threads, "threads", []int{goruntime.GOMAXPROCS(0)}, "thread counts to run, comma-separated; more than the CPUs available is capped there")
 	fl.StringVar(&f.kvType, "kv-type", "f16", kvTypeHelp)
 	fl.BoolVar(&f.noMmap, "no-mmap", false, "read the weights into memory for each thread count instead of mapping the file (figures then do not depend on the page cache's state)")
+	fl.BoolVar(&f.noRefold, "no-refold", false, "leave the page cache as it is: do not read weights cached in small pages again into 2 MiB pages after the first token (docs/memory.md)")
 	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json or csv")
 	f.prof.register(fl)
 	return cmd
@@ -133,7 +135,7 @@ func (f *benchFlags) options(stderr io.Writer) (bench.Options, error) {
 		return o, usagef("-r/--reps must be at most %d, got %d", maxReps, f.reps)
 	}
 	o.Reps = f.reps
-	o.NoMmap = f.noMmap
+	o.NoMmap, o.NoRefold = f.noMmap, f.noRefold
 	if o.KVType, err = parseKVType(f.kvType); err != nil {
 		return o, err
 	}

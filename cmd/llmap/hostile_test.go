@@ -42,6 +42,7 @@ var hostileAccepted = map[string][]string{
 	"run --mlock":       {"0"},                                                // false
 	"run --no-mmap":     {"0"},                                                //
 	"run --no-prefetch": {"0"},                                                //
+	"run --no-refold":   {"0"},                                                //
 	"run --stats":       {"0"},                                                //
 	"run --verify":      {"0"},                                                //
 	"run --help":        {"0"},                                                //
@@ -89,6 +90,7 @@ var hostileAccepted = map[string][]string{
 	"bench --gen":        {"0"},                   // no tg test
 	"bench --depth":      {"0"},                   // no context before the tests
 	"bench --no-mmap":    {"0"},                   // false
+	"bench --no-refold":  {"0"},                   // false
 	"bench --help":       {"0"},
 	"bench --cpuprofile": {"*"},
 	"bench --memprofile": {"*"},

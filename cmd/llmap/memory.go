@@ -20,6 +20,7 @@ type memoryFlags struct {
 	mlock      bool
 	noMmap     bool
 	noPrefetch bool
+	noRefold   bool
 	stats      bool
 }
 
@@ -28,6 +29,7 @@ func (f *memoryFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.mlock, "mlock", false, "pin the whole model in memory (needs RLIMIT_MEMLOCK at least the model size)")
 	fl.BoolVar(&f.noMmap, "no-mmap", false, "read the weights into memory instead of mapping the file")
 	fl.BoolVar(&f.noPrefetch, "no-prefetch", false, "do not read the next layer ahead while one computes")
+	fl.BoolVar(&f.noRefold, "no-refold", false, "leave the page cache as it is: do not read weights cached in small pages again into 2 MiB pages after the first token (docs/memory.md)")
 	fl.BoolVar(&f.stats, "stats", false, "print memory figures (peak RSS by kind, PSS, page faults, bytes read) at the end")
 }
 
@@ -49,7 +51,7 @@ func (f *memoryFlags) check() error {
 }
 
 func (f *memoryFlags) options(o *runtime.Options) {
-	o.MemBudget, o.Mlock, o.NoMmap, o.NoPrefetch = f.budgetN, f.mlock, f.noMmap, f.noPrefetch
+	o.MemBudget, o.Mlock, o.NoMmap, o.NoPrefetch, o.NoRefold = f.budgetN, f.mlock, f.noMmap, f.noPrefetch, f.noRefold
 }
 
 // parseSize parses a byte count: a number (fractions allowed) with an
