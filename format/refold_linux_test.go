@@ -7,30 +7,9 @@ import (
 	"os"
 	"testing"
 
+	"github.com/llmap/llmap/internal/testmodels"
 	"github.com/llmap/llmap/quant"
-	"golang.org/x/sys/unix"
 )
-
-// readPageByPage brings the file at path into the page cache one 4 KiB page
-// at a time with readahead off, so that it is cached in 4 KiB folios: the
-// state a file is left in after random reads or a partial eviction.
-func readPageByPage(t *testing.T, path string) {
-	t.Helper()
-	fd, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fd.Close()
-	if err := unix.Fadvise(int(fd.Fd()), 0, 0, unix.FADV_RANDOM); err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 4096)
-	for off := int64(0); ; off += int64(len(buf)) {
-		if _, err := fd.ReadAt(buf, off); err != nil {
-			return
-		}
-	}
-}
 
 // TestRefold checks that a file cached in 4 KiB folios, which a mapping can
 // only map page by page, is mapped by 2 MiB entries after Refold, with its
@@ -83,7 +62,9 @@ func TestRefold(t *testing.T) {
 	if err := EvictPageCache(path); err != nil {
 		t.Fatal(err)
 	}
-	readPageByPage(t, path)
+	if err := testmodels.ReadPageByPage(path); err != nil {
+		t.Fatal(err)
+	}
 	f, st = open()
 	defer f.Close()
 	if st.Huge != 0 || st.Small < 6*hugeSize || st.Refolded != 0 {

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -9,8 +8,8 @@ import (
 	"github.com/llmap/llmap/format"
 	"github.com/llmap/llmap/format/arch"
 	"github.com/llmap/llmap/internal/memstats"
+	"github.com/llmap/llmap/internal/testmodels"
 	"github.com/llmap/llmap/quant"
-	"golang.org/x/sys/unix"
 )
 
 // TestRefoldAfterFirstToken puts a model into the page cache in 4 KiB
@@ -32,19 +31,8 @@ func TestRefoldAfterFirstToken(t *testing.T) {
 		if err := format.EvictPageCache(path); err != nil {
 			t.Fatal(err)
 		}
-		fd, err := os.Open(path)
-		if err != nil {
+		if err := testmodels.ReadPageByPage(path); err != nil {
 			t.Fatal(err)
-		}
-		defer fd.Close()
-		if err := unix.Fadvise(int(fd.Fd()), 0, 0, unix.FADV_RANDOM); err != nil {
-			t.Fatal(err)
-		}
-		buf := make([]byte, 4096)
-		for off := int64(0); ; off += 4096 {
-			if _, err := fd.ReadAt(buf, off); err != nil {
-				return
-			}
 		}
 	}
 	run := func(opts Options) ([]int, PagingStats, memstats.Mapping) {
