@@ -131,11 +131,14 @@ func (f *File) Refold(off, n int64, stop func() bool) (RefoldStats, error) {
 		// maps its small folio again, and the fadvise cannot drop it (nor
 		// can a 2 MiB folio be read around it); so the window is short,
 		// and a chunk that was not wholly dropped is tried again. A chunk
-		// that was dropped and read back still small is not. If the first
-		// two chunks come back small, or cannot be dropped at all (tmpfs,
-		// another process's mapping), Refold stops there.
+		// that was dropped and read back still small (the reader faulted
+		// in between, or no 2 MiB folio could be allocated just then) is
+		// tried once more. If the first two chunks come back small, or
+		// cannot be dropped at all (tmpfs, another process's mapping),
+		// Refold stops there.
 		for c := r.off; c < r.off+r.n; c += hugeSize {
 			chunk := f.data[c : c+hugeSize]
+			readBack := 0
 			for try := range tries {
 				if err := unix.Madvise(chunk, unix.MADV_DONTNEED); err != nil {
 					return st, fmt.Errorf("refold: madvise(MADV_DONTNEED) on %s: %w", f.path, err)
@@ -150,8 +153,11 @@ func (f *File) Refold(off, n int64, stop func() bool) (RefoldStats, error) {
 					break
 				}
 				if dropped {
-					failed++
-					break
+					if readBack++; readBack == 2 {
+						failed++
+						break
+					}
+					continue
 				}
 				if try == tries-1 {
 					failed++ // never dropped: another process maps it, or the cache cannot drop (tmpfs)

@@ -74,8 +74,10 @@ func TestRefold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Small < 6*hugeSize || st.Refolded != st.Small {
-		t.Errorf("Refold: %+v, want every small chunk refolded", st)
+	// A busy machine may have no 2 MiB folio for a chunk just then: one
+	// chunk may stay small.
+	if st.Small < 6*hugeSize || st.Refolded < st.Small-hugeSize {
+		t.Errorf("Refold: %+v, want every small chunk but at most one refolded", st)
 	}
 	if !bytes.Equal(f.Data(), want) {
 		t.Error("bytes changed")
@@ -85,8 +87,8 @@ func TestRefold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Small != 0 || again.Huge != st.Huge+st.Refolded {
-		t.Errorf("second Refold: %+v after %+v, want nothing small", again, st)
+	if again.Small != st.Small-st.Refolded || again.Huge != st.Huge+st.Refolded {
+		t.Errorf("second Refold: %+v after %+v, want only what the first left small", again, st)
 	}
 
 	g, err := NewFile(want)

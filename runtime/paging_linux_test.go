@@ -76,9 +76,11 @@ func TestRefoldAfterFirstToken(t *testing.T) {
 		t.Skip("no 2 MiB pages after reading again: no large folios on this file system")
 	}
 	// The streamed weights are about 24 MB; all but the 2 MiB chunks at
-	// their two ends are refolded.
-	if st.RefoldBytes != st.SmallBytes || st.RefoldBytes < 16<<20 || ms.PMD < st.RefoldBytes {
-		t.Errorf("refolded %d of %d small bytes, %d mapped by 2 MiB entries: want all of at least 16 MiB", st.RefoldBytes, st.SmallBytes, ms.PMD)
+	// their two ends are refolded. The kernel may fail to allocate a 2 MiB
+	// folio for a chunk on a busy machine (CI once got 11 of 12), so one
+	// chunk may stay small.
+	if st.RefoldBytes < st.SmallBytes-2<<20 || st.RefoldBytes < 16<<20 || ms.PMD < st.RefoldBytes {
+		t.Errorf("refolded %d of %d small bytes, %d mapped by 2 MiB entries: want all but at most one 2 MiB chunk, and at least 16 MiB", st.RefoldBytes, st.SmallBytes, ms.PMD)
 	}
 	_, st, _ = run(Options{Threads: 2, MemBudget: 1 << 40})
 	if st.RefoldTime != 0 {
