@@ -19,7 +19,7 @@ func (f *File) Mlock() error {
 		var lim unix.Rlimit
 		limit := uint64(math.MaxUint64)
 		if unix.Getrlimit(unix.RLIMIT_MEMLOCK, &lim) == nil && lim.Cur != unix.RLIM_INFINITY {
-			limit = lim.Cur
+			limit = uint64(lim.Cur) // int64 on FreeBSD
 		}
 		return &MlockError{Path: f.path, Bytes: int64(len(f.data)), Limit: limit, Err: err}
 	}
