@@ -37,18 +37,20 @@ type Batch struct {
 	t       Type // matrix type the batch was prepared for
 	nb      int  // blocks per vector (cols/32) for quantised types
 
-	x     []float32 // (nPad, cols) float activations (F32, F16)
-	q     []byte    // (nPad, nb*32) int8 quants (Q8_0, Q4_0)
-	d     []float32 // (nPad, nb) block scales (Q8_0, Q4_0)
-	bias  []int32   // (nPad, nb*8) -128 x the sum of each group of 4 quants (VNNI tier, Q8_0)
-	bias4 []int32   // (nPad, nb*8) -8 x the same (VNNI tier, Q4_0)
-	xc    []float32 // (nPad, nb) 8 x scale x the sum of a block's quants (one-vector Q4_0 kernel)
-	q34   []byte    // (nb*34) the first vector as Q8_0 blocks, as Vec holds it (one-vector Q8_0: the rows kernel)
-	q8k   []byte    // (n, cols/256*292) each vector as Q8_K super-blocks (the K-quants)
-	x4    []byte    // (n, nb/4*256) the vectors in the x4 layout of the small-batch tiles, if useX4
-	useX4 bool      // x4 is set: 2..x4MaxTokens Q8_0 vectors or one Q4_0 vector of at least 4 blocks, on a CPU with the tiles
-	x8    []byte    // (n, nb/8*384) the vectors in the x8 layout of the 2x8 tile, if useX8
-	useX8 bool      // x8 is set for the vectors of whole groups of eight, x4 for the rest only: x8MinTokens..x4MaxTokens Q8_0 vectors, nb >= 8 and nb%8 < 4
+	x      []float32 // (nPad, cols) float activations (F32, F16)
+	q      []byte    // (nPad, nb*32) int8 quants (Q8_0, Q4_0)
+	d      []float32 // (nPad, nb) block scales (Q8_0, Q4_0)
+	bias   []int32   // (nPad, nb*8) -128 x the sum of each group of 4 quants (VNNI tier, Q8_0)
+	bias4  []int32   // (nPad, nb*8) -8 x the same (VNNI tier, Q4_0)
+	xc     []float32 // (nPad, nb) 8 x scale x the sum of a block's quants (one-vector Q4_0 kernel)
+	q34    []byte    // (nb*34) the first vector as Q8_0 blocks, as Vec holds it (one-vector Q8_0: the rows kernel)
+	q8k    []byte    // (n, cols/256*292) each vector as Q8_K super-blocks (the K-quants)
+	x4     []byte    // (n, nb/4*256) the vectors in the x4 layout of the small-batch tiles, if useX4
+	useX4  bool      // x4 is set: 2..x4MaxTokens Q8_0 vectors or one Q4_0 vector of at least 4 blocks, on a CPU with the tiles
+	x8     []byte    // (n, nb/8*384) the vectors in the x8 layout of the 2x8 tile, if useX8
+	useX8  bool      // x8 is set for the vectors of whole groups of eight, x4 for the rest only: x8MinTokens..x4MaxTokens Q8_0 vectors, nb >= 8 and nb%8 < 4
+	xa     []byte    // (ceil(n/8), nb/2*576) the groups of eight vectors in the AMX layout, if useAMX
+	useAMX bool      // xa is set in place of x8 and x4 for the vectors amxVec says: amxMinTokens..x4MaxTokens Q8_0 vectors on a CPU with AMX, nb%4 == 0
 
 	// The packed layout of the AVX2 tier's float32 GEMM (packed is set
 	// when the tier that was selected at Prepare has it and the batch has
@@ -82,6 +84,19 @@ const x4MaxTokens = 128
 // x4Layout), for the one-vector kernel that reads it (gemm_avx512_amd64.go:
 // it needs AVX-512 VBMI besides the tiles' features).
 var x4Q4_0 = false
+
+// amxLayout says whether this CPU multiplies groups of eight Q8_0 vectors
+// with AMX tiles (gemm_amx_amd64.go), reading the AMX layout (setAMX).
+var amxLayout = false
+
+// amxMinTokens is the smallest batch prepared in the AMX layout, and the
+// fewest vectors of its last group of eight that take the tiles (padded
+// with zero vectors); one or two left over take the x4 tiles. The tiles
+// cost the same for 3-8 vectors: per block and vector, 3 vectors padded
+// measured 0.39-0.57 ns against 0.42-0.60 on the x4 tiles, 7 vectors
+// 0.17-0.24 against 0.31-0.38, 2 vectors 0.59-0.85 against 0.53-0.80
+// (BenchmarkMatMulDecode).
+const amxMinTokens = 3
 
 // x8MinTokens is the smallest batch also prepared in the x8 layout (the
 // 2x8 tile's groups of eight vectors read it).
@@ -189,7 +204,15 @@ func (b *Batch) Prepare(t Type, n, cols int) {
 		// x8 only where its blocks after the last group of eight are those
 		// after the last group of four (nb%8 < 4), so the x4 tiles of the
 		// other vectors and the x8 tile leave the same tail.
-		b.useX8 = b.useX4 && x8Layout && t == Q8_0 && nb >= 8 && nb%8 < 4 && n >= x8MinTokens
+		b.useAMX = b.useX4 && amxLayout && t == Q8_0 && nb%4 == 0 && n >= amxMinTokens
+		if amxLayout && nb%4 == 0 {
+			b.xa = grow(b.xa, (min(b.maxTokens, x4MaxTokens)+7)/8*b.xaStride())
+		}
+		if b.useAMX && n%8 >= amxMinTokens {
+			// the last group's padding vectors are zero
+			clear(b.xa[n/8*b.xaStride() : (n/8+1)*b.xaStride()])
+		}
+		b.useX8 = b.useX4 && x8Layout && t == Q8_0 && nb >= 8 && nb%8 < 4 && n >= x8MinTokens && !b.useAMX
 		if b.useX8 {
 			b.x8 = grow(b.x8, n*b.x8Stride())
 		}
@@ -291,7 +314,9 @@ func (b *Batch) SetPart(i, col int, x []float32) {
 			b.bias4[(i*nb+k0)*8:(i*nb+k1)*8], b.xc[i*nb+k0:i*nb+k1], q34, x)
 		// The groups of eight vectors read only the x8 layout where the
 		// batch has it (gemmQ8_0X4); the rest read x4.
-		if b.useX8 && i < b.n&^7 {
+		if b.amxVec(i) {
+			b.setAMX(i, k0, k1)
+		} else if b.useX8 && i < b.n&^7 {
 			b.setX8(i, k0, min(k1, nb&^7))
 		} else if b.useX4 {
 			b.setX4(i, k0, min(k1, nb&^3))
@@ -367,6 +392,37 @@ func (b *Batch) setX8(i, k0, k1 int) {
 			binary.LittleEndian.PutUint32(g[256+8*p+4*h:], uint32(bias[h]+bias[2+h]+bias[4+h]+bias[6+h]))
 			binary.LittleEndian.PutUint32(g[320+8*p+4*h:], d)
 		}
+	}
+}
+
+// amxVec says whether vector i of the batch is in the AMX layout: every
+// vector of a whole group of eight, and of the last group if it has at
+// least amxMinTokens.
+func (b *Batch) amxVec(i int) bool {
+	return b.useAMX && (i < b.n&^7 || b.n%8 >= amxMinTokens)
+}
+
+// xaStride is the size in bytes of one group of eight vectors in the AMX
+// layout.
+func (b *Batch) xaStride() int { return b.nb / 2 * 576 }
+
+// setAMX writes blocks [k0, k1) of vector i (already in q and d) in the
+// AMX layout: per group of eight vectors and pair of blocks, 576 bytes:
+// each block's quants as the B tile of TDPBSSD (256 bytes: row m holds
+// quants 4m..4m+3 of vector t at 4t), then the 16 float32 scales (block
+// 2p of vector t at t, block 2p+1 at 8+t). Each vector's bytes are its
+// own, so goroutines may write disjoint vectors or blocks.
+func (b *Batch) setAMX(i, k0, k1 int) {
+	nb, t := b.nb, i%8
+	xa := b.xa[i/8*b.xaStride():]
+	for k := k0; k < k1; k++ {
+		g := xa[k/2*576:][:576]
+		tile := g[256*(k%2):][:256]
+		q := b.q[(i*nb+k)*32:][:32]
+		for m := range 8 {
+			copy(tile[32*m+4*t:32*m+4*t+4], q[4*m:4*m+4])
+		}
+		binary.LittleEndian.PutUint32(g[512+4*(8*(k%2)+t):], math.Float32bits(b.d[i*nb+k]))
 	}
 }
 

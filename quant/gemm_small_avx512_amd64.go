@@ -105,6 +105,11 @@ func gemmQ8_0X4(outs [][]float32, off int, w []byte, rb, rows int, b *Batch) {
 	for t0 := 0; t0 < b.n; {
 		x := &b.x4[t0*xs]
 		switch v := b.n - t0; {
+		case b.amxVec(t0):
+			// groups of eight vectors, the last one padded
+			nv := min(v, 8)
+			gemmQ8_0AMX(outs, off, w, rb, rows, b, t0, nv)
+			t0 += nv
 		case v >= 8:
 			var tile [16]float32
 			o := outs[t0 : t0+8]

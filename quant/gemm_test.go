@@ -120,6 +120,16 @@ func TestMatMulTiers(t *testing.T) {
 		}
 	}
 	forEachTier(t, body)
+	// A CPU with AMX multiplies groups of eight Q8_0 vectors with tiles;
+	// the 2x8 tile on the x8 layout that AVX-512 CPUs without AMX use is
+	// tested here too.
+	if amxLayout && slices.Contains(GEMMTiers(), "avx512") {
+		t.Run("avx512-without-amx", func(t *testing.T) {
+			amxLayout = false
+			defer func() { amxLayout = true }()
+			body(t, "avx512")
+		})
+	}
 	// A CPU with VBMI runs one Q4_0 vector in the x4 layout; the kernel
 	// that AVX-512 CPUs without VBMI use is tested here too.
 	if x4Q4_0 && slices.Contains(GEMMTiers(), "avx512") {

@@ -1,0 +1,79 @@
+//go:build amd64 && !noasm
+
+package quant
+
+import (
+	"syscall"
+
+	"golang.org/x/sys/cpu"
+)
+
+func init() {
+	// (x8Layout's condition: this file's init runs before that of
+	// gemm_small_avx512_amd64.go)
+	avx512 := cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI
+	amxLayout = avx512 && cpu.X86.HasAMXTile && cpu.X86.HasAMXInt8 && amxPermit()
+}
+
+// amxPermit asks Linux for the AMX tile state (arch_prctl
+// ARCH_REQ_XCOMP_PERM for XTILEDATA), without which the tile instructions
+// fault; false where the kernel refuses (before Linux 5.16, or a
+// hypervisor that hides the state).
+func amxPermit() bool {
+	const archReqXcompPerm, xfeatureXtiledata = 0x1023, 18
+	_, _, e := syscall.RawSyscall(syscall.SYS_ARCH_PRCTL, archReqXcompPerm, xfeatureXtiledata, 0)
+	return e == 0
+}
+
+// amxScratch is the memory gemmQ8_0AMXV8 works in: the tile
+// configurations (16 rows, then the last group's), the two C tiles of a
+// pair of blocks (row r of block 2p at 64r, of block 2p+1 at 64r+32), for
+// even and odd pairs, the row group's sums and the gather offsets of the
+// rows' scales (r*rb).
+type amxScratch struct {
+	cfg  [2][64]byte
+	c    [2][1024]byte
+	o    [512]byte
+	roff [16]int32
+}
+
+// gemmQ8_0AMXV8 multiplies rows Q8_0 weight rows (rb bytes apart) with a
+// group of eight vectors in the AMX layout (npairs pairs of blocks) and
+// stores row r's sum with vector t to outs[t][r] for t < nv (the other
+// vectors of the group are zero padding). Per group of 16 rows
+// and pair of blocks: TDPBSSD of the 16 rows' quants (loaded straight
+// from the rows) with each block's B tile gives the 16x8 integer sums,
+// which are converted and added times the product of the two scales
+// (row r's of both blocks gathered from the rows, the vectors' from the
+// layout). Reference: the loop in gemm_small_avx512_amd64.go, without
+// the x4 layout.
+//
+//go:noescape
+func gemmQ8_0AMXV8(w *byte, rb, rows int, xa *byte, npairs, nv int, outs *[8]*float32, scr *amxScratch)
+
+// amxConfig writes the tile configuration of a group of m rows: tmm0 and
+// tmm1 the two blocks' weights (m x 32 bytes), tmm2 and tmm3 their B tiles
+// (8 x 32), tmm4..tmm7 their sums (m x 8 int32; even and odd pairs).
+func amxConfig(cfg *[64]byte, m int) {
+	*cfg = [64]byte{0: 1}
+	for i, rows := range [8]int{m, m, 8, 8, m, m, m, m} {
+		cfg[16+2*i] = 32
+		cfg[48+i] = byte(rows)
+	}
+}
+
+// gemmQ8_0AMX runs gemmQ8_0AMXV8 for the nv (1-8) vectors from t0 (a
+// group of the AMX layout) over rows rows.
+func gemmQ8_0AMX(outs [][]float32, off int, w []byte, rb, rows int, b *Batch, t0, nv int) {
+	var scr amxScratch
+	amxConfig(&scr.cfg[0], 16)
+	amxConfig(&scr.cfg[1], max(rows%16, 1))
+	for r := range scr.roff {
+		scr.roff[r] = int32(r * rb)
+	}
+	var to [8]*float32
+	for j, oj := range outs[t0 : t0+nv] {
+		to[j] = &oj[off : off+rows][0]
+	}
+	gemmQ8_0AMXV8(&w[0], rb, rows, &b.xa[t0/8*b.xaStride()], b.nb/2, nv, &to, &scr)
+}
