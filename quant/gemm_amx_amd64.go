@@ -8,6 +8,10 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
+// On a CPU with AMX-INT8 (Sapphire Rapids and later), groups of eight
+// Q8_0 vectors are multiplied with tile instructions (gemmQ8_0AMXV8);
+// GODEBUG=cpu.amxtile=off turns them off (the 2x8 tile on the x8 layout
+// then runs, as on AVX-512 CPUs without AMX), and so does hiding AVX-512.
 func init() {
 	// (x8Layout's condition: this file's init runs before that of
 	// gemm_small_avx512_amd64.go)
@@ -17,8 +21,11 @@ func init() {
 
 // amxPermit asks Linux for the AMX tile state (arch_prctl
 // ARCH_REQ_XCOMP_PERM for XTILEDATA), without which the tile instructions
-// fault; false where the kernel refuses (before Linux 5.16, or a
-// hypervisor that hides the state).
+// fault; false where the kernel refuses (before Linux 5.16, a hypervisor
+// that hides the state, or a signal stack too small for the larger signal
+// frame: Go's are 32 KiB, the frame with the tiles about 11 KiB). The
+// kernel saves the tiles on a context switch or signal; the kernel below
+// releases them before it returns, so Go code never runs with tile state.
 func amxPermit() bool {
 	const archReqXcompPerm, xfeatureXtiledata = 0x1023, 18
 	_, _, e := syscall.RawSyscall(syscall.SYS_ARCH_PRCTL, archReqXcompPerm, xfeatureXtiledata, 0)
@@ -40,7 +47,8 @@ type amxScratch struct {
 // gemmQ8_0AMXV8 multiplies rows Q8_0 weight rows (rb bytes apart) with a
 // group of eight vectors in the AMX layout (npairs pairs of blocks) and
 // stores row r's sum with vector t to outs[t][r] for t < nv (the other
-// vectors of the group are zero padding). Per group of 16 rows
+// vectors of the group are zero padding); npairs is even (the batch's
+// nb%4 == 0). Per group of 16 rows
 // and pair of blocks: TDPBSSD of the 16 rows' quants (loaded straight
 // from the rows) with each block's B tile gives the 16x8 integer sums,
 // which are converted and added times the product of the two scales

@@ -91,8 +91,10 @@ func gemmQ8_0X4R4(v int, w0, w1, w2, w3 *byte, x *byte, xstride, n int, out *[16
 }
 
 // gemmQ8_0X4 multiplies rows Q8_0 weight rows with a batch prepared in the
-// x4 layout: groups of eight vectors on the 2x8 tile (reading the x8
-// layout if the batch has it), then the rest (1-7)
+// x4 layout: groups of eight vectors with AMX tiles where the batch has
+// the AMX layout (gemm_amx_amd64.go; also a last group of 3-7, padded),
+// else on the 2x8 tile (reading the x8 layout if the batch has it), then
+// the rest (1-7)
 // on 2-row tiles of 5, 6 or 7 vectors or 4-row tiles of 4, 3, 2 or 1, so
 // no tile multiplies padding vectors (the 2-row tiles share each row's
 // unpacking among more vectors, the 4-row ones among more rows: 4 vectors
