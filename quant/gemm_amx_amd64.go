@@ -11,7 +11,8 @@ import (
 // On a CPU with AMX-INT8 (Sapphire Rapids and later), groups of eight
 // Q8_0 vectors are multiplied with tile instructions (gemmQ8_0AMXV8);
 // GODEBUG=cpu.amxtile=off turns them off (the 2x8 tile on the x8 layout
-// then runs, as on AVX-512 CPUs without AMX), and so does hiding AVX-512.
+// then runs, as on AVX-512 CPUs without AMX; the Go runtime warns that it
+// does not know the name, x/sys/cpu does), and so does hiding AVX-512.
 func init() {
 	// (x8Layout's condition: this file's init runs before that of
 	// gemm_small_avx512_amd64.go)
@@ -33,14 +34,14 @@ func amxPermit() bool {
 }
 
 // amxScratch is the memory gemmQ8_0AMXV8 works in: the tile
-// configurations (16 rows, then the last group's), the two C tiles of a
-// pair of blocks (row r of block 2p at 64r, of block 2p+1 at 64r+32), for
-// even and odd pairs, the row group's sums and the gather offsets of the
-// rows' scales (r*rb).
+// configurations (16 rows, then the last group's), the kernel's own part
+// (the two C tiles of a pair of blocks, row r of block 2p at 64r and of
+// block 2p+1 at 64r+32, for even pairs at 0 and odd ones at 1024; the row
+// group's sums at 2048) and the gather offsets of the rows' scales (r*rb).
 type amxScratch struct {
-	cfg  [2][64]byte
-	c    [2][1024]byte
-	o    [512]byte
+	cfg [2][64]byte
+	//lint:ignore U1000 read and written by the assembly only
+	work [2560]byte
 	roff [16]int32
 }
 
