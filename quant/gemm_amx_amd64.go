@@ -2,11 +2,7 @@
 
 package quant
 
-import (
-	"syscall"
-
-	"golang.org/x/sys/cpu"
-)
+import "golang.org/x/sys/cpu"
 
 // On a CPU with AMX-INT8 (Sapphire Rapids and later), groups of eight
 // Q8_0 vectors are multiplied with tile instructions (gemmQ8_0AMXV8);
@@ -18,19 +14,6 @@ func init() {
 	// gemm_small_avx512_amd64.go)
 	avx512 := cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI
 	amxLayout = avx512 && cpu.X86.HasAMXTile && cpu.X86.HasAMXInt8 && amxPermit()
-}
-
-// amxPermit asks Linux for the AMX tile state (arch_prctl
-// ARCH_REQ_XCOMP_PERM for XTILEDATA), without which the tile instructions
-// fault; false where the kernel refuses (before Linux 5.16, a hypervisor
-// that hides the state, or a signal stack too small for the larger signal
-// frame: Go's are 32 KiB, the frame with the tiles about 11 KiB). The
-// kernel saves the tiles on a context switch or signal; the kernel below
-// releases them before it returns, so Go code never runs with tile state.
-func amxPermit() bool {
-	const archReqXcompPerm, xfeatureXtiledata = 0x1023, 18
-	_, _, e := syscall.RawSyscall(syscall.SYS_ARCH_PRCTL, archReqXcompPerm, xfeatureXtiledata, 0)
-	return e == 0
 }
 
 // amxScratch is the memory gemmQ8_0AMXV8 works in: the tile
