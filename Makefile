@@ -25,7 +25,7 @@ build: ## build bin/llmap
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/llmap
 
 # The platforms `make cross` builds for (GOOS/GOARCH), without cgo.
-CROSS       := linux/amd64 linux/arm64 darwin/arm64 darwin/amd64 windows/amd64
+CROSS       := linux/amd64 linux/arm64 darwin/arm64 darwin/amd64 windows/amd64 freebsd/amd64
 
 cross: ## build bin/llmap-OS-ARCH for every platform in CROSS, and vet each (which compiles the tests too)
 	@set -e; for p in $(CROSS); do \
