@@ -106,9 +106,10 @@ func gemvQ4_0VNNI512(w *byte, stride, rows int, xq *byte, xd, xc *float32, n int
 func gemvQ4_0X4VNNI512(w *byte, stride, rows int, x4 *byte, xd *float32, n int, out *float32)
 
 // gemvQ8_0VNNI512 is the one-vector product for Q8_0 weights on 512-bit
-// registers: two blocks per VPDPBUSD (weights made unsigned, the batch's
-// bias cancelling the offset), four blocks per iteration with their
-// scales picked from two loads by VPERMT2W. n is a multiple of 4.
+// registers: two blocks per VPDPBUSD (weights made unsigned, the offset
+// taken off per row in floats with the batch's xc), four blocks per
+// iteration with their scales picked from two loads by VPERMT2W. n is a
+// multiple of 4.
 // Reference loop:
 //
 //	for r := 0; r < rows; r++ {
@@ -125,7 +126,7 @@ func gemvQ4_0X4VNNI512(w *byte, stride, rows int, x4 *byte, xd *float32, n int, 
 //	}
 //
 //go:noescape
-func gemvQ8_0VNNI512(w *byte, stride, rows int, xq *byte, bias *int32, xd *float32, n int, out *float32)
+func gemvQ8_0VNNI512(w *byte, stride, rows int, xq *byte, xc, xd *float32, n int, out *float32)
 
 //go:noescape
 func gemmQ4_0TileVNNI(w0, w1, w2, w3 *byte, x *byte, xstride int, bias *int32, d *float32, dstride int, n int, out *[16]float32)
@@ -242,7 +243,7 @@ func gemvQ4_0512(out []float32, w []byte, rb int, b *Batch) {
 func gemvQ8_0512(out []float32, w []byte, rb int, b *Batch) {
 	nb := b.nb
 	if n4 := nb &^ 3; n4 > 0 {
-		gemvQ8_0VNNI512(&w[0], rb, len(out), &b.q[0], &b.bias[0], &b.d[0], n4, &out[0])
+		gemvQ8_0VNNI512(&w[0], rb, len(out), &b.q[0], &b.xc[0], &b.d[0], n4, &out[0])
 	} else {
 		clear(out)
 	}
