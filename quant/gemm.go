@@ -756,3 +756,7 @@ func quantizeBatchAsm(kern func(q *byte, d *float32, bias, bias4 *int32, xc *flo
 		kern(&q[0], &d[0], &bias[0], &bias4[0], &xc[0], p34, &x[0], n)
 	}
 }
+
+// AMXEnabled reports whether MatMul multiplies batches of Q8_0 vectors
+// with AMX tiles on this CPU (Linux, AMX-INT8, the avx512 tier selected).
+func AMXEnabled() bool { return amxLayout && GEMMTier() == "avx512" }

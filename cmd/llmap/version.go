@@ -62,15 +62,24 @@ func versionText() string {
 	return b.String()
 }
 
-// kernelTier names the tier of matrix kernels in use. It is the one place
-// that turns quant's selection into words: a new tier (AVX-512, arm64) is a
-// new case here.
+// kernelTier names the tier of matrix kernels the forward pass runs
+// (quant.MatMul's, for one vector and for batches) and the CPU extensions
+// it uses. It is the one place that turns quant's selection into words: a
+// new tier is a new case here.
 func kernelTier() string {
 	if !quant.AsmEnabled() {
 		return "generic (portable Go)"
 	}
-	if goruntime.GOARCH == "amd64" {
+	tier := quant.GEMMTier()
+	switch tier {
+	case "avx2":
 		return "avx2 (assembly: AVX2, FMA, F16C)"
+	case "avx512":
+		s := "avx512 (assembly: AVX-512 F/BW/VL, VNNI"
+		if quant.AMXEnabled() {
+			s += "; AMX-INT8 tiles for batches of Q8_0"
+		}
+		return s + ")"
 	}
-	return goruntime.GOARCH + " (assembly)"
+	return tier + " (assembly, " + goruntime.GOARCH + ")"
 }

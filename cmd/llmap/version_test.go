@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/llmap/llmap/quant"
+	"golang.org/x/sys/cpu"
 )
 
 // TestVersion: llmap version and llmap --version print the same lines:
@@ -32,10 +33,18 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-// TestKernelTier: the tier follows quant's selection.
+// TestKernelTier: the tier follows the CPU (as x/sys/cpu reads it, and
+// GODEBUG=cpu.X=off hides it) and quant's selection.
 func TestKernelTier(t *testing.T) {
-	if quant.AsmEnabled() && goruntime.GOARCH == "amd64" && !strings.HasPrefix(kernelTier(), "avx2") {
-		t.Errorf("assembly kernels on amd64 reported as %q", kernelTier())
+	if quant.AsmEnabled() && goruntime.GOARCH == "amd64" {
+		want := "avx2 ("
+		if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI {
+			want = "avx512 ("
+		}
+		got := kernelTier()
+		if !strings.HasPrefix(got, want) || strings.Contains(got, "AMX") != quant.AMXEnabled() {
+			t.Errorf("assembly kernels on amd64 reported as %q, want %q... (AMX in use: %v)", got, want, quant.AMXEnabled())
+		}
 	}
 	restore := quant.DisableAsm()
 	defer restore()
