@@ -50,8 +50,11 @@ test-noasm: chromium ## the whole suite on the pure-Go kernels
 	$(GO) test -count=1 -tags noasm ./...
 
 # The kernel tiers' own tests force each tier the CPU has; these run the
-# kernels' users as a CPU without AVX-512 (Zen 3) and without AVX2 would.
-test-tiers: ## the quant and runtime tests with AVX-512, then AVX2, hidden from the kernel dispatch (GODEBUG)
+# kernels' users as a CPU without AMX (Zen 4: AVX-512 only), without AVX-512
+# (Zen 3) and without AVX2 would. (The Go runtime warns that it does not know
+# cpu.amxtile; x/sys/cpu, which the dispatch reads, does.)
+test-tiers: ## the runtime tests with AMX hidden, then the quant and runtime tests with AVX-512, then AVX2, hidden from the kernel dispatch (GODEBUG)
+	GODEBUG=cpu.amxtile=off $(GO) test -count=1 ./runtime/...
 	GODEBUG=cpu.avx512f=off $(GO) test -count=1 ./quant/... ./runtime/...
 	GODEBUG=cpu.avx2=off $(GO) test -count=1 ./quant/... ./runtime/...
 
