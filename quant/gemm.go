@@ -60,7 +60,8 @@ type Batch struct {
 	// their dequantised quants (xq*dx, exactly the int8 path's products).
 	// Padding vectors and columns past cols are zero.
 	xp     []float32
-	kp     int // cols rounded up to a multiple of 8
+	q16    []int16 // (nPad, nb*32) the quants as int16, for the Q8_0 integer kernel of the packed tier
+	kp     int     // cols rounded up to a multiple of 8
 	packed bool
 
 	maxTokens, maxCols int
@@ -226,7 +227,11 @@ func (b *Batch) Prepare(t Type, n, cols int) {
 		clear(b.x[n*cols:])
 	}
 	b.packed = packedGEMM && n >= packedMinTokens
-	if b.packed {
+	if b.packedInt() && t == Q8_0 {
+		b.q16 = grow(b.q16, np*b.nb*32)
+		clear(b.q16[n*b.nb*32:])
+	}
+	if b.usesXP() {
 		kp, ng := (cols+7)&^7, (n+15)/16
 		b.kp = kp
 		b.xp = grow(b.xp, ng*kp*16)
@@ -245,6 +250,35 @@ var (
 	packedGEMM      = false
 	packedMinTokens = 16
 )
+
+// packedQ4_0Int and packedQ8_0Int say whether the packed tier multiplies
+// Q4_0 and Q8_0 batches with its integer kernels (gemmPanelIntAVX2), which
+// read the quants (q for Q4_0, q16 for Q8_0) and scales, so that such a
+// batch needs no packed layout.
+var packedQ4_0Int, packedQ8_0Int = false, false
+
+// usesXP says whether the batch is written in the packed layout xp: a
+// packed batch, unless its type has an integer kernel.
+func (b *Batch) usesXP() bool {
+	return b.packed && !b.packedInt()
+}
+
+// packedInt says whether the batch is multiplied by an integer kernel of
+// the packed tier.
+func (b *Batch) packedInt() bool {
+	return b.packed && (b.t == Q4_0 && packedQ4_0Int || b.t == Q8_0 && packedQ8_0Int)
+}
+
+// widenQ8Impl writes the quants q (whole blocks of 32) as int16 (Batch.q16);
+// assembly where the packed tier is.
+var widenQ8Impl = widenQ8Generic
+
+// widenQ8Generic is the definition of widenQ8Impl.
+func widenQ8Generic(q16 []int16, q []byte) {
+	for i, v := range q {
+		q16[i] = int16(int8(v))
+	}
+}
 
 // setPacked writes elements [col, col+len(x)) of vector i to the packed
 // layout: x itself for float types, the dequantised quants for Q8_0 and
@@ -312,6 +346,9 @@ func (b *Batch) SetPart(i, col int, x []float32) {
 		}
 		quantizeBatchImpl(b.q[(i*nb+k0)*32:(i*nb+k1)*32], b.d[i*nb+k0:i*nb+k1], b.bias[(i*nb+k0)*8:(i*nb+k1)*8],
 			b.bias4[(i*nb+k0)*8:(i*nb+k1)*8], b.xc[i*nb+k0:i*nb+k1], q34, x)
+		if b.packedInt() && b.t == Q8_0 {
+			widenQ8Impl(b.q16[(i*nb+k0)*32:(i*nb+k1)*32], b.q[(i*nb+k0)*32:(i*nb+k1)*32])
+		}
 		// The groups of eight vectors read only the x8 layout where the
 		// batch has it (gemmQ8_0X4); the rest read x4.
 		if b.amxVec(i) {
@@ -324,7 +361,7 @@ func (b *Batch) SetPart(i, col int, x []float32) {
 	default:
 		copy(b.x[i*b.cols+col:], x)
 	}
-	if b.packed {
+	if b.usesXP() {
 		b.setPacked(i, col, x)
 	}
 }

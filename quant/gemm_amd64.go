@@ -91,6 +91,9 @@ func gemmAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batc
 	case b.n == 1:
 		gemvAVX2(outs[0][off:off+rows], t, w, rb, b)
 		return
+	case b.packedInt():
+		gemmPanelIntAVX2(outs, off, t, w, rb, rows, b)
+		return
 	case b.packed:
 		gemmPackedAVX2(outs, off, t, w, rb, rows, b)
 		return

@@ -2,6 +2,16 @@
 
 #include "textflag.h"
 
+DATA pones16<>+0(SB)/8, $0x0001000100010001
+DATA pones16<>+8(SB)/8, $0x0001000100010001
+DATA pones16<>+16(SB)/8, $0x0001000100010001
+DATA pones16<>+24(SB)/8, $0x0001000100010001
+GLOBL pones16<>(SB), RODATA|NOPTR, $32
+
+DATA pnib0f<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA pnib0f<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL pnib0f<>(SB), RODATA|NOPTR, $16
+
 // The packed float32 GEMM of the AVX2 tier (gemm_packed_avx2_amd64.go):
 // weights converted to float32 a panel at a time, activations packed by
 // Batch in groups of 16 vectors, k-major (16 floats per column), and a
@@ -439,3 +449,489 @@ pfrline:
 
 pfrdone:
 	RET
+
+// The Q4_0 integer panel kernel (gemmQ4_0IntAVX2): weights as unsigned
+// nibble bytes in panels of 8 rows, activations the batch's int8 quants.
+// A panel block (288 bytes, cvtQ4_0I8) is 8 steps of 32 bytes, step s
+// holding elements 4s..4s+3 of the block for rows 0..7 (4 bytes per row),
+// then the rows' fp16 scales as 8 float32. One step multiplies the step
+// with 4 quants of a vector broadcast to every row: VPMADDUBSW gives each
+// row two int16 pair sums, added over the 8 steps of a block (at most 16
+// products of 15 x 128: 30720, no overflow). At the block's end VPMADDWD
+// with ones gives the int32 sum of nibble x quant per row, and
+// out += (sum*dx - xc)*dw, xc being 8*dx*sum(quants) (Batch.xc): the -8 of
+// the nibbles. Per block of 8 rows x 6 vectors: 48 VPMADDUBSW and 42 VPADDW
+// for 1536 multiply-adds, where the float32 tile needs 192 FMAs.
+//
+// Registers: SI weights, R8 vector 0's quants (R9 vector 3's), DX their
+// stride, R10/R11 the scales of vectors 0 and 3, R12/R13 their xc, BX the
+// stride of both, CX the block counter; Y0..Y5 int16 sums of vectors
+// 0..5, Y6..Y11 their float32 outputs (rows 0..7), Y12 the step's weights,
+// Y13..Y15 scratch.
+
+#define Q4FIRST(s) \
+	VMOVDQU      (s*32)(SI), Y12 \
+	VPBROADCASTD (s*4)(R8), Y13 \
+	VPMADDUBSW   Y13, Y12, Y0 \
+	VPBROADCASTD (s*4)(R8)(DX*1), Y13 \
+	VPMADDUBSW   Y13, Y12, Y1 \
+	VPBROADCASTD (s*4)(R8)(DX*2), Y13 \
+	VPMADDUBSW   Y13, Y12, Y2 \
+	VPBROADCASTD (s*4)(R9), Y13 \
+	VPMADDUBSW   Y13, Y12, Y3 \
+	VPBROADCASTD (s*4)(R9)(DX*1), Y13 \
+	VPMADDUBSW   Y13, Y12, Y4 \
+	VPBROADCASTD (s*4)(R9)(DX*2), Y13 \
+	VPMADDUBSW   Y13, Y12, Y5
+
+#define Q4STEP(s) \
+	VMOVDQU      (s*32)(SI), Y12 \
+	VPBROADCASTD (s*4)(R8), Y13 \
+	VPMADDUBSW   Y13, Y12, Y13 \
+	VPADDW       Y13, Y0, Y0 \
+	VPBROADCASTD (s*4)(R8)(DX*1), Y14 \
+	VPMADDUBSW   Y14, Y12, Y14 \
+	VPADDW       Y14, Y1, Y1 \
+	VPBROADCASTD (s*4)(R8)(DX*2), Y15 \
+	VPMADDUBSW   Y15, Y12, Y15 \
+	VPADDW       Y15, Y2, Y2 \
+	VPBROADCASTD (s*4)(R9), Y13 \
+	VPMADDUBSW   Y13, Y12, Y13 \
+	VPADDW       Y13, Y3, Y3 \
+	VPBROADCASTD (s*4)(R9)(DX*1), Y14 \
+	VPMADDUBSW   Y14, Y12, Y14 \
+	VPADDW       Y14, Y4, Y4 \
+	VPBROADCASTD (s*4)(R9)(DX*2), Y15 \
+	VPMADDUBSW   Y15, Y12, Y15 \
+	VPADDW       Y15, Y5, Y5
+
+// Q4END folds the block's int16 sums acc into the float outputs f:
+// f += (sum*dx - xc) * dw.
+#define Q4END(acc, f, dsrc, xcsrc) \
+	VPMADDWD     pones16<>(SB), acc, Y14 \
+	VCVTDQ2PS    Y14, Y14 \
+	VBROADCASTSS dsrc, Y15 \
+	VBROADCASTSS xcsrc, Y13 \
+	VFMSUB213PS  Y13, Y15, Y14 \
+	VFMADD231PS  256(SI), Y14, f
+
+// func gemmQ4_0I8x6(w *byte, x *byte, xstride int, d, xc *float32, dstride int, n int, out *[6]*float32, acc bool)
+// For n panel blocks at w and 6 vectors (quants x, xstride bytes apart;
+// scales d and xc, dstride bytes apart): out[t][r] (+)= the product of
+// rows r < 8 with vector t over the n blocks; acc adds to out instead of
+// storing.
+TEXT ·gemmQ4_0I8x6(SB), NOSPLIT, $0-65
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), R8
+	MOVQ xstride+16(FP), DX
+	LEAQ (R8)(DX*2), R9
+	ADDQ DX, R9
+	MOVQ d+24(FP), R10
+	MOVQ xc+32(FP), R12
+	MOVQ dstride+40(FP), BX
+	LEAQ (R10)(BX*2), R11
+	ADDQ BX, R11
+	LEAQ (R12)(BX*2), R13
+	ADDQ BX, R13
+	MOVQ n+48(FP), CX
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+q4iloop:
+	Q4FIRST(0)
+	Q4STEP(1)
+	Q4STEP(2)
+	Q4STEP(3)
+	Q4STEP(4)
+	Q4STEP(5)
+	Q4STEP(6)
+	Q4STEP(7)
+	Q4END(Y0, Y6, (R10), (R12))
+	Q4END(Y1, Y7, (R10)(BX*1), (R12)(BX*1))
+	Q4END(Y2, Y8, (R10)(BX*2), (R12)(BX*2))
+	Q4END(Y3, Y9, (R11), (R13))
+	Q4END(Y4, Y10, (R11)(BX*1), (R13)(BX*1))
+	Q4END(Y5, Y11, (R11)(BX*2), (R13)(BX*2))
+	ADDQ $288, SI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $4, R10
+	ADDQ $4, R11
+	ADDQ $4, R12
+	ADDQ $4, R13
+	DECQ CX
+	JNZ  q4iloop
+
+	MOVQ out+56(FP), DI
+	CMPB acc+64(FP), $0
+	JEQ  q4istore
+	MOVQ 0(DI), AX
+	VADDPS (AX), Y6, Y6
+	MOVQ 8(DI), AX
+	VADDPS (AX), Y7, Y7
+	MOVQ 16(DI), AX
+	VADDPS (AX), Y8, Y8
+	MOVQ 24(DI), AX
+	VADDPS (AX), Y9, Y9
+	MOVQ 32(DI), AX
+	VADDPS (AX), Y10, Y10
+	MOVQ 40(DI), AX
+	VADDPS (AX), Y11, Y11
+
+q4istore:
+	MOVQ 0(DI), AX
+	VMOVUPS Y6, (AX)
+	MOVQ 8(DI), AX
+	VMOVUPS Y7, (AX)
+	MOVQ 16(DI), AX
+	VMOVUPS Y8, (AX)
+	MOVQ 24(DI), AX
+	VMOVUPS Y9, (AX)
+	MOVQ 32(DI), AX
+	VMOVUPS Y10, (AX)
+	MOVQ 40(DI), AX
+	VMOVUPS Y11, (AX)
+	VZEROUPPER
+	RET
+
+// TRANSPOSE8 transposes the 8 rows of 8 dwords in Y0..Y7 and stores
+// them at off(DI): dword r of row s at off+32s+4r (the shuffles of
+// scatter8x8). It uses every Y register.
+#define TRANSPOSE8(off) \
+	VUNPCKLPS Y1, Y0, Y8 \
+	VUNPCKHPS Y1, Y0, Y9 \
+	VUNPCKLPS Y3, Y2, Y10 \
+	VUNPCKHPS Y3, Y2, Y11 \
+	VUNPCKLPS Y5, Y4, Y12 \
+	VUNPCKHPS Y5, Y4, Y13 \
+	VUNPCKLPS Y7, Y6, Y14 \
+	VUNPCKHPS Y7, Y6, Y15 \
+	VSHUFPS $0x44, Y10, Y8, Y0 \
+	VSHUFPS $0xEE, Y10, Y8, Y1 \
+	VSHUFPS $0x44, Y11, Y9, Y2 \
+	VSHUFPS $0xEE, Y11, Y9, Y3 \
+	VSHUFPS $0x44, Y14, Y12, Y4 \
+	VSHUFPS $0xEE, Y14, Y12, Y5 \
+	VSHUFPS $0x44, Y15, Y13, Y6 \
+	VSHUFPS $0xEE, Y15, Y13, Y7 \
+	VPERM2F128 $0x20, Y4, Y0, Y8 \
+	VPERM2F128 $0x20, Y5, Y1, Y9 \
+	VPERM2F128 $0x20, Y6, Y2, Y10 \
+	VPERM2F128 $0x20, Y7, Y3, Y11 \
+	VPERM2F128 $0x31, Y4, Y0, Y12 \
+	VPERM2F128 $0x31, Y5, Y1, Y13 \
+	VPERM2F128 $0x31, Y6, Y2, Y14 \
+	VPERM2F128 $0x31, Y7, Y3, Y15 \
+	VMOVDQU Y8, (off)(DI) \
+	VMOVDQU Y9, (off+32)(DI) \
+	VMOVDQU Y10, (off+64)(DI) \
+	VMOVDQU Y11, (off+96)(DI) \
+	VMOVDQU Y12, (off+128)(DI) \
+	VMOVDQU Y13, (off+160)(DI) \
+	VMOVDQU Y14, (off+192)(DI) \
+	VMOVDQU Y15, (off+224)(DI)
+
+// Q4ROW expands block AX/18 of row r (pointer r of the array at SI) into
+// Y: its 32 weights as unsigned bytes in element order (low nibbles are
+// elements 0..15, high nibbles 16..31).
+#define Q4ROW(r, Y) \
+	MOVQ        (r*8)(SI), DX \
+	VMOVDQU     2(DX)(AX*1), X14 \
+	VPSRLW      $4, X14, X13 \
+	VPAND       pnib0f<>(SB), X14, X14 \
+	VPAND       pnib0f<>(SB), X13, X13 \
+	VINSERTI128 $1, X13, Y14, Y \
+	PREFETCHT0  (18*16)(DX)(AX*1)
+
+#define Q4SCALE(r) \
+	MOVQ    (r*8)(SI), DX \
+	VPINSRW $r, (DX)(AX*1), X8, X8
+
+// func cvtQ4_0I8(dst *byte, rows *[8]*byte, k0, n int)
+// Writes n panel blocks of gemmQ4_0I8x6 from blocks k0..k0+n-1 of the 8
+// Q4_0 rows: per block 8 steps of 32 bytes (element 4s+j of row r at
+// 32s+4r+j) and the 8 scales as float32.
+TEXT ·cvtQ4_0I8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ k0+16(FP), AX
+	IMULQ $18, AX
+	MOVQ n+24(FP), CX
+	TESTQ CX, CX
+	JZ   cq4done
+
+cq4loop:
+	Q4SCALE(0)
+	Q4SCALE(1)
+	Q4SCALE(2)
+	Q4SCALE(3)
+	Q4SCALE(4)
+	Q4SCALE(5)
+	Q4SCALE(6)
+	Q4SCALE(7)
+	VCVTPH2PS X8, Y8
+	VMOVUPS   Y8, 256(DI)
+	Q4ROW(0, Y0)
+	Q4ROW(1, Y1)
+	Q4ROW(2, Y2)
+	Q4ROW(3, Y3)
+	Q4ROW(4, Y4)
+	Q4ROW(5, Y5)
+	Q4ROW(6, Y6)
+	Q4ROW(7, Y7)
+	TRANSPOSE8(0)
+	ADDQ $18, AX
+	ADDQ $288, DI
+	DECQ CX
+	JNZ  cq4loop
+
+cq4done:
+	VZEROUPPER
+	RET
+
+// The Q8_0 integer panel kernel (gemmQ8_0IntAVX2): weights as int16 in
+// panels of 8 rows, activations the batch's quants widened to int16
+// (Batch.q16). A panel block (544 bytes, cvtQ8_0I16) is 16 steps of 32
+// bytes, step s holding elements 2s, 2s+1 of the block for rows 0..7,
+// then the rows' scales as 8 float32. A step multiplies with a pair of
+// quants of a vector broadcast to every row: VPMADDWD gives each row the
+// int32 sum of the two products, added over the block's 16 steps (exact).
+// At the block's end out += sum * (dw*dx). Per block of 8 rows x 6
+// vectors: 96 VPMADDWD and 90 VPADDD for 1536 multiply-adds (the float32
+// tile: 192 FMAs), on three ports instead of two. Q8_0 weights are signed,
+// so VPMADDUBSW (unsigned x signed) would need a sign transfer per
+// product, or a split into nibbles, both dearer.
+//
+// Registers as in gemmQ4_0I8x6, without xc: Y0..Y5 int32 sums.
+
+#define Q8FIRST(s) \
+	VMOVDQU      (s*32)(SI), Y12 \
+	VPBROADCASTD (s*4)(R8), Y13 \
+	VPMADDWD     Y13, Y12, Y0 \
+	VPBROADCASTD (s*4)(R8)(DX*1), Y14 \
+	VPMADDWD     Y14, Y12, Y1 \
+	VPBROADCASTD (s*4)(R8)(DX*2), Y15 \
+	VPMADDWD     Y15, Y12, Y2 \
+	VPBROADCASTD (s*4)(R9), Y13 \
+	VPMADDWD     Y13, Y12, Y3 \
+	VPBROADCASTD (s*4)(R9)(DX*1), Y14 \
+	VPMADDWD     Y14, Y12, Y4 \
+	VPBROADCASTD (s*4)(R9)(DX*2), Y15 \
+	VPMADDWD     Y15, Y12, Y5
+
+#define Q8STEP(s) \
+	VMOVDQU      (s*32)(SI), Y12 \
+	VPBROADCASTD (s*4)(R8), Y13 \
+	VPMADDWD     Y13, Y12, Y13 \
+	VPADDD       Y13, Y0, Y0 \
+	VPBROADCASTD (s*4)(R8)(DX*1), Y14 \
+	VPMADDWD     Y14, Y12, Y14 \
+	VPADDD       Y14, Y1, Y1 \
+	VPBROADCASTD (s*4)(R8)(DX*2), Y15 \
+	VPMADDWD     Y15, Y12, Y15 \
+	VPADDD       Y15, Y2, Y2 \
+	VPBROADCASTD (s*4)(R9), Y13 \
+	VPMADDWD     Y13, Y12, Y13 \
+	VPADDD       Y13, Y3, Y3 \
+	VPBROADCASTD (s*4)(R9)(DX*1), Y14 \
+	VPMADDWD     Y14, Y12, Y14 \
+	VPADDD       Y14, Y4, Y4 \
+	VPBROADCASTD (s*4)(R9)(DX*2), Y15 \
+	VPMADDWD     Y15, Y12, Y15 \
+	VPADDD       Y15, Y5, Y5
+
+// Q8END: f += sum * (dw*dx).
+#define Q8END(acc, f, dsrc) \
+	VCVTDQ2PS    acc, Y14 \
+	VBROADCASTSS dsrc, Y15 \
+	VMULPS       512(SI), Y15, Y15 \
+	VFMADD231PS  Y15, Y14, f
+
+// func gemmQ8_0I16x6(w *byte, x *int16, xstride int, d *float32, dstride int, n int, out *[6]*float32, acc bool)
+// For n panel blocks at w and 6 vectors (int16 quants x, xstride bytes
+// apart; scales d, dstride bytes apart): out[t][r] (+)= the product of rows
+// r < 8 with vector t over the n blocks; acc adds to out instead of storing.
+TEXT ·gemmQ8_0I16x6(SB), NOSPLIT, $0-57
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), R8
+	MOVQ xstride+16(FP), DX
+	LEAQ (R8)(DX*2), R9
+	ADDQ DX, R9
+	MOVQ d+24(FP), R10
+	MOVQ dstride+32(FP), BX
+	LEAQ (R10)(BX*2), R11
+	ADDQ BX, R11
+	MOVQ n+40(FP), CX
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+q8iloop:
+	Q8FIRST(0)
+	Q8STEP(1)
+	Q8STEP(2)
+	Q8STEP(3)
+	Q8STEP(4)
+	Q8STEP(5)
+	Q8STEP(6)
+	Q8STEP(7)
+	Q8STEP(8)
+	Q8STEP(9)
+	Q8STEP(10)
+	Q8STEP(11)
+	Q8STEP(12)
+	Q8STEP(13)
+	Q8STEP(14)
+	Q8STEP(15)
+	Q8END(Y0, Y6, (R10))
+	Q8END(Y1, Y7, (R10)(BX*1))
+	Q8END(Y2, Y8, (R10)(BX*2))
+	Q8END(Y3, Y9, (R11))
+	Q8END(Y4, Y10, (R11)(BX*1))
+	Q8END(Y5, Y11, (R11)(BX*2))
+	ADDQ $544, SI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $4, R10
+	ADDQ $4, R11
+	DECQ CX
+	JNZ  q8iloop
+
+	MOVQ out+48(FP), DI
+	CMPB acc+56(FP), $0
+	JEQ  q8istore
+	MOVQ 0(DI), AX
+	VADDPS (AX), Y6, Y6
+	MOVQ 8(DI), AX
+	VADDPS (AX), Y7, Y7
+	MOVQ 16(DI), AX
+	VADDPS (AX), Y8, Y8
+	MOVQ 24(DI), AX
+	VADDPS (AX), Y9, Y9
+	MOVQ 32(DI), AX
+	VADDPS (AX), Y10, Y10
+	MOVQ 40(DI), AX
+	VADDPS (AX), Y11, Y11
+
+q8istore:
+	MOVQ 0(DI), AX
+	VMOVUPS Y6, (AX)
+	MOVQ 8(DI), AX
+	VMOVUPS Y7, (AX)
+	MOVQ 16(DI), AX
+	VMOVUPS Y8, (AX)
+	MOVQ 24(DI), AX
+	VMOVUPS Y9, (AX)
+	MOVQ 32(DI), AX
+	VMOVUPS Y10, (AX)
+	MOVQ 40(DI), AX
+	VMOVUPS Y11, (AX)
+	VZEROUPPER
+	RET
+
+// Q8ROW widens quants h*16..h*16+15 of block AX/34 of row r into Y.
+#define Q8ROW(r, h, Y) \
+	MOVQ      (r*8)(SI), DX \
+	VPMOVSXBW (2+16*h)(DX)(AX*1), Y
+
+#define Q8SCALE(r) \
+	MOVQ    (r*8)(SI), DX \
+	VPINSRW $r, (DX)(AX*1), X8, X8
+
+// func cvtQ8_0I16(dst *byte, rows *[8]*byte, k0, n int)
+// Writes n panel blocks of gemmQ8_0I16x6 from blocks k0..k0+n-1 of the 8
+// Q8_0 rows: per block 16 steps of 32 bytes (element 2s+j of row r as
+// int16 at 32s+4r+2j) and the 8 scales as float32.
+TEXT ·cvtQ8_0I16(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ k0+16(FP), AX
+	IMULQ $34, AX
+	MOVQ n+24(FP), CX
+	TESTQ CX, CX
+	JZ   cq8done
+
+cq8loop:
+	Q8SCALE(0)
+	Q8SCALE(1)
+	Q8SCALE(2)
+	Q8SCALE(3)
+	Q8SCALE(4)
+	Q8SCALE(5)
+	Q8SCALE(6)
+	Q8SCALE(7)
+	VCVTPH2PS X8, Y8
+	VMOVUPS   Y8, 512(DI)
+	Q8ROW(0, 0, Y0)
+	Q8ROW(1, 0, Y1)
+	Q8ROW(2, 0, Y2)
+	Q8ROW(3, 0, Y3)
+	Q8ROW(4, 0, Y4)
+	Q8ROW(5, 0, Y5)
+	Q8ROW(6, 0, Y6)
+	Q8ROW(7, 0, Y7)
+	TRANSPOSE8(0)
+	Q8ROW(0, 1, Y0)
+	Q8ROW(1, 1, Y1)
+	Q8ROW(2, 1, Y2)
+	Q8ROW(3, 1, Y3)
+	Q8ROW(4, 1, Y4)
+	Q8ROW(5, 1, Y5)
+	Q8ROW(6, 1, Y6)
+	Q8ROW(7, 1, Y7)
+	TRANSPOSE8(256)
+	MOVQ       (SI), DX
+	PREFETCHT0 (34*8)(DX)(AX*1)
+	MOVQ       8(SI), DX
+	PREFETCHT0 (34*8)(DX)(AX*1)
+	MOVQ       16(SI), DX
+	PREFETCHT0 (34*8)(DX)(AX*1)
+	MOVQ       24(SI), DX
+	PREFETCHT0 (34*8)(DX)(AX*1)
+	MOVQ       32(SI), DX
+	PREFETCHT0 (34*8)(DX)(AX*1)
+	MOVQ       40(SI), DX
+	PREFETCHT0 (34*8)(DX)(AX*1)
+	MOVQ       48(SI), DX
+	PREFETCHT0 (34*8)(DX)(AX*1)
+	MOVQ       56(SI), DX
+	PREFETCHT0 (34*8)(DX)(AX*1)
+	ADDQ $34, AX
+	ADDQ $544, DI
+	DECQ CX
+	JNZ  cq8loop
+
+cq8done:
+	VZEROUPPER
+	RET
+
+// func widenQ8(dst *int16, src *byte, n int)
+// dst[i] = int8(src[i]) for i < 32n.
+TEXT ·widenQ8(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	TESTQ CX, CX
+	JZ   wq8done
+
+wq8loop:
+	VPMOVSXBW (SI), Y0
+	VPMOVSXBW 16(SI), Y1
+	VMOVDQU   Y0, (DI)
+	VMOVDQU   Y1, 32(DI)
+	ADDQ $32, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  wq8loop
+
+wq8done:
+	VZEROUPPER
+	RET
+

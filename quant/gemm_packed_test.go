@@ -193,10 +193,12 @@ func TestMatMulPackedMatchesMatVec(t *testing.T) {
 	}
 }
 
-// BenchmarkMatMulPacked compares, on one thread, the packed float32 path
-// of each tier that has one ("packed") with the same tier's register tiles
-// ("tiles": packing switched off) at prompt-processing batch sizes, on a
-// 256 x 2048 matrix (a chunk of rows as the pool hands them out).
+// BenchmarkMatMulPacked compares, on one thread, the packed path of each
+// tier that has one ("packed": the integer panel kernels for Q8_0 and
+// Q4_0, float32 for the rest; "float": the float32 path for Q8_0 and Q4_0
+// too) with the same tier's register tiles ("tiles": packing switched off)
+// at prompt-processing batch sizes, on a 256 x 2048 matrix (a chunk of
+// rows as the pool hands them out).
 //
 //	GODEBUG=cpu.avx512f=off go test ./quant -run '^$' -bench MatMulPacked
 func BenchmarkMatMulPacked(b *testing.B) {
@@ -207,14 +209,21 @@ func BenchmarkMatMulPacked(b *testing.B) {
 				const rows, cols = 256, 2048
 				m, xs, _ := gemmCase(&testing.T{}, rng, typ, rows, cols, n, 0)
 				outs := strided(make([]float32, n*rows), rows, rows, n)
-				for _, mode := range []string{"tiles", "packed"} {
+				modes := []string{"tiles", "packed"}
+				if typ == Q8_0 || typ == Q4_0 {
+					modes = append(modes, "float")
+				}
+				for _, mode := range modes {
 					b.Run(typ.String()+"/"+tier+"/"+mode+"/n="+strconv.Itoa(n), func(b *testing.B) {
 						restore := UseGEMMTier(tier)
 						defer restore()
-						prev := packedMinTokens
-						defer func() { packedMinTokens = prev }()
-						if mode == "tiles" {
+						prev, q4, q8 := packedMinTokens, packedQ4_0Int, packedQ8_0Int
+						defer func() { packedMinTokens, packedQ4_0Int, packedQ8_0Int = prev, q4, q8 }()
+						switch mode {
+						case "tiles":
 							packedMinTokens = math.MaxInt
+						case "float":
+							packedQ4_0Int, packedQ8_0Int = false, false
 						}
 						batch := NewBatch(n, cols)
 						batch.Set(xs, typ)
