@@ -177,12 +177,19 @@ func (b *Batch) Prepare(t Type, n, cols int) {
 	np := padTokens(n)
 	if types[t].act == actQ8_K {
 		// Each vector as Q8_K super-blocks, the encoding Vec.Set makes;
-		// no padding vectors (the K-quant kernels take one at a time).
+		// no padding vectors (the rows kernels take one at a time),
+		// except for the packed tier's K-quant kernels, which take six.
 		if cols%superLen != 0 {
 			panic(fmt.Sprintf("quant: Batch.Set: length %d is not a multiple of %d", cols, superLen))
 		}
 		b.nb = cols / superLen
-		b.q8k = grow(b.q8k, n*b.nb*sizeQ8_K)
+		b.packed = packedGEMM && n >= packedMinTokens
+		nk := n
+		if b.packedInt() {
+			nk = np
+		}
+		b.q8k = grow(b.q8k, nk*b.nb*sizeQ8_K)
+		clear(b.q8k[n*b.nb*sizeQ8_K:])
 		return
 	}
 	switch t {
@@ -251,11 +258,13 @@ var (
 	packedMinTokens = 16
 )
 
-// packedQ4_0Int and packedQ8_0Int say whether the packed tier multiplies
-// Q4_0 and Q8_0 batches with its integer kernels (gemmPanelIntAVX2), which
-// read the quants (q for Q4_0, q16 for Q8_0) and scales, so that such a
-// batch needs no packed layout.
-var packedQ4_0Int, packedQ8_0Int = false, false
+// packedQ4_0Int, packedQ8_0Int and packedKInt say whether the packed tier
+// multiplies Q4_0, Q8_0 and K-quant batches with its integer kernels
+// (gemmPanelIntAVX2; kTilesAVX2 for Q4_K and Q6_K), which read the quants
+// (q for Q4_0, q16 for Q8_0, q8k for the K-quants) and scales, so that
+// such a batch needs no packed layout. A K-quant batch may meet matrices
+// of every K type (q/k/v of Q4_K with Q6_K), so all are padded for them.
+var packedQ4_0Int, packedQ8_0Int, packedKInt = false, false, false
 
 // usesXP says whether the batch is written in the packed layout xp: a
 // packed batch, unless its type has an integer kernel.
@@ -266,7 +275,7 @@ func (b *Batch) usesXP() bool {
 // packedInt says whether the batch is multiplied by an integer kernel of
 // the packed tier.
 func (b *Batch) packedInt() bool {
-	return b.packed && (b.t == Q4_0 && packedQ4_0Int || b.t == Q8_0 && packedQ8_0Int)
+	return b.packed && (b.t == Q4_0 && packedQ4_0Int || b.t == Q8_0 && packedQ8_0Int || types[b.t].act == actQ8_K && packedKInt)
 }
 
 // widenQ8Impl writes the quants q (whole blocks of 32) as int16 (Batch.q16);

@@ -47,11 +47,12 @@ func packQ8F32(dst *float32, q *byte, d *float32, n int)
 func packF32(dst, src *float32, n int)
 
 func init() {
-	for _, t := range gemmTiers {
+	for i, t := range gemmTiers {
 		if t.name == "avx2" && t.usable {
 			packQ8Impl, packF32Impl = packQ8AVX2, packF32AVX2
-			packedQ4_0Int, packedQ8_0Int = true, true
+			packedQ4_0Int, packedQ8_0Int, packedKInt = true, true, true
 			widenQ8Impl = widenQ8AVX2
+			gemmTiers[i].ktiles = kTilesAVX2
 		}
 	}
 }
@@ -281,6 +282,150 @@ func gemmPanelIntAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int,
 						gemmQ8_0I16x6(&wp[0], &b.q16[i*32], nb*64, &b.d[i], 4*nb, nk, &po, k0 > 0)
 					} else {
 						gemmQ4_0I8x6(&wp[0], &b.q[i*32], nb*32, &b.d[i], &b.xc[i], 4*nb, nk, &po, k0 > 0)
+					}
+				}
+			}
+			if nr < 8 {
+				for v := t0; v < min(t0+nt, b.n); v++ {
+					copy(outs[v][off+r0:off+r0+nr], part[(v-t0)*8:])
+				}
+			}
+		}
+	}
+}
+
+// The K-quant integer panel kernels (see gemm_packed_avx2_amd64.s): panels
+// of 8 rows, pkSupers super-blocks at a time (the levels by cvtQ4_KI8 or
+// cvtQ6_KI8, the scales and factors by kPanelScales4 or kPanelScales6),
+// meet the batch's Q8_K vectors 6 at a time (gemmQ4_KI8x6, gemmQ6_KI8x6).
+// Q5_K, Q3_K and Q2_K keep the rows kernel.
+const (
+	pkSupers = 8
+	pkQ4K    = 2624 // bytes of a Q4_K panel super-block
+	pkQ6K    = 2848 // bytes of a Q6_K panel super-block
+)
+
+//go:noescape
+func gemmQ4_KI8x6(w *byte, x *byte, xstride int, n int, out *[6]*float32, acc bool)
+
+//go:noescape
+func gemmQ6_KI8x6(w *byte, x *byte, xstride int, n int, out *[6]*float32, acc bool)
+
+//go:noescape
+func cvtQ4_KI8(dst *byte, rows *[8]*byte, k0, n int)
+
+//go:noescape
+func cvtQ6_KI8(dst *byte, rows *[8]*byte, k0, n int)
+
+// kTilesAVX2 is the AVX2 tier's ktiles: Q4_K and Q6_K batches of the
+// packed path (prepared with their padding vectors) go through the panel
+// kernels.
+func kTilesAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) int {
+	if t != Q4_K && t != Q6_K || !b.packedInt() {
+		return 0
+	}
+	gemmKIntAVX2(outs, off, t, w, rb, rows, b)
+	return b.n
+}
+
+// pair16 is v in both int16 halves of a uint32 (VPMADDWD's multiplier for
+// one row's pair of lanes).
+func pair16(v uint32) uint32 { return v&0xffff | v<<16 }
+
+// kPanelScales4 writes the scales, mins, d and dmin of super-blocks
+// k0..k0+n-1 of the 8 Q4_K rows to the panel super-blocks at dst: for
+// sub-block j, row r's scale as two int16 at 2048+32j+4r, its min at
+// 2304+32j+4r, d at 2560+4r and dmin at 2592+4r.
+func kPanelScales4(dst []byte, rp *[8][]byte, k0, n int) {
+	for k := range n {
+		p := dst[k*pkQ4K:][:pkQ4K]
+		for r, row := range rp {
+			sb := row[(k0+k)*sizeQ4_K:][:16]
+			w0 := binary.LittleEndian.Uint32(sb[4:])
+			w1 := binary.LittleEndian.Uint32(sb[8:])
+			w2 := binary.LittleEndian.Uint32(sb[12:])
+			// Byte j of sc and mn: the 6-bit scale and min of sub-block
+			// j; of sc2 and mn2: of sub-block 4+j.
+			sc, mn := w0&0x3f3f3f3f, w1&0x3f3f3f3f
+			sc2 := w2&0x0f0f0f0f | w0>>6&0x03030303<<4
+			mn2 := w2>>4&0x0f0f0f0f | w1>>6&0x03030303<<4
+			for j := range 4 {
+				binary.LittleEndian.PutUint32(p[2048+32*j+4*r:], pair16(sc>>(8*j)&0xff))
+				binary.LittleEndian.PutUint32(p[2048+32*(4+j)+4*r:], pair16(sc2>>(8*j)&0xff))
+				binary.LittleEndian.PutUint32(p[2304+32*j+4*r:], pair16(mn>>(8*j)&0xff))
+				binary.LittleEndian.PutUint32(p[2304+32*(4+j)+4*r:], pair16(mn2>>(8*j)&0xff))
+			}
+			binary.LittleEndian.PutUint32(p[2560+4*r:], math.Float32bits(fp16At(sb[0:])))
+			binary.LittleEndian.PutUint32(p[2592+4*r:], math.Float32bits(fp16At(sb[2:])))
+		}
+	}
+}
+
+// kPanelScales6 writes the scales and d of super-blocks k0..k0+n-1 of the
+// 8 Q6_K rows to the panel super-blocks at dst: for sub-block i, row r's
+// scale as two int16 at 2048+32i+4r; for the pair of sub-blocks p, 32 x
+// their scales as two int16 at 2560+32p+4r; d at 2816+4r.
+func kPanelScales6(dst []byte, rp *[8][]byte, k0, n int) {
+	for k := range n {
+		p := dst[k*pkQ6K:][:pkQ6K]
+		for r, row := range rp {
+			sb := row[(k0+k)*sizeQ6_K:][:sizeQ6_K]
+			for i := range 16 {
+				binary.LittleEndian.PutUint32(p[2048+32*i+4*r:], pair16(uint32(int32(int8(sb[192+i])))))
+			}
+			for q := range 8 {
+				lo, hi := int32(int8(sb[192+2*q]))*32, int32(int8(sb[193+2*q]))*32
+				binary.LittleEndian.PutUint32(p[2560+32*q+4*r:], uint32(lo)&0xffff|uint32(hi)<<16)
+			}
+			binary.LittleEndian.PutUint32(p[2816+4*r:], math.Float32bits(fp16At(sb[208:])))
+		}
+	}
+}
+
+// gemmKIntAVX2 computes outs[t][off+r] for r < rows and t < b.n from rows
+// Q4_K or Q6_K weight rows of rb bytes at w.
+func gemmKIntAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) {
+	var wp [pkSupers * pkQ6K]byte
+	var part [pkTok * 8]float32
+	nb, nv := b.nb, (b.n+5)/6*6
+	_ = b.q8k[nv*nb*sizeQ8_K-1]
+	sbBytes := t.BlockBytes()
+	for r0 := 0; r0 < rows; r0 += 8 {
+		nr := min(8, rows-r0)
+		var rp [8]*byte
+		var rs [8][]byte
+		for i := range rp {
+			rs[i] = w[(r0+min(i, nr-1))*rb:][:rb]
+			rp[i] = &rs[i][0]
+		}
+		for t0 := 0; t0 < nv; t0 += pkTok {
+			nt := min(pkTok, nv-t0)
+			for k0 := 0; k0 < nb; k0 += pkSupers {
+				nk := min(pkSupers, nb-k0)
+				if t == Q4_K {
+					cvtQ4_KI8(&wp[0], &rp, k0, nk)
+					kPanelScales4(wp[:], &rs, k0, nk)
+				} else {
+					cvtQ6_KI8(&wp[0], &rp, k0, nk)
+					kPanelScales6(wp[:], &rs, k0, nk)
+				}
+				if next := r0 + 8; k0+pkSupers >= nb && t0+pkTok >= nv && next < rows {
+					prefetchRows(&w[next*rb], rb, min(8, rows-next), min(rb, pkSupers*sbBytes))
+				}
+				for g := 0; g < nt; g += 6 {
+					var po [6]*float32
+					for j := range po {
+						if v := t0 + g + j; v < b.n && nr == 8 {
+							po[j] = &outs[v][off+r0]
+						} else {
+							po[j] = &part[(g+j)*8]
+						}
+					}
+					x := &b.q8k[((t0+g)*nb+k0)*sizeQ8_K]
+					if t == Q4_K {
+						gemmQ4_KI8x6(&wp[0], x, nb*sizeQ8_K, nk, &po, k0 > 0)
+					} else {
+						gemmQ6_KI8x6(&wp[0], x, nb*sizeQ8_K, nk, &po, k0 > 0)
 					}
 				}
 			}

@@ -12,6 +12,18 @@ DATA pnib0f<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
 DATA pnib0f<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
 GLOBL pnib0f<>(SB), RODATA|NOPTR, $16
 
+DATA pnib0f32<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA pnib0f32<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA pnib0f32<>+16(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA pnib0f32<>+24(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL pnib0f32<>(SB), RODATA|NOPTR, $32
+
+DATA pbits45<>+0(SB)/8, $0x3030303030303030
+DATA pbits45<>+8(SB)/8, $0x3030303030303030
+DATA pbits45<>+16(SB)/8, $0x3030303030303030
+DATA pbits45<>+24(SB)/8, $0x3030303030303030
+GLOBL pbits45<>(SB), RODATA|NOPTR, $32
+
 // The packed float32 GEMM of the AVX2 tier (gemm_packed_avx2_amd64.go):
 // weights converted to float32 a panel at a time, activations packed by
 // Batch in groups of 16 vectors, k-major (16 floats per column), and a
@@ -450,7 +462,7 @@ pfrline:
 pfrdone:
 	RET
 
-// The Q4_0 integer panel kernel (gemmQ4_0IntAVX2): weights as unsigned
+// The Q4_0 integer panel kernel (gemmPanelIntAVX2): weights as unsigned
 // nibble bytes in panels of 8 rows, activations the batch's int8 quants.
 // A panel block (288 bytes, cvtQ4_0I8) is 8 steps of 32 bytes, step s
 // holding elements 4s..4s+3 of the block for rows 0..7 (4 bytes per row),
@@ -693,7 +705,7 @@ cq4done:
 	VZEROUPPER
 	RET
 
-// The Q8_0 integer panel kernel (gemmQ8_0IntAVX2): weights as int16 in
+// The Q8_0 integer panel kernel (gemmPanelIntAVX2): weights as int16 in
 // panels of 8 rows, activations the batch's quants widened to int16
 // (Batch.q16). A panel block (544 bytes, cvtQ8_0I16) is 16 steps of 32
 // bytes, step s holding elements 2s, 2s+1 of the block for rows 0..7,
@@ -935,3 +947,453 @@ wq8done:
 	VZEROUPPER
 	RET
 
+
+// The K-quant integer panel kernels (gemmKIntAVX2): as gemmQ4_0I8x6, for
+// super-blocks of 256 weights with Q8_K activations. A Q4_K panel
+// super-block (2624 bytes: cvtQ4_KI8, kPanelScales4) is 64 steps of 32
+// bytes (step s: elements 4s..4s+3 of rows 0..7 as unsigned levels), then
+// per sub-block of 32 the rows' scales as int16 pairs (row r in lanes 2r,
+// 2r+1), the same for the mins, and the rows' d and dmin as float32. A
+// Q6_K one (2848 bytes: cvtQ6_KI8, kPanelScales6) has the 6-bit levels
+// 0..63 without their -32, the scales of its 16 sub-blocks of 16, per
+// pair of sub-blocks 32 x their scales, and d.
+//
+// Per sub-block the int16 pair sums of VPMADDUBSW (Q4_K: 8 steps, at most
+// 16 x 15 x 128; Q6_K: 2 steps, at most 4 x 63 x 128) are multiplied by
+// the scales with VPMADDWD and added in int32. The mins (Q4_K) and the -32
+// (Q6_K) meet the Q8_K sums of 16 quants, two sums per VPMADDWD. Per
+// super-block and vector: out += dx*(d*sum - dmin*msum) for Q4_K, and
+// dx*d*(sum - osum) for Q6_K; the integer sums are the rows kernels'.
+//
+// Registers: SI the panel, R8 vector 0's quants (R9 vector 3's), DX their
+// stride, R10 the scales, BX the sub-block counter, CX the super-block
+// counter; Y0..Y5 int16 sums (Q4FIRST, Q4STEP), Y6..Y11 int32 sums of the
+// super-block, Y12 the step's weights, Y13..Y15 scratch; the float32
+// outputs in the frame, at DI.
+
+// KSCALE adds the int16 sums of vector t, times the scales at R10, to its
+// int32 sums.
+#define KSCALE \
+	VPMADDWD (R10), Y0, Y13 \
+	VPADDD   Y13, Y6, Y6 \
+	VPMADDWD (R10), Y1, Y14 \
+	VPADDD   Y14, Y7, Y7 \
+	VPMADDWD (R10), Y2, Y15 \
+	VPADDD   Y15, Y8, Y8 \
+	VPMADDWD (R10), Y3, Y13 \
+	VPADDD   Y13, Y9, Y9 \
+	VPMADDWD (R10), Y4, Y14 \
+	VPADDD   Y14, Y10, Y10 \
+	VPMADDWD (R10), Y5, Y15 \
+	VPADDD   Y15, Y11, Y11
+
+// KSUMS leaves in Y12 the eight VPMADDWD of the int16 pairs at R10 with
+// the Q8_K sums of 16 quants of the vector at x (at 0(x)...28(x)).
+#define KSUMS(x0, x1, x2, x3, x4, x5, x6, x7) \
+	VPBROADCASTD x0, Y13 \
+	VPMADDWD     (R10), Y13, Y12 \
+	VPBROADCASTD x1, Y13 \
+	VPMADDWD     32(R10), Y13, Y13 \
+	VPADDD       Y13, Y12, Y12 \
+	VPBROADCASTD x2, Y14 \
+	VPMADDWD     64(R10), Y14, Y14 \
+	VPADDD       Y14, Y12, Y12 \
+	VPBROADCASTD x3, Y13 \
+	VPMADDWD     96(R10), Y13, Y13 \
+	VPADDD       Y13, Y12, Y12 \
+	VPBROADCASTD x4, Y14 \
+	VPMADDWD     128(R10), Y14, Y14 \
+	VPADDD       Y14, Y12, Y12 \
+	VPBROADCASTD x5, Y13 \
+	VPMADDWD     160(R10), Y13, Y13 \
+	VPADDD       Y13, Y12, Y12 \
+	VPBROADCASTD x6, Y14 \
+	VPMADDWD     192(R10), Y14, Y14 \
+	VPADDD       Y14, Y12, Y12 \
+	VPBROADCASTD x7, Y13 \
+	VPMADDWD     224(R10), Y13, Y13 \
+	VPADDD       Y13, Y12, Y12
+
+// KOUT adds Y13 (8 floats, rows 0..7) times the vector's dx to its
+// outputs at off(DI) (the frame).
+#define KOUT(dx, off) \
+	VBROADCASTSS dx, Y14 \
+	VMOVUPS      off(DI), Y15 \
+	VFMADD231PS  Y14, Y13, Y15 \
+	VMOVUPS      Y15, off(DI)
+
+// Q4KEND: vector t's super-block (int32 sums acc) into its outputs.
+#define Q4KEND(acc, x, off) \
+	KSUMS((0)x, (4)x, (8)x, (12)x, (16)x, (20)x, (24)x, (28)x) \
+	VCVTDQ2PS    Y12, Y12 \
+	VCVTDQ2PS    acc, Y13 \
+	VMULPS       512(SI), Y13, Y13 \
+	VFNMADD231PS 544(SI), Y12, Y13 \
+	KOUT((-260)x, off)
+
+// Q6KEND: as Q4KEND for Q6_K.
+#define Q6KEND(acc, x, off) \
+	KSUMS((0)x, (4)x, (8)x, (12)x, (16)x, (20)x, (24)x, (28)x) \
+	VPSUBD    Y12, acc, Y13 \
+	VCVTDQ2PS Y13, Y13 \
+	VMULPS    768(SI), Y13, Y13 \
+	KOUT((-260)x, off)
+
+// KZERO clears the int32 sums of a super-block.
+#define KZERO \
+	VPXOR Y6, Y6, Y6 \
+	VPXOR Y7, Y7, Y7 \
+	VPXOR Y8, Y8, Y8 \
+	VPXOR Y9, Y9, Y9 \
+	VPXOR Y10, Y10, Y10 \
+	VPXOR Y11, Y11, Y11
+
+// func gemmQ4_KI8x6(w *byte, x *byte, xstride int, n int, out *[6]*float32, acc bool)
+// For n panel super-blocks at w and 6 vectors (Q8_K super-blocks at x,
+// xstride bytes apart): out[t][r] (+)= the product of rows r < 8 with
+// vector t; acc adds to out instead of storing.
+TEXT ·gemmQ4_KI8x6(SB), NOSPLIT, $192-41
+	MOVQ   w+0(FP), SI
+	MOVQ   x+8(FP), R8
+	MOVQ   xstride+16(FP), DX
+	ADDQ   $4, R8
+	LEAQ   (R8)(DX*2), R9
+	ADDQ   DX, R9
+	MOVQ   n+24(FP), CX
+	VXORPS Y15, Y15, Y15
+	VMOVUPS Y15, 0(SP)
+	VMOVUPS Y15, 32(SP)
+	VMOVUPS Y15, 64(SP)
+	VMOVUPS Y15, 96(SP)
+	VMOVUPS Y15, 128(SP)
+	VMOVUPS Y15, 160(SP)
+	LEAQ   0(SP), DI
+
+q4ksuper:
+	KZERO
+	LEAQ 2048(SI), R10
+	MOVQ $8, BX
+
+q4ksub:
+	Q4FIRST(0)
+	Q4STEP(1)
+	Q4STEP(2)
+	Q4STEP(3)
+	Q4STEP(4)
+	Q4STEP(5)
+	Q4STEP(6)
+	Q4STEP(7)
+	KSCALE
+	ADDQ $256, SI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $32, R10
+	DECQ BX
+	JNZ  q4ksub
+
+	// SI at the scales, R10 at the mins, R8 and R9 at the Q8_K sums.
+	Q4KEND(Y6, (R8), 0)
+	Q4KEND(Y7, (R8)(DX*1), 32)
+	Q4KEND(Y8, (R8)(DX*2), 64)
+	Q4KEND(Y9, (R9), 96)
+	Q4KEND(Y10, (R9)(DX*1), 128)
+	Q4KEND(Y11, (R9)(DX*2), 160)
+	ADDQ $576, SI
+	ADDQ $36, R8
+	ADDQ $36, R9
+	DECQ CX
+	JNZ  q4ksuper
+	MOVQ    out+32(FP), DI
+	VMOVUPS 0(SP), Y0
+	VMOVUPS 32(SP), Y1
+	VMOVUPS 64(SP), Y2
+	VMOVUPS 96(SP), Y3
+	VMOVUPS 128(SP), Y4
+	VMOVUPS 160(SP), Y5
+	CMPB    acc+40(FP), $0
+	JEQ     q4kstore
+	MOVQ    0(DI), AX
+	VADDPS  (AX), Y0, Y0
+	MOVQ    8(DI), AX
+	VADDPS  (AX), Y1, Y1
+	MOVQ    16(DI), AX
+	VADDPS  (AX), Y2, Y2
+	MOVQ    24(DI), AX
+	VADDPS  (AX), Y3, Y3
+	MOVQ    32(DI), AX
+	VADDPS  (AX), Y4, Y4
+	MOVQ    40(DI), AX
+	VADDPS  (AX), Y5, Y5
+
+q4kstore:
+	MOVQ    0(DI), AX
+	VMOVUPS Y0, (AX)
+	MOVQ    8(DI), AX
+	VMOVUPS Y1, (AX)
+	MOVQ    16(DI), AX
+	VMOVUPS Y2, (AX)
+	MOVQ    24(DI), AX
+	VMOVUPS Y3, (AX)
+	MOVQ    32(DI), AX
+	VMOVUPS Y4, (AX)
+	MOVQ    40(DI), AX
+	VMOVUPS Y5, (AX)
+	VZEROUPPER
+	RET
+
+// func gemmQ6_KI8x6(w *byte, x *byte, xstride int, n int, out *[6]*float32, acc bool)
+// gemmQ4_KI8x6 for Q6_K panel super-blocks.
+TEXT ·gemmQ6_KI8x6(SB), NOSPLIT, $192-41
+	MOVQ   w+0(FP), SI
+	MOVQ   x+8(FP), R8
+	MOVQ   xstride+16(FP), DX
+	ADDQ   $4, R8
+	LEAQ   (R8)(DX*2), R9
+	ADDQ   DX, R9
+	MOVQ   n+24(FP), CX
+	VXORPS Y15, Y15, Y15
+	VMOVUPS Y15, 0(SP)
+	VMOVUPS Y15, 32(SP)
+	VMOVUPS Y15, 64(SP)
+	VMOVUPS Y15, 96(SP)
+	VMOVUPS Y15, 128(SP)
+	VMOVUPS Y15, 160(SP)
+	LEAQ   0(SP), DI
+
+q6ksuper:
+	KZERO
+	LEAQ 2048(SI), R10
+	MOVQ $16, BX
+
+q6ksub:
+	Q4FIRST(0)
+	Q4STEP(1)
+	KSCALE
+	Q4FIRST(2)
+	Q4STEP(3)
+	KSCALE
+	ADDQ $128, SI
+	ADDQ $16, R8
+	ADDQ $16, R9
+	ADDQ $32, R10
+	DECQ BX
+	JNZ  q6ksub
+
+	// SI at the scales, R10 at the 32 x scale pairs, R8 and R9 at the
+	// Q8_K sums.
+	Q6KEND(Y6, (R8), 0)
+	Q6KEND(Y7, (R8)(DX*1), 32)
+	Q6KEND(Y8, (R8)(DX*2), 64)
+	Q6KEND(Y9, (R9), 96)
+	Q6KEND(Y10, (R9)(DX*1), 128)
+	Q6KEND(Y11, (R9)(DX*2), 160)
+	ADDQ $800, SI
+	ADDQ $36, R8
+	ADDQ $36, R9
+	DECQ CX
+	JNZ  q6ksuper
+	MOVQ    out+32(FP), DI
+	VMOVUPS 0(SP), Y0
+	VMOVUPS 32(SP), Y1
+	VMOVUPS 64(SP), Y2
+	VMOVUPS 96(SP), Y3
+	VMOVUPS 128(SP), Y4
+	VMOVUPS 160(SP), Y5
+	CMPB    acc+40(FP), $0
+	JEQ     q6kstore
+	MOVQ    0(DI), AX
+	VADDPS  (AX), Y0, Y0
+	MOVQ    8(DI), AX
+	VADDPS  (AX), Y1, Y1
+	MOVQ    16(DI), AX
+	VADDPS  (AX), Y2, Y2
+	MOVQ    24(DI), AX
+	VADDPS  (AX), Y3, Y3
+	MOVQ    32(DI), AX
+	VADDPS  (AX), Y4, Y4
+	MOVQ    40(DI), AX
+	VADDPS  (AX), Y5, Y5
+
+q6kstore:
+	MOVQ    0(DI), AX
+	VMOVUPS Y0, (AX)
+	MOVQ    8(DI), AX
+	VMOVUPS Y1, (AX)
+	MOVQ    16(DI), AX
+	VMOVUPS Y2, (AX)
+	MOVQ    24(DI), AX
+	VMOVUPS Y3, (AX)
+	MOVQ    32(DI), AX
+	VMOVUPS Y4, (AX)
+	MOVQ    40(DI), AX
+	VMOVUPS Y5, (AX)
+	VZEROUPPER
+	RET
+
+// K4ROW and K4ROWHI put the low and the high nibbles of the 32 bytes at
+// 16(row r)(AX) (qs[32h..] of a Q4_K super-block) in Y as bytes.
+#define K4ROW(r, Y) \
+	MOVQ    (r*8)(SI), DX \
+	VMOVDQU 16(DX)(AX*1), Y \
+	VPAND   pnib0f32<>(SB), Y, Y
+
+#define K4ROWHI(r, Y) \
+	MOVQ    (r*8)(SI), DX \
+	VMOVDQU 16(DX)(AX*1), Y \
+	VPSRLW  $4, Y, Y \
+	VPAND   pnib0f32<>(SB), Y, Y
+
+// KPREFETCH fetches the 8 rows' bytes [off, off+192) from AX on.
+#define KPREFETCH(off) \
+	MOVQ       0(SI), DX \
+	PREFETCHT0 off(DX)(AX*1) \
+	PREFETCHT0 (off+64)(DX)(AX*1) \
+	PREFETCHT0 (off+128)(DX)(AX*1) \
+	MOVQ       8(SI), DX \
+	PREFETCHT0 off(DX)(AX*1) \
+	PREFETCHT0 (off+64)(DX)(AX*1) \
+	PREFETCHT0 (off+128)(DX)(AX*1) \
+	MOVQ       16(SI), DX \
+	PREFETCHT0 off(DX)(AX*1) \
+	PREFETCHT0 (off+64)(DX)(AX*1) \
+	PREFETCHT0 (off+128)(DX)(AX*1) \
+	MOVQ       24(SI), DX \
+	PREFETCHT0 off(DX)(AX*1) \
+	PREFETCHT0 (off+64)(DX)(AX*1) \
+	PREFETCHT0 (off+128)(DX)(AX*1) \
+	MOVQ       32(SI), DX \
+	PREFETCHT0 off(DX)(AX*1) \
+	PREFETCHT0 (off+64)(DX)(AX*1) \
+	PREFETCHT0 (off+128)(DX)(AX*1) \
+	MOVQ       40(SI), DX \
+	PREFETCHT0 off(DX)(AX*1) \
+	PREFETCHT0 (off+64)(DX)(AX*1) \
+	PREFETCHT0 (off+128)(DX)(AX*1) \
+	MOVQ       48(SI), DX \
+	PREFETCHT0 off(DX)(AX*1) \
+	PREFETCHT0 (off+64)(DX)(AX*1) \
+	PREFETCHT0 (off+128)(DX)(AX*1) \
+	MOVQ       56(SI), DX \
+	PREFETCHT0 off(DX)(AX*1) \
+	PREFETCHT0 (off+64)(DX)(AX*1) \
+	PREFETCHT0 (off+128)(DX)(AX*1)
+
+// func cvtQ4_KI8(dst *byte, rows *[8]*byte, k0, n int)
+// Writes the 64 steps of n panel super-blocks of gemmQ4_KI8x6 (2624 bytes
+// apart) from super-blocks k0..k0+n-1 of the 8 Q4_K rows: element 4s+j of
+// row r at 32s+4r+j. Sub-blocks 2h and 2h+1 are the low and high nibbles
+// of the row's qs[32h..32h+31].
+TEXT ·cvtQ4_KI8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ k0+16(FP), AX
+	IMULQ $144, AX
+	MOVQ n+24(FP), CX
+	TESTQ CX, CX
+	JZ   cq4kdone
+
+cq4ksuper:
+	KPREFETCH(576)
+	MOVQ $4, BX
+
+cq4kh:
+	K4ROW(0, Y0)
+	K4ROW(1, Y1)
+	K4ROW(2, Y2)
+	K4ROW(3, Y3)
+	K4ROW(4, Y4)
+	K4ROW(5, Y5)
+	K4ROW(6, Y6)
+	K4ROW(7, Y7)
+	TRANSPOSE8(0)
+	K4ROWHI(0, Y0)
+	K4ROWHI(1, Y1)
+	K4ROWHI(2, Y2)
+	K4ROWHI(3, Y3)
+	K4ROWHI(4, Y4)
+	K4ROWHI(5, Y5)
+	K4ROWHI(6, Y6)
+	K4ROWHI(7, Y7)
+	TRANSPOSE8(256)
+	ADDQ $32, AX
+	ADDQ $512, DI
+	DECQ BX
+	JNZ  cq4kh
+	ADDQ $16, AX
+	ADDQ $576, DI
+	DECQ CX
+	JNZ  cq4ksuper
+
+cq4kdone:
+	VZEROUPPER
+	RET
+
+// K6ROW puts the 32 levels of chunk 4h+j of row r in Y: bits 0..3 from
+// the ql bytes at ql(row)(AX) (their high nibbles if hi), bits 4, 5 from
+// bits 2j, 2j+1 of qh[32h..] at 128(row)(BX), moved by the shift op.
+#define K6ROW(r, Y, ql, QLSHIFT, QHSHIFT) \
+	MOVQ    (r*8)(SI), DX \
+	VMOVDQU ql(DX)(AX*1), Y \
+	QLSHIFT \
+	VPAND   pnib0f32<>(SB), Y, Y \
+	VMOVDQU 128(DX)(BX*1), Y8 \
+	QHSHIFT \
+	VPAND   pbits45<>(SB), Y8, Y8 \
+	VPOR    Y8, Y, Y
+
+#define K6CHUNK(ql, QLSHIFT, QHSHIFT, off) \
+	K6ROW(0, Y0, ql, QLSHIFT(Y0), QHSHIFT) \
+	K6ROW(1, Y1, ql, QLSHIFT(Y1), QHSHIFT) \
+	K6ROW(2, Y2, ql, QLSHIFT(Y2), QHSHIFT) \
+	K6ROW(3, Y3, ql, QLSHIFT(Y3), QHSHIFT) \
+	K6ROW(4, Y4, ql, QLSHIFT(Y4), QHSHIFT) \
+	K6ROW(5, Y5, ql, QLSHIFT(Y5), QHSHIFT) \
+	K6ROW(6, Y6, ql, QLSHIFT(Y6), QHSHIFT) \
+	K6ROW(7, Y7, ql, QLSHIFT(Y7), QHSHIFT) \
+	TRANSPOSE8(off)
+
+#define NOSHIFT(Y)
+#define HINIB(Y) VPSRLW $4, Y, Y
+#define QH0 VPSLLW $4, Y8, Y8
+#define QH1 VPSLLW $2, Y8, Y8
+#define QH2
+#define QH3 VPSRLW $2, Y8, Y8
+
+// func cvtQ6_KI8(dst *byte, rows *[8]*byte, k0, n int)
+// Writes the 64 steps of n panel super-blocks of gemmQ6_KI8x6 (2848 bytes
+// apart) from super-blocks k0..k0+n-1 of the 8 Q6_K rows: element 4s+j of
+// row r, its 6-bit level, at 32s+4r+j. Elements 32c..32c+31 (c = 4h+j) take
+// bits 0..3 from nibble j/2 of ql[64h+32(j%2)..] and bits 4, 5 from bits
+// 2j, 2j+1 of qh[32h..].
+TEXT ·cvtQ6_KI8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ k0+16(FP), AX
+	IMULQ $210, AX
+	MOVQ n+24(FP), CX
+	TESTQ CX, CX
+	JZ   cq6kdone
+
+cq6ksuper:
+	KPREFETCH(840)
+	MOVQ AX, BX
+	MOVQ $2, R8
+
+cq6kh:
+	K6CHUNK(0, NOSHIFT, QH0, 0)
+	K6CHUNK(32, NOSHIFT, QH1, 256)
+	K6CHUNK(0, HINIB, QH2, 512)
+	K6CHUNK(32, HINIB, QH3, 768)
+	ADDQ $64, AX
+	ADDQ $32, BX
+	ADDQ $1024, DI
+	DECQ R8
+	JNZ  cq6kh
+	ADDQ $82, AX
+	ADDQ $800, DI
+	DECQ CX
+	JNZ  cq6ksuper
+
+cq6kdone:
+	VZEROUPPER
+	RET

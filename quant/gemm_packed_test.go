@@ -1,6 +1,7 @@
 package quant
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -196,7 +197,8 @@ func TestMatMulPackedMatchesMatVec(t *testing.T) {
 // BenchmarkMatMulPacked compares, on one thread, the packed path of each
 // tier that has one ("packed": the integer panel kernels for Q8_0 and
 // Q4_0, float32 for the rest; "float": the float32 path for Q8_0 and Q4_0
-// too) with the same tier's register tiles ("tiles": packing switched off)
+// too) with the same tier's register tiles ("tiles": packing switched off;
+// for Q4_K the rows kernel, one vector at a time)
 // at prompt-processing batch sizes, on a 256 x 2048 matrix (a chunk of
 // rows as the pool hands them out).
 //
@@ -204,7 +206,7 @@ func TestMatMulPackedMatchesMatVec(t *testing.T) {
 func BenchmarkMatMulPacked(b *testing.B) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	for _, tier := range packedTiers() {
-		for _, typ := range gemmTypes {
+		for _, typ := range append(gemmTypes[:len(gemmTypes):len(gemmTypes)], Q4_K, Q6_K) {
 			for _, n := range []int{32, 128, 512} {
 				const rows, cols = 256, 2048
 				m, xs, _ := gemmCase(&testing.T{}, rng, typ, rows, cols, n, 0)
@@ -235,5 +237,117 @@ func BenchmarkMatMulPacked(b *testing.B) {
 				}
 			}
 		}
+	}
+}
+
+// kTol is gemmTol for K-quant rows: a few float32 roundings of the sum of
+// the magnitudes of every term the kernels may sum separately: the scaled
+// level, the min, and the level offset (up to 64: Q6_K's -32 moved to the
+// Q8_K sums, as the rows kernel does, cancels in float).
+func kTol(t testing.TB, typ Type, m Matrix, r int, b *Batch, tok int) float64 {
+	t.Helper()
+	row := m.RowData(r)
+	size := kSize(typ)
+	var k kBlock
+	var mag float64
+	for sb := 0; sb < m.Cols/superLen; sb++ {
+		decodeK(typ, row[sb*size:][:size], &k)
+		xb := b.q8k[(tok*b.nb+sb)*sizeQ8_K:][:sizeQ8_K]
+		dx := math.Abs(float64(math.Float32frombits(binary.LittleEndian.Uint32(xb))))
+		for e := range superLen {
+			x := math.Abs(float64(int8(xb[q8kQuants+e]))) * dx
+			w := math.Abs(float64(k.d)*float64(k.scale[e/k.sub]))*(math.Abs(float64(k.q[e]))+64) + math.Abs(float64(k.dmin)*float64(k.min[e/k.sub]))
+			mag += w * x
+		}
+	}
+	return 4e-6*mag + 1e-30
+}
+
+// TestMatMulKPacked runs MatMul on K-quant matrices with batches that take
+// the packed tier's path (the Q4_K and Q6_K panel kernels; the other K
+// types, whose batches are padded for them, the rows kernel) against MatVec vector by
+// vector: partial panels of 8 rows, several column chunks, groups of 6
+// vectors and passes of 252, weights at unaligned offsets, outputs strided
+// with guards, row ranges cut as the pool cuts them (bit-identical to the
+// whole), batches set part by part.
+func TestMatMulKPacked(t *testing.T) {
+	tiers := packedTiers()
+	if len(tiers) == 0 {
+		t.Skipf("no tier with the packed path here (tiers %v; missing %v)", GEMMTiers(), MissingGEMMTiers())
+	}
+	withPackedMin(t, 2)
+	for _, tier := range tiers {
+		restoreTier := UseGEMMTier(tier)
+		for _, typ := range kTypes {
+			rng := rand.New(rand.NewPCG(uint64(typ), 24))
+			shapes := [][3]int{{1, 256, 2}, {7, 256, 5}, {8, 512, 6}, {13, 2304, 7}, {21, 2560, 13}, {40, 512, 17}}
+			if typ == Q4_K || typ == Q6_K {
+				shapes = append(shapes, [3]int{16, 256, 300}, [3]int{9, 4352, 3})
+			}
+			for i, sh := range shapes {
+				rows, cols, n := sh[0], sh[1], sh[2]
+				var data []byte
+				for range rows {
+					data = append(data, encode(t, typ, randFloats(rng, cols, "mixed"))...)
+				}
+				w, check := placed(t, data, i%5, 0xa5)
+				m, err := NewMatrix(typ, rows, cols, w)
+				if err != nil {
+					t.Fatal(err)
+				}
+				xs := make([][]float32, n)
+				for j := range xs {
+					xs[j] = randFloats(rng, cols, "mixed")
+				}
+				b := NewBatch(n, cols)
+				if i%2 == 0 {
+					b.Set(xs, typ)
+				} else {
+					b.Prepare(typ, n, cols)
+					for j := n - 1; j >= 0; j-- {
+						for c := cols; c > 0; c -= 256 {
+							b.SetPart(j, c-256, xs[j][c-256:c])
+						}
+					}
+				}
+				ldo := rows + 3
+				got := make([]float32, n*ldo)
+				sentinel := float32(math.Inf(-1))
+				for j := range got {
+					got[j] = sentinel
+				}
+				MatMul(strided(got, ldo, rows, n), m, 0, rows, b)
+				check()
+				v := NewVec(cols)
+				want := make([]float32, rows)
+				for tok := range n {
+					v.Set(xs[tok], typ)
+					MatVec(want, m, v, 0, rows)
+					for r := range rows {
+						g := got[tok*ldo+r]
+						if tol := kTol(t, typ, m, r, b, tok); !(math.Abs(float64(g-want[r])) <= tol) {
+							t.Fatalf("%s %s %dx%d, %d vectors: out[%d][%d] = %g, MatVec %g (tolerance %g)", tier, typ, rows, cols, n, tok, r, g, want[r], tol)
+						}
+					}
+					for j := rows; j < ldo; j++ {
+						if got[tok*ldo+j] != sentinel {
+							t.Fatalf("%s %s %dx%d, %d vectors: guard out[%d][%d] written", tier, typ, rows, cols, n, tok, j)
+						}
+					}
+				}
+				parts := make([]float32, n*rows)
+				for lo := 0; lo < rows; lo += 16 {
+					MatMul(strided(parts, rows, rows, n), m, lo, min(lo+16, rows), b)
+				}
+				for tok := range n {
+					for r := range rows {
+						if parts[tok*rows+r] != got[tok*ldo+r] {
+							t.Fatalf("%s %s %dx%d, %d vectors: out[%d][%d] by parts %g, whole %g", tier, typ, rows, cols, n, tok, r, parts[tok*rows+r], got[tok*ldo+r])
+						}
+					}
+				}
+			}
+		}
+		restoreTier()
 	}
 }

@@ -95,16 +95,27 @@ func TestKQuantReferenceLogits(t *testing.T) {
 				if threads > 1 {
 					continue
 				}
-				// Batched prefill reads the same K-quant rows per vector.
+				// Batched prefill: the same bound against the exact logits.
+				// Its products are the same integer sums, but the AVX2
+				// tier's panel kernel for batches of 16 or more adds them
+				// in another float order, and an activation requantised
+				// from a sum that rounds differently may land on the next
+				// Q8_K step (31 ids of k2-Q4_K_M: 0.04 from Forward, 0.119
+				// from exact where Forward is at 0.107).
 				s2, _ := model.NewState(0)
 				batched, err := model.Prefill(s2, p.IDs, 0)
 				if err != nil {
 					t.Fatal(err)
 				}
-				for i := range logits {
-					if d := math.Abs(float64(batched[i] - logits[i])); d > 1e-4 {
-						t.Fatalf("%s %q: prefill logit %d differs from Forward by %g", name, p.Text, i, d)
-					}
+				var bworst float64
+				for i, want := range p.Exact {
+					bworst = math.Max(bworst, math.Abs(float64(batched[i])-want))
+				}
+				if bworst > tolKQuantLogits {
+					t.Errorf("%s %q: prefill logits differ from the exact ones by up to %.3f", name, p.Text, bworst)
+				}
+				if got, want := argmax(batched), argmax64(p.Exact); got != want {
+					t.Errorf("%s %q: prefill top token %d, exact %d", name, p.Text, got, want)
 				}
 			}
 			model.Close()
