@@ -624,7 +624,8 @@ func MissingGEMMTiers() []string {
 // BatchRows is how many vectors the selected tier multiplies best in one
 // MatMul with matrices of type t: the rows of a prompt chunk. 128 for the
 // AVX2 tier's packed product (converting the weights to float32 costs
-// about 4% of its time at 128 vectors and 15% at 32) and the int8 tiles;
+// about 4% of its time at 128 vectors and 15% at 32; the integer panel
+// kernels' expansion of the weights about 3%) and the int8 tiles;
 // 64 for the float types on the other tiers (AVX-512's F16 tile, pp512 of
 // the 1.1B shape on 2 threads: 98.9 tokens/s at 32 rows, 102.9 at 64, 93.9
 // at 128).

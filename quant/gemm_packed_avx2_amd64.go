@@ -8,8 +8,10 @@ import (
 )
 
 // The packed float32 GEMM of the AVX2 tier, for batches of at least
-// packedMinTokens vectors (prompt processing) of the types Q8_0, Q4_0,
-// F32, F16 and BF16.
+// packedMinTokens vectors (prompt processing) of the types F32, F16 and
+// BF16 (and Q8_0 and Q4_0 where packedQ8_0Int and packedQ4_0Int are off:
+// they take the integer panel kernels below, which are about twice as
+// fast for Q4_0).
 //
 // Without VNNI an exact int8 product costs five vector operations per
 // (row, vector, block of 32) on the two ports that multiply (sign fix-up,

@@ -41,84 +41,93 @@ func TestMatMulPacked(t *testing.T) {
 		t.Skipf("no tier with the packed path here (tiers %v; missing %v)", GEMMTiers(), MissingGEMMTiers())
 	}
 	withPackedMin(t, 2)
-	for _, tier := range tiers {
-		t.Run(tier, func(t *testing.T) {
-			restoreTier := UseGEMMTier(tier)
-			defer restoreTier()
-			for _, typ := range gemmTypes {
-				rng := rand.New(rand.NewPCG(uint64(typ), 21))
-				shapes := [][3]int{{1, 64, 2}, {5, 96, 3}, {6, 32, 16}, {7, 288, 17}, {13, 64, 33}, {47, 320, 15},
-					{48, 256, 16}, {49, 512, 31}, {97, 544, 40}, {50, 64, 300}, {20, 2048, 24}}
-				if !typ.Quantized() {
-					shapes = append(shapes, [3]int{9, 1, 2}, [3]int{11, 7, 5}, [3]int{50, 263, 18}, [3]int{6, 513, 17}, [3]int{8, 1023, 2})
-				}
-				for i, sh := range shapes {
-					rows, cols, n := sh[0], sh[1], sh[2]
-					m, xs, check := gemmCase(t, rng, typ, rows, cols, n, i%5)
-					b := NewBatch(n, cols)
-					if i%2 == 0 {
-						b.Set(xs, typ)
-					} else {
-						// Part by part, in whole blocks, the later parts first.
-						b.Prepare(typ, n, cols)
-						for j := range n {
-							for c := cols; c > 0; {
-								c0 := max(0, c-64)
-								b.SetPart(j, c0, xs[j][c0:c])
-								c = c0
+	defer func(q4, q8 bool) { packedQ4_0Int, packedQ8_0Int = q4, q8 }(packedQ4_0Int, packedQ8_0Int)
+	for _, mode := range []string{"int", "float"} {
+		// "float": Q8_0 and Q4_0 through the float32 path too (the
+		// integer kernels switched off), which the benchmark compares.
+		packedQ4_0Int, packedQ8_0Int = mode == "int", mode == "int"
+		for _, tier := range tiers {
+			t.Run(tier+"/"+mode, func(t *testing.T) {
+				restoreTier := UseGEMMTier(tier)
+				defer restoreTier()
+				for _, typ := range gemmTypes {
+					if mode == "float" && typ != Q8_0 && typ != Q4_0 {
+						continue
+					}
+					rng := rand.New(rand.NewPCG(uint64(typ), 21))
+					shapes := [][3]int{{1, 64, 2}, {5, 96, 3}, {6, 32, 16}, {7, 288, 17}, {13, 64, 33}, {47, 320, 15},
+						{48, 256, 16}, {49, 512, 31}, {97, 544, 40}, {50, 64, 300}, {20, 2048, 24}}
+					if !typ.Quantized() {
+						shapes = append(shapes, [3]int{9, 1, 2}, [3]int{11, 7, 5}, [3]int{50, 263, 18}, [3]int{6, 513, 17}, [3]int{8, 1023, 2})
+					}
+					for i, sh := range shapes {
+						rows, cols, n := sh[0], sh[1], sh[2]
+						m, xs, check := gemmCase(t, rng, typ, rows, cols, n, i%5)
+						b := NewBatch(n, cols)
+						if i%2 == 0 {
+							b.Set(xs, typ)
+						} else {
+							// Part by part, in whole blocks, the later parts first.
+							b.Prepare(typ, n, cols)
+							for j := range n {
+								for c := cols; c > 0; {
+									c0 := max(0, c-64)
+									b.SetPart(j, c0, xs[j][c0:c])
+									c = c0
+								}
 							}
 						}
-					}
-					if !b.packed {
-						t.Fatalf("%s %dx%d, %d vectors: batch not packed", typ, rows, cols, n)
-					}
-					want := make([]float32, n*rows)
-					restore := UseGEMMTier("ref")
-					MatMul(strided(want, rows, rows, n), m, 0, rows, b)
-					restore()
+						if !b.packed {
+							t.Fatalf("%s %dx%d, %d vectors: batch not packed", typ, rows, cols, n)
+						}
+						want := make([]float32, n*rows)
+						restore := UseGEMMTier("ref")
+						MatMul(strided(want, rows, rows, n), m, 0, rows, b)
+						restore()
 
-					ldo := rows + 3
-					got := make([]float32, n*ldo+5)
-					sentinel := float32(math.Inf(-1))
-					for j := range got {
-						got[j] = sentinel
-					}
-					outs := strided(got, ldo, rows, n)
-					MatMul(outs, m, 0, rows, b)
-					check()
-					for tok := range n {
-						for r := range rows {
-							g, w := got[tok*ldo+r], want[tok*rows+r]
-							if tol := gemmTol(t, typ, m, r, b, tok); !(math.Abs(float64(g-w)) <= tol) {
-								t.Fatalf("%s %dx%d, %d vectors: out[%d][%d] = %g, reference %g (tolerance %g)", typ, rows, cols, n, tok, r, g, w, tol)
+						ldo := rows + 3
+						got := make([]float32, n*ldo+5)
+						sentinel := float32(math.Inf(-1))
+						for j := range got {
+							got[j] = sentinel
+						}
+						outs := strided(got, ldo, rows, n)
+						MatMul(outs, m, 0, rows, b)
+						check()
+						for tok := range n {
+							for r := range rows {
+								g, w := got[tok*ldo+r], want[tok*rows+r]
+								if tol := gemmTol(t, typ, m, r, b, tok); !(math.Abs(float64(g-w)) <= tol) {
+									t.Fatalf("%s %dx%d, %d vectors: out[%d][%d] = %g, reference %g (tolerance %g)", typ, rows, cols, n, tok, r, g, w, tol)
+								}
+							}
+							for j := rows; j < ldo && tok*ldo+j < len(got); j++ {
+								if got[tok*ldo+j] != sentinel {
+									t.Fatalf("%s %dx%d, %d vectors: guard out[%d][%d] written", typ, rows, cols, n, tok, j)
+								}
 							}
 						}
-						for j := rows; j < ldo && tok*ldo+j < len(got); j++ {
-							if got[tok*ldo+j] != sentinel {
-								t.Fatalf("%s %dx%d, %d vectors: guard out[%d][%d] written", typ, rows, cols, n, tok, j)
+						for j := (n-1)*ldo + rows; j < len(got); j++ {
+							if got[j] != sentinel {
+								t.Fatalf("%s %dx%d, %d vectors: guard %d after the output written", typ, rows, cols, n, j)
 							}
 						}
-					}
-					for j := (n-1)*ldo + rows; j < len(got); j++ {
-						if got[j] != sentinel {
-							t.Fatalf("%s %dx%d, %d vectors: guard %d after the output written", typ, rows, cols, n, j)
+						// Row ranges as the pool cuts them give the same bits.
+						parts := make([]float32, n*rows)
+						for lo := 0; lo < rows; lo += 16 {
+							MatMul(strided(parts, rows, rows, n), m, lo, min(lo+16, rows), b)
 						}
-					}
-					// Row ranges as the pool cuts them give the same bits.
-					parts := make([]float32, n*rows)
-					for lo := 0; lo < rows; lo += 16 {
-						MatMul(strided(parts, rows, rows, n), m, lo, min(lo+16, rows), b)
-					}
-					for tok := range n {
-						for r := range rows {
-							if parts[tok*rows+r] != got[tok*ldo+r] {
-								t.Fatalf("%s %dx%d, %d vectors: out[%d][%d] by parts %g, whole %g", typ, rows, cols, n, tok, r, parts[tok*rows+r], got[tok*ldo+r])
+						for tok := range n {
+							for r := range rows {
+								if parts[tok*rows+r] != got[tok*ldo+r] {
+									t.Fatalf("%s %dx%d, %d vectors: out[%d][%d] by parts %g, whole %g", typ, rows, cols, n, tok, r, parts[tok*rows+r], got[tok*ldo+r])
+								}
 							}
 						}
 					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 
