@@ -197,14 +197,14 @@ func convertRow(dst []float32, t Type, row []byte, k0, cols int) {
 // The integer kernels of the packed tier for Q4_0 and Q8_0 batches (see
 // gemm_packed_avx2_amd64.s): each panel of 8 weight rows is expanded,
 // pkBlocks blocks at a time, to one byte per weight (Q4_0, cvtQ4_0I8) or
-// two (Q8_0, cvtQ8_0I16), and meets every vector of the batch, 6 at a
-// time (gemmQ4_0I8x6, gemmQ8_0I16x6). The integer sums of each block are
+// two (Q8_0, cvtQ8_0I16, panels of 16 rows), and meets every vector of the
+// batch, 6 at a time (gemmQ4_0I8x6, gemmQ8_0I16x16). The integer sums of each block are
 // exactly those of the int8 path, and are scaled as it scales them (Q4_0:
 // (sum*dx - xc)*dw, as gemvQ4_0AVX2 does; Q8_0: sum*(dw*dx)); only the
 // float32 summation order differs. A panel's outputs for one vector are 8
-// consecutive floats, stored straight to outs; a panel of fewer than 8
-// rows (the last of a range) and the padding vectors of the last group go
-// to part first.
+// (16) consecutive floats, stored straight to outs; a panel of fewer than 8
+// (16) rows (the last of a range) and the padding vectors of the last
+// group go to part first.
 const (
 	pkBlocks = 32
 	pkTok    = 252 // vectors per pass over a panel (a multiple of 6)
@@ -216,13 +216,13 @@ const (
 func gemmQ4_0I8x6(w *byte, x *byte, xstride int, d, xc *float32, dstride int, n int, out *[6]*float32, acc bool)
 
 //go:noescape
-func gemmQ8_0I16x6(w *byte, x *int16, xstride int, d *float32, dstride int, n int, out *[6]*float32, acc bool)
-
-//go:noescape
 func cvtQ4_0I8(dst *byte, rows *[8]*byte, k0, n int)
 
 //go:noescape
-func cvtQ8_0I16(dst *byte, rows *[8]*byte, k0, n int)
+func gemmQ8_0I16x16(w *byte, x *int16, xstride int, d *float32, dstride int, n int, out *[6]*float32, acc bool)
+
+//go:noescape
+func cvtQ8_0I16(dst *byte, rows *[8]*byte, k0, n, stride int)
 
 //go:noescape
 func widenQ8(dst *int16, src *byte, n int)
@@ -240,56 +240,59 @@ func widenQ8AVX2(q16 []int16, q []byte) {
 // gemmPanelIntAVX2 computes outs[t][off+r] for r < rows and t < b.n from
 // rows Q4_0 or Q8_0 weight rows of rb bytes at w.
 func gemmPanelIntAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) {
-	var wp [pkBlocks * pkQ8]byte
-	var part [pkTok * 8]float32
+	var wp [pkBlocks * 2 * pkQ8]byte
+	var part [pkTok * 16]float32
 	nb, nv := b.nb, (b.n+5)/6*6
 	_, _ = b.d[nv*nb-1], b.xc[nv*nb-1]
+	ph := 8 // panel rows
 	if t == Q8_0 {
 		_ = b.q16[nv*nb*32-1]
+		ph = 16
 	} else {
 		_ = b.q[nv*nb*32-1]
 	}
 	bb := t.BlockBytes()
-	for r0 := 0; r0 < rows; r0 += 8 {
-		nr := min(8, rows-r0)
-		var rp [8]*byte
-		for i := range rp {
+	for r0 := 0; r0 < rows; r0 += ph {
+		nr := min(ph, rows-r0)
+		var rp [16]*byte
+		for i := range ph {
 			rp[i] = &w[(r0+min(i, nr-1))*rb]
 		}
 		for t0 := 0; t0 < nv; t0 += pkTok {
 			nt := min(pkTok, nv-t0)
 			for k0 := 0; k0 < nb; k0 += pkBlocks {
 				nk := min(pkBlocks, nb-k0)
-				if t == Q8_0 {
-					cvtQ8_0I16(&wp[0], &rp, k0, nk)
+				if t == Q4_0 {
+					cvtQ4_0I8(&wp[0], (*[8]*byte)(rp[:8]), k0, nk)
 				} else {
-					cvtQ4_0I8(&wp[0], &rp, k0, nk)
+					cvtQ8_0I16(&wp[0], (*[8]*byte)(rp[:8]), k0, nk, 2*pkQ8)
+					cvtQ8_0I16(&wp[pkQ8], (*[8]*byte)(rp[8:]), k0, nk, 2*pkQ8)
 				}
-				if next := r0 + 8; k0+pkBlocks >= nb && t0+pkTok >= nv && next < rows {
+				if next := r0 + ph; k0+pkBlocks >= nb && t0+pkTok >= nv && next < rows {
 					// The next panel's first blocks, which its conversion
 					// would otherwise wait for.
-					prefetchRows(&w[next*rb], rb, min(8, rows-next), min(rb, pkBlocks*bb))
+					prefetchRows(&w[next*rb], rb, min(ph, rows-next), min(rb, pkBlocks*bb))
 				}
 				for g := 0; g < nt; g += 6 {
 					var po [6]*float32
 					for j := range po {
-						if v := t0 + g + j; v < b.n && nr == 8 {
+						if v := t0 + g + j; v < b.n && nr == ph {
 							po[j] = &outs[v][off+r0]
 						} else {
-							po[j] = &part[(g+j)*8]
+							po[j] = &part[(g+j)*16]
 						}
 					}
 					i := (t0+g)*nb + k0
-					if t == Q8_0 {
-						gemmQ8_0I16x6(&wp[0], &b.q16[i*32], nb*64, &b.d[i], 4*nb, nk, &po, k0 > 0)
-					} else {
+					if t == Q4_0 {
 						gemmQ4_0I8x6(&wp[0], &b.q[i*32], nb*32, &b.d[i], &b.xc[i], 4*nb, nk, &po, k0 > 0)
+					} else {
+						gemmQ8_0I16x16(&wp[0], &b.q16[i*32], nb*64, &b.d[i], 4*nb, nk, &po, k0 > 0)
 					}
 				}
 			}
-			if nr < 8 {
+			if nr < ph {
 				for v := t0; v < min(t0+nt, b.n); v++ {
-					copy(outs[v][off+r0:off+r0+nr], part[(v-t0)*8:])
+					copy(outs[v][off+r0:off+r0+nr], part[(v-t0)*16:])
 				}
 			}
 		}

@@ -706,68 +706,96 @@ cq4done:
 	RET
 
 // The Q8_0 integer panel kernel (gemmPanelIntAVX2): weights as int16 in
-// panels of 8 rows, activations the batch's quants widened to int16
-// (Batch.q16). A panel block (544 bytes, cvtQ8_0I16) is 16 steps of 32
-// bytes, step s holding elements 2s, 2s+1 of the block for rows 0..7,
-// then the rows' scales as 8 float32. A step multiplies with a pair of
-// quants of a vector broadcast to every row: VPMADDWD gives each row the
-// int32 sum of the two products, added over the block's 16 steps (exact).
-// At the block's end out += sum * (dw*dx). Per block of 8 rows x 6
-// vectors: 96 VPMADDWD and 90 VPADDD for 1536 multiply-adds (the float32
-// tile: 192 FMAs), on three ports instead of two. Q8_0 weights are signed,
-// so VPMADDUBSW (unsigned x signed) would need a sign transfer per
-// product, or a split into nibbles, both dearer.
+// panels of 16 rows, activations the batch's quants widened to int16
+// (Batch.q16). A panel block (1088 bytes: two of cvtQ8_0I16's 8-row
+// blocks side by side, rows 0..7 at 0 and rows 8..15 at 544) is, per 8
+// rows, 16 steps of 32 bytes, step s holding elements 2s, 2s+1 of the
+// block for the 8 rows, then the rows' scales as 8 float32. A step
+// multiplies both halves with a pair of quants of a vector broadcast to
+// every row: VPMADDWD gives each row the int32 sum of the two products,
+// added over the block's 16 steps (exact). At the block's end out +=
+// sum * (dw*dx). Per step: 2 loads, 6 broadcasts, 12 VPMADDWD and 12
+// VPADDD for 192 multiply-adds (the float32 tile: 24 FMAs and 10 loads
+// for as many). Q8_0 weights are signed, so VPMADDUBSW (unsigned x signed)
+// would need a sign transfer per product, or a split into nibbles, both
+// dearer.
 //
-// Registers as in gemmQ4_0I8x6, without xc: Y0..Y5 int32 sums.
+// Registers as in gemmQ4_0I8x6, without xc: Y0..Y5 the int32 sums of rows
+// 0..7 for vectors 0..5, Y6..Y11 of rows 8..15, Y12/Y13 the step's
+// weights; the float32 outputs live in the frame (DI), row half h of
+// vector t at 64t+32h.
 
-#define Q8FIRST(s) \
-	VMOVDQU      (s*32)(SI), Y12 \
-	VPBROADCASTD (s*4)(R8), Y13 \
-	VPMADDWD     Y13, Y12, Y0 \
-	VPBROADCASTD (s*4)(R8)(DX*1), Y14 \
+#define Q8FIRST16 \
+	VMOVDQU      (SI), Y12 \
+	VMOVDQU      544(SI), Y13 \
+	VPBROADCASTD (R8), Y14 \
+	VPMADDWD     Y14, Y12, Y0 \
+	VPMADDWD     Y14, Y13, Y6 \
+	VPBROADCASTD (R8)(DX*1), Y14 \
 	VPMADDWD     Y14, Y12, Y1 \
-	VPBROADCASTD (s*4)(R8)(DX*2), Y15 \
-	VPMADDWD     Y15, Y12, Y2 \
-	VPBROADCASTD (s*4)(R9), Y13 \
-	VPMADDWD     Y13, Y12, Y3 \
-	VPBROADCASTD (s*4)(R9)(DX*1), Y14 \
+	VPMADDWD     Y14, Y13, Y7 \
+	VPBROADCASTD (R8)(DX*2), Y14 \
+	VPMADDWD     Y14, Y12, Y2 \
+	VPMADDWD     Y14, Y13, Y8 \
+	VPBROADCASTD (R9), Y14 \
+	VPMADDWD     Y14, Y12, Y3 \
+	VPMADDWD     Y14, Y13, Y9 \
+	VPBROADCASTD (R9)(DX*1), Y14 \
 	VPMADDWD     Y14, Y12, Y4 \
-	VPBROADCASTD (s*4)(R9)(DX*2), Y15 \
-	VPMADDWD     Y15, Y12, Y5
+	VPMADDWD     Y14, Y13, Y10 \
+	VPBROADCASTD (R9)(DX*2), Y14 \
+	VPMADDWD     Y14, Y12, Y5 \
+	VPMADDWD     Y14, Y13, Y11
 
-#define Q8STEP(s) \
+#define Q8STEP16(s) \
 	VMOVDQU      (s*32)(SI), Y12 \
-	VPBROADCASTD (s*4)(R8), Y13 \
-	VPMADDWD     Y13, Y12, Y13 \
-	VPADDD       Y13, Y0, Y0 \
+	VMOVDQU      (544+s*32)(SI), Y13 \
+	VPBROADCASTD (s*4)(R8), Y14 \
+	VPMADDWD     Y14, Y12, Y15 \
+	VPADDD       Y15, Y0, Y0 \
+	VPMADDWD     Y14, Y13, Y15 \
+	VPADDD       Y15, Y6, Y6 \
 	VPBROADCASTD (s*4)(R8)(DX*1), Y14 \
-	VPMADDWD     Y14, Y12, Y14 \
-	VPADDD       Y14, Y1, Y1 \
-	VPBROADCASTD (s*4)(R8)(DX*2), Y15 \
-	VPMADDWD     Y15, Y12, Y15 \
+	VPMADDWD     Y14, Y12, Y15 \
+	VPADDD       Y15, Y1, Y1 \
+	VPMADDWD     Y14, Y13, Y15 \
+	VPADDD       Y15, Y7, Y7 \
+	VPBROADCASTD (s*4)(R8)(DX*2), Y14 \
+	VPMADDWD     Y14, Y12, Y15 \
 	VPADDD       Y15, Y2, Y2 \
-	VPBROADCASTD (s*4)(R9), Y13 \
-	VPMADDWD     Y13, Y12, Y13 \
-	VPADDD       Y13, Y3, Y3 \
+	VPMADDWD     Y14, Y13, Y15 \
+	VPADDD       Y15, Y8, Y8 \
+	VPBROADCASTD (s*4)(R9), Y14 \
+	VPMADDWD     Y14, Y12, Y15 \
+	VPADDD       Y15, Y3, Y3 \
+	VPMADDWD     Y14, Y13, Y15 \
+	VPADDD       Y15, Y9, Y9 \
 	VPBROADCASTD (s*4)(R9)(DX*1), Y14 \
-	VPMADDWD     Y14, Y12, Y14 \
-	VPADDD       Y14, Y4, Y4 \
-	VPBROADCASTD (s*4)(R9)(DX*2), Y15 \
-	VPMADDWD     Y15, Y12, Y15 \
-	VPADDD       Y15, Y5, Y5
+	VPMADDWD     Y14, Y12, Y15 \
+	VPADDD       Y15, Y4, Y4 \
+	VPMADDWD     Y14, Y13, Y15 \
+	VPADDD       Y15, Y10, Y10 \
+	VPBROADCASTD (s*4)(R9)(DX*2), Y14 \
+	VPMADDWD     Y14, Y12, Y15 \
+	VPADDD       Y15, Y5, Y5 \
+	VPMADDWD     Y14, Y13, Y15 \
+	VPADDD       Y15, Y11, Y11
 
-// Q8END: f += sum * (dw*dx).
-#define Q8END(acc, f, dsrc) \
+// Q8END16: f += sum * (dw*dx) for one row half of one vector.
+#define Q8END16(acc, dsrc, dw, f) \
 	VCVTDQ2PS    acc, Y14 \
 	VBROADCASTSS dsrc, Y15 \
-	VMULPS       512(SI), Y15, Y15 \
-	VFMADD231PS  Y15, Y14, f
+	VMULPS       dw(SI), Y15, Y15 \
+	VMOVUPS      f(DI), Y12 \
+	VFMADD231PS  Y15, Y14, Y12 \
+	VMOVUPS      Y12, f(DI)
 
-// func gemmQ8_0I16x6(w *byte, x *int16, xstride int, d *float32, dstride int, n int, out *[6]*float32, acc bool)
+// func gemmQ8_0I16x16(w *byte, x *int16, xstride int, d *float32, dstride int, n int, out *[6]*float32, acc bool)
 // For n panel blocks at w and 6 vectors (int16 quants x, xstride bytes
 // apart; scales d, dstride bytes apart): out[t][r] (+)= the product of rows
-// r < 8 with vector t over the n blocks; acc adds to out instead of storing.
-TEXT ·gemmQ8_0I16x6(SB), NOSPLIT, $0-57
+// r < 16 with vector t over the n blocks; acc adds to out instead of
+// storing.
+TEXT ·gemmQ8_0I16x16(SB), NOSPLIT, $384-57
 	MOVQ w+0(FP), SI
 	MOVQ x+8(FP), R8
 	MOVQ xstride+16(FP), DX
@@ -778,73 +806,135 @@ TEXT ·gemmQ8_0I16x6(SB), NOSPLIT, $0-57
 	LEAQ (R10)(BX*2), R11
 	ADDQ BX, R11
 	MOVQ n+40(FP), CX
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	LEAQ 0(SP), DI
+	VXORPS Y15, Y15, Y15
+	VMOVUPS Y15, 0(DI)
+	VMOVUPS Y15, 32(DI)
+	VMOVUPS Y15, 64(DI)
+	VMOVUPS Y15, 96(DI)
+	VMOVUPS Y15, 128(DI)
+	VMOVUPS Y15, 160(DI)
+	VMOVUPS Y15, 192(DI)
+	VMOVUPS Y15, 224(DI)
+	VMOVUPS Y15, 256(DI)
+	VMOVUPS Y15, 288(DI)
+	VMOVUPS Y15, 320(DI)
+	VMOVUPS Y15, 352(DI)
 
-q8iloop:
-	Q8FIRST(0)
-	Q8STEP(1)
-	Q8STEP(2)
-	Q8STEP(3)
-	Q8STEP(4)
-	Q8STEP(5)
-	Q8STEP(6)
-	Q8STEP(7)
-	Q8STEP(8)
-	Q8STEP(9)
-	Q8STEP(10)
-	Q8STEP(11)
-	Q8STEP(12)
-	Q8STEP(13)
-	Q8STEP(14)
-	Q8STEP(15)
-	Q8END(Y0, Y6, (R10))
-	Q8END(Y1, Y7, (R10)(BX*1))
-	Q8END(Y2, Y8, (R10)(BX*2))
-	Q8END(Y3, Y9, (R11))
-	Q8END(Y4, Y10, (R11)(BX*1))
-	Q8END(Y5, Y11, (R11)(BX*2))
-	ADDQ $544, SI
+q8xloop:
+	Q8FIRST16
+	Q8STEP16(1)
+	Q8STEP16(2)
+	Q8STEP16(3)
+	Q8STEP16(4)
+	Q8STEP16(5)
+	Q8STEP16(6)
+	Q8STEP16(7)
+	Q8STEP16(8)
+	Q8STEP16(9)
+	Q8STEP16(10)
+	Q8STEP16(11)
+	Q8STEP16(12)
+	Q8STEP16(13)
+	Q8STEP16(14)
+	Q8STEP16(15)
+	Q8END16(Y0, (R10), 512, 0)
+	Q8END16(Y6, (R10), 1056, 32)
+	Q8END16(Y1, (R10)(BX*1), 512, 64)
+	Q8END16(Y7, (R10)(BX*1), 1056, 96)
+	Q8END16(Y2, (R10)(BX*2), 512, 128)
+	Q8END16(Y8, (R10)(BX*2), 1056, 160)
+	Q8END16(Y3, (R11), 512, 192)
+	Q8END16(Y9, (R11), 1056, 224)
+	Q8END16(Y4, (R11)(BX*1), 512, 256)
+	Q8END16(Y10, (R11)(BX*1), 1056, 288)
+	Q8END16(Y5, (R11)(BX*2), 512, 320)
+	Q8END16(Y11, (R11)(BX*2), 1056, 352)
+	ADDQ $1088, SI
 	ADDQ $64, R8
 	ADDQ $64, R9
 	ADDQ $4, R10
 	ADDQ $4, R11
 	DECQ CX
-	JNZ  q8iloop
+	JNZ  q8xloop
 
-	MOVQ out+48(FP), DI
+	MOVQ out+48(FP), SI
 	CMPB acc+56(FP), $0
-	JEQ  q8istore
-	MOVQ 0(DI), AX
-	VADDPS (AX), Y6, Y6
-	MOVQ 8(DI), AX
-	VADDPS (AX), Y7, Y7
-	MOVQ 16(DI), AX
-	VADDPS (AX), Y8, Y8
-	MOVQ 24(DI), AX
-	VADDPS (AX), Y9, Y9
-	MOVQ 32(DI), AX
-	VADDPS (AX), Y10, Y10
-	MOVQ 40(DI), AX
-	VADDPS (AX), Y11, Y11
+	JEQ  q8xstore
+	MOVQ 0(SI), AX
+	VMOVUPS 0(DI), Y0
+	VADDPS (AX), Y0, Y0
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS 32(DI), Y1
+	VADDPS 32(AX), Y1, Y1
+	VMOVUPS Y1, 32(DI)
+	MOVQ 8(SI), AX
+	VMOVUPS 64(DI), Y0
+	VADDPS (AX), Y0, Y0
+	VMOVUPS Y0, 64(DI)
+	VMOVUPS 96(DI), Y1
+	VADDPS 32(AX), Y1, Y1
+	VMOVUPS Y1, 96(DI)
+	MOVQ 16(SI), AX
+	VMOVUPS 128(DI), Y0
+	VADDPS (AX), Y0, Y0
+	VMOVUPS Y0, 128(DI)
+	VMOVUPS 160(DI), Y1
+	VADDPS 32(AX), Y1, Y1
+	VMOVUPS Y1, 160(DI)
+	MOVQ 24(SI), AX
+	VMOVUPS 192(DI), Y0
+	VADDPS (AX), Y0, Y0
+	VMOVUPS Y0, 192(DI)
+	VMOVUPS 224(DI), Y1
+	VADDPS 32(AX), Y1, Y1
+	VMOVUPS Y1, 224(DI)
+	MOVQ 32(SI), AX
+	VMOVUPS 256(DI), Y0
+	VADDPS (AX), Y0, Y0
+	VMOVUPS Y0, 256(DI)
+	VMOVUPS 288(DI), Y1
+	VADDPS 32(AX), Y1, Y1
+	VMOVUPS Y1, 288(DI)
+	MOVQ 40(SI), AX
+	VMOVUPS 320(DI), Y0
+	VADDPS (AX), Y0, Y0
+	VMOVUPS Y0, 320(DI)
+	VMOVUPS 352(DI), Y1
+	VADDPS 32(AX), Y1, Y1
+	VMOVUPS Y1, 352(DI)
 
-q8istore:
-	MOVQ 0(DI), AX
-	VMOVUPS Y6, (AX)
-	MOVQ 8(DI), AX
-	VMOVUPS Y7, (AX)
-	MOVQ 16(DI), AX
-	VMOVUPS Y8, (AX)
-	MOVQ 24(DI), AX
-	VMOVUPS Y9, (AX)
-	MOVQ 32(DI), AX
-	VMOVUPS Y10, (AX)
-	MOVQ 40(DI), AX
-	VMOVUPS Y11, (AX)
+q8xstore:
+	MOVQ 0(SI), AX
+	VMOVUPS 0(DI), Y0
+	VMOVUPS Y0, (AX)
+	VMOVUPS 32(DI), Y1
+	VMOVUPS Y1, 32(AX)
+	MOVQ 8(SI), AX
+	VMOVUPS 64(DI), Y0
+	VMOVUPS Y0, (AX)
+	VMOVUPS 96(DI), Y1
+	VMOVUPS Y1, 32(AX)
+	MOVQ 16(SI), AX
+	VMOVUPS 128(DI), Y0
+	VMOVUPS Y0, (AX)
+	VMOVUPS 160(DI), Y1
+	VMOVUPS Y1, 32(AX)
+	MOVQ 24(SI), AX
+	VMOVUPS 192(DI), Y0
+	VMOVUPS Y0, (AX)
+	VMOVUPS 224(DI), Y1
+	VMOVUPS Y1, 32(AX)
+	MOVQ 32(SI), AX
+	VMOVUPS 256(DI), Y0
+	VMOVUPS Y0, (AX)
+	VMOVUPS 288(DI), Y1
+	VMOVUPS Y1, 32(AX)
+	MOVQ 40(SI), AX
+	VMOVUPS 320(DI), Y0
+	VMOVUPS Y0, (AX)
+	VMOVUPS 352(DI), Y1
+	VMOVUPS Y1, 32(AX)
 	VZEROUPPER
 	RET
 
@@ -857,12 +947,14 @@ q8istore:
 	MOVQ    (r*8)(SI), DX \
 	VPINSRW $r, (DX)(AX*1), X8, X8
 
-// func cvtQ8_0I16(dst *byte, rows *[8]*byte, k0, n int)
-// Writes n panel blocks of gemmQ8_0I16x6 from blocks k0..k0+n-1 of the 8
-// Q8_0 rows: per block 16 steps of 32 bytes (element 2s+j of row r as
-// int16 at 32s+4r+2j) and the 8 scales as float32.
-TEXT ·cvtQ8_0I16(SB), NOSPLIT, $0-32
+// func cvtQ8_0I16(dst *byte, rows *[8]*byte, k0, n, stride int)
+// Writes n 8-row blocks (stride bytes apart) of gemmQ8_0I16x16's panel
+// from blocks k0..k0+n-1 of the 8 Q8_0 rows: per block 16 steps of 32
+// bytes (element 2s+j of row r as int16 at 32s+4r+2j) and the 8 scales as
+// float32.
+TEXT ·cvtQ8_0I16(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
+	MOVQ stride+32(FP), R8
 	MOVQ rows+8(FP), SI
 	MOVQ k0+16(FP), AX
 	IMULQ $34, AX
@@ -916,7 +1008,7 @@ cq8loop:
 	MOVQ       56(SI), DX
 	PREFETCHT0 (34*8)(DX)(AX*1)
 	ADDQ $34, AX
-	ADDQ $544, DI
+	ADDQ R8, DI
 	DECQ CX
 	JNZ  cq8loop
 
