@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -193,6 +194,29 @@ func (m *Model) PagingStats() PagingStats {
 	m.fwd.Lock()
 	defer m.fwd.Unlock()
 	return m.paging.stats()
+}
+
+// WaitRefold waits until the background refold (see Options.NoRefold),
+// which starts on the second forward pass, has ended, or ctx is done. It
+// returns at once if none has started: refold off, nothing cached in small
+// pages, or fewer than two forward passes so far. Benchmarks call it so
+// that every timed run finds the page cache in the same state.
+func (m *Model) WaitRefold(ctx context.Context) error {
+	m.fwd.Lock()
+	var done chan struct{}
+	if m.paging != nil {
+		done = m.paging.refolded
+	}
+	m.fwd.Unlock()
+	if done == nil {
+		return nil
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // File returns the model's file.

@@ -93,10 +93,11 @@ type pager struct {
 	wg       sync.WaitGroup
 	closed   bool
 
-	refold     bool        // refold after the first token
-	stream     []span      // the ranges read every token (streamed), for the refold
-	passes     int         // times the forward pass entered the output stage
-	stopRefold atomic.Bool // set by close
+	refold     bool          // refold after the first token
+	stream     []span        // the ranges read every token (streamed), for the refold
+	passes     int           // times the forward pass entered the output stage
+	stopRefold atomic.Bool   // set by close
+	refolded   chan struct{} // closed when the refold goroutine ends; nil before it starts
 
 	inflight                                 atomic.Int64 // the stage requested and not yet populated, or -1
 	prefetches, prefetchBytes, prefetchNanos atomic.Int64
@@ -231,6 +232,7 @@ func (p *pager) enterLayer(l int) {
 		if p.refold && p.passes == 1 && !p.closed {
 			// Every stage has been read once: refold what is cached small.
 			p.wg.Add(1)
+			p.refolded = make(chan struct{})
 			go p.refoldOnce()
 		}
 	}
@@ -252,6 +254,7 @@ func (p *pager) enterOutput() {
 // refolding never re-reads more than memory holds.
 func (p *pager) refoldOnce() {
 	defer p.wg.Done()
+	defer close(p.refolded)
 	for _, st := range p.stages {
 		for _, sp := range st.spans {
 			lo := sp.off / pageSize * pageSize

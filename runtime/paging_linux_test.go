@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -45,10 +46,11 @@ func TestRefoldAfterFirstToken(t *testing.T) {
 		defer m.Close()
 		s, _ := m.NewState(0)
 		toks := greedy(t, m, s, steps)
-		// The refold runs in the background: wait for it (up to 10 s, for
-		// a loaded machine).
-		for i := 0; i < 1000 && opts.MemBudget == 0 && !opts.NoRefold && m.PagingStats().RefoldTime == 0; i++ {
-			time.Sleep(10 * time.Millisecond)
+		// The refold runs in the background: wait for it.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := m.WaitRefold(ctx); err != nil {
+			t.Fatal(err)
 		}
 		ms, err := memstats.ReadMapping(0, path)
 		if err != nil {

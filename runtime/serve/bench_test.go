@@ -133,10 +133,10 @@ func warmUp(b *testing.B, m *runtime.Model) {
 			b.Fatal(err)
 		}
 	}
-	// The refold runs once, if the file has pages to refold; wait for it
-	// a little, not forever (on a system without it nothing comes).
-	for start := time.Now(); m.PagingStats().RefoldTime == 0 && time.Since(start) < 2*time.Second; {
-		time.Sleep(10 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := m.WaitRefold(ctx); err != nil {
+		b.Fatal(err)
 	}
 	ps := m.PagingStats()
 	b.Logf("warm-up: %d of %d bytes cached in small pages refolded in %v", ps.RefoldBytes, ps.SmallBytes, ps.RefoldTime)
