@@ -47,7 +47,14 @@ func gemmShapes(typ Type) [][3]int {
 			s = append(s, [3]int{rt[0], c, rt[1]})
 		}
 	}
-	return append(s, [3]int{64, 2048, 32}, [3]int{64, 2048, 1}, [3]int{9, 768, 128}, [3]int{3, 288, 129})
+	s = append(s, [3]int{64, 2048, 32}, [3]int{64, 2048, 1}, [3]int{9, 768, 128}, [3]int{3, 288, 129})
+	if typ.Quantized() {
+		// one vector on rows as wide as a model's down projection (5632
+		// columns: the one-vector kernels' vector fills a quarter of the L1
+		// cache), and with blocks after the last group of eight
+		s = append(s, [3]int{11, 5632, 1}, [3]int{21, 4352, 1}, [3]int{7, 5664, 1})
+	}
+	return s
 }
 
 // forEachTier runs f for every tier of the batched kernels but the
