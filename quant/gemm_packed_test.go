@@ -2,6 +2,7 @@ package quant
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -112,18 +113,7 @@ func TestMatMulPacked(t *testing.T) {
 								t.Fatalf("%s %dx%d, %d vectors: guard %d after the output written", typ, rows, cols, n, j)
 							}
 						}
-						// Row ranges as the pool cuts them give the same bits.
-						parts := make([]float32, n*rows)
-						for lo := 0; lo < rows; lo += 16 {
-							MatMul(strided(parts, rows, rows, n), m, lo, min(lo+16, rows), b)
-						}
-						for tok := range n {
-							for r := range rows {
-								if parts[tok*rows+r] != got[tok*ldo+r] {
-									t.Fatalf("%s %dx%d, %d vectors: out[%d][%d] by parts %g, whole %g", typ, rows, cols, n, tok, r, parts[tok*rows+r], got[tok*ldo+r])
-								}
-							}
-						}
+						checkByParts(t, fmt.Sprintf("%s %dx%d, %d vectors", typ, rows, cols, n), m, b, got, n, rows, ldo)
 					}
 				}
 			})
@@ -344,19 +334,27 @@ func TestMatMulKPacked(t *testing.T) {
 						}
 					}
 				}
-				parts := make([]float32, n*rows)
-				for lo := 0; lo < rows; lo += 16 {
-					MatMul(strided(parts, rows, rows, n), m, lo, min(lo+16, rows), b)
-				}
-				for tok := range n {
-					for r := range rows {
-						if parts[tok*rows+r] != got[tok*ldo+r] {
-							t.Fatalf("%s %s %dx%d, %d vectors: out[%d][%d] by parts %g, whole %g", tier, typ, rows, cols, n, tok, r, parts[tok*rows+r], got[tok*ldo+r])
-						}
-					}
-				}
+				checkByParts(t, fmt.Sprintf("%s %s %dx%d, %d vectors", tier, typ, rows, cols, n), m, b, got, n, rows, ldo)
 			}
 		}
 		restoreTier()
+	}
+}
+
+// checkByParts checks that MatMul over the row ranges the pool cuts (16
+// rows at a time) gives the same bits as got, the whole product of b's n
+// vectors stored ldo apart.
+func checkByParts(t *testing.T, label string, m Matrix, b *Batch, got []float32, n, rows, ldo int) {
+	t.Helper()
+	parts := make([]float32, n*rows)
+	for lo := 0; lo < rows; lo += 16 {
+		MatMul(strided(parts, rows, rows, n), m, lo, min(lo+16, rows), b)
+	}
+	for tok := range n {
+		for r := range rows {
+			if parts[tok*rows+r] != got[tok*ldo+r] {
+				t.Fatalf("%s: out[%d][%d] by parts %g, whole %g", label, tok, r, parts[tok*rows+r], got[tok*ldo+r])
+			}
+		}
 	}
 }
