@@ -6,6 +6,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -210,6 +212,22 @@ func tail(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
+}
+
+// TestServeBadModel: a file that is no model gets the one-line error,
+// exit 1, and nothing else on stderr, also when serve is listening already
+// (it listens before it opens the model, so that /health says "loading").
+func TestServeBadModel(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.llmap")
+	if err := os.WriteFile(bad, []byte("not a model\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{bad, filepath.Join(t.TempDir(), "missing.llmap")} {
+		stdout, stderr, code := llmap(t, "serve", path, "--addr", "127.0.0.1:0")
+		if code != 1 || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, path) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", path, code, stdout, stderr)
+		}
+	}
 }
 
 // TestServeDryRun: --dry-run opens the model, allocates the sequences and

@@ -145,9 +145,12 @@ func runServe(cmd *cobra.Command, path string, f *serveFlags) error {
 	if ln != nil {
 		go func() { ran <- srv.Run(ctx, ln, f.grace) }()
 	}
+	// abort ends a server that never had a model: closing the listener
+	// ends Run without the graceful shutdown (nothing is in flight), whose
+	// "shutting down" line would come before the one-line error.
 	abort := func(err error) error {
 		if ln != nil {
-			stop()
+			ln.Close()
 			<-ran
 		}
 		return err
