@@ -7,15 +7,26 @@ import "golang.org/x/sys/cpu"
 // The AVX-512 tier of the K-quant rows kernels: Q4_K and Q6_K with VNNI on
 // 256-bit registers (kquant_avx512_amd64.s). The other K types keep the
 // AVX2 kernels (the table falls back to the highest tier that has a kernel).
+// With AVX-512 VBMI and GFNI (Ice Lake and later, Zen 4) one vector runs
+// the 512-bit kernels, which give the 256-bit ones' results bit for bit.
 func init() {
+	q4k, q6k := dotQ4_KRowsVNNI, dotQ6_KRowsVNNI
+	if kquant512 {
+		q4k, q6k = dotQ4_KRowsVNNI512, dotQ6_KRowsVNNI512
+	}
 	registerTier(tierAVX512, cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI &&
 		cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C, tierKernels{
 		rows: map[Type]rowsFunc{
-			Q4_K: rowsKAsm(dotQ4_KRowsVNNI, sizeQ4_K),
-			Q6_K: rowsKAsm(dotQ6_KRowsVNNI, sizeQ6_K),
+			Q4_K: rowsKAsm(q4k, sizeQ4_K),
+			Q6_K: rowsKAsm(q6k, sizeQ6_K),
 		},
 	})
 }
+
+// kquant512: the CPU runs dotQ4_KRowsVNNI512 and dotQ6_KRowsVNNI512
+// (besides the tier's features, VBMI for VPERMB/VPERMW and GFNI).
+var kquant512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI &&
+	cpu.X86.HasAVX512VBMI && cpu.X86.HasAVX512GFNI
 
 // dotQ4_KRowsVNNI is dotQ4_KRows (the same contract and result up to
 // float32 rounding) with the integer products on VNNI: per sub-block of 32
@@ -78,3 +89,16 @@ func dotQ6_KRows4VNNI(w, x *byte, n, rows, stride int, out *float32)
 //
 //go:noescape
 func dotQ6_KRowsVNNI(w, x *byte, n, rows, stride int, out *float32)
+
+// dotQ4_KRowsVNNI512 is dotQ4_KRowsVNNI on 512-bit registers (GFNI
+// unpacks the nibbles, VPERMB spreads the scales): bit for bit its
+// results, in fewer instructions per super-block.
+//
+//go:noescape
+func dotQ4_KRowsVNNI512(w, x *byte, n, rows, stride int, out *float32)
+
+// dotQ6_KRowsVNNI512 is dotQ6_KRowsVNNI on 512-bit registers (GFNI places
+// the high bits, VPERMW spreads the scales): bit for bit its results.
+//
+//go:noescape
+func dotQ6_KRowsVNNI512(w, x *byte, n, rows, stride int, out *float32)

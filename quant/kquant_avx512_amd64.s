@@ -592,3 +592,349 @@ DATA k6vcc<>+8(SB)/8, $0xcccccccccccccccc
 DATA k6vcc<>+16(SB)/8, $0xcccccccccccccccc
 DATA k6vcc<>+24(SB)/8, $0xcccccccccccccccc
 GLOBL k6vcc<>(SB), RODATA|NOPTR, $32
+
+// func dotQ4_KRowsVNNI512(w, x *byte, n, rows, stride int, out *float32)
+//
+// dotQ4_KRowsVNNI on 512-bit registers, for CPUs with AVX-512 VBMI and
+// GFNI: the same eight int32 lanes, bit for bit, so the same results as
+// dotQ4_KRowsVNNI and dotQ4_KRows4VNNI. A zmm holds the 64 levels of the
+// 32 bytes qs[32k..32k+31] (sub-block 2k, their low nibbles, in the low
+// half; sub-block 2k+1, the high nibbles, in the high half): the bytes
+// are broadcast to both halves by the load, and one GF2P8AFFINEQB (an
+// 8x8 bit matrix per qword: the low half keeps bits 0-3, the high half
+// moves bits 4-7 down) gives the levels, where the 256-bit kernel spends
+// a shift and two ANDs. Their activations are the 64 contiguous bytes
+// x[64k..64k+63]. VPMADDUBSW and VPDPWSSD then do per instruction what
+// the 256-bit kernel does in two, with the scale vectors built by VPERMB
+// (zeroing the odd bytes, so words) from the decoded scale bytes: sc[2k]
+// in the low half, sc[2k+1] in the high half. Lane i and lane 8+i of the
+// 16 int32 lanes are lanes i of the 256-bit kernel's two sub-block
+// chains; their sum is that kernel's lane i, before the same float steps.
+//
+// On this machine's Xeon (vector ports 0 and 5 for 512-bit work, both
+// multiply) the kernel computes from L2 at 26.4-26.6 GB/s against 22.7
+// for dotQ4_KRowsVNNI, and streams a model-sized matrix (12 MiB) at
+// 0.845-0.849 of the core's read bandwidth against 0.807-0.813
+// (kq8 notes).
+
+// Q4KZ adds the products of the 64 levels at q(SI) (32 bytes, both
+// nibbles) and the 64 activations at x(DI), scaled by s, to acc.
+#define Q4KZ(q, x, s, acc) \
+	VBROADCASTI64X4 q(SI), Z4 \
+	VGF2P8AFFINEQB  $0, Z15, Z4, Z4 \
+	VPMADDUBSW      x(DI), Z4, Z4 \
+	VPDPWSSD        s, Z4, acc
+
+TEXT ·dotQ4_KRowsVNNI512(SB), NOSPLIT, $40-48
+	MOVQ      w+0(FP), R11
+	MOVQ      x+8(FP), R12
+	MOVQ      rows+24(FP), R8
+	MOVQ      stride+32(FP), R9
+	MOVQ      out+40(FP), R10
+	VMOVDQU64 k4zgf<>(SB), Z15
+	VMOVDQU64 k4zsc<>+0(SB), Z16
+	VMOVDQU64 k4zsc<>+64(SB), Z17
+	VMOVDQU64 k4zsc<>+128(SB), Z18
+	VMOVDQU64 k4zsc<>+192(SB), Z19
+	VMOVDQU64 k4zmin<>(SB), Y24
+	MOVQ      $0x5555555555555555, AX
+	KMOVQ     AX, K1
+
+q4zrow:
+	MOVQ   R11, SI
+	MOVQ   R12, DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y3, Y3, Y3
+
+q4zblock:
+	PREFETCHT0 2048(SI)
+	PREFETCHT0 2112(SI)
+	PREFETCHT0 2176(SI)
+
+	// the scales as in Q4KSCALES into X8 = [sc0..3, m0..3, sc4..7,
+	// m4..7]; VPERMB spreads sc[2k], sc[2k+1] into Z20..Z23 and the mins
+	// (each twice, as words) into Y10
+	MOVQ     4(SI), AX
+	MOVL     12(SI), DX
+	MOVQ     AX, BX
+	SHRQ     $2, BX
+	ANDQ     k4vmask<>+8(SB), BX
+	ANDQ     k4vmask<>+0(SB), AX
+	VMOVQ    AX, X8
+	MOVL     DX, R13
+	SHRL     $4, R13
+	ANDL     $0x0f0f0f0f, DX
+	ANDL     $0x0f0f0f0f, R13
+	SHLQ     $32, R13
+	ORQ      R13, DX
+	ORQ      BX, DX
+	VPINSRQ  $1, DX, X8, X8
+	VPERMB.Z Z8, Z16, K1, Z20
+	VPERMB.Z Z8, Z17, K1, Z21
+	VPERMB.Z Z8, Z18, K1, Z22
+	VPERMB.Z Z8, Z19, K1, Z23
+	VPERMB.Z Y8, Y24, K1, Y10
+	VPMADDWD 260(DI), Y10, Y10
+
+	VPXORD        Z1, Z1, Z1
+	VPXORD        Z2, Z2, Z2
+	Q4KZ(16, 4, Z20, Z1)
+	Q4KZ(48, 68, Z21, Z2)
+	Q4KZ(80, 132, Z22, Z1)
+	Q4KZ(112, 196, Z23, Z2)
+	VPADDD        Z2, Z1, Z1
+	VEXTRACTI64X4 $1, Z1, Y2
+	VPADDD        Y2, Y1, Y1
+
+	// the float steps of dotQ4_KRowsVNNI
+	VMOVD             0(SI), X12
+	VCVTPH2PS         X12, X12
+	VMULPS.BCST       (DI), X12, X12
+	VMOVQ             X12, 32(SP)
+	VCVTDQ2PS         Y1, Y1
+	VFMADD231PS.BCST  32(SP), Y1, Y0
+	VCVTDQ2PS         Y10, Y10
+	VFNMADD231PS.BCST 36(SP), Y10, Y3
+
+	ADDQ $144, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ  q4zblock
+
+	VADDPS       Y3, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VMOVSS       X0, (R10)
+	ADDQ         $4, R10
+	ADDQ         R9, R11
+	DECQ         R8
+	JNZ          q4zrow
+	VZEROUPPER
+	RET
+
+// GF2P8AFFINEQB matrices (byte 7-j of a qword picks the input bits whose
+// parity is output bit j): the low half keeps bits 0-3, the high half
+// takes bits 4-7 to 0-3; bits 4-7 of the result are zero
+DATA k4zgf<>+0(SB)/8, $0x0102040800000000
+DATA k4zgf<>+8(SB)/8, $0x0102040800000000
+DATA k4zgf<>+16(SB)/8, $0x0102040800000000
+DATA k4zgf<>+24(SB)/8, $0x0102040800000000
+DATA k4zgf<>+32(SB)/8, $0x1020408000000000
+DATA k4zgf<>+40(SB)/8, $0x1020408000000000
+DATA k4zgf<>+48(SB)/8, $0x1020408000000000
+DATA k4zgf<>+56(SB)/8, $0x1020408000000000
+GLOBL k4zgf<>(SB), RODATA|NOPTR, $64
+
+// VPERMB indices into X8 for the scale words of Q4KZ step k (at 64k):
+// sc[2k] in the low half, sc[2k+1] in the high half (odd bytes zeroed)
+DATA k4zsc<>+0(SB)/8, $0x0000000000000000
+DATA k4zsc<>+8(SB)/8, $0x0000000000000000
+DATA k4zsc<>+16(SB)/8, $0x0000000000000000
+DATA k4zsc<>+24(SB)/8, $0x0000000000000000
+DATA k4zsc<>+32(SB)/8, $0x0101010101010101
+DATA k4zsc<>+40(SB)/8, $0x0101010101010101
+DATA k4zsc<>+48(SB)/8, $0x0101010101010101
+DATA k4zsc<>+56(SB)/8, $0x0101010101010101
+DATA k4zsc<>+64(SB)/8, $0x0202020202020202
+DATA k4zsc<>+72(SB)/8, $0x0202020202020202
+DATA k4zsc<>+80(SB)/8, $0x0202020202020202
+DATA k4zsc<>+88(SB)/8, $0x0202020202020202
+DATA k4zsc<>+96(SB)/8, $0x0303030303030303
+DATA k4zsc<>+104(SB)/8, $0x0303030303030303
+DATA k4zsc<>+112(SB)/8, $0x0303030303030303
+DATA k4zsc<>+120(SB)/8, $0x0303030303030303
+DATA k4zsc<>+128(SB)/8, $0x0808080808080808
+DATA k4zsc<>+136(SB)/8, $0x0808080808080808
+DATA k4zsc<>+144(SB)/8, $0x0808080808080808
+DATA k4zsc<>+152(SB)/8, $0x0808080808080808
+DATA k4zsc<>+160(SB)/8, $0x0909090909090909
+DATA k4zsc<>+168(SB)/8, $0x0909090909090909
+DATA k4zsc<>+176(SB)/8, $0x0909090909090909
+DATA k4zsc<>+184(SB)/8, $0x0909090909090909
+DATA k4zsc<>+192(SB)/8, $0x0a0a0a0a0a0a0a0a
+DATA k4zsc<>+200(SB)/8, $0x0a0a0a0a0a0a0a0a
+DATA k4zsc<>+208(SB)/8, $0x0a0a0a0a0a0a0a0a
+DATA k4zsc<>+216(SB)/8, $0x0a0a0a0a0a0a0a0a
+DATA k4zsc<>+224(SB)/8, $0x0b0b0b0b0b0b0b0b
+DATA k4zsc<>+232(SB)/8, $0x0b0b0b0b0b0b0b0b
+DATA k4zsc<>+240(SB)/8, $0x0b0b0b0b0b0b0b0b
+DATA k4zsc<>+248(SB)/8, $0x0b0b0b0b0b0b0b0b
+GLOBL k4zsc<>(SB), RODATA|NOPTR, $256
+
+// VPERMB indices into X8 for the mins m0..m7, each in two words
+DATA k4zmin<>+0(SB)/8, $0x0505050504040404
+DATA k4zmin<>+8(SB)/8, $0x0707070706060606
+DATA k4zmin<>+16(SB)/8, $0x0d0d0d0d0c0c0c0c
+DATA k4zmin<>+24(SB)/8, $0x0f0f0f0f0e0e0e0e
+GLOBL k4zmin<>(SB), RODATA|NOPTR, $32
+
+// func dotQ6_KRowsVNNI512(w, x *byte, n, rows, stride int, out *float32)
+//
+// dotQ6_KRowsVNNI on 512-bit registers, for CPUs with AVX-512 VBMI and
+// GFNI: the same eight int32 lanes, so bit for bit the same results. Per
+// 128 levels (h = 0, 1) one zmm load of ql[64h..64h+63] gives in its low
+// nibbles the levels' bits 0-3 of elements 128h+0..63 and in its high
+// nibbles those of 128h+64..127, in element order, so their activations
+// are contiguous. qh[32h..32h+31] is broadcast to both halves; two
+// GF2P8AFFINEQB (a bit matrix per qword) move bits 2j, 2j+1 of each byte
+// to bits 4, 5 and clear the rest, j = 0, 1 in the low and high half of
+// one, 2, 3 of the other, which the 256-bit kernel does with two ANDs
+// and four shifts. One VPTERNLOGD per 64 levels joins the nibble and the
+// high bits. Each 128-bit lane of a product holds one sub-block (16
+// levels), so VPERMW spreads four of the 16 scale words over the lanes of
+// each of the four scale vectors. Lanes i and 8+i of the 16 int32 sums
+// fold into the 256-bit kernel's lane i; the -32 offset (through the
+// activations' block sums) and the float steps are that kernel's (d*dx
+// now computed in all eight lanes at once, the same product).
+//
+// From L2 the kernel computes at 33.9 GB/s against 29.9 for
+// dotQ6_KRowsVNNI; on a model-sized matrix (12 MiB) it reads 0.813 of the
+// core's read bandwidth against 0.753 at 2048 columns, 0.840 against 0.823
+// at 5632 (kq8 notes).
+
+// Q6KZ adds 128 levels (low bits at ql(SI), high bits at qh(SI)) times
+// the activations at xa(DI) (elements 0..63 of the 128) and xb(DI)
+// (64..127), scaled by the scale vectors sa and sb, to Z1 and Z3.
+// VPTERNLOGD $0xd8 keeps its second operand's bits under the 0x0f mask
+// (Z15) and the destination's elsewhere.
+#define Q6KZ(ql, qh, xa, xb, sa, sb) \
+	VBROADCASTI64X4 qh(SI), Z4 \
+	VGF2P8AFFINEQB  $0, Z13, Z4, Z5 \
+	VGF2P8AFFINEQB  $0, Z14, Z4, Z4 \
+	VMOVDQU64       ql(SI), Z6 \
+	VPTERNLOGD      $0xd8, Z15, Z6, Z5 \
+	VPSRLW          $4, Z6, Z6 \
+	VPTERNLOGD      $0xd8, Z15, Z6, Z4 \
+	VPMADDUBSW      xa(DI), Z5, Z5 \
+	VPMADDUBSW      xb(DI), Z4, Z4 \
+	VPDPWSSD        sa, Z5, Z1 \
+	VPDPWSSD        sb, Z4, Z3
+
+TEXT ·dotQ6_KRowsVNNI512(SB), NOSPLIT, $0-48
+	MOVQ            w+0(FP), R11
+	MOVQ            x+8(FP), R12
+	MOVQ            rows+24(FP), R8
+	MOVQ            stride+32(FP), R9
+	MOVQ            out+40(FP), R10
+	VMOVDQU64       k6zg01<>(SB), Z13
+	VMOVDQU64       k6zg23<>(SB), Z14
+	VBROADCASTI64X4 k4vnib<>(SB), Z15
+	VMOVDQU64       k6zperm<>+0(SB), Z16
+	VMOVDQU64       k6zperm<>+64(SB), Z17
+	VMOVDQU64       k6zperm<>+128(SB), Z18
+	VMOVDQU64       k6zperm<>+192(SB), Z19
+
+q6zrow:
+	MOVQ   R11, SI
+	MOVQ   R12, DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+
+q6zblock:
+	PREFETCHT2 3072(SI)
+	PREFETCHT2 3136(SI)
+	PREFETCHT2 3200(SI)
+	PREFETCHT2 3264(SI)
+
+	// the 16 scales as words in Y8 (for the offsets, Y10 = 32*scales .
+	// bsums) and spread by VPERMW into Z20..Z23
+	VPMOVSXBW 192(SI), Y8
+	VPMADDWD  260(DI), Y8, Y10
+	VPSLLD    $5, Y10, Y10
+	VPERMW    Z8, Z16, Z20
+	VPERMW    Z8, Z17, Z21
+	VPERMW    Z8, Z18, Z22
+	VPERMW    Z8, Z19, Z23
+
+	VPXORD        Z1, Z1, Z1
+	VPXORD        Z3, Z3, Z3
+	Q6KZ(0, 128, 4, 68, Z20, Z21)
+	Q6KZ(64, 160, 132, 196, Z22, Z23)
+	VPADDD        Z3, Z1, Z1
+	VEXTRACTI64X4 $1, Z1, Y3
+	VPADDD        Y3, Y1, Y1
+
+	// acc += (sum - 32*offsets)*(d*dx)
+	VPSUBD       Y10, Y1, Y1
+	VPBROADCASTW 208(SI), X12
+	VCVTPH2PS    X12, Y12
+	VMULPS.BCST  (DI), Y12, Y12
+	VCVTDQ2PS    Y1, Y1
+	VFMADD231PS  Y12, Y1, Y0
+
+	ADDQ $210, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ  q6zblock
+
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VMOVSS       X0, (R10)
+	ADDQ         $4, R10
+	ADDQ         R9, R11
+	DECQ         R8
+	JNZ          q6zrow
+	VZEROUPPER
+	RET
+
+// GF2P8AFFINEQB matrices: bits 2j, 2j+1 of a byte to bits 4, 5, the rest
+// cleared; j = 0 (low half) and 1 (high half), then 2 and 3
+DATA k6zg01<>+0(SB)/8, $0x0000000001020000
+DATA k6zg01<>+8(SB)/8, $0x0000000001020000
+DATA k6zg01<>+16(SB)/8, $0x0000000001020000
+DATA k6zg01<>+24(SB)/8, $0x0000000001020000
+DATA k6zg01<>+32(SB)/8, $0x0000000004080000
+DATA k6zg01<>+40(SB)/8, $0x0000000004080000
+DATA k6zg01<>+48(SB)/8, $0x0000000004080000
+DATA k6zg01<>+56(SB)/8, $0x0000000004080000
+GLOBL k6zg01<>(SB), RODATA|NOPTR, $64
+DATA k6zg23<>+0(SB)/8, $0x0000000010200000
+DATA k6zg23<>+8(SB)/8, $0x0000000010200000
+DATA k6zg23<>+16(SB)/8, $0x0000000010200000
+DATA k6zg23<>+24(SB)/8, $0x0000000010200000
+DATA k6zg23<>+32(SB)/8, $0x0000000040800000
+DATA k6zg23<>+40(SB)/8, $0x0000000040800000
+DATA k6zg23<>+48(SB)/8, $0x0000000040800000
+DATA k6zg23<>+56(SB)/8, $0x0000000040800000
+GLOBL k6zg23<>(SB), RODATA|NOPTR, $64
+
+// VPERMW indices: word 4k+L of the 16 scale words in 128-bit lane L of
+// scale vector k
+DATA k6zperm<>+0(SB)/8, $0x0000000000000000
+DATA k6zperm<>+8(SB)/8, $0x0000000000000000
+DATA k6zperm<>+16(SB)/8, $0x0001000100010001
+DATA k6zperm<>+24(SB)/8, $0x0001000100010001
+DATA k6zperm<>+32(SB)/8, $0x0002000200020002
+DATA k6zperm<>+40(SB)/8, $0x0002000200020002
+DATA k6zperm<>+48(SB)/8, $0x0003000300030003
+DATA k6zperm<>+56(SB)/8, $0x0003000300030003
+DATA k6zperm<>+64(SB)/8, $0x0004000400040004
+DATA k6zperm<>+72(SB)/8, $0x0004000400040004
+DATA k6zperm<>+80(SB)/8, $0x0005000500050005
+DATA k6zperm<>+88(SB)/8, $0x0005000500050005
+DATA k6zperm<>+96(SB)/8, $0x0006000600060006
+DATA k6zperm<>+104(SB)/8, $0x0006000600060006
+DATA k6zperm<>+112(SB)/8, $0x0007000700070007
+DATA k6zperm<>+120(SB)/8, $0x0007000700070007
+DATA k6zperm<>+128(SB)/8, $0x0008000800080008
+DATA k6zperm<>+136(SB)/8, $0x0008000800080008
+DATA k6zperm<>+144(SB)/8, $0x0009000900090009
+DATA k6zperm<>+152(SB)/8, $0x0009000900090009
+DATA k6zperm<>+160(SB)/8, $0x000a000a000a000a
+DATA k6zperm<>+168(SB)/8, $0x000a000a000a000a
+DATA k6zperm<>+176(SB)/8, $0x000b000b000b000b
+DATA k6zperm<>+184(SB)/8, $0x000b000b000b000b
+DATA k6zperm<>+192(SB)/8, $0x000c000c000c000c
+DATA k6zperm<>+200(SB)/8, $0x000c000c000c000c
+DATA k6zperm<>+208(SB)/8, $0x000d000d000d000d
+DATA k6zperm<>+216(SB)/8, $0x000d000d000d000d
+DATA k6zperm<>+224(SB)/8, $0x000e000e000e000e
+DATA k6zperm<>+232(SB)/8, $0x000e000e000e000e
+DATA k6zperm<>+240(SB)/8, $0x000f000f000f000f
+DATA k6zperm<>+248(SB)/8, $0x000f000f000f000f
+GLOBL k6zperm<>(SB), RODATA|NOPTR, $256
