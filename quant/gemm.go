@@ -64,7 +64,23 @@ type Batch struct {
 	kp     int     // cols rounded up to a multiple of 8
 	packed bool
 
+	// dirtyQ and dirtyX bound what may be non-zero in the storage of q, d,
+	// bias, bias4 and xc (in blocks) and of x (in elements): Prepare clears
+	// only the padding vectors' part of that, so that preparing one vector
+	// after another (decoding) clears nothing.
+	dirtyQ, dirtyX int
+
 	maxTokens, maxCols int
+}
+
+// dirtyAfter is what may be non-zero in storage that had dirty elements
+// (from its start) non-zero, after a batch of set elements and padding up
+// to pad was prepared: the set elements, and what lies past the padding.
+func dirtyAfter(dirty, set, pad int) int {
+	if dirty > pad {
+		return dirty
+	}
+	return set
 }
 
 // x4Layout says whether this CPU has the small-batch tiles that read the
@@ -224,14 +240,20 @@ func (b *Batch) Prepare(t Type, n, cols int) {
 		if b.useX8 {
 			b.x8 = grow(b.x8, n*b.x8Stride())
 		}
-		clear(b.q[n*nb*32:])
-		clear(b.d[n*nb:])
-		clear(b.bias[n*nb*8:])
-		clear(b.bias4[n*nb*8:])
-		clear(b.xc[n*nb:])
+		if lo, hi := n*nb, min(b.dirtyQ, np*nb); lo < hi {
+			clear(b.q[lo*32 : hi*32])
+			clear(b.d[lo:hi])
+			clear(b.bias[lo*8 : hi*8])
+			clear(b.bias4[lo*8 : hi*8])
+			clear(b.xc[lo:hi])
+		}
+		b.dirtyQ = dirtyAfter(b.dirtyQ, n*nb, np*nb)
 	default:
 		b.x = grow(b.x, np*cols)
-		clear(b.x[n*cols:])
+		if lo, hi := n*cols, min(b.dirtyX, np*cols); lo < hi {
+			clear(b.x[lo:hi])
+		}
+		b.dirtyX = dirtyAfter(b.dirtyX, n*cols, np*cols)
 	}
 	b.packed = packedGEMM && n >= packedMinTokens
 	if b.packedInt() && t == Q8_0 {

@@ -411,3 +411,61 @@ func BenchmarkMatMulDecode(b *testing.B) {
 		}
 	}
 }
+
+// TestBatchPaddingReused reuses one Batch for batches of several sizes,
+// widths and types, as the forward pass does (a prompt chunk, then one
+// vector per step, then another chunk), and checks that the padding
+// vectors the tiles read are zero after each Set, and that MatMul gives
+// the bits a fresh Batch gives. Prepare clears only what earlier batches
+// may have written there.
+func TestBatchPaddingReused(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	b := NewBatch(30, 5632)
+	for _, c := range []struct {
+		typ     Type
+		n, cols int
+	}{
+		{Q8_0, 20, 2048}, {Q8_0, 1, 2048}, {Q8_0, 13, 2048}, {Q8_0, 1, 2048}, {Q8_0, 1, 5632},
+		{Q4_0, 12, 5632}, {Q4_0, 1, 2048}, {Q4_0, 3, 2048}, {Q4_0, 25, 1024}, {Q4_0, 2, 5632},
+		{F16, 13, 1024}, {F16, 1, 4096}, {F16, 5, 4096}, {F32, 30, 64}, {F32, 2, 64},
+	} {
+		m, xs, _ := gemmCase(t, rng, c.typ, 16, c.cols, c.n, 0)
+		for _, x := range xs {
+			for k := range x {
+				x[k] += 1 // no zero vectors: the padding must not look set
+			}
+		}
+		b.Set(xs, c.typ)
+		np := padTokens(c.n)
+		zero := func(name string, s []float32) {
+			if i := slices.IndexFunc(s, func(v float32) bool { return v != 0 }); i >= 0 {
+				t.Errorf("%v n=%d cols=%d: %s padding element %d is %v", c.typ, c.n, c.cols, name, i, s[i])
+			}
+		}
+		if c.typ.Quantized() {
+			nb := c.cols / 32
+			if i := slices.IndexFunc(b.q[c.n*nb*32:np*nb*32], func(v byte) bool { return v != 0 }); i >= 0 {
+				t.Errorf("%v n=%d cols=%d: quant padding byte %d is %d", c.typ, c.n, c.cols, i, b.q[c.n*nb*32+i])
+			}
+			zero("scale", b.d[c.n*nb:np*nb])
+			zero("sum", b.xc[c.n*nb:np*nb])
+			for _, bias := range [][]int32{b.bias, b.bias4} {
+				if i := slices.IndexFunc(bias[c.n*nb*8:np*nb*8], func(v int32) bool { return v != 0 }); i >= 0 {
+					t.Errorf("%v n=%d cols=%d: bias padding element %d is %d", c.typ, c.n, c.cols, i, bias[c.n*nb*8+i])
+				}
+			}
+		} else {
+			zero("float", b.x[c.n*c.cols:np*c.cols])
+		}
+		fresh := NewBatch(c.n, c.cols)
+		fresh.Set(xs, c.typ)
+		got, want := strided(make([]float32, c.n*16), 16, 16, c.n), strided(make([]float32, c.n*16), 16, 16, c.n)
+		MatMul(got, m, 0, 16, b)
+		MatMul(want, m, 0, 16, fresh)
+		for i := range got {
+			if !slices.Equal(got[i], want[i]) {
+				t.Errorf("%v n=%d cols=%d: vector %d differs from a fresh batch's", c.typ, c.n, c.cols, i)
+			}
+		}
+	}
+}
