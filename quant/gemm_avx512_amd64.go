@@ -78,12 +78,13 @@ func gemvF16512(w *byte, stride, rows int, x *float32, n int, out *float32)
 func gemvQ4_0VNNI512(w *byte, stride, rows int, xq *byte, xd, xc *float32, n int, out *float32)
 
 // gemvQ4_0X4VNNI512 is gemvQ4_0VNNI512 reading the vector in the x4 layout
-// (Batch.setX4; for Q4_0 its bias lanes hold -8 x the sums): per group of
-// four blocks one byte permute (VPERMT2B, AVX-512 VBMI) gathers the
-// nibbles, the vector needs no shuffles, the -8 offset is cancelled in the
-// integer sums, and the float work is one VCVTDQ2PS/VPERMPS/FMA per four
-// blocks: about 22 vector instructions per eight blocks against 35. n is
-// a multiple of 8. Reference loop:
+// (Batch.setX4; for Q4_0 192 bytes per group of four blocks, its bias
+// lanes holding -8 x the sums): per eight blocks the 144 weight bytes are
+// loaded once, and three byte permutes (VPERMT2B, AVX-512 VBMI) on those
+// registers gather each group's nibbles and the eight scales; the vector
+// needs no shuffles, the -8 offset is cancelled in the integer sums, and
+// the float work is one VCVTDQ2PS/VPERMPS/FMA per four blocks. n is a
+// multiple of 8. Reference loop:
 //
 //	for r := 0; r < rows; r++ {
 //		var s float32
