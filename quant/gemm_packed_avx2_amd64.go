@@ -56,6 +56,14 @@ func init() {
 			widenQ8Impl = widenQ8AVX2
 			gemmTiers[i].ktiles = kTilesAVX2
 		}
+		if t.name == "avx512" && t.ktiles != nil {
+			// Its own K-quant tiles take Q4_K and Q6_K; the others would
+			// go one vector at a time through the rows kernels. (The
+			// avx512 tier is registered before this file's init runs:
+			// gemm_avx512_amd64.go sorts first; TestKTilesAVX512Panels
+			// checks that the hook is in place.)
+			gemmTiers[i].ktiles = kTilesPanelAfter(t.ktiles)
+		}
 	}
 }
 
@@ -300,15 +308,21 @@ func gemmPanelIntAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int,
 }
 
 // The K-quant integer panel kernels (see gemm_packed_avx2_amd64.s): panels
-// of 8 rows, pkSupers super-blocks at a time (the levels by cvtQ4_KI8 or
-// cvtQ6_KI8, the scales and factors by kPanelScales4 or kPanelScales6),
-// meet the batch's Q8_K vectors 6 at a time (gemmQ4_KI8x6, gemmQ6_KI8x6).
-// Q5_K, Q3_K and Q2_K keep the rows kernel.
-const (
-	pkSupers = 8
-	pkQ4K    = 2624 // bytes of a Q4_K panel super-block
-	pkQ6K    = 2848 // bytes of a Q6_K panel super-block
-)
+// of 8 rows, pkSupers super-blocks at a time (kPanelSB: the levels by
+// cvtQ*_KI8, the scales and factors by kPanelScales*), meet the batch's
+// Q8_K vectors 6 at a time (gemmQ4_KI8x6, gemmQ6_KI8x6, gemmKMinI8x6 for
+// Q5_K and Q2_K, gemmKOffI8x6 for Q3_K).
+const pkSupers = 8
+
+// kPanelSB is one super-block of a panel of 8 K-quant rows as the panel
+// kernels read it (2880 bytes, the offsets the assembly uses).
+type kPanelSB struct {
+	levels [64][8][4]byte // step s: elements 4s..4s+3 of rows 0..7, unsigned
+	scales [16][8]uint32  // chunk i of 16 elements: row r's scale as two int16
+	mins   [8][8]uint32   // chunks 2p and 2p+1: row r's mins or level offsets as two int16
+	d      [8]float32
+	dmin   [8]float32
+}
 
 //go:noescape
 func gemmQ4_KI8x6(w *byte, x *byte, xstride int, n int, out *[6]*float32, acc bool)
@@ -317,35 +331,87 @@ func gemmQ4_KI8x6(w *byte, x *byte, xstride int, n int, out *[6]*float32, acc bo
 func gemmQ6_KI8x6(w *byte, x *byte, xstride int, n int, out *[6]*float32, acc bool)
 
 //go:noescape
+func gemmKMinI8x6(w *byte, x *byte, xstride int, n int, out *[6]*float32, acc bool)
+
+//go:noescape
+func gemmKOffI8x6(w *byte, x *byte, xstride int, n int, out *[6]*float32, acc bool)
+
+//go:noescape
 func cvtQ4_KI8(dst *byte, rows *[8]*byte, k0, n int)
 
 //go:noescape
 func cvtQ6_KI8(dst *byte, rows *[8]*byte, k0, n int)
 
-// kTilesAVX2 is the AVX2 tier's ktiles: Q4_K and Q6_K batches of the
-// packed path (prepared with their padding vectors) go through the panel
-// kernels.
+//go:noescape
+func cvtQ5_KI8(dst *byte, rows *[8]*byte, k0, n int)
+
+//go:noescape
+func cvtQ3_KI8(dst *byte, rows *[8]*byte, k0, n int)
+
+//go:noescape
+func cvtQ2_KI8(dst *byte, rows *[8]*byte, k0, n int)
+
+// kPanel is how one K-quant type goes through the panel kernels.
+type kPanel struct {
+	cvt    func(dst *byte, rows *[8]*byte, k0, n int)
+	scales func(dst []kPanelSB, rows *[8][]byte, k0 int)
+	gemm   func(w *byte, x *byte, xstride int, n int, out *[6]*float32, acc bool)
+}
+
+var kPanels = [...]kPanel{
+	Q2_K: {cvtQ2_KI8, kPanelScales2, gemmKMinI8x6},
+	Q3_K: {cvtQ3_KI8, kPanelScales3, gemmKOffI8x6},
+	Q4_K: {cvtQ4_KI8, kPanelScales4, gemmQ4_KI8x6},
+	Q5_K: {cvtQ5_KI8, kPanelScales5, gemmKMinI8x6},
+	Q6_K: {cvtQ6_KI8, kPanelScales6, gemmQ6_KI8x6},
+}
+
+// kTilesAVX2 is the AVX2 tier's ktiles: K-quant batches of the packed path
+// (prepared with their padding vectors) go through the panel kernels.
 func kTilesAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) int {
-	if t != Q4_K && t != Q6_K || !b.packedInt() {
+	if types[t].act != actQ8_K || !b.packedInt() {
 		return 0
 	}
-	gemmKIntAVX2(outs, off, t, w, rb, rows, b)
+	gemmKIntAVX2(outs, off, t, w, rb, rows, b, (b.n+5)/6*6)
 	return b.n
+}
+
+// kTilesPanelAfter returns the ktiles of a tier whose own, prev, lacks
+// some K-quant types (the AVX-512 tier's kTilesVNNI takes Q4_K and Q6_K):
+// batches of at least packedMinTokens vectors of the others take the
+// panel kernels, their vectors in whole groups of 6 (such a tier's batches
+// have no padding vectors; MatMul does the last few with the rows kernel).
+func kTilesPanelAfter(prev func(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) int) func(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) int {
+	return func(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) int {
+		if n := prev(outs, off, t, w, rb, rows, b); n > 0 || types[t].act != actQ8_K || b.n < max(packedMinTokens, 6) {
+			return n
+		}
+		n := b.n / 6 * 6
+		gemmKIntAVX2(outs, off, t, w, rb, rows, b, n)
+		return n
+	}
 }
 
 // pair16 is v in both int16 halves of a uint32 (VPMADDWD's multiplier for
 // one row's pair of lanes).
-func pair16(v uint32) uint32 { return v&0xffff | v<<16 }
+func pair16(v int32) uint32 { return uint32(v)&0xffff | uint32(v)<<16 }
 
-// kPanelScales4 writes the scales, mins, d and dmin of super-blocks
-// k0..k0+n-1 of the 8 Q4_K rows to the panel super-blocks at dst: for
-// sub-block j, row r's scale as two int16 at 2048+32j+4r, its min at
-// 2304+32j+4r, d at 2560+4r and dmin at 2592+4r.
-func kPanelScales4(dst []byte, rp *[8][]byte, k0, n int) {
-	for k := range n {
-		p := dst[k*pkQ4K:][:pkQ4K]
-		for r, row := range rp {
-			sb := row[(k0+k)*sizeQ4_K:][:16]
+// halves16 is lo and hi as the two int16 halves of a uint32.
+func halves16(lo, hi int32) uint32 { return uint32(lo)&0xffff | uint32(hi)<<16 }
+
+// kPanelScales4 and kPanelScales5 write the factors of super-blocks k0.. of
+// the 8 Q4_K or Q5_K rows to the panel super-blocks dst: each sub-block's
+// scale for both of its chunks of 16, and its min.
+func kPanelScales4(dst []kPanelSB, rows *[8][]byte, k0 int) { kPanelScalesK4(dst, rows, k0, sizeQ4_K) }
+func kPanelScales5(dst []kPanelSB, rows *[8][]byte, k0 int) { kPanelScalesK4(dst, rows, k0, sizeQ5_K) }
+
+// kPanelScalesK4 is kPanelScales4 or 5 for super-blocks of size bytes
+// (their first 16 bytes are laid out alike: d, dmin, scales).
+func kPanelScalesK4(dst []kPanelSB, rows *[8][]byte, k0, size int) {
+	for k := range dst {
+		p := &dst[k]
+		for r, row := range rows {
+			sb := row[(k0+k)*size:][:16]
 			w0 := binary.LittleEndian.Uint32(sb[4:])
 			w1 := binary.LittleEndian.Uint32(sb[8:])
 			w2 := binary.LittleEndian.Uint32(sb[12:])
@@ -355,44 +421,83 @@ func kPanelScales4(dst []byte, rp *[8][]byte, k0, n int) {
 			sc2 := w2&0x0f0f0f0f | w0>>6&0x03030303<<4
 			mn2 := w2>>4&0x0f0f0f0f | w1>>6&0x03030303<<4
 			for j := range 4 {
-				binary.LittleEndian.PutUint32(p[2048+32*j+4*r:], pair16(sc>>(8*j)&0xff))
-				binary.LittleEndian.PutUint32(p[2048+32*(4+j)+4*r:], pair16(sc2>>(8*j)&0xff))
-				binary.LittleEndian.PutUint32(p[2304+32*j+4*r:], pair16(mn>>(8*j)&0xff))
-				binary.LittleEndian.PutUint32(p[2304+32*(4+j)+4*r:], pair16(mn2>>(8*j)&0xff))
+				s, s2 := pair16(int32(sc>>(8*j)&0xff)), pair16(int32(sc2>>(8*j)&0xff))
+				p.scales[2*j][r], p.scales[2*j+1][r] = s, s
+				p.scales[8+2*j][r], p.scales[9+2*j][r] = s2, s2
+				p.mins[j][r], p.mins[4+j][r] = pair16(int32(mn>>(8*j)&0xff)), pair16(int32(mn2>>(8*j)&0xff))
 			}
-			binary.LittleEndian.PutUint32(p[2560+4*r:], math.Float32bits(fp16At(sb[0:])))
-			binary.LittleEndian.PutUint32(p[2592+4*r:], math.Float32bits(fp16At(sb[2:])))
+			p.d[r], p.dmin[r] = fp16At(sb[0:]), fp16At(sb[2:])
 		}
 	}
 }
 
-// kPanelScales6 writes the scales and d of super-blocks k0..k0+n-1 of the
-// 8 Q6_K rows to the panel super-blocks at dst: for sub-block i, row r's
-// scale as two int16 at 2048+32i+4r; for the pair of sub-blocks p, 32 x
-// their scales as two int16 at 2560+32p+4r; d at 2816+4r.
-func kPanelScales6(dst []byte, rp *[8][]byte, k0, n int) {
-	for k := range n {
-		p := dst[k*pkQ6K:][:pkQ6K]
-		for r, row := range rp {
+// kPanelScales6 writes the factors of super-blocks k0.. of the 8 Q6_K rows
+// to the panel super-blocks dst: the scales, and as the level offsets 32 x
+// the scales.
+func kPanelScales6(dst []kPanelSB, rows *[8][]byte, k0 int) {
+	for k := range dst {
+		p := &dst[k]
+		for r, row := range rows {
 			sb := row[(k0+k)*sizeQ6_K:][:sizeQ6_K]
 			for i := range 16 {
-				binary.LittleEndian.PutUint32(p[2048+32*i+4*r:], pair16(uint32(int32(int8(sb[192+i])))))
+				p.scales[i][r] = pair16(int32(int8(sb[192+i])))
 			}
 			for q := range 8 {
-				lo, hi := int32(int8(sb[192+2*q]))*32, int32(int8(sb[193+2*q]))*32
-				binary.LittleEndian.PutUint32(p[2560+32*q+4*r:], uint32(lo)&0xffff|uint32(hi)<<16)
+				p.mins[q][r] = halves16(32*int32(int8(sb[192+2*q])), 32*int32(int8(sb[193+2*q])))
 			}
-			binary.LittleEndian.PutUint32(p[2816+4*r:], math.Float32bits(fp16At(sb[208:])))
+			p.d[r] = fp16At(sb[208:])
 		}
 	}
 }
 
-// gemmKIntAVX2 computes outs[t][off+r] for r < rows and t < b.n from rows
-// Q4_K or Q6_K weight rows of rb bytes at w.
-func gemmKIntAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) {
-	var wp [pkSupers * pkQ6K]byte
+// kPanelScales3 writes the factors of super-blocks k0.. of the 8 Q3_K rows
+// to the panel super-blocks dst: the scales (s-32), and as the level
+// offsets 4 x the scales (the panel's levels are plus 4).
+func kPanelScales3(dst []kPanelSB, rows *[8][]byte, k0 int) {
+	for k := range dst {
+		p := &dst[k]
+		for r, row := range rows {
+			sb := row[(k0+k)*sizeQ3_K:][:sizeQ3_K]
+			var sc [16]int32
+			for i := range sc {
+				sc[i] = scaleQ3_K(sb[96:], i) - 32
+				p.scales[i][r] = pair16(sc[i])
+			}
+			for q := range 8 {
+				p.mins[q][r] = halves16(4*sc[2*q], 4*sc[2*q+1])
+			}
+			p.d[r] = fp16At(sb[108:])
+		}
+	}
+}
+
+// kPanelScales2 writes the factors of super-blocks k0.. of the 8 Q2_K rows
+// to the panel super-blocks dst.
+func kPanelScales2(dst []kPanelSB, rows *[8][]byte, k0 int) {
+	for k := range dst {
+		p := &dst[k]
+		for r, row := range rows {
+			sb := row[(k0+k)*sizeQ2_K:][:sizeQ2_K]
+			for i := range 16 {
+				p.scales[i][r] = pair16(int32(sb[i] & 15))
+			}
+			for q := range 8 {
+				p.mins[q][r] = halves16(int32(sb[2*q]>>4), int32(sb[2*q+1]>>4))
+			}
+			p.d[r], p.dmin[r] = fp16At(sb[80:]), fp16At(sb[82:])
+		}
+	}
+}
+
+// gemmKIntAVX2 computes outs[t][off+r] for r < rows and t < min(nv, b.n)
+// from rows K-quant weight rows of rb bytes at w, with the panel kernels;
+// nv is a multiple of 6 (the vectors from b.n on are padding: their
+// outputs are dropped).
+func gemmKIntAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch, nv int) {
+	var wp [pkSupers]kPanelSB
 	var part [pkTok * 8]float32
-	nb, nv := b.nb, (b.n+5)/6*6
+	kp := kPanels[t]
+	nb := b.nb
 	_ = b.q8k[nv*nb*sizeQ8_K-1]
 	sbBytes := t.BlockBytes()
 	for r0 := 0; r0 < rows; r0 += 8 {
@@ -407,13 +512,8 @@ func gemmKIntAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *
 			nt := min(pkTok, nv-t0)
 			for k0 := 0; k0 < nb; k0 += pkSupers {
 				nk := min(pkSupers, nb-k0)
-				if t == Q4_K {
-					cvtQ4_KI8(&wp[0], &rp, k0, nk)
-					kPanelScales4(wp[:], &rs, k0, nk)
-				} else {
-					cvtQ6_KI8(&wp[0], &rp, k0, nk)
-					kPanelScales6(wp[:], &rs, k0, nk)
-				}
+				kp.cvt(&wp[0].levels[0][0][0], &rp, k0, nk)
+				kp.scales(wp[:nk], &rs, k0)
 				if next := r0 + 8; k0+pkSupers >= nb && t0+pkTok >= nv && next < rows {
 					prefetchRows(&w[next*rb], rb, min(8, rows-next), min(rb, pkSupers*sbBytes))
 				}
@@ -426,12 +526,7 @@ func gemmKIntAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *
 							po[j] = &part[(g+j)*8]
 						}
 					}
-					x := &b.q8k[((t0+g)*nb+k0)*sizeQ8_K]
-					if t == Q4_K {
-						gemmQ4_KI8x6(&wp[0], x, nb*sizeQ8_K, nk, &po, k0 > 0)
-					} else {
-						gemmQ6_KI8x6(&wp[0], x, nb*sizeQ8_K, nk, &po, k0 > 0)
-					}
+					kp.gemm(&wp[0].levels[0][0][0], &b.q8k[((t0+g)*nb+k0)*sizeQ8_K], nb*sizeQ8_K, nk, &po, k0 > 0)
 				}
 			}
 			if nr < 8 {

@@ -1041,21 +1041,27 @@ wq8done:
 
 
 // The K-quant integer panel kernels (gemmKIntAVX2): as gemmQ4_0I8x6, for
-// super-blocks of 256 weights with Q8_K activations. A Q4_K panel
-// super-block (2624 bytes: cvtQ4_KI8, kPanelScales4) is 64 steps of 32
-// bytes (step s: elements 4s..4s+3 of rows 0..7 as unsigned levels), then
-// per sub-block of 32 the rows' scales as int16 pairs (row r in lanes 2r,
-// 2r+1), the same for the mins, and the rows' d and dmin as float32. A
-// Q6_K one (2848 bytes: cvtQ6_KI8, kPanelScales6) has the 6-bit levels
-// 0..63 without their -32, the scales of its 16 sub-blocks of 16, per
-// pair of sub-blocks 32 x their scales, and d.
+// super-blocks of 256 weights with Q8_K activations. Every K type has the
+// same panel super-block (2880 bytes, kPanelSB in Go): 64 steps of 32
+// bytes (step s: elements 4s..4s+3 of rows 0..7 as unsigned levels, at
+// 32s+4r+j, written by cvtQ*_KI8: Q2_K 0..3, Q3_K 0..7 (the level plus 4),
+// Q4_K 0..15, Q5_K 0..31, Q6_K 0..63 (plus 32)); at 2048, for each of the
+// 16 chunks of 16 elements, the rows' scales as int16 pairs (row r in
+// lanes 2r, 2r+1; Q4_K and Q5_K give each sub-block of 32 both of its
+// chunks); at 2560, for each pair of chunks, the rows' mins (Q2_K, Q4_K,
+// Q5_K) or level offsets (Q3_K 4 x, Q6_K 32 x the scales) as two int16;
+// at 2816 d and at 2848 dmin as float32 (kPanelScales*).
 //
-// Per sub-block the int16 pair sums of VPMADDUBSW (Q4_K: 8 steps, at most
-// 16 x 15 x 128; Q6_K: 2 steps, at most 4 x 63 x 128) are multiplied by
-// the scales with VPMADDWD and added in int32. The mins (Q4_K) and the -32
-// (Q6_K) meet the Q8_K sums of 16 quants, two sums per VPMADDWD. Per
-// super-block and vector: out += dx*(d*sum - dmin*msum) for Q4_K, and
-// dx*d*(sum - osum) for Q6_K; the integer sums are the rows kernels'.
+// Per chunk or sub-block the int16 pair sums of VPMADDUBSW (no saturation:
+// at most 2 x 63 x 127) are multiplied by the scales with VPMADDWD and
+// added in int32. The int16 sums hold at most 32767: Q4_K sums a sub-block
+// of 32 (8 steps, 16 products of at most 15 x 127), Q5_K, Q3_K and Q2_K a
+// chunk of 16 (4 steps: 8 products of at most 31 x 127 = 31496), Q6_K half
+// a chunk (2 steps, 4 x 63 x 127). The mins and offsets meet the Q8_K sums
+// of 16 quants, two sums per VPMADDWD. Per super-block and vector: out +=
+// dx*(d*sum - dmin*msum) (gemmQ4_KI8x6; gemmKMinI8x6 for Q5_K and Q2_K),
+// or dx*d*(sum - osum) (gemmQ6_KI8x6; gemmKOffI8x6 for Q3_K); the integer
+// sums are the rows kernels'.
 //
 // Registers: SI the panel, R8 vector 0's quants (R9 vector 3's), DX their
 // stride, R10 the scales, BX the sub-block counter, CX the super-block
@@ -1114,17 +1120,18 @@ wq8done:
 	VFMADD231PS  Y14, Y13, Y15 \
 	VMOVUPS      Y15, off(DI)
 
-// Q4KEND: vector t's super-block (int32 sums acc) into its outputs.
-#define Q4KEND(acc, x, off) \
+// KMINEND: vector t's super-block (int32 sums acc) into its outputs, with
+// mins (SI at the scales: d at 768(SI), dmin at 800(SI)).
+#define KMINEND(acc, x, off) \
 	KSUMS((0)x, (4)x, (8)x, (12)x, (16)x, (20)x, (24)x, (28)x) \
 	VCVTDQ2PS    Y12, Y12 \
 	VCVTDQ2PS    acc, Y13 \
-	VMULPS       512(SI), Y13, Y13 \
-	VFNMADD231PS 544(SI), Y12, Y13 \
+	VMULPS       768(SI), Y13, Y13 \
+	VFNMADD231PS 800(SI), Y12, Y13 \
 	KOUT((-260)x, off)
 
-// Q6KEND: as Q4KEND for Q6_K.
-#define Q6KEND(acc, x, off) \
+// KOFFEND: as KMINEND with level offsets.
+#define KOFFEND(acc, x, off) \
 	KSUMS((0)x, (4)x, (8)x, (12)x, (16)x, (20)x, (24)x, (28)x) \
 	VPSUBD    Y12, acc, Y13 \
 	VCVTDQ2PS Y13, Y13 \
@@ -1179,18 +1186,18 @@ q4ksub:
 	ADDQ $256, SI
 	ADDQ $32, R8
 	ADDQ $32, R9
-	ADDQ $32, R10
+	ADDQ $64, R10
 	DECQ BX
 	JNZ  q4ksub
 
 	// SI at the scales, R10 at the mins, R8 and R9 at the Q8_K sums.
-	Q4KEND(Y6, (R8), 0)
-	Q4KEND(Y7, (R8)(DX*1), 32)
-	Q4KEND(Y8, (R8)(DX*2), 64)
-	Q4KEND(Y9, (R9), 96)
-	Q4KEND(Y10, (R9)(DX*1), 128)
-	Q4KEND(Y11, (R9)(DX*2), 160)
-	ADDQ $576, SI
+	KMINEND(Y6, (R8), 0)
+	KMINEND(Y7, (R8)(DX*1), 32)
+	KMINEND(Y8, (R8)(DX*2), 64)
+	KMINEND(Y9, (R9), 96)
+	KMINEND(Y10, (R9)(DX*1), 128)
+	KMINEND(Y11, (R9)(DX*2), 160)
+	ADDQ $832, SI
 	ADDQ $36, R8
 	ADDQ $36, R9
 	DECQ CX
@@ -1273,13 +1280,13 @@ q6ksub:
 
 	// SI at the scales, R10 at the 32 x scale pairs, R8 and R9 at the
 	// Q8_K sums.
-	Q6KEND(Y6, (R8), 0)
-	Q6KEND(Y7, (R8)(DX*1), 32)
-	Q6KEND(Y8, (R8)(DX*2), 64)
-	Q6KEND(Y9, (R9), 96)
-	Q6KEND(Y10, (R9)(DX*1), 128)
-	Q6KEND(Y11, (R9)(DX*2), 160)
-	ADDQ $800, SI
+	KOFFEND(Y6, (R8), 0)
+	KOFFEND(Y7, (R8)(DX*1), 32)
+	KOFFEND(Y8, (R8)(DX*2), 64)
+	KOFFEND(Y9, (R9), 96)
+	KOFFEND(Y10, (R9)(DX*1), 128)
+	KOFFEND(Y11, (R9)(DX*2), 160)
+	ADDQ $832, SI
 	ADDQ $36, R8
 	ADDQ $36, R9
 	DECQ CX
@@ -1371,8 +1378,7 @@ q6kstore:
 	PREFETCHT0 (off+128)(DX)(AX*1)
 
 // func cvtQ4_KI8(dst *byte, rows *[8]*byte, k0, n int)
-// Writes the 64 steps of n panel super-blocks of gemmQ4_KI8x6 (2624 bytes
-// apart) from super-blocks k0..k0+n-1 of the 8 Q4_K rows: element 4s+j of
+// Writes the 64 steps of n panel super-blocks (2880 bytes apart) from super-blocks k0..k0+n-1 of the 8 Q4_K rows: element 4s+j of
 // row r at 32s+4r+j. Sub-blocks 2h and 2h+1 are the low and high nibbles
 // of the row's qs[32h..32h+31].
 TEXT ·cvtQ4_KI8(SB), NOSPLIT, $0-32
@@ -1412,7 +1418,7 @@ cq4kh:
 	DECQ BX
 	JNZ  cq4kh
 	ADDQ $16, AX
-	ADDQ $576, DI
+	ADDQ $832, DI
 	DECQ CX
 	JNZ  cq4ksuper
 
@@ -1452,8 +1458,7 @@ cq4kdone:
 #define QH3 VPSRLW $2, Y8, Y8
 
 // func cvtQ6_KI8(dst *byte, rows *[8]*byte, k0, n int)
-// Writes the 64 steps of n panel super-blocks of gemmQ6_KI8x6 (2848 bytes
-// apart) from super-blocks k0..k0+n-1 of the 8 Q6_K rows: element 4s+j of
+// Writes the 64 steps of n panel super-blocks (2880 bytes apart) from super-blocks k0..k0+n-1 of the 8 Q6_K rows: element 4s+j of
 // row r, its 6-bit level, at 32s+4r+j. Elements 32c..32c+31 (c = 4h+j) take
 // bits 0..3 from nibble j/2 of ql[64h+32(j%2)..] and bits 4, 5 from bits
 // 2j, 2j+1 of qh[32h..].
@@ -1482,10 +1487,355 @@ cq6kh:
 	DECQ R8
 	JNZ  cq6kh
 	ADDQ $82, AX
-	ADDQ $800, DI
+	ADDQ $832, DI
 	DECQ CX
 	JNZ  cq6ksuper
 
 cq6kdone:
+	VZEROUPPER
+	RET
+
+DATA pbit4<>+0(SB)/8, $0x1010101010101010
+DATA pbit4<>+8(SB)/8, $0x1010101010101010
+DATA pbit4<>+16(SB)/8, $0x1010101010101010
+DATA pbit4<>+24(SB)/8, $0x1010101010101010
+GLOBL pbit4<>(SB), RODATA|NOPTR, $32
+
+DATA pbit2<>+0(SB)/8, $0x0404040404040404
+DATA pbit2<>+8(SB)/8, $0x0404040404040404
+DATA pbit2<>+16(SB)/8, $0x0404040404040404
+DATA pbit2<>+24(SB)/8, $0x0404040404040404
+GLOBL pbit2<>(SB), RODATA|NOPTR, $32
+
+DATA pbits01<>+0(SB)/8, $0x0303030303030303
+DATA pbits01<>+8(SB)/8, $0x0303030303030303
+DATA pbits01<>+16(SB)/8, $0x0303030303030303
+DATA pbits01<>+24(SB)/8, $0x0303030303030303
+GLOBL pbits01<>(SB), RODATA|NOPTR, $32
+
+// K16CHUNK: one chunk of 16 elements of the 6 vectors into their int32
+// sums; SI, R8, R9 and R10 move on to the next chunk.
+#define K16CHUNK \
+	Q4FIRST(0) \
+	Q4STEP(1) \
+	Q4STEP(2) \
+	Q4STEP(3) \
+	KSCALE \
+	ADDQ $128, SI \
+	ADDQ $16, R8 \
+	ADDQ $16, R9 \
+	ADDQ $32, R10
+
+// KADDOUT adds the stored outputs to Y0..Y5; KSTOREOUT stores them.
+#define KADDOUT \
+	MOVQ   0(DI), AX \
+	VADDPS (AX), Y0, Y0 \
+	MOVQ   8(DI), AX \
+	VADDPS (AX), Y1, Y1 \
+	MOVQ   16(DI), AX \
+	VADDPS (AX), Y2, Y2 \
+	MOVQ   24(DI), AX \
+	VADDPS (AX), Y3, Y3 \
+	MOVQ   32(DI), AX \
+	VADDPS (AX), Y4, Y4 \
+	MOVQ   40(DI), AX \
+	VADDPS (AX), Y5, Y5
+
+#define KSTOREOUT \
+	MOVQ    0(DI), AX \
+	VMOVUPS Y0, (AX) \
+	MOVQ    8(DI), AX \
+	VMOVUPS Y1, (AX) \
+	MOVQ    16(DI), AX \
+	VMOVUPS Y2, (AX) \
+	MOVQ    24(DI), AX \
+	VMOVUPS Y3, (AX) \
+	MOVQ    32(DI), AX \
+	VMOVUPS Y4, (AX) \
+	MOVQ    40(DI), AX \
+	VMOVUPS Y5, (AX)
+
+// func gemmKMinI8x6(w *byte, x *byte, xstride int, n int, out *[6]*float32, acc bool)
+// For n panel super-blocks with mins (Q5_K, Q2_K) at w and 6 vectors
+// (Q8_K super-blocks at x, xstride bytes apart): out[t][r] (+)= the
+// product of rows r < 8 with vector t; acc adds to out instead of storing.
+TEXT ·gemmKMinI8x6(SB), NOSPLIT, $192-41
+	MOVQ    w+0(FP), SI
+	MOVQ    x+8(FP), R8
+	MOVQ    xstride+16(FP), DX
+	ADDQ    $4, R8
+	LEAQ    (R8)(DX*2), R9
+	ADDQ    DX, R9
+	MOVQ    n+24(FP), CX
+	VXORPS  Y15, Y15, Y15
+	VMOVUPS Y15, 0(SP)
+	VMOVUPS Y15, 32(SP)
+	VMOVUPS Y15, 64(SP)
+	VMOVUPS Y15, 96(SP)
+	VMOVUPS Y15, 128(SP)
+	VMOVUPS Y15, 160(SP)
+	LEAQ    0(SP), DI
+
+kminsuper:
+	KZERO
+	LEAQ 2048(SI), R10
+	MOVQ $4, BX
+
+kminsub:
+	K16CHUNK
+	K16CHUNK
+	K16CHUNK
+	K16CHUNK
+	DECQ BX
+	JNZ  kminsub
+
+	// SI at the scales, R10 at the min pairs, R8 and R9 at the Q8_K sums.
+	KMINEND(Y6, (R8), 0)
+	KMINEND(Y7, (R8)(DX*1), 32)
+	KMINEND(Y8, (R8)(DX*2), 64)
+	KMINEND(Y9, (R9), 96)
+	KMINEND(Y10, (R9)(DX*1), 128)
+	KMINEND(Y11, (R9)(DX*2), 160)
+	ADDQ $832, SI
+	ADDQ $36, R8
+	ADDQ $36, R9
+	DECQ CX
+	JNZ  kminsuper
+	MOVQ    out+32(FP), DI
+	VMOVUPS 0(SP), Y0
+	VMOVUPS 32(SP), Y1
+	VMOVUPS 64(SP), Y2
+	VMOVUPS 96(SP), Y3
+	VMOVUPS 128(SP), Y4
+	VMOVUPS 160(SP), Y5
+	CMPB acc+40(FP), $0
+	JEQ  kminstore
+	KADDOUT
+
+kminstore:
+	KSTOREOUT
+	VZEROUPPER
+	RET
+
+// func gemmKOffI8x6(w *byte, x *byte, xstride int, n int, out *[6]*float32, acc bool)
+// gemmKMinI8x6 for panel super-blocks with a level offset (Q3_K).
+TEXT ·gemmKOffI8x6(SB), NOSPLIT, $192-41
+	MOVQ    w+0(FP), SI
+	MOVQ    x+8(FP), R8
+	MOVQ    xstride+16(FP), DX
+	ADDQ    $4, R8
+	LEAQ    (R8)(DX*2), R9
+	ADDQ    DX, R9
+	MOVQ    n+24(FP), CX
+	VXORPS  Y15, Y15, Y15
+	VMOVUPS Y15, 0(SP)
+	VMOVUPS Y15, 32(SP)
+	VMOVUPS Y15, 64(SP)
+	VMOVUPS Y15, 96(SP)
+	VMOVUPS Y15, 128(SP)
+	VMOVUPS Y15, 160(SP)
+	LEAQ    0(SP), DI
+
+koffsuper:
+	KZERO
+	LEAQ 2048(SI), R10
+	MOVQ $4, BX
+
+koffsub:
+	K16CHUNK
+	K16CHUNK
+	K16CHUNK
+	K16CHUNK
+	DECQ BX
+	JNZ  koffsub
+
+	// SI at the scales, R10 at the offset pairs, R8 and R9 at the Q8_K
+	// sums; d at 768(SI) as in Q6_K's panel.
+	KOFFEND(Y6, (R8), 0)
+	KOFFEND(Y7, (R8)(DX*1), 32)
+	KOFFEND(Y8, (R8)(DX*2), 64)
+	KOFFEND(Y9, (R9), 96)
+	KOFFEND(Y10, (R9)(DX*1), 128)
+	KOFFEND(Y11, (R9)(DX*2), 160)
+	ADDQ $832, SI
+	ADDQ $36, R8
+	ADDQ $36, R9
+	DECQ CX
+	JNZ  koffsuper
+	MOVQ    out+32(FP), DI
+	VMOVUPS 0(SP), Y0
+	VMOVUPS 32(SP), Y1
+	VMOVUPS 64(SP), Y2
+	VMOVUPS 96(SP), Y3
+	VMOVUPS 128(SP), Y4
+	VMOVUPS 160(SP), Y5
+	CMPB acc+40(FP), $0
+	JEQ  koffstore
+	KADDOUT
+
+koffstore:
+	KSTOREOUT
+	VZEROUPPER
+	RET
+
+// Shifts of the 16-bit lanes of Y (the converters shift bytes this way:
+// every bit they keep stays inside its byte).
+#define SL1(Y) VPSLLW $1, Y, Y
+#define SL2(Y) VPSLLW $2, Y, Y
+#define SL3(Y) VPSLLW $3, Y, Y
+#define SL4(Y) VPSLLW $4, Y, Y
+#define SR1(Y) VPSRLW $1, Y, Y
+#define SR2(Y) VPSRLW $2, Y, Y
+#define SR3(Y) VPSRLW $3, Y, Y
+#define SR4(Y) VPSRLW $4, Y, Y
+#define SR5(Y) VPSRLW $5, Y, Y
+#define SR6(Y) VPSRLW $6, Y, Y
+
+// KROWHI puts in Y the 32 levels of a chunk of 32 elements of row r of a
+// super-block at AX: (the bytes at qoff, shifted by QSH) & qmask, or'ed
+// with (the bytes at hoff, shifted by HSH) & hmask. KROWLO has no high
+// part.
+#define KROWHI(r, Y, qoff, QSH, qmask, hoff, HSH, hmask) \
+	MOVQ    (r*8)(SI), DX \
+	VMOVDQU qoff(DX)(AX*1), Y \
+	QSH(Y) \
+	VPAND   qmask, Y, Y \
+	VMOVDQU hoff(DX)(AX*1), Y8 \
+	HSH(Y8) \
+	VPAND   hmask, Y8, Y8 \
+	VPOR    Y8, Y, Y
+
+#define KROWLO(r, Y, qoff, QSH, qmask) \
+	MOVQ    (r*8)(SI), DX \
+	VMOVDQU qoff(DX)(AX*1), Y \
+	QSH(Y) \
+	VPAND   qmask, Y, Y
+
+// KCHUNKHI and KCHUNKLO write chunk c (32 elements) of the 8 rows to its
+// 8 steps of the panel super-block at DI.
+#define KCHUNKHI(c, qoff, QSH, qmask, hoff, HSH, hmask) \
+	KROWHI(0, Y0, qoff, QSH, qmask, hoff, HSH, hmask) \
+	KROWHI(1, Y1, qoff, QSH, qmask, hoff, HSH, hmask) \
+	KROWHI(2, Y2, qoff, QSH, qmask, hoff, HSH, hmask) \
+	KROWHI(3, Y3, qoff, QSH, qmask, hoff, HSH, hmask) \
+	KROWHI(4, Y4, qoff, QSH, qmask, hoff, HSH, hmask) \
+	KROWHI(5, Y5, qoff, QSH, qmask, hoff, HSH, hmask) \
+	KROWHI(6, Y6, qoff, QSH, qmask, hoff, HSH, hmask) \
+	KROWHI(7, Y7, qoff, QSH, qmask, hoff, HSH, hmask) \
+	TRANSPOSE8(256*c)
+
+#define KCHUNKLO(c, qoff, QSH, qmask) \
+	KROWLO(0, Y0, qoff, QSH, qmask) \
+	KROWLO(1, Y1, qoff, QSH, qmask) \
+	KROWLO(2, Y2, qoff, QSH, qmask) \
+	KROWLO(3, Y3, qoff, QSH, qmask) \
+	KROWLO(4, Y4, qoff, QSH, qmask) \
+	KROWLO(5, Y5, qoff, QSH, qmask) \
+	KROWLO(6, Y6, qoff, QSH, qmask) \
+	KROWLO(7, Y7, qoff, QSH, qmask) \
+	TRANSPOSE8(256*c)
+
+// func cvtQ5_KI8(dst *byte, rows *[8]*byte, k0, n int)
+// Writes the 64 steps of n panel super-blocks (2880 bytes apart) from
+// super-blocks k0..k0+n-1 of the 8 Q5_K rows. Chunk c = 2h+u takes bits
+// 0..3 from the low (u = 0) or high nibbles of qs[32h..] (at 48) and bit 4
+// from bit c of qh[0..31] (at 16).
+#define K5(c, qoff, QSH, HSH) KCHUNKHI(c, qoff, QSH, pnib0f32<>(SB), 16, HSH, pbit4<>(SB))
+
+TEXT ·cvtQ5_KI8(SB), NOSPLIT, $0-32
+	MOVQ  dst+0(FP), DI
+	MOVQ  rows+8(FP), SI
+	MOVQ  k0+16(FP), AX
+	IMULQ $176, AX
+	MOVQ  n+24(FP), CX
+	TESTQ CX, CX
+	JZ    cq5kdone
+
+cq5ksuper:
+	KPREFETCH(704)
+	K5(0, 48, NOSHIFT, SL4)
+	K5(1, 48, SR4, SL3)
+	K5(2, 80, NOSHIFT, SL2)
+	K5(3, 80, SR4, SL1)
+	K5(4, 112, NOSHIFT, NOSHIFT)
+	K5(5, 112, SR4, SR1)
+	K5(6, 144, NOSHIFT, SR2)
+	K5(7, 144, SR4, SR3)
+	ADDQ $176, AX
+	ADDQ $2880, DI
+	DECQ CX
+	JNZ  cq5ksuper
+
+cq5kdone:
+	VZEROUPPER
+	RET
+
+// func cvtQ3_KI8(dst *byte, rows *[8]*byte, k0, n int)
+// Writes the 64 steps of n panel super-blocks (2880 bytes apart) from
+// super-blocks k0..k0+n-1 of the 8 Q3_K rows, each level plus 4 (0..7).
+// Chunk c = 4h+j takes bits 0, 1 from bits 2j, 2j+1 of qs[32h..] (at 32)
+// and bit 2 from bit c of hmask[0..31] (at 0): set means +4, so the level
+// plus 4 is exactly those three bits.
+#define K3(c, qoff, QSH, HSH) KCHUNKHI(c, qoff, QSH, pbits01<>(SB), 0, HSH, pbit2<>(SB))
+
+TEXT ·cvtQ3_KI8(SB), NOSPLIT, $0-32
+	MOVQ  dst+0(FP), DI
+	MOVQ  rows+8(FP), SI
+	MOVQ  k0+16(FP), AX
+	IMULQ $110, AX
+	MOVQ  n+24(FP), CX
+	TESTQ CX, CX
+	JZ    cq3kdone
+
+cq3ksuper:
+	KPREFETCH(440)
+	K3(0, 32, NOSHIFT, SL2)
+	K3(1, 32, SR2, SL1)
+	K3(2, 32, SR4, NOSHIFT)
+	K3(3, 32, SR6, SR1)
+	K3(4, 64, NOSHIFT, SR2)
+	K3(5, 64, SR2, SR3)
+	K3(6, 64, SR4, SR4)
+	K3(7, 64, SR6, SR5)
+	ADDQ $110, AX
+	ADDQ $2880, DI
+	DECQ CX
+	JNZ  cq3ksuper
+
+cq3kdone:
+	VZEROUPPER
+	RET
+
+// func cvtQ2_KI8(dst *byte, rows *[8]*byte, k0, n int)
+// Writes the 64 steps of n panel super-blocks (2880 bytes apart) from
+// super-blocks k0..k0+n-1 of the 8 Q2_K rows: chunk c = 4h+j is bits 2j,
+// 2j+1 of qs[32h..] (at 16).
+#define K2(c, qoff, QSH) KCHUNKLO(c, qoff, QSH, pbits01<>(SB))
+
+TEXT ·cvtQ2_KI8(SB), NOSPLIT, $0-32
+	MOVQ  dst+0(FP), DI
+	MOVQ  rows+8(FP), SI
+	MOVQ  k0+16(FP), AX
+	IMULQ $84, AX
+	MOVQ  n+24(FP), CX
+	TESTQ CX, CX
+	JZ    cq2kdone
+
+cq2ksuper:
+	KPREFETCH(336)
+	K2(0, 16, NOSHIFT)
+	K2(1, 16, SR2)
+	K2(2, 16, SR4)
+	K2(3, 16, SR6)
+	K2(4, 48, NOSHIFT)
+	K2(5, 48, SR2)
+	K2(6, 48, SR4)
+	K2(7, 48, SR6)
+	ADDQ $84, AX
+	ADDQ $2880, DI
+	DECQ CX
+	JNZ  cq2ksuper
+
+cq2kdone:
 	VZEROUPPER
 	RET

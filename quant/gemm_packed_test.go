@@ -197,7 +197,7 @@ func TestMatMulPackedMatchesMatVec(t *testing.T) {
 // tier that has one ("packed": the integer panel kernels for Q8_0 and
 // Q4_0, float32 for the rest; "float": the float32 path for Q8_0 and Q4_0
 // too) with the same tier's register tiles ("tiles": packing switched off;
-// for Q4_K the rows kernel, one vector at a time)
+// for the K-quants the rows kernel, one vector at a time)
 // at prompt-processing batch sizes, on a 256 x 2048 matrix (a chunk of
 // rows as the pool hands them out).
 //
@@ -205,7 +205,7 @@ func TestMatMulPackedMatchesMatVec(t *testing.T) {
 func BenchmarkMatMulPacked(b *testing.B) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	for _, tier := range packedTiers() {
-		for _, typ := range append(gemmTypes[:len(gemmTypes):len(gemmTypes)], Q4_K, Q6_K) {
+		for _, typ := range append(gemmTypes[:len(gemmTypes):len(gemmTypes)], kTypes...) {
 			for _, n := range []int{32, 128, 512} {
 				const rows, cols = 256, 2048
 				m, xs, _ := gemmCase(&testing.T{}, rng, typ, rows, cols, n, 0)
@@ -241,12 +241,14 @@ func BenchmarkMatMulPacked(b *testing.B) {
 
 // kTol is gemmTol for K-quant rows: a few float32 roundings of the sum of
 // the magnitudes of every term the kernels may sum separately: the scaled
-// level, the min, and the level offset (up to 64: Q6_K's -32 moved to the
-// Q8_K sums, as the rows kernel does, cancels in float).
+// level, the min, and the level offset where the type has one (the rows
+// kernels move Q6_K's -32 and Q3_K's -4 to the Q8_K sums, where they cancel
+// in float: counted twice over).
 func kTol(t testing.TB, typ Type, m Matrix, r int, b *Batch, tok int) float64 {
 	t.Helper()
 	row := m.RowData(r)
 	size := kSize(typ)
+	offset := map[Type]float64{Q6_K: 64, Q3_K: 8}[typ]
 	var k kBlock
 	var mag float64
 	for sb := 0; sb < m.Cols/superLen; sb++ {
@@ -255,89 +257,242 @@ func kTol(t testing.TB, typ Type, m Matrix, r int, b *Batch, tok int) float64 {
 		dx := math.Abs(float64(math.Float32frombits(binary.LittleEndian.Uint32(xb))))
 		for e := range superLen {
 			x := math.Abs(float64(int8(xb[q8kQuants+e]))) * dx
-			w := math.Abs(float64(k.d)*float64(k.scale[e/k.sub]))*(math.Abs(float64(k.q[e]))+64) + math.Abs(float64(k.dmin)*float64(k.min[e/k.sub]))
+			w := math.Abs(float64(k.d)*float64(k.scale[e/k.sub]))*(math.Abs(float64(k.q[e]))+offset) + math.Abs(float64(k.dmin)*float64(k.min[e/k.sub]))
 			mag += w * x
 		}
 	}
 	return 4e-6*mag + 1e-30
 }
 
+// kTileTiers returns the tiers this CPU can run whose MatMul multiplies
+// K-quant batches several vectors at a time: the packed tier (every K type
+// through the panel kernels) and the tiers with their own K tiles (the
+// AVX-512 tier: VNNI tiles for Q4_K and Q6_K, the AVX2 panel kernels for
+// the others).
+func kTileTiers() []string {
+	var names []string
+	for _, t := range gemmTiers {
+		if t.usable && (t.packed || t.ktiles != nil) {
+			names = append(names, t.name)
+		}
+	}
+	return names
+}
+
 // TestMatMulKPacked runs MatMul on K-quant matrices with batches that take
-// the packed tier's path (the Q4_K and Q6_K panel kernels; the other K
-// types, whose batches are padded for them, the rows kernel) against MatVec vector by
-// vector: partial panels of 8 rows, several column chunks, groups of 6
-// vectors and passes of 252, weights at unaligned offsets, outputs strided
-// with guards, row ranges cut as the pool cuts them (bit-identical to the
-// whole), batches set part by part.
+// the K tiles of every tier that has them (on the packed tier the panel
+// kernels, on the AVX-512 tier its VNNI tiles or, for the types they lack,
+// the panel kernels in whole groups of 6 vectors and the rows kernel for
+// the rest) against MatVec vector by vector: partial panels of 8 rows,
+// several column chunks of 8 super-blocks, groups of 6 vectors and passes
+// of 252, weights at unaligned offsets, outputs strided with guards, row
+// ranges cut as the pool cuts them (bit-identical to the whole), batches
+// set part by part.
 func TestMatMulKPacked(t *testing.T) {
-	tiers := packedTiers()
+	tiers := kTileTiers()
 	if len(tiers) == 0 {
-		t.Skipf("no tier with the packed path here (tiers %v; missing %v)", GEMMTiers(), MissingGEMMTiers())
+		t.Skipf("no tier with K tiles here (tiers %v; missing %v)", GEMMTiers(), MissingGEMMTiers())
 	}
 	withPackedMin(t, 2)
 	for _, tier := range tiers {
-		restoreTier := UseGEMMTier(tier)
 		for _, typ := range kTypes {
-			rng := rand.New(rand.NewPCG(uint64(typ), 24))
-			shapes := [][3]int{{1, 256, 2}, {7, 256, 5}, {8, 512, 6}, {13, 2304, 7}, {21, 2560, 13}, {40, 512, 17}}
-			if typ == Q4_K || typ == Q6_K {
-				shapes = append(shapes, [3]int{16, 256, 300}, [3]int{9, 4352, 3})
-			}
-			for i, sh := range shapes {
-				rows, cols, n := sh[0], sh[1], sh[2]
-				var data []byte
-				for range rows {
-					data = append(data, encode(t, typ, randFloats(rng, cols, "mixed"))...)
+			t.Run(tier+"/"+typ.String(), func(t *testing.T) {
+				restoreTier := UseGEMMTier(tier)
+				defer restoreTier()
+				rng := rand.New(rand.NewPCG(uint64(typ), 24))
+				shapes := [][3]int{{1, 256, 2}, {7, 256, 5}, {8, 512, 6}, {13, 2304, 7}, {21, 2560, 13}, {40, 512, 17},
+					{16, 256, 300}, {9, 4352, 3}, {15, 4352, 23}, {3, 768, 259}}
+				for i, sh := range shapes {
+					checkKProduct(t, rng, tier, typ, sh[0], sh[1], sh[2], i)
 				}
-				w, check := placed(t, data, i%5, 0xa5)
-				m, err := NewMatrix(typ, rows, cols, w)
+			})
+		}
+	}
+}
+
+// checkKProduct multiplies a random rows x cols matrix of K-quant type typ
+// (placed at offset i%5 between guard bytes) with n random vectors (set at
+// once for even i, part by part otherwise) on the selected tier, and
+// checks the products against MatVec and against the same product cut in
+// row ranges.
+func checkKProduct(t *testing.T, rng *rand.Rand, tier string, typ Type, rows, cols, n, i int) {
+	t.Helper()
+	var data []byte
+	for range rows {
+		data = append(data, encode(t, typ, randFloats(rng, cols, "mixed"))...)
+	}
+	w, check := placed(t, data, i%5, 0xa5)
+	m, err := NewMatrix(typ, rows, cols, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs := make([][]float32, n)
+	for j := range xs {
+		xs[j] = randFloats(rng, cols, "mixed")
+	}
+	b := NewBatch(n, cols)
+	if i%2 == 0 {
+		b.Set(xs, typ)
+	} else {
+		b.Prepare(typ, n, cols)
+		for j := n - 1; j >= 0; j-- {
+			for c := cols; c > 0; c -= 256 {
+				b.SetPart(j, c-256, xs[j][c-256:c])
+			}
+		}
+	}
+	ldo := rows + 3
+	got := make([]float32, n*ldo)
+	sentinel := float32(math.Inf(-1))
+	for j := range got {
+		got[j] = sentinel
+	}
+	MatMul(strided(got, ldo, rows, n), m, 0, rows, b)
+	check()
+	v := NewVec(cols)
+	want := make([]float32, rows)
+	for tok := range n {
+		v.Set(xs[tok], typ)
+		MatVec(want, m, v, 0, rows)
+		for r := range rows {
+			g := got[tok*ldo+r]
+			if tol := kTol(t, typ, m, r, b, tok); !(math.Abs(float64(g-want[r])) <= tol) {
+				t.Fatalf("%s %s %dx%d, %d vectors: out[%d][%d] = %g, MatVec %g (tolerance %g)", tier, typ, rows, cols, n, tok, r, g, want[r], tol)
+			}
+		}
+		for j := rows; j < ldo; j++ {
+			if got[tok*ldo+j] != sentinel {
+				t.Fatalf("%s %s %dx%d, %d vectors: guard out[%d][%d] written", tier, typ, rows, cols, n, tok, j)
+			}
+		}
+	}
+	checkByParts(t, fmt.Sprintf("%s %s %dx%d, %d vectors", tier, typ, rows, cols, n), m, b, got, n, rows, ldo)
+}
+
+// TestMatMulKExtremes runs the K tiles on raw super-blocks at the edges of
+// the kernels' integer ranges, against MatVec: every level, scale and min
+// at its maximum (all bits set) and random bits, times vectors of constant
+// +1 and -1 (every quant +-127, the int16 sums of a chunk at their largest)
+// and random ones.
+func TestMatMulKExtremes(t *testing.T) {
+	tiers := kTileTiers()
+	if len(tiers) == 0 {
+		t.Skipf("no tier with K tiles here (tiers %v; missing %v)", GEMMTiers(), MissingGEMMTiers())
+	}
+	withPackedMin(t, 2)
+	// Offsets of the fp16 factors d (and dmin) in a super-block.
+	factors := map[Type][]int{Q2_K: {80, 82}, Q3_K: {108}, Q4_K: {0, 2}, Q5_K: {0, 2}, Q6_K: {208}}
+	const rows, cols, n = 10, 2304, 13
+	for _, tier := range tiers {
+		for _, typ := range kTypes {
+			t.Run(tier+"/"+typ.String(), func(t *testing.T) {
+				defer UseGEMMTier(tier)()
+				rng := rand.New(rand.NewPCG(uint64(typ), 26))
+				size := kSize(typ)
+				data := make([]byte, rows*cols/superLen*size)
+				for i := range data {
+					if i/(cols/superLen*size)%2 == 0 {
+						data[i] = 0xff
+					} else {
+						data[i] = byte(rng.Uint32())
+					}
+				}
+				for sb := 0; sb < len(data); sb += size {
+					for _, o := range factors[typ] {
+						binary.LittleEndian.PutUint16(data[sb+o:], 0x1400) // 2^-10
+					}
+				}
+				m, err := NewMatrix(typ, rows, cols, data)
 				if err != nil {
 					t.Fatal(err)
 				}
 				xs := make([][]float32, n)
 				for j := range xs {
-					xs[j] = randFloats(rng, cols, "mixed")
-				}
-				b := NewBatch(n, cols)
-				if i%2 == 0 {
-					b.Set(xs, typ)
-				} else {
-					b.Prepare(typ, n, cols)
-					for j := n - 1; j >= 0; j-- {
-						for c := cols; c > 0; c -= 256 {
-							b.SetPart(j, c-256, xs[j][c-256:c])
-						}
+					switch j % 3 {
+					case 0:
+						xs[j] = slices.Repeat([]float32{1}, cols)
+					case 1:
+						xs[j] = slices.Repeat([]float32{-1}, cols)
+					default:
+						xs[j] = randFloats(rng, cols, "mixed")
 					}
 				}
-				ldo := rows + 3
-				got := make([]float32, n*ldo)
-				sentinel := float32(math.Inf(-1))
-				for j := range got {
-					got[j] = sentinel
-				}
-				MatMul(strided(got, ldo, rows, n), m, 0, rows, b)
-				check()
+				b := NewBatch(n, cols)
+				b.Set(xs, typ)
+				got := make([]float32, n*rows)
+				MatMul(strided(got, rows, rows, n), m, 0, rows, b)
 				v := NewVec(cols)
 				want := make([]float32, rows)
 				for tok := range n {
 					v.Set(xs[tok], typ)
 					MatVec(want, m, v, 0, rows)
 					for r := range rows {
-						g := got[tok*ldo+r]
+						g := got[tok*rows+r]
 						if tol := kTol(t, typ, m, r, b, tok); !(math.Abs(float64(g-want[r])) <= tol) {
-							t.Fatalf("%s %s %dx%d, %d vectors: out[%d][%d] = %g, MatVec %g (tolerance %g)", tier, typ, rows, cols, n, tok, r, g, want[r], tol)
-						}
-					}
-					for j := rows; j < ldo; j++ {
-						if got[tok*ldo+j] != sentinel {
-							t.Fatalf("%s %s %dx%d, %d vectors: guard out[%d][%d] written", tier, typ, rows, cols, n, tok, j)
+							t.Fatalf("out[%d][%d] = %g, MatVec %g (tolerance %g)", tok, r, g, want[r], tol)
 						}
 					}
 				}
-				checkByParts(t, fmt.Sprintf("%s %s %dx%d, %d vectors", tier, typ, rows, cols, n), m, b, got, n, rows, ldo)
+			})
+		}
+	}
+}
+
+// TestKTilesAVX512Panels checks that the AVX-512 tier multiplies the K
+// types its VNNI tiles lack (Q5_K, Q3_K, Q2_K) with the AVX2 panel kernels
+// (its ktiles hooked at init): the first n/6*6 vectors of a batch give the
+// AVX2 tier's bits (the same integer sums and float operations), not those
+// of the rows kernel, which sums in another order.
+func TestKTilesAVX512Panels(t *testing.T) {
+	tiers := GEMMTiers()
+	if !slices.Contains(tiers, "avx512") || !slices.Contains(tiers, "avx2") {
+		t.Skipf("needs the avx512 and avx2 tiers (have %v)", tiers)
+	}
+	const rows, cols, n = 19, 2304, 20
+	for _, typ := range []Type{Q5_K, Q3_K, Q2_K} {
+		rng := rand.New(rand.NewPCG(uint64(typ), 25))
+		var data []byte
+		for range rows {
+			data = append(data, encode(t, typ, randFloats(rng, cols, "mixed"))...)
+		}
+		m, err := NewMatrix(typ, rows, cols, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		xs := make([][]float32, n)
+		for j := range xs {
+			xs[j] = randFloats(rng, cols, "mixed")
+		}
+		product := func(tier string) ([]float32, *Batch) {
+			defer UseGEMMTier(tier)()
+			b := NewBatch(n, cols)
+			b.Set(xs, typ)
+			out := make([]float32, n*rows)
+			MatMul(strided(out, rows, rows, n), m, 0, rows, b)
+			return out, b
+		}
+		want, b := product("avx2")
+		if !b.packedInt() {
+			t.Fatalf("%s: the avx2 tier's batch of %d does not take the panel kernels", typ, n)
+		}
+		got, _ := product("avx512")
+		same, diff := 0, 0
+		for tok := range n {
+			for r := range rows {
+				eq := got[tok*rows+r] == want[tok*rows+r]
+				switch {
+				case tok < n/6*6 && !eq:
+					t.Fatalf("%s: avx512 out[%d][%d] = %g, avx2's panel kernel %g", typ, tok, r, got[tok*rows+r], want[tok*rows+r])
+				case tok >= n/6*6 && eq:
+					same++
+				case tok >= n/6*6:
+					diff++
+				}
 			}
 		}
-		restoreTier()
+		if diff == 0 {
+			t.Errorf("%s: the last %d vectors (the rows kernel's) gave the panel kernel's bits too (%d outputs): the test cannot tell the two apart", typ, n%6, same)
+		}
 	}
 }
 
