@@ -354,12 +354,12 @@ func cvtQ2_KI8(dst *byte, rows *[8]*byte, k0, n int)
 // kPanel is how one K-quant type goes through the panel kernels.
 type kPanel struct {
 	cvt    func(dst *byte, rows *[8]*byte, k0, n int)
-	scales func(dst []kPanelSB, rows *[8][]byte, k0 int)
+	scales func(dst []kPanelSB, rows *[8][]byte, k0 int) // nil: cvt writes them
 	gemm   func(w *byte, x *byte, xstride int, n int, out *[6]*float32, acc bool)
 }
 
 var kPanels = [...]kPanel{
-	Q2_K: {cvtQ2_KI8, kPanelScales2, gemmKMinI8x6},
+	Q2_K: {cvtQ2_KI8, nil, gemmKMinI8x6}, // cvtQ2_KI8 writes the factors too
 	Q3_K: {cvtQ3_KI8, kPanelScales3, gemmKOffI8x6},
 	Q4_K: {cvtQ4_KI8, kPanelScales4, gemmQ4_KI8x6},
 	Q5_K: {cvtQ5_KI8, kPanelScales5, gemmKMinI8x6},
@@ -471,24 +471,6 @@ func kPanelScales3(dst []kPanelSB, rows *[8][]byte, k0 int) {
 	}
 }
 
-// kPanelScales2 writes the factors of super-blocks k0.. of the 8 Q2_K rows
-// to the panel super-blocks dst.
-func kPanelScales2(dst []kPanelSB, rows *[8][]byte, k0 int) {
-	for k := range dst {
-		p := &dst[k]
-		for r, row := range rows {
-			sb := row[(k0+k)*sizeQ2_K:][:sizeQ2_K]
-			for i := range 16 {
-				p.scales[i][r] = pair16(int32(sb[i] & 15))
-			}
-			for q := range 8 {
-				p.mins[q][r] = halves16(int32(sb[2*q]>>4), int32(sb[2*q+1]>>4))
-			}
-			p.d[r], p.dmin[r] = fp16At(sb[80:]), fp16At(sb[82:])
-		}
-	}
-}
-
 // gemmKIntAVX2 computes outs[t][off+r] for r < rows and t < min(nv, b.n)
 // from rows K-quant weight rows of rb bytes at w, with the panel kernels;
 // nv is a multiple of 6 (the vectors from b.n on are padding: their
@@ -513,7 +495,9 @@ func gemmKIntAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *
 			for k0 := 0; k0 < nb; k0 += pkSupers {
 				nk := min(pkSupers, nb-k0)
 				kp.cvt(&wp[0].levels[0][0][0], &rp, k0, nk)
-				kp.scales(wp[:nk], &rs, k0)
+				if kp.scales != nil {
+					kp.scales(wp[:nk], &rs, k0)
+				}
 				if next := r0 + 8; k0+pkSupers >= nb && t0+pkTok >= nv && next < rows {
 					prefetchRows(&w[next*rb], rb, min(8, rows-next), min(rb, pkSupers*sbBytes))
 				}

@@ -1807,10 +1807,76 @@ cq3kdone:
 	RET
 
 // func cvtQ2_KI8(dst *byte, rows *[8]*byte, k0, n int)
-// Writes the 64 steps of n panel super-blocks (2880 bytes apart) from
-// super-blocks k0..k0+n-1 of the 8 Q2_K rows: chunk c = 4h+j is bits 2j,
-// 2j+1 of qs[32h..] (at 16).
+// Writes n whole panel super-blocks (2880 bytes apart) from super-blocks
+// k0..k0+n-1 of the 8 Q2_K rows: the 64 steps (chunk c = 4h+j is bits 2j,
+// 2j+1 of qs[32h..], at 16), and the factors (as kPanelScales2Ref):
+// per row, its 16 scale bytes (low nibbles: scales, high: mins) widened
+// to dwords (the scales of 8 chunks, doubled as int16 pairs; the mins of
+// 8 pairs of chunks as words) and transposed to the rows' lanes, and d,
+// dmin (at 80, 82) by VCVTPH2PS.
 #define K2(c, qoff, QSH) KCHUNKLO(c, qoff, QSH, pbits01<>(SB))
+
+// K2SC puts in Y the scales of chunks lo..lo+7 of row r, each in both
+// int16 halves of a dword.
+#define K2SC(r, Y, lo) \
+	MOVQ      (r*8)(SI), DX \
+	VPMOVZXBD lo(DX)(AX*1), Y \
+	VPAND     pnib0f32<>(SB), Y, Y \
+	VPSLLD    $16, Y, Y8 \
+	VPOR      Y8, Y, Y
+
+// K2MIN puts in Y the mins of row r: word i is min i.
+#define K2MIN(r, Y) \
+	MOVQ      (r*8)(SI), DX \
+	VPMOVZXBW (DX)(AX*1), Y \
+	VPSRLW    $4, Y, Y
+
+// K2D inserts row r's d and dmin into word r of X0 and X1.
+#define K2D(r) \
+	MOVQ    (r*8)(SI), DX \
+	VPINSRW $r, 80(DX)(AX*1), X0, X0 \
+	VPINSRW $r, 82(DX)(AX*1), X1, X1
+
+#define K2SCALES \
+	K2SC(0, Y0, 0) \
+	K2SC(1, Y1, 0) \
+	K2SC(2, Y2, 0) \
+	K2SC(3, Y3, 0) \
+	K2SC(4, Y4, 0) \
+	K2SC(5, Y5, 0) \
+	K2SC(6, Y6, 0) \
+	K2SC(7, Y7, 0) \
+	TRANSPOSE8(2048) \
+	K2SC(0, Y0, 8) \
+	K2SC(1, Y1, 8) \
+	K2SC(2, Y2, 8) \
+	K2SC(3, Y3, 8) \
+	K2SC(4, Y4, 8) \
+	K2SC(5, Y5, 8) \
+	K2SC(6, Y6, 8) \
+	K2SC(7, Y7, 8) \
+	TRANSPOSE8(2304) \
+	K2MIN(0, Y0) \
+	K2MIN(1, Y1) \
+	K2MIN(2, Y2) \
+	K2MIN(3, Y3) \
+	K2MIN(4, Y4) \
+	K2MIN(5, Y5) \
+	K2MIN(6, Y6) \
+	K2MIN(7, Y7) \
+	TRANSPOSE8(2560) \
+	K2D(0) \
+	K2D(1) \
+	K2D(2) \
+	K2D(3) \
+	K2D(4) \
+	K2D(5) \
+	K2D(6) \
+	K2D(7) \
+	VCVTPH2PS X0, Y0 \
+	VCVTPH2PS X1, Y1 \
+	VMOVUPS   Y0, 2816(DI) \
+	VMOVUPS   Y1, 2848(DI)
 
 TEXT ·cvtQ2_KI8(SB), NOSPLIT, $0-32
 	MOVQ  dst+0(FP), DI
@@ -1831,6 +1897,7 @@ cq2ksuper:
 	K2(5, 48, SR2)
 	K2(6, 48, SR4)
 	K2(7, 48, SR6)
+	K2SCALES
 	ADDQ $84, AX
 	ADDQ $2880, DI
 	DECQ CX

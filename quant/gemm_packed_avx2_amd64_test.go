@@ -3,6 +3,7 @@
 package quant
 
 import (
+	"math/rand/v2"
 	"reflect"
 	"testing"
 )
@@ -18,6 +19,81 @@ func TestKPanelLayout(t *testing.T) {
 		f, _ := typ.FieldByName(name)
 		if f.Offset != want {
 			t.Errorf("kPanelSB.%s at %d, the kernels read it at %d", name, f.Offset, want)
+		}
+	}
+}
+
+// kPanelScales2Ref writes the factors of super-blocks k0.. of the 8 Q2_K rows
+// to the panel super-blocks dst, as cvtQ2_KI8 does.
+func kPanelScales2Ref(dst []kPanelSB, rows *[8][]byte, k0 int) {
+	for k := range dst {
+		p := &dst[k]
+		for r, row := range rows {
+			sb := row[(k0+k)*sizeQ2_K:][:sizeQ2_K]
+			for i := range 16 {
+				p.scales[i][r] = pair16(int32(sb[i] & 15))
+			}
+			for q := range 8 {
+				p.mins[q][r] = halves16(int32(sb[2*q]>>4), int32(sb[2*q+1]>>4))
+			}
+			p.d[r], p.dmin[r] = fp16At(sb[80:]), fp16At(sb[82:])
+		}
+	}
+}
+
+// TestKPanelConverters checks the panel super-blocks that the converters
+// write for random rows of each K type against their definition: every
+// level at its place (as decodeK gives it, plus the type's offset), and
+// for the types whose converter writes the factors too, those against
+// the Go writers.
+func TestKPanelConverters(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 27))
+	offset := map[Type]int{Q3_K: 4, Q6_K: 32}
+	for _, typ := range kTypes {
+		const nb = 11
+		size := kSize(typ)
+		var rs [8][]byte
+		var rp [8]*byte
+		for r := range rs {
+			rs[r] = make([]byte, nb*size)
+			for i := range rs[r] {
+				rs[r][i] = byte(rng.Uint32())
+			}
+			if typ == Q2_K {
+				for sb := range nb {
+					// finite d and dmin (exponent < 31): NaNs do not compare
+					rs[r][sb*size+81] &^= 0x40
+					rs[r][sb*size+83] &^= 0x40
+				}
+			}
+			rp[r] = &rs[r][0]
+		}
+		for _, k0 := range []int{0, 3} {
+			n := min(pkSupers, nb-k0)
+			var got [pkSupers]kPanelSB
+			kPanels[typ].cvt(&got[0].levels[0][0][0], &rp, k0, n)
+			var k kBlock
+			for sb := range n {
+				for r := range 8 {
+					decodeK(typ, rs[r][(k0+sb)*size:][:size], &k)
+					for e := range superLen {
+						if g, w := int(got[sb].levels[e/4][r][e%4]), int(k.q[e])+offset[typ]; g != w {
+							t.Fatalf("%s super-block %d row %d: level %d = %d, want %d", typ, k0+sb, r, e, g, w)
+						}
+					}
+				}
+			}
+			if typ == Q2_K {
+				var want [pkSupers]kPanelSB
+				kPanelScales2Ref(want[:n], &rs, k0)
+				for sb := range n {
+					g, w := &got[sb], &want[sb]
+					if g.scales != w.scales || g.mins != w.mins || g.d != w.d || g.dmin != w.dmin {
+						t.Fatalf("%s super-block %d: scales %x, mins %x, d %v, dmin %v; want %x, %x, %v, %v",
+							typ, k0+sb, g.scales[0], g.mins[0], g.d, g.dmin, w.scales[0], w.mins[0], w.d, w.dmin)
+					}
+				}
+			}
 		}
 	}
 }
