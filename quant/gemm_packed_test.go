@@ -244,6 +244,24 @@ func BenchmarkMatMulPacked(b *testing.B) {
 // level, the min, and the level offset where the type has one (the rows
 // kernels move Q6_K's -32 and Q3_K's -4 to the Q8_K sums, where they cancel
 // in float: counted twice over).
+// checkKAgainstMatVec checks that got, vector tok's results at
+// got[tok*ldo:], are MatVec's for each of xs within kTol.
+func checkKAgainstMatVec(t testing.TB, label string, m Matrix, typ Type, xs [][]float32, got []float32, ldo int, b *Batch) {
+	t.Helper()
+	v := NewVec(m.Cols)
+	want := make([]float32, m.Rows)
+	for tok, x := range xs {
+		v.Set(x, typ)
+		MatVec(want, m, v, 0, m.Rows)
+		for r := range m.Rows {
+			g := got[tok*ldo+r]
+			if tol := kTol(t, typ, m, r, b, tok); !(math.Abs(float64(g-want[r])) <= tol) {
+				t.Fatalf("%s out[%d][%d] = %g, MatVec %g (tolerance %g)", label, tok, r, g, want[r], tol)
+			}
+		}
+	}
+}
+
 func kTol(t testing.TB, typ Type, m Matrix, r int, b *Batch, tok int) float64 {
 	t.Helper()
 	row := m.RowData(r)
@@ -349,17 +367,8 @@ func checkKProduct(t *testing.T, rng *rand.Rand, tier string, typ Type, rows, co
 	}
 	MatMul(strided(got, ldo, rows, n), m, 0, rows, b)
 	check()
-	v := NewVec(cols)
-	want := make([]float32, rows)
+	checkKAgainstMatVec(t, fmt.Sprintf("%s %s %dx%d, %d vectors", tier, typ, rows, cols, n), m, typ, xs, got, ldo, b)
 	for tok := range n {
-		v.Set(xs[tok], typ)
-		MatVec(want, m, v, 0, rows)
-		for r := range rows {
-			g := got[tok*ldo+r]
-			if tol := kTol(t, typ, m, r, b, tok); !(math.Abs(float64(g-want[r])) <= tol) {
-				t.Fatalf("%s %s %dx%d, %d vectors: out[%d][%d] = %g, MatVec %g (tolerance %g)", tier, typ, rows, cols, n, tok, r, g, want[r], tol)
-			}
-		}
 		for j := rows; j < ldo; j++ {
 			if got[tok*ldo+j] != sentinel {
 				t.Fatalf("%s %s %dx%d, %d vectors: guard out[%d][%d] written", tier, typ, rows, cols, n, tok, j)
@@ -421,18 +430,7 @@ func TestMatMulKExtremes(t *testing.T) {
 				b.Set(xs, typ)
 				got := make([]float32, n*rows)
 				MatMul(strided(got, rows, rows, n), m, 0, rows, b)
-				v := NewVec(cols)
-				want := make([]float32, rows)
-				for tok := range n {
-					v.Set(xs[tok], typ)
-					MatVec(want, m, v, 0, rows)
-					for r := range rows {
-						g := got[tok*rows+r]
-						if tol := kTol(t, typ, m, r, b, tok); !(math.Abs(float64(g-want[r])) <= tol) {
-							t.Fatalf("out[%d][%d] = %g, MatVec %g (tolerance %g)", tok, r, g, want[r], tol)
-						}
-					}
-				}
+				checkKAgainstMatVec(t, "", m, typ, xs, got, rows, b)
 			})
 		}
 	}
