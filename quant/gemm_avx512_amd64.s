@@ -903,7 +903,7 @@ q8v5row:
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z4, Z4, Z4
-	LEAQ    4096(SI), AX
+	LEAQ    3072(SI), AX
 	ANDQ    $-64, AX
 	CMPQ    R12, AX
 	CMOVQLT AX, R12
@@ -911,21 +911,22 @@ q8v5row:
 	JZ      q8v5done
 
 q8v5loop:
-	// Prefetch: each line of the weights once, 4096 bytes ahead into L2
-	// and 2048 ahead into L1. R12 is the next line for L2; it runs on
+	// Prefetch: each line of the weights once, 3072 bytes ahead into L2
+	// and 1024 ahead into L1. R12 is the next line for L2; it runs on
 	// across rows (they are usually contiguous) and two lines per
 	// 136-byte step leave it 8 bytes behind, so a third line follows
-	// when it is less than 4096 bytes ahead of the next step. On the
-	// TinyLlama shape's matrices in file order one thread took 5-7% less
+	// when it is less than 3072 bytes ahead of the next step. On the
+	// TinyLlama shape's matrices in file order one thread took 6-8% less
 	// time than with the three PREFETCHT2 3072 per step (1.4 per line)
-	// used before; PREFETCHT0 2048 alone had read 4-16% slower than those
-	// from memory and 15-60% slower from L3.
+	// used before (T2 4096 + T0 2048: 3-6% less, T2 2048 + T0 1024: 2%);
+	// PREFETCHT0 2048 alone had read 4-16% slower than those from memory
+	// and 15-60% slower from L3.
 	PREFETCHT2  (R12)
 	PREFETCHT0  -2048(R12)
 	PREFETCHT2  64(R12)
 	PREFETCHT0  -1984(R12)
 	ADDQ        $128, R12
-	LEAQ        4232(SI), AX
+	LEAQ        3208(SI), AX
 	CMPQ        R12, AX
 	JAE         q8v5pf
 	PREFETCHT2  (R12)
