@@ -71,6 +71,7 @@ type Model struct {
 	file      *format.File
 	pool      *Pool
 	paging    *pager // nil when there is no paging policy to apply
+	fusedFFN  bool   // keep gate and up in one job on several threads too (see splitFFN); for tests
 
 	// fwd serialises forward passes: the pool and the pager serve one
 	// caller at a time.
