@@ -17,9 +17,10 @@ var splitShape = arch.Config{Dim: 256, HiddenDim: 1024, NLayers: 2, NHeads: 4, N
 // TestSplitFFNExact runs the same tokens through a model on two threads
 // with the feed-forward job split by matrix (each thread streams gate or
 // up, then the activation is a second job) and with gate and up in one job:
-// the residual stream and the logits must be the same bits, for one row at
-// a time (Forward) and for a batch (Prefill), for each kernel family, and
-// with a bias on up (which the split adds in its second job).
+// the residual stream and the logits must be the same bits after each
+// token decoded (Forward; a prompt run as a batch first fills the caches,
+// and batches keep the one job), for each kernel family, and with a bias on
+// up (which the split adds in its second job).
 func TestSplitFFNExact(t *testing.T) {
 	for _, typ := range []quant.Type{quant.Q4_0, quant.Q8_0, quant.F16, quant.Q4_K, quant.Q6_K} {
 		path := synthPaging(t, splitShape, typ)

@@ -239,10 +239,12 @@ func (m *Model) ffnAhead(lw *LayerWeights, n int) ahead {
 // does, has every thread alternate between two streams, which on two
 // threads cost 1-2.5% of a token (ffn8's and ffn9's notes). On one thread
 // the one job already reads gate, then up, each in one stream, and saves
-// the second job.
+// the second job. Only one vector (decoding) splits: a batch's products
+// are bound by arithmetic rather than by the weight stream, and its one job
+// applies the activation while the chunk's outputs are still in the caches.
 func (m *Model) splitFFN(lw *LayerWeights, n int) bool {
 	up, align := lw.Wup, ffnAlign(lw)
-	return !m.fusedFFN && m.family.FFN == arch.SwiGLU && up.Rows%align == 0 &&
+	return n == 1 && !m.fusedFFN && m.family.FFN == arch.SwiGLU && up.Rows%align == 0 &&
 		m.parallel(2*up.Rows, max(up.RowBytes(), lw.Wgate.RowBytes()), n, align)
 }
 
