@@ -100,3 +100,43 @@ func firstDiff(a, b []float32) int {
 	}
 	return -1
 }
+
+// TestFFNAheadSplit checks what each thread brings in ahead of the
+// feed-forward job: with the job split by matrix, thread 0 the head of
+// gate and thread 1 the head of up (its home range); with one job, each
+// thread the head of its half of both.
+func TestFFNAheadSplit(t *testing.T) {
+	m, err := Open(synthPaging(t, splitShape, quant.Q8_0), Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	lw := &m.Weights.Layers[0]
+	gate, up := lw.Wgate.Data, lw.Wup.Data
+	half := len(up) / 2
+	for _, c := range []struct {
+		fused bool
+		want  [2][3][]byte // per thread, the start of each part's range
+	}{
+		{false, [2][3][]byte{{gate, nil, nil}, {nil, up, nil}}},
+		{true, [2][3][]byte{{up, gate, nil}, {up[half:], gate[half:], nil}}},
+	} {
+		m.fusedFFN = c.fused
+		a := m.ffnAhead(lw, 1)
+		for i := range 2 {
+			var h [3][]byte
+			a.heads(i, 2, &h)
+			for k := range h {
+				w := c.want[i][k]
+				switch {
+				case w == nil && h[k] != nil, w != nil && len(h[k]) == 0:
+					t.Fatalf("fused %v, thread %d, part %d: %d bytes, want them iff %v", c.fused, i, k, len(h[k]), w != nil)
+				case w != nil && &h[k][0] != &w[0]:
+					t.Fatalf("fused %v, thread %d, part %d: starts at the wrong row", c.fused, i, k)
+				case w != nil && len(h[k]) > aheadBytes:
+					t.Fatalf("fused %v, thread %d, part %d: %d bytes, more than %d", c.fused, i, k, len(h[k]), aheadBytes)
+				}
+			}
+		}
+	}
+}
