@@ -351,19 +351,52 @@ func cvtQ3_KI8(dst *byte, rows *[8]*byte, k0, n int)
 //go:noescape
 func cvtQ2_KI8(dst *byte, rows *[8]*byte, k0, n int)
 
-// kPanel is how one K-quant type goes through the panel kernels.
-type kPanel struct {
-	cvt    func(dst *byte, rows *[8]*byte, k0, n int)
-	scales func(dst []kPanelSB, rows *[8][]byte, k0 int) // nil: cvt writes them
-	gemm   func(w *byte, x *byte, xstride int, n int, out *[6]*float32, acc bool)
+// kPanelCvt writes the panel super-blocks dst (n of them, from super-block
+// k0 of the 8 rows of type t: rp their starts, rs the rows) with the
+// converter and scale writer of t: cvtQ2_KI8 writes Q2_K's factors too.
+//
+// kPanelCvt and kPanelGemm call the assembly directly, not through func
+// values: a call through a func value makes its pointer arguments escape,
+// and gemmKIntAVX2's 23 KiB panel, its row pointers and slices then went
+// to the heap on every call (Q4_K's kernel benchmark, n=128, one thread,
+// AVX2: 154-160 GFLOP/s that way, 190 before the table; Q2_K +3-4% from
+// the kernel calls alone).
+func kPanelCvt(t Type, dst []kPanelSB, rp *[8]*byte, rs *[8][]byte, k0, n int) {
+	w := &dst[0].levels[0][0][0]
+	switch t {
+	case Q2_K:
+		cvtQ2_KI8(w, rp, k0, n)
+	case Q3_K:
+		cvtQ3_KI8(w, rp, k0, n)
+		kPanelScales3(dst[:n], rs, k0)
+	case Q4_K:
+		cvtQ4_KI8(w, rp, k0, n)
+		kPanelScales4(dst[:n], rs, k0)
+	case Q5_K:
+		cvtQ5_KI8(w, rp, k0, n)
+		kPanelScales5(dst[:n], rs, k0)
+	case Q6_K:
+		cvtQ6_KI8(w, rp, k0, n)
+		kPanelScales6(dst[:n], rs, k0)
+	default:
+		panic("quant: no panel kernel for " + t.String())
+	}
 }
 
-var kPanels = [...]kPanel{
-	Q2_K: {cvtQ2_KI8, nil, gemmKMinI8x6}, // cvtQ2_KI8 writes the factors too
-	Q3_K: {cvtQ3_KI8, kPanelScales3, gemmKOffI8x6},
-	Q4_K: {cvtQ4_KI8, kPanelScales4, gemmQ4_KI8x6},
-	Q5_K: {cvtQ5_KI8, kPanelScales5, gemmKMinI8x6},
-	Q6_K: {cvtQ6_KI8, kPanelScales6, gemmQ6_KI8x6},
+// kPanelGemm multiplies n panel super-blocks of type t at w with 6 Q8_K
+// vectors at x (xstride bytes apart) into out: gemmQ4_KI8x6,
+// gemmQ6_KI8x6, gemmKMinI8x6 (Q5_K, Q2_K) or gemmKOffI8x6 (Q3_K).
+func kPanelGemm(t Type, w, x *byte, xstride, n int, out *[6]*float32, acc bool) {
+	switch t {
+	case Q4_K:
+		gemmQ4_KI8x6(w, x, xstride, n, out, acc)
+	case Q6_K:
+		gemmQ6_KI8x6(w, x, xstride, n, out, acc)
+	case Q3_K:
+		gemmKOffI8x6(w, x, xstride, n, out, acc)
+	default: // Q5_K, Q2_K (kPanelCvt has refused the others)
+		gemmKMinI8x6(w, x, xstride, n, out, acc)
+	}
 }
 
 // kTilesAVX2 is the AVX2 tier's ktiles: K-quant batches of the packed path
@@ -478,7 +511,6 @@ func kPanelScales3(dst []kPanelSB, rows *[8][]byte, k0 int) {
 func gemmKIntAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch, nv int) {
 	var wp [pkSupers]kPanelSB
 	var part [pkTok * 8]float32
-	kp := kPanels[t]
 	nb := b.nb
 	_ = b.q8k[nv*nb*sizeQ8_K-1]
 	sbBytes := t.BlockBytes()
@@ -494,10 +526,7 @@ func gemmKIntAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *
 			nt := min(pkTok, nv-t0)
 			for k0 := 0; k0 < nb; k0 += pkSupers {
 				nk := min(pkSupers, nb-k0)
-				kp.cvt(&wp[0].levels[0][0][0], &rp, k0, nk)
-				if kp.scales != nil {
-					kp.scales(wp[:nk], &rs, k0)
-				}
+				kPanelCvt(t, wp[:], &rp, &rs, k0, nk)
 				if next := r0 + 8; k0+pkSupers >= nb && t0+pkTok >= nv && next < rows {
 					prefetchRows(&w[next*rb], rb, min(8, rows-next), min(rb, pkSupers*sbBytes))
 				}
@@ -510,7 +539,7 @@ func gemmKIntAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *
 							po[j] = &part[(g+j)*8]
 						}
 					}
-					kp.gemm(&wp[0].levels[0][0][0], &b.q8k[((t0+g)*nb+k0)*sizeQ8_K], nb*sizeQ8_K, nk, &po, k0 > 0)
+					kPanelGemm(t, &wp[0].levels[0][0][0], &b.q8k[((t0+g)*nb+k0)*sizeQ8_K], nb*sizeQ8_K, nk, &po, k0 > 0)
 				}
 			}
 			if nr < 8 {

@@ -71,7 +71,7 @@ func TestKPanelConverters(t *testing.T) {
 		for _, k0 := range []int{0, 3} {
 			n := min(pkSupers, nb-k0)
 			var got [pkSupers]kPanelSB
-			kPanels[typ].cvt(&got[0].levels[0][0][0], &rp, k0, n)
+			kPanelCvt(typ, got[:], &rp, &rs, k0, n)
 			var k kBlock
 			for sb := range n {
 				for r := range 8 {
