@@ -194,14 +194,15 @@ func (b *Batch) Prepare(t Type, n, cols int) {
 	if types[t].act == actQ8_K {
 		// Each vector as Q8_K super-blocks, the encoding Vec.Set makes;
 		// no padding vectors (the rows kernels take one at a time),
-		// except for the packed tier's K-quant kernels, which take six.
+		// except in batches of at least packedMinTokens, which the
+		// panel kernels of the AVX2 and AVX-512 tiers take six at a time.
 		if cols%superLen != 0 {
 			panic(fmt.Sprintf("quant: Batch.Set: length %d is not a multiple of %d", cols, superLen))
 		}
 		b.nb = cols / superLen
 		b.packed = packedGEMM && n >= packedMinTokens
 		nk := n
-		if b.packedInt() {
+		if n >= packedMinTokens {
 			nk = np
 		}
 		b.q8k = grow(b.q8k, nk*b.nb*sizeQ8_K)

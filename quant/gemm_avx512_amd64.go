@@ -5,7 +5,7 @@ package quant
 import "golang.org/x/sys/cpu"
 
 func init() {
-	addGEMMTier(gemmTier{name: "avx512", fn: gemmAVX512, attn: attnAVX512, quant: quantizeBatchAsm(quantizeBatch512), ktiles: kTilesVNNI,
+	addGEMMTier(gemmTier{name: "avx512", fn: gemmAVX512, attn: attnAVX512, quant: quantizeBatchAsm(quantizeBatch512), ktiles: kTiles512,
 		usable: cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI &&
 			cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C,
 		needs: "AVX-512 F/BW/VL, VNNI, AVX2, FMA and F16C"})
@@ -175,6 +175,14 @@ func gemmAVX512(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Ba
 		}
 		return
 	}
+	if t == Q4_0 && b.n >= packedMinTokens {
+		// Prompts: the AVX2 tier's integer panel kernel (each panel of 8
+		// rows expanded to bytes once, then 6 vectors per step) is faster
+		// here than the 4x4 VNNI tile below, which decodes the nibbles and
+		// does the float work of every block for every 4 vectors.
+		gemmPanelIntAVX2(outs, off, t, w, rb, rows, b)
+		return
+	}
 	if t.Quantized() && b.nb%2 != 0 {
 		// The VNNI tiles take blocks in pairs; an odd count (rows of 288,
 		// stories15M's width) left one block per row and vector to the Go
@@ -214,6 +222,21 @@ func gemmAVX512(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Ba
 			}
 		}
 	}
+}
+
+// kTiles512 is the AVX-512 tier's ktiles (MatMul on K-quant matrices):
+// batches of at least packedMinTokens vectors (prompts; Batch.Prepare pads
+// them to whole groups of 6) of every K type take the AVX2 tier's integer
+// panel kernels (gemmKIntAVX2), which measured faster here than
+// kTilesVNNI's 4-vector tiles for Q4_K and Q6_K too; smaller batches
+// (decoding steps of a few sequences) take kTilesVNNI (Q4_K and Q6_K only,
+// the other types the rows kernel).
+func kTiles512(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) int {
+	if types[t].act == actQ8_K && b.n >= packedMinTokens {
+		gemmKIntAVX2(outs, off, t, w, rb, rows, b, (b.n+5)/6*6)
+		return b.n
+	}
+	return kTilesVNNI(outs, off, t, w, rb, rows, b)
 }
 
 // gemvQ4_0512 is one Q4_0 vector on AVX-512: the kernel takes whole groups

@@ -56,14 +56,6 @@ func init() {
 			widenQ8Impl = widenQ8AVX2
 			gemmTiers[i].ktiles = kTilesAVX2
 		}
-		if t.name == "avx512" && t.ktiles != nil {
-			// Its own K-quant tiles take Q4_K and Q6_K; the others would
-			// go one vector at a time through the rows kernels. (The
-			// avx512 tier is registered before this file's init runs:
-			// gemm_avx512_amd64.go sorts first; TestKTilesAVX512Panels
-			// checks that the hook is in place.)
-			gemmTiers[i].ktiles = kTilesPanelAfter(t.ktiles)
-		}
 	}
 }
 
@@ -407,22 +399,6 @@ func kTilesAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Ba
 	}
 	gemmKIntAVX2(outs, off, t, w, rb, rows, b, (b.n+5)/6*6)
 	return b.n
-}
-
-// kTilesPanelAfter returns the ktiles of a tier whose own, prev, lacks
-// some K-quant types (the AVX-512 tier's kTilesVNNI takes Q4_K and Q6_K):
-// batches of at least packedMinTokens vectors of the others take the
-// panel kernels, their vectors in whole groups of 6 (such a tier's batches
-// have no padding vectors; MatMul does the last few with the rows kernel).
-func kTilesPanelAfter(prev func(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) int) func(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) int {
-	return func(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch) int {
-		if n := prev(outs, off, t, w, rb, rows, b); n > 0 || types[t].act != actQ8_K || b.n < max(packedMinTokens, 6) {
-			return n
-		}
-		n := b.n / 6 * 6
-		gemmKIntAVX2(outs, off, t, w, rb, rows, b, n)
-		return n
-	}
 }
 
 // pair16 is v in both int16 halves of a uint32 (VPMADDWD's multiplier for

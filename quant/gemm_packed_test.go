@@ -436,18 +436,19 @@ func TestMatMulKExtremes(t *testing.T) {
 	}
 }
 
-// TestKTilesAVX512Panels checks that the AVX-512 tier multiplies the K
-// types its VNNI tiles lack (Q5_K, Q3_K, Q2_K) with the AVX2 panel kernels
-// (its ktiles hooked at init): the first n/6*6 vectors of a batch give the
-// AVX2 tier's bits (the same integer sums and float operations), not those
-// of the rows kernel, which sums in another order.
+// TestKTilesAVX512Panels checks that the AVX-512 tier multiplies batches
+// of at least packedMinTokens vectors of every K type with the AVX2 panel
+// kernels (kTiles512): every vector, the last n%6 too (the batch is padded
+// to whole groups of 6), gives the AVX2 tier's bits (the same integer sums
+// and float operations), not those of the rows kernel or of the VNNI
+// 4-vector tiles, which sum in other orders.
 func TestKTilesAVX512Panels(t *testing.T) {
 	tiers := GEMMTiers()
 	if !slices.Contains(tiers, "avx512") || !slices.Contains(tiers, "avx2") {
 		t.Skipf("needs the avx512 and avx2 tiers (have %v)", tiers)
 	}
 	const rows, cols, n = 19, 2304, 20
-	for _, typ := range []Type{Q5_K, Q3_K, Q2_K} {
+	for _, typ := range kTypes {
 		rng := rand.New(rand.NewPCG(uint64(typ), 25))
 		var data []byte
 		for range rows {
@@ -461,35 +462,38 @@ func TestKTilesAVX512Panels(t *testing.T) {
 		for j := range xs {
 			xs[j] = randFloats(rng, cols, "mixed")
 		}
-		product := func(tier string) ([]float32, *Batch) {
+		product := func(tier string, xs [][]float32) ([]float32, *Batch) {
 			defer UseGEMMTier(tier)()
-			b := NewBatch(n, cols)
+			b := NewBatch(len(xs), cols)
 			b.Set(xs, typ)
-			out := make([]float32, n*rows)
-			MatMul(strided(out, rows, rows, n), m, 0, rows, b)
+			out := make([]float32, len(xs)*rows)
+			MatMul(strided(out, rows, rows, len(xs)), m, 0, rows, b)
 			return out, b
 		}
-		want, b := product("avx2")
+		want, b := product("avx2", xs)
 		if !b.packedInt() {
 			t.Fatalf("%s: the avx2 tier's batch of %d does not take the panel kernels", typ, n)
 		}
-		got, _ := product("avx512")
-		same, diff := 0, 0
-		for tok := range n {
-			for r := range rows {
-				eq := got[tok*rows+r] == want[tok*rows+r]
-				switch {
-				case tok < n/6*6 && !eq:
-					t.Fatalf("%s: avx512 out[%d][%d] = %g, avx2's panel kernel %g", typ, tok, r, got[tok*rows+r], want[tok*rows+r])
-				case tok >= n/6*6 && eq:
-					same++
-				case tok >= n/6*6:
-					diff++
-				}
+		got, b := product("avx512", xs)
+		checkKAgainstMatVec(t, typ.String()+" avx512", m, typ, xs, got, rows, b)
+		// What batches too small for the panels give (the VNNI tiles or
+		// the rows kernel), 4 vectors at a time.
+		var other []float32
+		for t0 := 0; t0 < n; t0 += 4 {
+			o, _ := product("avx512", xs[t0:t0+4])
+			other = append(other, o...)
+		}
+		diff := 0
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%s: avx512 out[%d][%d] = %g, avx2's panel kernel %g", typ, i/rows, i%rows, got[i], want[i])
+			}
+			if got[i] != other[i] {
+				diff++
 			}
 		}
 		if diff == 0 {
-			t.Errorf("%s: the last %d vectors (the rows kernel's) gave the panel kernel's bits too (%d outputs): the test cannot tell the two apart", typ, n%6, same)
+			t.Errorf("%s: the small batches' kernels gave the panel kernel's bits too: the test cannot tell them apart", typ)
 		}
 	}
 }
