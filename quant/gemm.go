@@ -50,7 +50,7 @@ type Batch struct {
 	x8     []byte    // (n, nb/8*384) the vectors in the x8 layout of the 2x8 tile, if useX8
 	useX8  bool      // x8 is set for the vectors of whole groups of eight, x4 for the rest only: x8MinTokens..x4MaxTokens Q8_0 vectors, nb >= 8 and nb%8 < 4
 	xa     []byte    // (ceil(n/8), nb/2*576) the groups of eight vectors in the AMX layout, if useAMX
-	useAMX bool      // xa is set in place of x8 and x4 for the vectors amxVec says: amxMinTokens..x4MaxTokens Q8_0 vectors on a CPU with AMX, nb%4 == 0
+	useAMX bool      // xa is set (in place of x8 and x4) for the vectors amxVec says: amxMinTokens..x4MaxTokens Q8_0 vectors or amxQ4_0MinTokens..x4MaxTokens Q4_0 vectors on a CPU with AMX, nb%4 == 0
 
 	// The packed layout of the AVX2 tier's float32 GEMM (packed is set
 	// when the tier that was selected at Prepare has it and the batch has
@@ -102,8 +102,8 @@ const x4MaxTokens = 128
 // it needs AVX-512 VBMI besides the tiles' features).
 var x4Q4_0 = false
 
-// amxLayout says whether this CPU multiplies groups of eight Q8_0 vectors
-// with AMX tiles (gemm_amx_amd64.go), reading the AMX layout (setAMX).
+// amxLayout says whether this CPU multiplies groups of eight Q8_0 or Q4_0
+// vectors with AMX tiles (gemm_amx_amd64.go), reading the AMX layout (setAMX).
 var amxLayout = false
 
 // amxMinTokens is the smallest batch prepared in the AMX layout, and the
@@ -114,6 +114,12 @@ var amxLayout = false
 // 0.17-0.24 against 0.31-0.38, 2 vectors 0.59-0.85 against 0.53-0.80
 // (BenchmarkMatMulDecode).
 const amxMinTokens = 3
+
+// amxQ4_0MinTokens is the smallest Q4_0 batch prepared in the AMX layout
+// (gemmQ4_0AMX: its weights converted to Q8_0 blocks once per panel of 16
+// rows, then multiplied with every group of eight vectors, the last one
+// padded).
+const amxQ4_0MinTokens = 8
 
 // x8MinTokens is the smallest batch also prepared in the x8 layout (the
 // 2x8 tile's groups of eight vectors read it).
@@ -229,11 +235,12 @@ func (b *Batch) Prepare(t Type, n, cols int) {
 		// x8 only where its blocks after the last group of eight are those
 		// after the last group of four (nb%8 < 4), so the x4 tiles of the
 		// other vectors and the x8 tile leave the same tail.
-		b.useAMX = b.useX4 && amxLayout && t == Q8_0 && nb%4 == 0 && n >= amxMinTokens
+		b.useAMX = amxLayout && nb%4 == 0 && (b.useX4 && t == Q8_0 && n >= amxMinTokens ||
+			t == Q4_0 && n >= amxQ4_0MinTokens && n <= x4MaxTokens)
 		if amxLayout && nb%4 == 0 {
 			b.xa = grow(b.xa, (min(b.maxTokens, x4MaxTokens)+7)/8*b.xaStride())
 		}
-		if b.useAMX && n%8 >= amxMinTokens {
+		if n%8 != 0 && b.amxVec(n-1) {
 			// the last group's padding vectors are zero
 			clear(b.xa[n/8*b.xaStride() : (n/8+1)*b.xaStride()])
 		}
@@ -476,9 +483,10 @@ func (b *Batch) setX8(i, k0, k1 int) {
 
 // amxVec says whether vector i of the batch is in the AMX layout: every
 // vector of a whole group of eight, and of the last group if it has at
-// least amxMinTokens.
+// least amxMinTokens or the batch is of Q4_0 (all its vectors take the
+// tiles).
 func (b *Batch) amxVec(i int) bool {
-	return b.useAMX && (i < b.n&^7 || b.n%8 >= amxMinTokens)
+	return b.useAMX && (i < b.n&^7 || b.n%8 >= amxMinTokens || b.t == Q4_0)
 }
 
 // xaStride is the size in bytes of one group of eight vectors in the AMX
@@ -837,6 +845,6 @@ func quantizeBatchAsm(kern func(q *byte, d *float32, bias, bias4 *int32, xc *flo
 	}
 }
 
-// AMXEnabled reports whether MatMul multiplies batches of Q8_0 vectors
-// with AMX tiles on this CPU (Linux, AMX-INT8, the avx512 tier selected).
+// AMXEnabled reports whether MatMul multiplies batches of Q8_0 and Q4_0
+// vectors with AMX tiles on this CPU (Linux, AMX-INT8, the avx512 tier selected).
 func AMXEnabled() bool { return amxLayout && GEMMTier() == "avx512" }

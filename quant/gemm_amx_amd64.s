@@ -314,7 +314,9 @@ GLOBL amxcol<>(SB), RODATA|NOPTR, $64
 // PREFETCH_NEXT asks for 1088 bytes (16 rows x 2 blocks) of the next
 // group's rows at R8 and advances R8: the group streams in while this one
 // is computed (the rows are one contiguous run). 0.237 -> 0.208 ns per
-// block and vector on a 32000x768 matrix.
+// block and vector on a 32000x768 matrix. Only where there is a next
+// group: gemmQ4_0AMX's panels are one group, already in the caches, and
+// their 17 prefetches per pair cost 8-10% there.
 #define PREFETCH_NEXT \
 	PREFETCHT0 0(R8) \
 	PREFETCHT0 64(R8) \
@@ -337,13 +339,13 @@ GLOBL amxcol<>(SB), RODATA|NOPTR, $64
 
 // AMXPAIR runs the tile products of the pair at SI, DI into the C scratch
 // (dot and store: DOT45 and STORE_C45, or DOT67 and STORE_C67) and
-// advances to the next pair.
+// advances to the next pair. (PREFETCH_NEXT follows it where another
+// group of rows follows this one: R12 > 16.)
 #define AMXPAIR(dot, store) \
 	LOAD_A \
 	LOAD_B \
 	dot \
 	store \
-	PREFETCH_NEXT \
 	ADDQ $68, SI \
 	ADDQ $576, DI \
 	DECQ R10
@@ -399,15 +401,17 @@ GLOBL amxcol<>(SB), RODATA|NOPTR, $64
 	VMOVUPS       y, (2048+32*r)(AX)
 
 // AMXSTORE gathers vector t's sums of the group's rows from the scratch
-// and stores them to outs[t] (the rows of K4).
+// and stores them to outs[t] (the rows of K4), adding what is there in
+// the rows of K5 (K4 if acc, else none).
 #define AMXSTORE(t) \
 	KXNORW     K1, K1, K1 \
 	VGATHERDPS (2048+4*t)(AX)(Z17*1), K1, Z18 \
 	MOVQ       (8*t)(R13), R11 \
+	VADDPS     (R11)(R15*1), Z18, K5, Z18 \
 	VMOVUPS    Z18, K4, (R11)(R15*1)
 
-// func gemmQ8_0AMXV8(w *byte, rb, rows int, xa *byte, npairs, nv int, outs *[8]*float32, scr *amxScratch)
-TEXT ·gemmQ8_0AMXV8(SB), NOSPLIT, $0-64
+// func gemmQ8_0AMXV8(w *byte, rb, rows int, xa *byte, npairs, nv int, outs *[8]*float32, scr *amxScratch, acc bool)
+TEXT ·gemmQ8_0AMXV8(SB), NOSPLIT, $0-65
 	MOVQ      scr+56(FP), BX
 	LDTILECFG_BX
 	LEAQ      128(BX), AX
@@ -474,13 +478,26 @@ gemmQ8_0AMXV8_full:
 	// npairs is even: pair 0, then per step the next two pairs, each
 	// while the float work of the one before it runs
 	AMXPAIR(DOT45, STORE_C45)
+	CMPQ R12, $16
+	JLE  gemmQ8_0AMXV8_pair
+	PREFETCH_NEXT
 
 gemmQ8_0AMXV8_pair:
 	AMXPAIR(DOT67, STORE_C67)
+	CMPQ R12, $16
+	JLE  gemmQ8_0AMXV8_epi0
+	PREFETCH_NEXT
+
+gemmQ8_0AMXV8_epi0:
 	AMXEPI(0)
 	TESTQ R10, R10
 	JZ    gemmQ8_0AMXV8_last
 	AMXPAIR(DOT45, STORE_C45)
+	CMPQ R12, $16
+	JLE  gemmQ8_0AMXV8_epi1
+	PREFETCH_NEXT
+
+gemmQ8_0AMXV8_epi1:
 	AMXEPI(1024)
 	JMP   gemmQ8_0AMXV8_pair
 
@@ -510,6 +527,10 @@ gemmQ8_0AMXV8_last:
 	AMXSUM(14, Z14, Y14)
 	AMXSUM(15, Z15, Y15)
 	VMOVDQU32 amxcol<>(SB), Z17
+	MOVBLZX   acc+64(FP), R11
+	NEGL      R11
+	KMOVW     R11, K5
+	KANDW     K4, K5, K5
 	MOVQ      nv+40(FP), R14
 	AMXSTORE(0)
 	CMPQ R14, $1
@@ -542,5 +563,63 @@ gemmQ8_0AMXV8_stored:
 	SUBQ  $16, R12
 	JG    gemmQ8_0AMXV8_group
 	TILERELEASE
+	VZEROUPPER
+	RET
+
+// Q4Q8 converts the Q4_0 block at SI to a Q8_0 block at DI: the scale
+// copied, the low nibbles (minus 8) then the high ones; Y15 holds 0x0f
+// bytes, Y14 8s.
+#define Q4Q8(soff, doff) \
+	MOVWLZX    soff(SI), R11 \
+	MOVW       R11, doff(DI) \
+	VMOVDQU    (soff+2)(SI), X0 \
+	VPSRLW     $4, X0, X1 \
+	VINSERTI128 $1, X1, Y0, Y0 \
+	VPAND      Y15, Y0, Y0 \
+	VPSUBB     Y14, Y0, Y0 \
+	VMOVDQU    Y0, (doff+2)(DI)
+
+DATA q4q8nib<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA q4q8nib<>+8(SB)/8, $0x0808080808080808
+GLOBL q4q8nib<>(SB), RODATA|NOPTR, $16
+
+// func cvtQ4_0Q8(dst *byte, rows *[16]*byte, k0, n, stride int)
+TEXT ·cvtQ4_0Q8(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), R8
+	MOVQ         rows+8(FP), R9
+	MOVQ         k0+16(FP), R10
+	IMUL3Q       $18, R10, R10
+	MOVQ         stride+32(FP), R12
+	VPBROADCASTB q4q8nib<>+0(SB), Y15
+	VPBROADCASTB q4q8nib<>+8(SB), Y14
+	MOVQ         $16, R13
+
+cvtq4q8_row:
+	MOVQ (R9), SI
+	ADDQ R10, SI
+	MOVQ R8, DI
+	MOVQ n+24(FP), CX
+	CMPQ CX, $2
+	JLT  cvtq4q8_one
+
+cvtq4q8_two:
+	Q4Q8(0, 0)
+	Q4Q8(18, 34)
+	ADDQ $36, SI
+	ADDQ $68, DI
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JGE  cvtq4q8_two
+	TESTQ CX, CX
+	JZ   cvtq4q8_next
+
+cvtq4q8_one:
+	Q4Q8(0, 0)
+
+cvtq4q8_next:
+	ADDQ $8, R9
+	ADDQ R12, R8
+	DECQ R13
+	JNZ  cvtq4q8_row
 	VZEROUPPER
 	RET

@@ -148,6 +148,68 @@ func TestMatMulTiers(t *testing.T) {
 	}
 }
 
+// TestMatMulQ4_0AMX runs Q4_0 batches through the AMX tiles (gemmQ4_0AMX:
+// panels of 16 rows converted to Q8_0 blocks, amxQ4Blocks at a time)
+// against the reference tier: row counts around the panels (rows%16 != 0,
+// one row), widths of one to three conversion chunks (the last one
+// partial), groups of eight vectors with a partial last group (nv < 8),
+// weights at unaligned offsets, outputs with guard values between the
+// vectors, and row ranges cut at odd rows (the pool's) giving the whole
+// product's bits.
+func TestMatMulQ4_0AMX(t *testing.T) {
+	if !amxLayout || !slices.Contains(GEMMTiers(), "avx512") {
+		t.Skipf("needs AMX and the avx512 tier (tiers %v, AMX %v)", GEMMTiers(), amxLayout)
+	}
+	defer UseGEMMTier("avx512")()
+	rng := rand.New(rand.NewPCG(31, 7))
+	for i, sh := range [][3]int{{1, 128, 8}, {15, 384, 9}, {16, 2048, 13}, {17, 4224, 16}, {33, 5632, 31},
+		{40, 2048, 128}, {5, 4096, 8}, {31, 128, 127}, {3, 8192, 24}} {
+		rows, cols, n := sh[0], sh[1], sh[2]
+		m, xs, check := gemmCase(t, rng, Q4_0, rows, cols, n, 1+i%7)
+		b := NewBatch(n, cols)
+		b.Set(xs, Q4_0)
+		if !b.useAMX || !b.amxVec(n-1) {
+			t.Fatalf("%dx%d, %d vectors: not in the AMX layout", rows, cols, n)
+		}
+		want := make([]float32, n*rows)
+		restore := UseGEMMTier("ref")
+		MatMul(strided(want, rows, rows, n), m, 0, rows, b)
+		restore()
+		ldo := rows + 2
+		got := make([]float32, n*ldo)
+		sentinel := float32(math.Inf(1))
+		for j := range got {
+			got[j] = sentinel
+		}
+		MatMul(strided(got, ldo, rows, n), m, 0, rows, b)
+		check()
+		for tok := range n {
+			for r := range rows {
+				g, w := got[tok*ldo+r], want[tok*rows+r]
+				if tol := gemmTol(t, Q4_0, m, r, b, tok); !(math.Abs(float64(g-w)) <= tol) {
+					t.Fatalf("%dx%d, %d vectors: out[%d][%d] = %g, reference %g (tolerance %g)", rows, cols, n, tok, r, g, w, tol)
+				}
+			}
+			for j := rows; j < ldo; j++ {
+				if got[tok*ldo+j] != sentinel {
+					t.Fatalf("%dx%d, %d vectors: guard out[%d][%d] written", rows, cols, n, tok, j)
+				}
+			}
+		}
+		parts := make([]float32, n*rows)
+		for lo := 0; lo < rows; lo += 7 {
+			MatMul(strided(parts, rows, rows, n), m, lo, min(lo+7, rows), b)
+		}
+		for tok := range n {
+			for r := range rows {
+				if parts[tok*rows+r] != got[tok*ldo+r] {
+					t.Fatalf("%dx%d, %d vectors: out[%d][%d] by parts of 7 rows %g, whole %g", rows, cols, n, tok, r, parts[tok*rows+r], got[tok*ldo+r])
+				}
+			}
+		}
+	}
+}
+
 // strided returns n output rows of length rows, ldo apart in buf.
 func strided(buf []float32, ldo, rows, n int) [][]float32 {
 	outs := make([][]float32, n)
@@ -319,6 +381,37 @@ func BenchmarkMatMul(b *testing.B) {
 				}
 				b.ReportMetric(2*float64(rows*cols*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
+		}
+	}
+}
+
+// BenchmarkMatMulPrompt measures a prompt chunk (128 vectors, BatchRows)
+// of every type on every assembly tier, one thread, on 256 rows (a chunk
+// of rows as the pool hands them out) of 2048 and 5632 columns (the 1.1B
+// shape's widths): what pp512 spends its time in.
+//
+//	go test ./quant -run '^$' -bench MatMulPrompt -cpu 1
+func BenchmarkMatMulPrompt(b *testing.B) {
+	rng := rand.New(rand.NewPCG(6, 7))
+	for _, typ := range append(gemmTypes[1:len(gemmTypes):len(gemmTypes)], kTypes...) {
+		for _, cols := range []int{2048, 5632} {
+			const rows, n = 256, 128
+			m, xs, _ := gemmCase(&testing.T{}, rng, typ, rows, cols, n, 0)
+			outs := strided(make([]float32, n*rows), rows, rows, n)
+			for _, tier := range GEMMTiers() {
+				if tier == "ref" || tier == "generic" {
+					continue
+				}
+				b.Run(fmt.Sprintf("%s/%s/%dx%d", typ, tier, rows, cols), func(b *testing.B) {
+					defer UseGEMMTier(tier)()
+					batch := NewBatch(n, cols)
+					batch.Set(xs, typ)
+					for b.Loop() {
+						MatMul(outs, m, 0, rows, batch)
+					}
+					b.ReportMetric(2*float64(rows*cols*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
 		}
 	}
 }
