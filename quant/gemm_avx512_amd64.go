@@ -156,7 +156,7 @@ func gemmAVX512(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Ba
 		gemmQ8_0X4(outs, off, w, rb, rows, b)
 		return
 	case t == Q4_0 && b.useAMX:
-		// 8-128 vectors on a CPU with AMX: panels of rows converted to
+		// 5-128 vectors on a CPU with AMX: panels of rows converted to
 		// Q8_0 blocks once, then the Q8_0 tiles.
 		gemmQ4_0AMX(outs, off, w, rb, rows, b)
 		return

@@ -163,7 +163,7 @@ func TestMatMulQ4_0AMX(t *testing.T) {
 	defer UseGEMMTier("avx512")()
 	rng := rand.New(rand.NewPCG(31, 7))
 	for i, sh := range [][3]int{{1, 128, 8}, {15, 384, 9}, {16, 2048, 13}, {17, 4224, 16}, {33, 5632, 31},
-		{40, 2048, 128}, {5, 4096, 8}, {31, 128, 127}, {3, 8192, 24}} {
+		{40, 2048, 128}, {5, 4096, 8}, {31, 128, 127}, {3, 8192, 24}, {9, 1024, amxQ4_0MinTokens}} {
 		rows, cols, n := sh[0], sh[1], sh[2]
 		m, xs, check := gemmCase(t, rng, Q4_0, rows, cols, n, 1+i%7)
 		b := NewBatch(n, cols)
