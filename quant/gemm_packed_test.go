@@ -113,7 +113,7 @@ func TestMatMulPacked(t *testing.T) {
 								t.Fatalf("%s %dx%d, %d vectors: guard %d after the output written", typ, rows, cols, n, j)
 							}
 						}
-						checkByParts(t, fmt.Sprintf("%s %dx%d, %d vectors", typ, rows, cols, n), m, b, got, n, rows, ldo)
+						checkByParts(t, fmt.Sprintf("%s %dx%d, %d vectors", typ, rows, cols, n), m, b, got, n, rows, ldo, 16)
 					}
 				}
 			})
@@ -375,7 +375,7 @@ func checkKProduct(t *testing.T, rng *rand.Rand, tier string, typ Type, rows, co
 			}
 		}
 	}
-	checkByParts(t, fmt.Sprintf("%s %s %dx%d, %d vectors", tier, typ, rows, cols, n), m, b, got, n, rows, ldo)
+	checkByParts(t, fmt.Sprintf("%s %s %dx%d, %d vectors", tier, typ, rows, cols, n), m, b, got, n, rows, ldo, 16)
 }
 
 // TestMatMulKExtremes runs the K tiles on raw super-blocks at the edges of
@@ -498,14 +498,14 @@ func TestKTilesAVX512Panels(t *testing.T) {
 	}
 }
 
-// checkByParts checks that MatMul over the row ranges the pool cuts (16
-// rows at a time) gives the same bits as got, the whole product of b's n
+// checkByParts checks that MatMul over row ranges of step rows (the
+// pool's cuts) gives the same bits as got, the whole product of b's n
 // vectors stored ldo apart.
-func checkByParts(t *testing.T, label string, m Matrix, b *Batch, got []float32, n, rows, ldo int) {
+func checkByParts(t *testing.T, label string, m Matrix, b *Batch, got []float32, n, rows, ldo, step int) {
 	t.Helper()
 	parts := make([]float32, n*rows)
-	for lo := 0; lo < rows; lo += 16 {
-		MatMul(strided(parts, rows, rows, n), m, lo, min(lo+16, rows), b)
+	for lo := 0; lo < rows; lo += step {
+		MatMul(strided(parts, rows, rows, n), m, lo, min(lo+step, rows), b)
 	}
 	for tok := range n {
 		for r := range rows {

@@ -196,17 +196,7 @@ func TestMatMulQ4_0AMX(t *testing.T) {
 				}
 			}
 		}
-		parts := make([]float32, n*rows)
-		for lo := 0; lo < rows; lo += 7 {
-			MatMul(strided(parts, rows, rows, n), m, lo, min(lo+7, rows), b)
-		}
-		for tok := range n {
-			for r := range rows {
-				if parts[tok*rows+r] != got[tok*ldo+r] {
-					t.Fatalf("%dx%d, %d vectors: out[%d][%d] by parts of 7 rows %g, whole %g", rows, cols, n, tok, r, parts[tok*rows+r], got[tok*ldo+r])
-				}
-			}
-		}
+		checkByParts(t, fmt.Sprintf("%dx%d, %d vectors, parts of 7 rows", rows, cols, n), m, b, got, n, rows, ldo, 7)
 	}
 }
 
