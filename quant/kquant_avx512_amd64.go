@@ -49,17 +49,19 @@ func kTilesVNNI(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Ba
 	if (t != Q4_K && t != Q6_K) || b.n < 4 || rows == 0 {
 		return 0
 	}
-	kernel := dotQ4_KRows4VNNI
-	if t == Q6_K {
-		kernel = dotQ6_KRows4VNNI
-	}
 	vb := b.nb * sizeQ8_K
 	var tile [4 * 32]float32
 	n4 := b.n &^ 3
 	for t0 := 0; t0 < n4; t0 += 4 {
 		for r0 := 0; r0 < rows; r0 += 32 {
 			nr := min(32, rows-r0)
-			kernel(&w[r0*rb], &b.q8k[t0*vb], b.nb, nr, rb, &tile[0])
+			// direct calls: through a func value the tile's address
+			// would escape and the tile be allocated on every call
+			if t == Q4_K {
+				dotQ4_KRows4VNNI(&w[r0*rb], &b.q8k[t0*vb], b.nb, nr, rb, &tile[0])
+			} else {
+				dotQ6_KRows4VNNI(&w[r0*rb], &b.q8k[t0*vb], b.nb, nr, rb, &tile[0])
+			}
 			for r := range nr {
 				outs[t0][off+r0+r] = tile[4*r]
 				outs[t0+1][off+r0+r] = tile[4*r+1]

@@ -72,3 +72,31 @@ func TestKQuant512Exact(t *testing.T) {
 		}
 	}
 }
+
+// TestKTilesVNNINoAlloc: a small batch of Q4_K or Q6_K vectors (fewer
+// than the panel kernels take, so kTilesVNNI's 4-vector tiles on the
+// AVX-512 tier) goes through MatMul without allocating: kTilesVNNI once
+// called its kernel through a func value, which moved its 512-byte tile
+// to the heap on every call.
+func TestKTilesVNNINoAlloc(t *testing.T) {
+	rng := rand.New(rand.NewPCG(83, 84))
+	for _, tier := range GEMMTiers() {
+		restore := UseGEMMTier(tier)
+		for _, typ := range []Type{Q4_K, Q6_K} {
+			m, _ := randMatrix(t, rng, typ, 37, 512, 1)
+			const n = 9 // two tiles of four and one vector left over
+			xs := make([][]float32, n)
+			outs := make([][]float32, n)
+			for i := range xs {
+				xs[i] = randFloats(rng, 512, "normal")
+				outs[i] = make([]float32, m.Rows)
+			}
+			b := NewBatch(n, 512)
+			b.Set(xs, typ)
+			if a := testing.AllocsPerRun(10, func() { MatMul(outs, m, 0, m.Rows, b) }); a != 0 {
+				t.Errorf("%s %s: MatMul of %d vectors allocates %v times per call", tier, typ, n, a)
+			}
+		}
+		restore()
+	}
+}
