@@ -329,6 +329,18 @@ func gemmKMinI8x6(w *byte, x *byte, xstride int, n int, out *[6]*float32, acc bo
 func gemmKOffI8x6(w *byte, x *byte, xstride int, n int, out *[6]*float32, acc bool)
 
 //go:noescape
+func gemmQ4_KI8x2(w *byte, x *byte, xstride int, n int, out *[2]*float32, acc bool)
+
+//go:noescape
+func gemmQ6_KI8x2(w *byte, x *byte, xstride int, n int, out *[2]*float32, acc bool)
+
+//go:noescape
+func gemmKMinI8x2(w *byte, x *byte, xstride int, n int, out *[2]*float32, acc bool)
+
+//go:noescape
+func gemmKOffI8x2(w *byte, x *byte, xstride int, n int, out *[2]*float32, acc bool)
+
+//go:noescape
 func cvtQ4_KI8(dst *byte, rows *[8]*byte, k0, n int)
 
 //go:noescape
@@ -388,6 +400,20 @@ func kPanelGemm(t Type, w, x *byte, xstride, n int, out *[6]*float32, acc bool) 
 		gemmKOffI8x6(w, x, xstride, n, out, acc)
 	default: // Q5_K, Q2_K (kPanelCvt has refused the others)
 		gemmKMinI8x6(w, x, xstride, n, out, acc)
+	}
+}
+
+// kPanelGemm2 is kPanelGemm for 2 vectors (the *x2 kernels).
+func kPanelGemm2(t Type, w, x *byte, xstride, n int, out *[2]*float32, acc bool) {
+	switch t {
+	case Q4_K:
+		gemmQ4_KI8x2(w, x, xstride, n, out, acc)
+	case Q6_K:
+		gemmQ6_KI8x2(w, x, xstride, n, out, acc)
+	case Q3_K:
+		gemmKOffI8x2(w, x, xstride, n, out, acc)
+	default: // Q5_K, Q2_K
+		gemmKMinI8x2(w, x, xstride, n, out, acc)
 	}
 }
 
@@ -483,7 +509,9 @@ func kPanelScales3(dst []kPanelSB, rows *[8][]byte, k0 int) {
 // gemmKIntAVX2 computes outs[t][off+r] for r < rows and t < min(nv, b.n)
 // from rows K-quant weight rows of rb bytes at w, with the panel kernels;
 // nv is a multiple of 6 (the vectors from b.n on are padding: their
-// outputs are dropped).
+// outputs are dropped). Groups of 6 vectors take the x6 kernels; the last
+// 1..4 vectors the x2 kernels, in pairs (so a chunk of 128 vectors costs
+// 128 vectors' work, not 132).
 func gemmKIntAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *Batch, nv int) {
 	var wp [pkSupers]kPanelSB
 	var part [pkTok * 8]float32
@@ -506,7 +534,7 @@ func gemmKIntAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *
 				if next := r0 + 8; k0+pkSupers >= nb && t0+pkTok >= nv && next < rows {
 					prefetchRows(&w[next*rb], rb, min(8, rows-next), min(rb, pkSupers*sbBytes))
 				}
-				for g := 0; g < nt; g += 6 {
+				for g := 0; g < nt && t0+g < b.n; {
 					var po [6]*float32
 					for j := range po {
 						if v := t0 + g + j; v < b.n && nr == 8 {
@@ -515,7 +543,15 @@ func gemmKIntAVX2(outs [][]float32, off int, t Type, w []byte, rb, rows int, b *
 							po[j] = &part[(g+j)*8]
 						}
 					}
-					kPanelGemm(t, &wp[0].levels[0][0][0], &b.q8k[((t0+g)*nb+k0)*sizeQ8_K], nb*sizeQ8_K, nk, &po, k0 > 0)
+					x := &b.q8k[((t0+g)*nb+k0)*sizeQ8_K]
+					if b.n-(t0+g) < 5 {
+						// The last 1..4 vectors, two at a time.
+						kPanelGemm2(t, &wp[0].levels[0][0][0], x, nb*sizeQ8_K, nk, (*[2]*float32)(po[:2]), k0 > 0)
+						g += 2
+					} else {
+						kPanelGemm(t, &wp[0].levels[0][0][0], x, nb*sizeQ8_K, nk, &po, k0 > 0)
+						g += 6
+					}
 				}
 			}
 			if nr < 8 {

@@ -1678,6 +1678,193 @@ koffstore:
 	VZEROUPPER
 	RET
 
+// The two-vector panel kernels (gemmQ4_KI8x2, gemmQ6_KI8x2, gemmKMinI8x2,
+// gemmKOffI8x2) are the six-vector ones for vectors 0 and 1 only, with the
+// same arithmetic in the same order: a batch's last 1..4 vectors take them
+// in pairs instead of a group of 6 padded with zero vectors (a chunk of
+// 128 vectors is 21 x 6 + 2, not 22 x 6). Registers as there, without R9;
+// Y0, Y1 the int16 sums, Y6, Y7 the int32 sums.
+
+#define Q4FIRST2(s) \
+	VMOVDQU      (s*32)(SI), Y12 \
+	VPBROADCASTD (s*4)(R8), Y13 \
+	VPMADDUBSW   Y13, Y12, Y0 \
+	VPBROADCASTD (s*4)(R8)(DX*1), Y13 \
+	VPMADDUBSW   Y13, Y12, Y1
+
+#define Q4STEP2(s) \
+	VMOVDQU      (s*32)(SI), Y12 \
+	VPBROADCASTD (s*4)(R8), Y13 \
+	VPMADDUBSW   Y13, Y12, Y13 \
+	VPADDW       Y13, Y0, Y0 \
+	VPBROADCASTD (s*4)(R8)(DX*1), Y14 \
+	VPMADDUBSW   Y14, Y12, Y14 \
+	VPADDW       Y14, Y1, Y1
+
+#define KSCALE2 \
+	VPMADDWD (R10), Y0, Y13 \
+	VPADDD   Y13, Y6, Y6 \
+	VPMADDWD (R10), Y1, Y14 \
+	VPADDD   Y14, Y7, Y7
+
+#define K16CHUNK2 \
+	Q4FIRST2(0) \
+	Q4STEP2(1) \
+	Q4STEP2(2) \
+	Q4STEP2(3) \
+	KSCALE2 \
+	ADDQ $128, SI \
+	ADDQ $16, R8 \
+	ADDQ $32, R10
+
+// KENTRY2 loads the arguments and clears the two outputs in the frame.
+#define KENTRY2 \
+	MOVQ    w+0(FP), SI \
+	MOVQ    x+8(FP), R8 \
+	MOVQ    xstride+16(FP), DX \
+	ADDQ    $4, R8 \
+	MOVQ    n+24(FP), CX \
+	VXORPS  Y15, Y15, Y15 \
+	VMOVUPS Y15, 0(SP) \
+	VMOVUPS Y15, 32(SP) \
+	LEAQ    0(SP), DI
+
+// KEXIT2 stores (acc: adds) the two outputs of the frame to out.
+#define KEXIT2(label) \
+	MOVQ    out+32(FP), DI \
+	VMOVUPS 0(SP), Y0 \
+	VMOVUPS 32(SP), Y1 \
+	CMPB    acc+40(FP), $0 \
+	JEQ     label \
+	MOVQ    0(DI), AX \
+	VADDPS  (AX), Y0, Y0 \
+	MOVQ    8(DI), AX \
+	VADDPS  (AX), Y1, Y1 \
+label: \
+	MOVQ    0(DI), AX \
+	VMOVUPS Y0, (AX) \
+	MOVQ    8(DI), AX \
+	VMOVUPS Y1, (AX) \
+	VZEROUPPER \
+	RET
+
+// func gemmQ4_KI8x2(w *byte, x *byte, xstride int, n int, out *[2]*float32, acc bool)
+// gemmQ4_KI8x6 for 2 vectors.
+TEXT ·gemmQ4_KI8x2(SB), NOSPLIT, $64-41
+	KENTRY2
+
+q4k2super:
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	LEAQ  2048(SI), R10
+	MOVQ  $8, BX
+
+q4k2sub:
+	Q4FIRST2(0)
+	Q4STEP2(1)
+	Q4STEP2(2)
+	Q4STEP2(3)
+	Q4STEP2(4)
+	Q4STEP2(5)
+	Q4STEP2(6)
+	Q4STEP2(7)
+	KSCALE2
+	ADDQ $256, SI
+	ADDQ $32, R8
+	ADDQ $64, R10
+	DECQ BX
+	JNZ  q4k2sub
+	KMINEND(Y6, (R8), 0)
+	KMINEND(Y7, (R8)(DX*1), 32)
+	ADDQ $832, SI
+	ADDQ $36, R8
+	DECQ CX
+	JNZ  q4k2super
+	KEXIT2(q4k2store)
+
+// func gemmQ6_KI8x2(w *byte, x *byte, xstride int, n int, out *[2]*float32, acc bool)
+// gemmQ6_KI8x6 for 2 vectors.
+TEXT ·gemmQ6_KI8x2(SB), NOSPLIT, $64-41
+	KENTRY2
+
+q6k2super:
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	LEAQ  2048(SI), R10
+	MOVQ  $16, BX
+
+q6k2sub:
+	Q4FIRST2(0)
+	Q4STEP2(1)
+	KSCALE2
+	Q4FIRST2(2)
+	Q4STEP2(3)
+	KSCALE2
+	ADDQ $128, SI
+	ADDQ $16, R8
+	ADDQ $32, R10
+	DECQ BX
+	JNZ  q6k2sub
+	KOFFEND(Y6, (R8), 0)
+	KOFFEND(Y7, (R8)(DX*1), 32)
+	ADDQ $832, SI
+	ADDQ $36, R8
+	DECQ CX
+	JNZ  q6k2super
+	KEXIT2(q6k2store)
+
+// func gemmKMinI8x2(w *byte, x *byte, xstride int, n int, out *[2]*float32, acc bool)
+// gemmKMinI8x6 for 2 vectors.
+TEXT ·gemmKMinI8x2(SB), NOSPLIT, $64-41
+	KENTRY2
+
+kmin2super:
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	LEAQ  2048(SI), R10
+	MOVQ  $4, BX
+
+kmin2sub:
+	K16CHUNK2
+	K16CHUNK2
+	K16CHUNK2
+	K16CHUNK2
+	DECQ BX
+	JNZ  kmin2sub
+	KMINEND(Y6, (R8), 0)
+	KMINEND(Y7, (R8)(DX*1), 32)
+	ADDQ $832, SI
+	ADDQ $36, R8
+	DECQ CX
+	JNZ  kmin2super
+	KEXIT2(kmin2store)
+
+// func gemmKOffI8x2(w *byte, x *byte, xstride int, n int, out *[2]*float32, acc bool)
+// gemmKOffI8x6 for 2 vectors.
+TEXT ·gemmKOffI8x2(SB), NOSPLIT, $64-41
+	KENTRY2
+
+koff2super:
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	LEAQ  2048(SI), R10
+	MOVQ  $4, BX
+
+koff2sub:
+	K16CHUNK2
+	K16CHUNK2
+	K16CHUNK2
+	K16CHUNK2
+	DECQ BX
+	JNZ  koff2sub
+	KOFFEND(Y6, (R8), 0)
+	KOFFEND(Y7, (R8)(DX*1), 32)
+	ADDQ $832, SI
+	ADDQ $36, R8
+	DECQ CX
+	JNZ  koff2super
+	KEXIT2(koff2store)
+
 // Shifts of the 16-bit lanes of Y (the converters shift bytes this way:
 // every bit they keep stays inside its byte).
 #define SL1(Y) VPSLLW $1, Y, Y

@@ -3,6 +3,7 @@
 package quant
 
 import (
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -91,6 +92,61 @@ func TestKPanelConverters(t *testing.T) {
 					if g.scales != w.scales || g.mins != w.mins || g.d != w.d || g.dmin != w.dmin {
 						t.Fatalf("%s super-block %d: scales %x, mins %x, d %v, dmin %v; want %x, %x, %v, %v",
 							typ, k0+sb, g.scales[0], g.mins[0], g.d, g.dmin, w.scales[0], w.mins[0], w.d, w.dmin)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestKPanelX2 checks that the two-vector panel kernels give, bit for bit,
+// what the six-vector ones give for the same vectors (the driver sends a
+// batch's last 1..4 vectors to them), storing and accumulating, for
+// panels of 1 and 3 super-blocks of random rows of each K type and
+// vectors at each position of the group of 6.
+func TestKPanelX2(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 41))
+	for _, typ := range kTypes {
+		const nb = 3
+		cols := nb * superLen
+		var rs [8][]byte
+		var rp [8]*byte
+		for r := range rs {
+			rs[r] = encode(t, typ, randFloats(rng, cols, "mixed"))
+			rp[r] = &rs[r][0]
+		}
+		xs := make([][]float32, 6)
+		for j := range xs {
+			xs[j] = randFloats(rng, cols, "mixed")
+		}
+		b := NewBatch(6, cols)
+		b.Set(xs, typ)
+		var wp [pkSupers]kPanelSB
+		for _, n := range []int{1, nb} {
+			kPanelCvt(typ, wp[:], &rp, &rs, 0, n)
+			w := &wp[0].levels[0][0][0]
+			for _, acc := range []bool{false, true} {
+				var want, got [6][8]float32
+				for j := range want {
+					for r := range want[j] {
+						want[j][r] = float32(rng.NormFloat64())
+						got[j][r] = want[j][r]
+					}
+				}
+				var po [6]*float32
+				for j := range po {
+					po[j] = &want[j][0]
+				}
+				kPanelGemm(typ, w, &b.q8k[0], nb*sizeQ8_K, n, &po, acc)
+				for j := 0; j < 6; j += 2 {
+					kPanelGemm2(typ, w, &b.q8k[j*nb*sizeQ8_K], nb*sizeQ8_K, n, &[2]*float32{&got[j][0], &got[j+1][0]}, acc)
+				}
+				for j := range want {
+					for r := range want[j] {
+						if math.Float32bits(got[j][r]) != math.Float32bits(want[j][r]) {
+							t.Fatalf("%s, %d super-blocks, acc %v: vector %d row %d: x2 kernel %g, x6 kernel %g",
+								typ, n, acc, j, r, got[j][r], want[j][r])
+						}
 					}
 				}
 			}

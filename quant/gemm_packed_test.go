@@ -319,7 +319,7 @@ func TestMatMulKPacked(t *testing.T) {
 				defer restoreTier()
 				rng := rand.New(rand.NewPCG(uint64(typ), 24))
 				shapes := [][3]int{{1, 256, 2}, {7, 256, 5}, {8, 512, 6}, {13, 2304, 7}, {21, 2560, 13}, {40, 512, 17},
-					{16, 256, 300}, {9, 4352, 3}, {15, 4352, 23}, {3, 768, 259}}
+					{16, 256, 300}, {9, 4352, 3}, {15, 4352, 23}, {3, 768, 259}, {11, 512, 10}}
 				for i, sh := range shapes {
 					checkKProduct(t, rng, tier, typ, sh[0], sh[1], sh[2], i)
 				}
