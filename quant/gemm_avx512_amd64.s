@@ -438,13 +438,19 @@ gf16row:
 gf16loop64:
 	CMPQ        CX, $64
 	JL          gf16loop16
-	// weights 3072 bytes ahead into L2, as the K-quant kernels do: the
-	// hardware prefetcher alone left one thread at 53-80% of the read
-	// bandwidth on a 960 MiB matrix, PREFETCHT0 2048 ahead 72-86%, and
-	// PREFETCHT2 3072 ahead reads 6-7% faster than that from memory and
-	// 20-50% faster from L3 (a model that fits in the last-level cache)
+	// each line of the weights once 3072 bytes ahead into L2 and 1024
+	// ahead into L1 (a step is two whole lines), as the other one-vector
+	// kernels do: the hardware prefetcher alone left one thread at 53-80%
+	// of the read bandwidth on a 960 MiB matrix, PREFETCHT0 2048 ahead
+	// 72-86%, PREFETCHT2 3072 ahead read 6-7% faster than that from memory
+	// and 20-50% faster from L3 (a model that fits in the last-level
+	// cache); adding PREFETCHT0 1024 took 1.5-2% less time on the
+	// TinyLlama shape's matrices in file order and gave two threads 1-3.5%
+	// more tokens/s (one thread level), /work/notes/tg10.md
 	PREFETCHT2  3072(SI)
 	PREFETCHT2  3136(SI)
+	PREFETCHT0  1024(SI)
+	PREFETCHT0  1088(SI)
 	VCVTPH2PS   (SI), Z4
 	VCVTPH2PS   32(SI), Z5
 	VCVTPH2PS   64(SI), Z6
