@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // Matrix-matrix products for prompt processing (GEMM): a weight matrix
@@ -144,12 +145,42 @@ func NewBatch(maxTokens, maxCols int) *Batch {
 func padTokens(n int) int { return (n + gemmTokenPad - 1) / gemmTokenPad * gemmTokenPad }
 
 // grow returns s with length n, reusing its storage when it is big enough;
-// the storage only grows up to the NewBatch capacity, on first use.
+// the storage only grows up to the NewBatch capacity, on first use. New
+// storage of at least alignMinBytes starts on a 4 KiB page (pageAligned).
 func grow[T any](s []T, n int) []T {
 	if cap(s) < n {
-		return make([]T, n)
+		return pageAligned[T](n)
 	}
 	return s[:n]
+}
+
+// Activation buffers start on a page: the one-vector kernels read a
+// vector once per weight row, and where one of its 64-byte loads is split
+// across two pages every row pays for it: on the Xeon VMs the Q4_K/Q6_K
+// generation kernels ran 3.5-5% slower with the 2048-column Q8_K vector
+// (2336 bytes) crossing a page than at any offset inside one (session 10,
+// docs/benchmarks.md). Go puts a small allocation wherever its size class
+// has a free slot, so without this a run's speed depended on the
+// allocator's history.
+const (
+	alignPage     = 4096
+	alignMinBytes = 1024
+)
+
+// pageAligned returns a zeroed slice of n Ts that starts on a 4 KiB page
+// when it is at least alignMinBytes long (it over-allocates by one page);
+// shorter slices are a plain make.
+func pageAligned[T any](n int) []T {
+	var zero T
+	size := int(unsafe.Sizeof(zero))
+	if size == 0 || alignPage%size != 0 || n*size < alignMinBytes {
+		return make([]T, n)
+	}
+	s := make([]T, n+alignPage/size)
+	// Go aligns s to its element's size, which divides the page, so the
+	// distance to the next page start is a whole number of elements.
+	off := (alignPage - int(uintptr(unsafe.Pointer(unsafe.SliceData(s))))%alignPage) % alignPage / size
+	return s[off : off+n]
 }
 
 // Set prepares the vectors xs (each of the same length) for products with
