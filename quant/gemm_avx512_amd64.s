@@ -446,7 +446,7 @@ gf16loop64:
 	// and 20-50% faster from L3 (a model that fits in the last-level
 	// cache); adding PREFETCHT0 1024 took 1.5-2% less time on the
 	// TinyLlama shape's matrices in file order and gave two threads 1-3.5%
-	// more tokens/s (one thread level), /work/notes/tg10.md
+	// more tokens/s (one thread level)
 	PREFETCHT2  3072(SI)
 	PREFETCHT2  3136(SI)
 	PREFETCHT0  1024(SI)
@@ -786,7 +786,7 @@ GLOBL q4x4sel<>(SB), RODATA|NOPTR, $128
 // into L1. With T0 2048 alone (the old loop's best setting, kq1t/tg7) the
 // faster loop read a model's matrices in sequence 3-16% slower than the
 // old one did; with both, 2% faster (and 6-7% on a model that fits the
-// L3 cache), /work/notes/q40.md.
+// L3 cache).
 #define Q4X4PF \
 	PREFETCHT2 4096(SI) \
 	PREFETCHT2 4160(SI) \

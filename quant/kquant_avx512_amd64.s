@@ -482,7 +482,7 @@ GLOBL k6vpair<>(SB), RODATA|NOPTR, $128
 // The stream from memory: PREFETCHT2 3072 bytes ahead, into L2 (not L1: on
 // 960 MiB on 2 threads PREFETCHT0 2048 bytes ahead read 66-72% of the
 // memory bandwidth and PREFETCHT2 74-78%, T2 at 2048-3584 bytes alike,
-// 4096 and beyond worse; see /work/notes/kqbw.md).
+// 4096 and beyond worse).
 
 // Q6KTL adds 128 levels (low bits at qa(SI) and qb(SI), high bits at
 // qh(SI)) times the activations at x0..x3(DI) and the scale vectors
